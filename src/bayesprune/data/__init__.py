@@ -1,0 +1,18 @@
+"""Data sets: the paper's seven files, scikit-learn's embedded sets, and user CSVs."""
+
+from bayesprune.data.datasets import Dataset, load_csv, load_dataset, resolve_data_dir
+from bayesprune.data.download import fetch, verify
+from bayesprune.data.registry import PAPER_DATASETS, DatasetInfo, get_info, registry
+
+__all__ = [
+    "PAPER_DATASETS",
+    "Dataset",
+    "DatasetInfo",
+    "fetch",
+    "get_info",
+    "load_csv",
+    "load_dataset",
+    "registry",
+    "resolve_data_dir",
+    "verify",
+]

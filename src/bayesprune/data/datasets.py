@@ -1,0 +1,322 @@
+"""Loading named data sets and user CSVs into a :class:`Dataset` ready for sampling."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayesprune.data.registry import DatasetInfo, Task, get_info
+from bayesprune.data.splits import make_scaler, split_indices
+from bayesprune.data.table import numeric_column, read_table
+from bayesprune.errors import InputError
+
+DATA_ENV = "BAYESPRUNE_DATA"
+MAX_CLASSES_FOR_INFERENCE = 20
+
+
+@dataclass
+class Dataset:
+    """A data set split into train and test parts, preprocessed, with what is needed to undo it.
+
+    ``y`` holds class indices ``0..K-1`` (classification) or scaled targets (regression); ``x_scaler`` and
+    ``y_scaler`` are the fitted scikit-learn scalers (or ``None``) so predictions can be mapped back to
+    original units with :meth:`inverse_y`.
+    """
+
+    name: str
+    task: Task
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    feature_names: list[str]
+    class_names: list[str] | None = None
+    x_scaler: Any = None
+    y_scaler: Any = None
+    hidden: tuple[int, ...] = (12,)
+    source: str = ""
+    sha256: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.class_names) if self.task == "classification" else 1
+
+    def inverse_y(self, y_scaled: np.ndarray) -> np.ndarray:
+        """Map regression targets/predictions from the scaled space back to original units."""
+        if self.y_scaler is None:
+            return np.asarray(y_scaled)
+        arr = np.asarray(y_scaled, dtype=np.float64)
+        return self.y_scaler.inverse_transform(arr.reshape(-1, 1)).reshape(arr.shape)
+
+    def transform_X(self, X: np.ndarray) -> np.ndarray:
+        """Apply the fitted feature scaler to new raw inputs."""
+        X = np.asarray(X, dtype=np.float64)
+        return X if self.x_scaler is None else self.x_scaler.transform(X)
+
+    def summary(self) -> str:
+        classes = f", {len(self.class_names)} classes" if self.class_names else ""
+        return (
+            f"{self.name}: {self.task}, {self.n_features} features{classes}, "
+            f"{len(self.y_train)} train / {len(self.y_test)} test rows"
+        )
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """The data directory: the argument, else ``$BAYESPRUNE_DATA``, else the fetch cache if it exists."""
+    if data_dir is not None:
+        return Path(data_dir)
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    from bayesprune.data.download import cache_dir
+
+    cache = cache_dir()
+    return cache if cache.exists() else None
+
+
+def dataset_file(info: DatasetInfo, data_dir: Path | None) -> Path | None:
+    """Where the file of a named data set is, or ``None`` when it is not there."""
+    if info.source != "file" or data_dir is None or info.path is None:
+        return None
+    path = data_dir / info.path
+    return path if path.is_file() else None
+
+
+def load_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    test_fraction: float = 0.4,
+    stratify: bool = False,
+) -> Dataset:
+    """Load a named data set with the paper's preprocessing and a seeded 60/40 split.
+
+    Scalers are fitted on the training part only (the paper's code scaled the whole file before splitting,
+    which leaks test-set ranges into training; see docs/DATA.md).
+    """
+    info = get_info(name)
+    if info.source == "sklearn":
+        return _load_sklearn(info, seed=seed, test_fraction=test_fraction, stratify=stratify)
+    ddir = resolve_data_dir(data_dir)
+    path = dataset_file(info, ddir)
+    if path is None:
+        if info.fallback is not None:
+            ds = _load_sklearn(
+                get_info(info.fallback), seed=seed, test_fraction=test_fraction, stratify=stratify
+            )
+            ds.name = info.name
+            return ds
+        where = f"in {ddir}" if ddir is not None else "(no data directory set)"
+        raise InputError(
+            f"data set '{name}' not found {where}: expected {info.path}; pass --data-dir DIR, "
+            f"set {DATA_ENV}, or run 'bayesprune data fetch {name}'"
+        )
+    frame = read_table(path, sep=info.sep, header=info.header)
+    target = info.target if info.target is not None else frame.columns[-1]
+    features = list(info.features) if info.features else [c for c in frame.columns if c != target]
+    ds = _from_frame(
+        frame, name=info.name, target=target, features=features, task=info.task,
+        scale_features=info.scale_features, scale_target=info.scale_target, seed=seed,
+        test_fraction=test_fraction, stratify=stratify, hidden=info.hidden,
+    )
+    ds.sha256 = _sha256(path)
+    return ds
+
+
+def load_csv(
+    path: str | os.PathLike,
+    *,
+    target: str,
+    features: list[str] | None = None,
+    task: Task | None = None,
+    scale_features: str = "minmax",
+    scale_target: str | None = None,
+    hidden: tuple[int, ...] = (12,),
+    seed: int = 0,
+    test_fraction: float = 0.4,
+    stratify: bool = False,
+    sep: str | None = None,
+) -> Dataset:
+    """Load a user CSV: pick the target (and features), encode text labels, infer the task if not given.
+
+    Parameters
+    ----------
+    target
+        Target column: a header name, or a 0-based column number for files without a header.
+    features
+        Feature columns (default: every other column).
+    task
+        ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, or an integer
+        target with at most 20 distinct values, is classification.
+    """
+    path = Path(path)
+    frame = read_table(path, sep=sep)
+    columns = list(frame.columns)
+
+    def _col(name: str) -> str:
+        if name in columns:
+            return name
+        raise InputError(
+            f"{path}: no column '{name}'; the columns are {', '.join(columns)} "
+            "(use a header name, or a 0-based number for files without a header)"
+        )
+
+    target = _col(str(target))
+    feats = [_col(f) for f in features] if features else [c for c in columns if c != target]
+    if target in feats:
+        raise InputError(f"{path}: column '{target}' is both the target and a feature; drop it from --features")
+    if not feats:
+        raise InputError(f"{path}: no feature columns left besides the target '{target}'")
+    if task is None:
+        task = _infer_task(frame[target].tolist())
+    if scale_target is None:
+        scale_target = "minmax" if task == "regression" else "none"
+    return _from_frame(
+        frame, name=path.stem, target=target, features=feats, task=task,
+        scale_features=scale_features, scale_target=scale_target, seed=seed,
+        test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path),
+    )
+
+
+def _infer_task(values: list[str]) -> Task:
+    try:
+        nums = np.array([float(v) for v in values])
+    except ValueError:
+        return "classification"
+    finite = nums[np.isfinite(nums)]
+    if np.all(finite == np.round(finite)) and len(np.unique(finite)) <= MAX_CLASSES_FOR_INFERENCE:
+        return "classification"
+    return "regression"
+
+
+def _encode_labels(
+    raw: list[str], path: str, col_no: int, target: str, offset: int = 1
+) -> tuple[np.ndarray, list[str]]:
+    for i, v in enumerate(raw):
+        if v == "" or v.lower() in {"nan", "na", "null"}:
+            raise InputError(
+                f"{path}: row {i + offset}, column {col_no} ('{target}'): missing class label; fill or drop the row"
+            )
+    try:
+        as_num = [float(v) for v in raw]
+        uniq = sorted(set(as_num))
+        names = [(str(int(u)) if float(u).is_integer() else str(u)) for u in uniq]
+        lookup = {u: k for k, u in enumerate(uniq)}
+        codes = np.array([lookup[v] for v in as_num], dtype=np.int32)
+    except ValueError:
+        names = sorted(set(raw))
+        lookup_s = {u: k for k, u in enumerate(names)}
+        codes = np.array([lookup_s[v] for v in raw], dtype=np.int32)
+    return codes, names
+
+
+def _from_frame(
+    frame,
+    *,
+    name: str,
+    target: str,
+    features: list[str],
+    task: Task,
+    scale_features: str,
+    scale_target: str,
+    seed: int,
+    test_fraction: float,
+    stratify: bool,
+    hidden: tuple[int, ...],
+    sha256: str | None = None,
+) -> Dataset:
+    path = frame.attrs.get("path", "<data>")
+    X = np.column_stack([numeric_column(frame, f) for f in features])
+    col_no = list(frame.columns).index(target) + 1
+    class_names = None
+    if task == "classification":
+        y, class_names = _encode_labels(
+            frame[target].tolist(), path, col_no, target, frame.attrs.get("row_offset", 1)
+        )
+        if len(class_names) < 2:
+            raise InputError(
+                f"{path}: column {col_no} ('{target}') has a single class '{class_names[0]}'; "
+                "classification needs at least two classes"
+            )
+    else:
+        y = numeric_column(frame, target)
+    train, test = split_indices(
+        len(y), test_fraction=test_fraction, seed=seed,
+        stratify=y if (stratify and task == "classification") else None,
+    )
+    x_scaler = make_scaler(scale_features)
+    X_train, X_test = X[train], X[test]
+    if x_scaler is not None:
+        X_train = x_scaler.fit_transform(X_train)
+        X_test = x_scaler.transform(X_test)
+    y_scaler = make_scaler(scale_target) if task == "regression" else None
+    y_train, y_test = y[train], y[test]
+    if y_scaler is not None:
+        y_train = y_scaler.fit_transform(y_train.reshape(-1, 1)).ravel()
+        y_test = y_scaler.transform(y_test.reshape(-1, 1)).ravel()
+    feature_names = [str(f) for f in features]
+    if frame.attrs.get("row_offset", 1) == 1:  # no header: readable names
+        feature_names = [f"x{int(f)}" if f.isdigit() else f for f in feature_names]
+    return Dataset(
+        name=name, task=task,
+        X_train=X_train.astype(np.float32), y_train=_cast_y(y_train, task),
+        X_test=X_test.astype(np.float32), y_test=_cast_y(y_test, task),
+        feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
+        hidden=hidden, source=str(path), sha256=sha256,
+        meta={"target": str(target), "features": [str(f) for f in features],
+              "scale_features": scale_features, "scale_target": scale_target,
+              "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
+    )
+
+
+def _cast_y(y: np.ndarray, task: Task) -> np.ndarray:
+    return y.astype(np.int32) if task == "classification" else y.astype(np.float32)
+
+
+def _load_sklearn(info: DatasetInfo, *, seed: int, test_fraction: float, stratify: bool) -> Dataset:
+    import sklearn.datasets as skd
+
+    bunch = getattr(skd, info.sklearn_loader)()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target)
+    train, test = split_indices(
+        len(y), test_fraction=test_fraction, seed=seed,
+        stratify=y if (stratify and info.task == "classification") else None,
+    )
+    x_scaler = make_scaler(info.scale_features)
+    X_train, X_test = X[train], X[test]
+    if x_scaler is not None:
+        X_train = x_scaler.fit_transform(X_train)
+        X_test = x_scaler.transform(X_test)
+    y_scaler = make_scaler(info.scale_target) if info.task == "regression" else None
+    y_train, y_test = y[train].astype(np.float64), y[test].astype(np.float64)
+    if y_scaler is not None:
+        y_train = y_scaler.fit_transform(y_train.reshape(-1, 1)).ravel()
+        y_test = y_scaler.transform(y_test.reshape(-1, 1)).ravel()
+    class_names = [str(c) for c in bunch.target_names] if info.task == "classification" else None
+    return Dataset(
+        name=info.name, task=info.task,
+        X_train=X_train.astype(np.float32), y_train=_cast_y(y_train, info.task),
+        X_test=X_test.astype(np.float32), y_test=_cast_y(y_test, info.task),
+        feature_names=[str(f) for f in bunch.feature_names], class_names=class_names,
+        x_scaler=x_scaler, y_scaler=y_scaler, hidden=info.hidden,
+        source=f"scikit-learn {info.sklearn_loader}",
+        meta={"scale_features": info.scale_features, "scale_target": info.scale_target,
+              "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
+    )
+
+
+def _sha256(path: Path | str) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -1,0 +1,5 @@
+"""The network: an MLP over a flat parameter vector."""
+
+from bayesprune.model.mlp import MLPSpec, flatten, forward, hidden_unit_groups, init_params, unflatten
+
+__all__ = ["MLPSpec", "flatten", "forward", "hidden_unit_groups", "init_params", "unflatten"]

@@ -1,0 +1,21 @@
+"""Priors: Gaussian on the network parameters, inverse-gamma on the noise variance (sampled as its log)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def gaussian_logprior(theta: jnp.ndarray, prior_var: float) -> jnp.ndarray:
+    """log N(theta | 0, sigma^2 I) = -0.5 * (|theta|^2 / sigma^2 + k log(2 pi sigma^2)), k = len(theta)."""
+    k = theta.shape[-1]
+    return -0.5 * (jnp.sum(theta**2, axis=-1) / prior_var + k * jnp.log(2.0 * jnp.pi * prior_var))
+
+
+def log_noise_prior(eta: jnp.ndarray, nu1: float, nu2: float) -> jnp.ndarray:
+    """Log density of eta = log tau^2 when tau^2 ~ InvGamma(nu1, nu2), up to a constant.
+
+    p(tau^2) ∝ (tau^2)^(-nu1-1) exp(-nu2 / tau^2); with the Jacobian d tau^2 / d eta = tau^2 this gives
+    log p(eta) = -nu1 * eta - nu2 * exp(-eta). The paper's nu1 = nu2 = 0 is the flat prior on eta
+    (p(tau^2) ∝ 1/tau^2), improper but giving a proper posterior for any non-degenerate data set.
+    """
+    return -nu1 * eta - nu2 * jnp.exp(-eta)

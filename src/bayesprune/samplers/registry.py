@@ -1,0 +1,230 @@
+"""Sampler definitions behind one interface: the paper's LG-MH and BlackJAX's MALA, HMC and NUTS.
+
+Each :class:`SamplerDef` gives pure functions over one chain; the driver vmaps them over chains and jits once:
+
+- ``initial_params(config, dim, has_eta)``: tuning parameters before warm-up (a pytree of arrays);
+- ``warmup(key, position, logdensity_fn, params, num_steps, config) -> (state, params)``: burn-in, with step
+  size (and mass matrix) adaptation for the gradient samplers;
+- ``step(key, state, logdensity_fn, params, config) -> (state, info)``;
+- ``summarise(info) -> (acceptance_rate, is_divergent, n_grad_evals)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import blackjax
+import jax
+import jax.numpy as jnp
+from blackjax.adaptation.base import get_filter_adapt_info_fn
+from blackjax.adaptation.step_size import dual_averaging_adaptation
+
+from bayesprune.errors import OptionError
+from bayesprune.samplers import langevin_mh
+
+SAMPLERS = ("lgmh", "mala", "hmc", "nuts")
+MIN_ADAPT_STEPS = 50
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Settings of every sampler (defaults: the paper's LG-MH, BlackJAX's usual targets for the others).
+
+    Attributes
+    ----------
+    lr, step_w, step_eta, l_prob
+        LG-MH: gradient step, proposal sd of network parameters, proposal sd of eta, share of gradient moves.
+    step_size
+        Initial step size of MALA/HMC/NUTS (adapted during warm-up).
+    num_integration_steps
+        HMC leapfrog steps per transition.
+    max_num_doublings
+        NUTS tree depth limit.
+    target_accept
+        Target acceptance rate for adaptation (``None``: 0.574 for MALA, 0.8 for HMC/NUTS).
+    adapt
+        Adapt step size (and a diagonal mass matrix for HMC/NUTS) during warm-up.
+    """
+
+    lr: float = 0.01
+    step_w: float = 0.025
+    step_eta: float = 0.2
+    l_prob: float = 0.5
+    step_size: float = 0.01
+    num_integration_steps: int = 16
+    max_num_doublings: int = 10
+    target_accept: float | None = None
+    adapt: bool = True
+
+
+@dataclass(frozen=True)
+class SamplerDef:
+    name: str
+    description: str
+    initial_params: Callable[..., Any]
+    warmup: Callable[..., Any]
+    step: Callable[..., Any]
+    init: Callable[..., Any]
+    summarise: Callable[..., Any]
+
+
+def _burn_in(step_fn, key, state, num_steps):
+    def body(s, k):
+        s, _ = step_fn(k, s)
+        return s, None
+
+    if num_steps == 0:
+        return state
+    state, _ = jax.lax.scan(body, state, jax.random.split(key, num_steps))
+    return state
+
+
+# --- LG-MH --------------------------------------------------------------------------------------------
+
+
+def _lgmh_params(config: SamplerConfig, dim: int, has_eta: bool):
+    lr = jnp.full((dim,), config.lr)
+    step = jnp.full((dim,), config.step_w)
+    if has_eta:
+        lr = lr.at[-1].set(0.0)
+        step = step.at[-1].set(config.step_eta)
+    return {"lr": lr, "step_size": step}
+
+
+_lgmh_kernel = langevin_mh.build_kernel()
+
+
+def _lgmh_step(key, state, logdensity_fn, params, config):
+    return _lgmh_kernel(key, state, logdensity_fn, params["lr"], params["step_size"], config.l_prob)
+
+
+def _lgmh_warmup(key, position, logdensity_fn, params, num_steps, config):
+    state = langevin_mh.init(position, logdensity_fn)
+    state = _burn_in(lambda k, s: _lgmh_step(k, s, logdensity_fn, params, config), key, state, num_steps)
+    return state, params
+
+
+def _lgmh_summary(info):
+    return info.acceptance_rate, info.is_divergent, jnp.ones((), jnp.int32)
+
+
+# --- MALA ---------------------------------------------------------------------------------------------
+
+
+def _mala_params(config, dim, has_eta):
+    return {"step_size": jnp.asarray(config.step_size, jnp.float32)}
+
+
+def _mala_step(key, state, logdensity_fn, params, config):
+    return blackjax.mala.build_kernel()(key, state, logdensity_fn, params["step_size"])
+
+
+def _mala_warmup(key, position, logdensity_fn, params, num_steps, config):
+    state = blackjax.mala.init(position, logdensity_fn)
+    if not config.adapt or num_steps < MIN_ADAPT_STEPS:
+        state = _burn_in(lambda k, s: _mala_step(k, s, logdensity_fn, params, config), key, state, num_steps)
+        return state, params
+    target = config.target_accept or 0.574
+    da_init, da_update, da_final = dual_averaging_adaptation(target)
+
+    def body(carry, k):
+        s, da = carry
+        s, info = _mala_step(k, s, logdensity_fn, {"step_size": jnp.exp(da.log_step_size)}, config)
+        rate = jnp.where(jnp.isfinite(info.acceptance_rate), info.acceptance_rate, 0.0)
+        return (s, da_update(da, rate)), None
+
+    (state, da), _ = jax.lax.scan(body, (state, da_init(params["step_size"])), jax.random.split(key, num_steps))
+    return state, {"step_size": da_final(da).astype(jnp.float32)}
+
+
+def _mala_summary(info):
+    rate = info.acceptance_rate
+    return jnp.where(jnp.isfinite(rate), rate, 0.0), ~jnp.isfinite(rate), jnp.ones((), jnp.int32)
+
+
+# --- HMC / NUTS ---------------------------------------------------------------------------------------
+
+
+def _hmc_family_params(config, dim, has_eta):
+    return {
+        "step_size": jnp.asarray(config.step_size, jnp.float32),
+        "inverse_mass_matrix": jnp.ones((dim,), jnp.float32),
+    }
+
+
+def _hmc_algorithm(logdensity_fn, params, config):
+    return blackjax.hmc(
+        logdensity_fn, params["step_size"], params["inverse_mass_matrix"], config.num_integration_steps
+    )
+
+
+def _nuts_algorithm(logdensity_fn, params, config):
+    return blackjax.nuts(
+        logdensity_fn, params["step_size"], params["inverse_mass_matrix"],
+        max_num_doublings=config.max_num_doublings,
+    )
+
+
+def _make_hmc_family(algorithm_builder, blackjax_algo, extra):
+    def step(key, state, logdensity_fn, params, config):
+        return algorithm_builder(logdensity_fn, params, config).step(key, state)
+
+    def warmup(key, position, logdensity_fn, params, num_steps, config):
+        if not config.adapt or num_steps < MIN_ADAPT_STEPS:
+            state = blackjax_algo.init(position, logdensity_fn)
+            state = _burn_in(lambda k, s: step(k, s, logdensity_fn, params, config), key, state, num_steps)
+            return state, params
+        adaptation = blackjax.window_adaptation(
+            blackjax_algo,
+            logdensity_fn,
+            initial_step_size=config.step_size,
+            target_acceptance_rate=config.target_accept or 0.8,
+            adaptation_info_fn=get_filter_adapt_info_fn(),
+            **extra(config),
+        )
+        (state, tuned), _ = adaptation.run(key, position, num_steps)
+        return state, {
+            "step_size": jnp.asarray(tuned["step_size"], jnp.float32),
+            "inverse_mass_matrix": jnp.asarray(tuned["inverse_mass_matrix"], jnp.float32),
+        }
+
+    def summarise(info):
+        return info.acceptance_rate, info.is_divergent, info.num_integration_steps.astype(jnp.int32)
+
+    return step, warmup, summarise
+
+
+_hmc_step, _hmc_warmup, _hmc_summary = _make_hmc_family(
+    _hmc_algorithm, blackjax.hmc, lambda c: {"num_integration_steps": c.num_integration_steps}
+)
+_nuts_step, _nuts_warmup, _nuts_summary = _make_hmc_family(
+    _nuts_algorithm, blackjax.nuts, lambda c: {"max_num_doublings": c.max_num_doublings}
+)
+
+_SAMPLERS = {
+    "lgmh": SamplerDef(
+        "lgmh", "the paper's Langevin-gradient Metropolis-Hastings (lr 0.01, step 0.025, l_prob 0.5)",
+        _lgmh_params, _lgmh_warmup, _lgmh_step, langevin_mh.init, _lgmh_summary,
+    ),
+    "mala": SamplerDef(
+        "mala", "BlackJAX MALA, step size tuned by dual averaging in warm-up",
+        _mala_params, _mala_warmup, _mala_step, blackjax.mala.init, _mala_summary,
+    ),
+    "hmc": SamplerDef(
+        "hmc", "BlackJAX HMC, Stan-style window adaptation of step size and diagonal mass matrix",
+        _hmc_family_params, _hmc_warmup, _hmc_step, blackjax.hmc.init, _hmc_summary,
+    ),
+    "nuts": SamplerDef(
+        "nuts", "BlackJAX NUTS, Stan-style window adaptation of step size and diagonal mass matrix",
+        _hmc_family_params, _nuts_warmup, _nuts_step, blackjax.nuts.init, _nuts_summary,
+    ),
+}
+
+
+def get_sampler(name: str) -> SamplerDef:
+    """Look a sampler up by name (``lgmh``, ``mala``, ``hmc``, ``nuts``)."""
+    try:
+        return _SAMPLERS[name]
+    except KeyError:
+        raise OptionError(f"unknown sampler '{name}'; choose one of {', '.join(SAMPLERS)}") from None
