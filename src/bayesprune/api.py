@@ -1,0 +1,323 @@
+"""The pipeline as functions: :func:`sample`, :func:`prune`, :func:`resample`, :func:`predict`, :func:`evaluate`.
+
+Example
+-------
+>>> import bayesprune as bp
+>>> ds = bp.load_dataset("iris")
+>>> full = bp.sample(ds, sampler="lgmh", chains=4, samples=4000, seed=0)
+>>> pr = bp.prune(full, criterion="stn", rate=0.75, seed=0)
+>>> compact = bp.resample(full, ds, pr, samples=2000, seed=0)
+>>> bp.evaluate(compact, ds)["accuracy"]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import numpy as np
+
+from bayesprune.data.datasets import Dataset
+from bayesprune.errors import OptionError
+from bayesprune.evaluate.evaluate import evaluate_predictive
+from bayesprune.model.mlp import MLPSpec
+from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.predict import Predictive, posterior_predictive
+from bayesprune.pruning import criteria, masks
+from bayesprune.samplers.driver import ChainResult, run_chains
+from bayesprune.samplers.registry import SamplerConfig
+from bayesprune.seeds import stream_key
+
+DEFAULT_KEPT_DRAWS = 1000
+
+
+@dataclass
+class PosteriorSample:
+    """Draws of a (possibly pruned) BNN posterior and how they were made.
+
+    ``result.draws`` holds positions ``(chain, draw, dim)``: the kept parameters (all when ``kept_idx`` is
+    ``None``), then eta = log tau^2 for regression.
+    """
+
+    posterior: BNNPosterior
+    result: ChainResult
+    kept_idx: np.ndarray | None = None
+    seconds: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> MLPSpec:
+        return self.posterior.spec
+
+    @property
+    def n_params_kept(self) -> int:
+        return self.spec.n_params if self.kept_idx is None else int(len(self.kept_idx))
+
+    @property
+    def keep_mask(self) -> np.ndarray:
+        mask = np.zeros(self.spec.n_params, bool)
+        mask[np.arange(self.spec.n_params) if self.kept_idx is None else self.kept_idx] = True
+        return mask
+
+    def theta_draws(self) -> np.ndarray:
+        """Full parameter vectors (pruned entries exactly 0), shape (chain, draw, n_params)."""
+        kept = None if self.kept_idx is None else np.asarray(self.kept_idx)
+        return np.asarray(self.posterior.theta(np.asarray(self.result.draws), kept))
+
+    def _embed(self, v: np.ndarray) -> np.ndarray:
+        out = np.zeros(v.shape[:-1] + (self.spec.n_params,))
+        k = self.n_params_kept
+        if self.kept_idx is None:
+            out[..., :] = v[..., :k]
+        else:
+            out[..., self.kept_idx] = v[..., :k]
+        return out
+
+    def moments(self) -> criteria.PosteriorMoments:
+        """Mean and sd of every parameter over *all* post-burn-in draws of all chains (not only kept ones)."""
+        return criteria.PosteriorMoments(self._embed(self.result.pooled_mean),
+                                         np.sqrt(self._embed(self.result.pooled_var)))
+
+    def chain_moments(self) -> list[criteria.PosteriorMoments]:
+        r = self.result
+        return [criteria.PosteriorMoments(self._embed(r.mean[c]), np.sqrt(self._embed(r.var[c])))
+                for c in range(r.num_chains)]
+
+    def theta_mean(self) -> np.ndarray:
+        return self.moments().mean
+
+    def best_chain(self) -> int:
+        """The chain with the highest mean log posterior over its kept draws."""
+        return int(np.argmax(np.nanmean(self.result.logdensity, axis=1)))
+
+    def select_chains(self, chains: list[int] | np.ndarray) -> PosteriorSample:
+        """The same sample restricted to some chains."""
+        idx = np.asarray(chains, int)
+        r = self.result
+        res = ChainResult(
+            draws=np.asarray(r.draws[idx]), logdensity=r.logdensity[idx], acceptance=r.acceptance[idx],
+            diverging=r.diverging[idx], mean=r.mean[idx], var=r.var[idx],
+            last_position=r.last_position[idx], n_steps=r.n_steps, n_warmup=r.n_warmup, thin=r.thin,
+            n_divergent=r.n_divergent[idx], n_grad_evals=r.n_grad_evals[idx],
+            mean_acceptance=r.mean_acceptance[idx], sampler=r.sampler,
+            params=jax.tree.map(lambda a: np.asarray(a)[idx], r.params), seconds=dict(r.seconds),
+        )
+        return PosteriorSample(self.posterior, res, self.kept_idx, self.seconds, dict(self.info))
+
+
+def build_posterior(
+    ds: Dataset,
+    *,
+    hidden: tuple[int, ...] | None = None,
+    activation: str = "sigmoid",
+    regression_output: str = "identity",
+    prior_var: float = 25.0,
+    nu1: float = 0.0,
+    nu2: float = 0.0,
+) -> BNNPosterior:
+    """The BNN posterior for a data set (topology defaults to the paper's for that data set)."""
+    hidden = tuple(ds.hidden if hidden is None else hidden)
+    output = "softmax" if ds.task == "classification" else regression_output
+    spec = MLPSpec(ds.n_features, hidden, ds.n_outputs, activation=activation, output=output)
+    if prior_var <= 0:
+        raise OptionError(f"prior variance must be > 0, got {prior_var}")
+    return BNNPosterior(spec, ds.task, prior_var=prior_var, nu1=nu1, nu2=nu2)
+
+
+def _check_counts(chains: int, samples: int, burnin: float) -> None:
+    if chains < 1:
+        raise OptionError(f"--chains must be >= 1, got {chains}")
+    if samples < 2:
+        raise OptionError(f"--samples must be >= 2, got {samples}")
+    if not 0.0 <= burnin < 1.0:
+        raise OptionError(f"--burnin {burnin} must be in [0, 1): the share of samples discarded")
+
+
+def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
+    """Smallest thinning that keeps at most ``max_kept`` draws per chain."""
+    return max(1, -(-num_draws // max_kept))
+
+
+def sample(
+    ds: Dataset,
+    *,
+    posterior: BNNPosterior | None = None,
+    sampler: str = "lgmh",
+    chains: int = 4,
+    samples: int = 4000,
+    burnin: float = 0.5,
+    thin: int | None = None,
+    seed: int = 0,
+    config: SamplerConfig | None = None,
+    progress=None,
+    draws_file=None,
+) -> PosteriorSample:
+    """Sample the full BNN posterior: ``samples`` steps per chain, the first ``burnin`` share discarded.
+
+    ``thin=None`` keeps at most 1,000 draws per chain for prediction; pruning scores still use every
+    post-burn-in draw (running moments).
+    """
+    _check_counts(chains, samples, burnin)
+    posterior = posterior or build_posterior(ds)
+    num_warmup = int(round(burnin * samples))
+    num_draws = samples - num_warmup
+    thin = auto_thin(num_draws) if thin is None else int(thin)
+    if thin < 1 or thin > num_draws:
+        raise OptionError(f"--thin {thin} must be between 1 and the post-burn-in draws ({num_draws})")
+    keys = jax.random.split(stream_key(seed, "init"), chains)
+    init = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
+    t0 = time.perf_counter()
+    result = run_chains(
+        posterior, ds.X_train, ds.y_train, init, stream_key(seed, "sample"), sampler=sampler,
+        config=config, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
+        draws_file=draws_file,
+    )
+    return PosteriorSample(posterior, result, None, time.perf_counter() - t0)
+
+
+@dataclass
+class PruneResult:
+    """A keep-mask and how it was chosen."""
+
+    keep_mask: np.ndarray
+    scores: np.ndarray
+    criterion: str
+    rate: float
+    structured: bool
+    per_layer: bool
+    chain_agreement: float
+    threshold: float
+    source_chains: list[int]
+
+    @property
+    def kept_idx(self) -> np.ndarray:
+        return np.flatnonzero(self.keep_mask).astype(np.int32)
+
+
+def prune(
+    ps: PosteriorSample,
+    *,
+    criterion: str = "stn",
+    rate: float = 0.5,
+    structured: bool = False,
+    per_layer: bool = False,
+    score_from: str = "best-chain",
+    seed: int = 0,
+) -> PruneResult:
+    """Score every parameter from the posterior draws and remove the ``rate`` share with the lowest score.
+
+    Parameters
+    ----------
+    score_from
+        ``best-chain`` (default): moments of the chain with the highest mean log posterior. Independent
+        chains of a BNN settle in different modes related by unit permutations and sign flips, so a
+        parameter's mean pooled over chains mixes unrelated weights; the paper likewise prunes each run
+        (one chain) on its own draws. ``pooled``: moments over all chains.
+
+    ``chain_agreement`` is the mean pairwise Jaccard index of the masks each chain alone would give.
+    """
+    masks.check_rate(rate)
+    key = stream_key(seed, f"prune:{criterion}")
+    if score_from == "best-chain":
+        source = [ps.best_chain()]
+    elif score_from == "pooled":
+        source = list(range(ps.result.num_chains))
+    else:
+        raise OptionError(f"unknown --score-from '{score_from}'; use best-chain or pooled")
+    scores = criteria.score(criterion, ps.select_chains(source).moments(), key)
+    keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
+    per_chain = [
+        masks.make_mask(criteria.score(criterion, m, key), ps.spec, rate, structured=structured,
+                        per_layer=per_layer)
+        for m in ps.chain_moments()
+    ]
+    removed_scores = scores[~keep]
+    threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
+    return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
+                       masks.mean_pairwise_jaccard(per_chain), threshold, source)
+
+
+def pruned(ps: PosteriorSample, pr: PruneResult) -> PosteriorSample:
+    """The draws the mask was scored on, pruned parameters set to 0, no resampling (the paper's 'pruned')."""
+    kept_idx = pr.kept_idx
+    r = ps.select_chains(pr.source_chains).result
+    restrict = lambda a: np.asarray(ps.posterior.restrict(a, kept_idx))  # noqa: E731
+    res = ChainResult(
+        draws=restrict(r.draws), logdensity=r.logdensity, acceptance=r.acceptance, diverging=r.diverging,
+        mean=restrict(r.mean), var=restrict(r.var), last_position=restrict(r.last_position),
+        n_steps=r.n_steps, n_warmup=r.n_warmup, thin=r.thin, n_divergent=r.n_divergent,
+        n_grad_evals=r.n_grad_evals, mean_acceptance=r.mean_acceptance, sampler=r.sampler,
+        params=r.params, seconds=dict(r.seconds),
+    )
+    return PosteriorSample(ps.posterior, res, kept_idx, 0.0)
+
+
+def resample(
+    ps: PosteriorSample,
+    ds: Dataset,
+    pr: PruneResult,
+    *,
+    sampler: str | None = None,
+    samples: int = 1000,
+    burnin: float = 0.5,
+    thin: int | None = None,
+    start: str = "mean",
+    seed: int = 0,
+    config: SamplerConfig | None = None,
+    chains: int | None = None,
+    progress=None,
+) -> PosteriorSample:
+    """Run MCMC again on the kept parameters only; pruned ones stay exactly 0 and are never proposed.
+
+    Parameters
+    ----------
+    start
+        ``mean`` (the paper): every chain starts from the pruned posterior mean of the chains the mask was
+        scored on; ``last``: from those chains' last states, pruned (cycled over the chains).
+    chains
+        Number of chains (default: as many as the full sample had).
+    """
+    n_chains = ps.result.num_chains if chains is None else int(chains)
+    _check_counts(n_chains, samples, burnin)
+    kept_idx = pr.kept_idx
+    if kept_idx.size == 0:
+        raise OptionError("the mask keeps no parameters; use a lower rate")
+    if ps.kept_idx is not None:
+        raise OptionError("resample from the full posterior sample, not from an already pruned one")
+    r = ps.select_chains(pr.source_chains).result
+    if start == "mean":
+        init = np.repeat(np.asarray(ps.posterior.restrict(r.pooled_mean, kept_idx))[None], n_chains, 0)
+    elif start == "last":
+        last = np.asarray(ps.posterior.restrict(r.last_position, kept_idx))
+        init = last[np.arange(n_chains) % len(last)]
+    else:
+        raise OptionError(f"unknown resampling start '{start}'; use mean or last")
+    num_warmup = int(round(burnin * samples))
+    num_draws = samples - num_warmup
+    thin = auto_thin(num_draws) if thin is None else int(thin)
+    t0 = time.perf_counter()
+    result = run_chains(
+        ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"),
+        sampler=sampler or ps.result.sampler, config=config, num_warmup=num_warmup, num_draws=num_draws,
+        thin=thin, kept_idx=kept_idx, progress=progress,
+    )
+    return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
+
+
+def predict(ps: PosteriorSample, X: np.ndarray) -> Predictive:
+    """Posterior predictive on (already preprocessed) inputs ``X``."""
+    return posterior_predictive(ps.posterior, ps.result.draws, X, ps.kept_idx)
+
+
+def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> dict:
+    """Metrics block of DESIGN.md's metrics.json for one stage (test set of ``ds``)."""
+    m, _ = evaluate_predictive(
+        ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
+        theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"),
+    )
+    m["acceptance_rate"] = ps.result.acceptance_rate
+    m["n_divergent"] = int(np.sum(ps.result.n_divergent))
+    m["seconds"] = float(ps.seconds)
+    return m

@@ -1,0 +1,117 @@
+"""Posterior predictive: network outputs for every kept draw, then means, intervals and class probabilities."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bayesprune.model.mlp import forward
+from bayesprune.posterior.logdensity import BNNPosterior
+
+
+@partial(jax.jit, static_argnums=0)
+def _outputs(posterior: BNNPosterior, thetas: jax.Array, X: jax.Array) -> jax.Array:
+    out = jax.vmap(lambda t: forward(posterior.spec, t, X))(thetas)
+    if posterior.task == "classification":
+        return jax.nn.softmax(out, axis=-1)
+    return out[..., 0]
+
+
+def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, *, batch: int = 512) -> np.ndarray:
+    """Outputs for a stack of full parameter vectors ``thetas`` (..., n_params).
+
+    Returns regression means ``(..., n)`` or class probabilities ``(..., n, K)``.
+    """
+    thetas = np.asarray(thetas, np.float32)
+    lead = thetas.shape[:-1]
+    flat = thetas.reshape(-1, thetas.shape[-1])
+    Xj = jnp.asarray(X, jnp.float32)
+    parts = []
+    for start in range(0, flat.shape[0], batch):
+        chunk = flat[start : start + batch]
+        pad = batch - chunk.shape[0] if flat.shape[0] > batch else 0
+        if pad:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+        out = np.asarray(_outputs(posterior, jnp.asarray(chunk), Xj))
+        parts.append(out[: out.shape[0] - pad])
+    out = np.concatenate(parts, axis=0)
+    return out.reshape(*lead, *out.shape[1:])
+
+
+@dataclass
+class Predictive:
+    """The posterior predictive on a set of inputs, from ``C x D`` draws.
+
+    Attributes
+    ----------
+    task
+        ``regression`` or ``classification``.
+    outputs
+        Regression: network means ``f`` of shape ``(C, D, n)``; classification: probabilities ``(C, D, n, K)``.
+    noise_var
+        Regression noise variance tau^2 per draw ``(C, D)`` (``None`` for classification).
+    """
+
+    task: str
+    outputs: np.ndarray
+    noise_var: np.ndarray | None = None
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.outputs.shape[0] * self.outputs.shape[1])
+
+    def flat_outputs(self) -> np.ndarray:
+        return self.outputs.reshape(self.n_draws, *self.outputs.shape[2:])
+
+    def mean(self) -> np.ndarray:
+        """Predictive mean (regression) or mean class probabilities (classification)."""
+        return self.flat_outputs().mean(axis=0)
+
+    def probabilities(self) -> np.ndarray:
+        if self.task != "classification":
+            raise ValueError("class probabilities exist only for classification")
+        return self.mean()
+
+    def std(self) -> np.ndarray:
+        """Predictive sd: sqrt(Var_draws[f] + E[tau^2]) for regression; sd of probabilities otherwise."""
+        f = self.flat_outputs()
+        if self.task == "regression":
+            return np.sqrt(f.var(axis=0) + np.mean(self.noise_var))
+        return f.std(axis=0)
+
+    def samples(self, key: jax.Array, per_draw: int = 1) -> np.ndarray:
+        """Draws of y* ~ N(f, tau^2), one set per posterior draw: shape ``(D * C * per_draw, n)``."""
+        f = self.flat_outputs()
+        tau = np.sqrt(self.noise_var.reshape(-1))[:, None]
+        eps = np.asarray(jax.random.normal(key, (per_draw, *f.shape)))
+        return (f[None] + tau[None] * eps).reshape(-1, f.shape[-1])
+
+    def interval(self, key: jax.Array, level: float = 0.9, per_draw: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        """Central ``level`` prediction interval from the predictive samples (0.9 = 5th to 95th percentile)."""
+        s = self.samples(key, per_draw)
+        lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+        return np.quantile(s, lo, axis=0), np.quantile(s, hi, axis=0)
+
+
+def posterior_predictive(
+    posterior: BNNPosterior, draws: np.ndarray, X: np.ndarray, kept_idx: np.ndarray | None = None
+) -> Predictive:
+    """Posterior predictive on ``X`` from position draws ``(C, D, dim)`` (reduced when ``kept_idx`` is given)."""
+    draws = jnp.asarray(draws, jnp.float32)
+    thetas = np.asarray(posterior.theta(draws, None if kept_idx is None else jnp.asarray(kept_idx)))
+    out = network_outputs(posterior, thetas, X)
+    noise = None
+    if posterior.task == "regression":
+        noise = np.exp(np.asarray(posterior.log_noise_var(draws)))
+    return Predictive(posterior.task, out, noise)
+
+
+def point_prediction(posterior: BNNPosterior, theta_mean: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Prediction at one parameter vector (the paper scores the posterior-mean weights this way)."""
+    return network_outputs(posterior, np.asarray(theta_mean)[None], X)[0]
+
+
