@@ -2,7 +2,7 @@
 
 from bayesprune.data.datasets import Dataset, load_csv, load_dataset, resolve_data_dir
 from bayesprune.data.download import fetch, verify
-from bayesprune.data.registry import PAPER_DATASETS, DatasetInfo, get_info, registry
+from bayesprune.data.registry import PAPER_DATASETS, DatasetInfo, all_datasets, get_info
 
 __all__ = [
     "PAPER_DATASETS",
@@ -12,7 +12,7 @@ __all__ = [
     "get_info",
     "load_csv",
     "load_dataset",
-    "registry",
+    "all_datasets",
     "resolve_data_dir",
     "verify",
 ]

@@ -172,7 +172,7 @@ _add(DatasetInfo(
 ))
 
 
-def registry() -> dict[str, DatasetInfo]:
+def all_datasets() -> dict[str, DatasetInfo]:
     """All named data sets, by name."""
     return dict(_R)
 

@@ -8,7 +8,6 @@ sees it, so a bad file becomes one :class:`~bayesprune.errors.InputError` line i
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import numpy as np

@@ -1,14 +1,15 @@
 """Accuracy and uncertainty metrics of a posterior predictive.
 
-Library implementations are used where they exist (scikit-learn for RMSE, accuracy, log loss and Brier score;
-properscoring for CRPS). Hand-rolled here, with tests against worked examples: the Gaussian-mixture NLL,
-PICP/MPIW and the expected calibration error.
+Library implementations are used where they exist (scikit-learn for RMSE, accuracy, log loss and Brier score).
+Hand-rolled here, with tests against worked examples and reference implementations: the Gaussian-mixture NLL,
+PICP/MPIW, the expected calibration error, and the ensemble CRPS (properscoring computes the same estimator but,
+without numba, builds an (n, S, S) array: 199 GiB for Abalone's test set with 4,000 draws; the sorted-sample
+form below is O(n S log S) and is tested against properscoring on small inputs).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import properscoring
 from scipy.special import logsumexp
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, mean_squared_error
 
@@ -50,8 +51,17 @@ def mpiw(lower: np.ndarray, upper: np.ndarray) -> float:
 
 
 def crps(y_true: np.ndarray, samples: np.ndarray) -> float:
-    """Mean continuous ranked probability score of predictive samples ``(S, n)`` (properscoring)."""
-    return float(np.mean(properscoring.crps_ensemble(y_true, samples.T)))
+    """Mean continuous ranked probability score of predictive samples ``(S, n)``.
+
+    CRPS(F, y) = E|X - y| - 0.5 E|X - X'| with X, X' ~ F (the empirical distribution of the S samples,
+    all pairs), and E|X - X'| = (2 / S^2) sum_i (2 i - S - 1) x_(i) over the sorted samples x_(1..S).
+    """
+    x = np.sort(np.asarray(samples, np.float64), axis=0)
+    s = x.shape[0]
+    term1 = np.mean(np.abs(x - np.asarray(y_true, np.float64)[None, :]), axis=0)
+    weights = (2.0 * np.arange(1, s + 1) - s - 1.0)[:, None]
+    term2 = 2.0 * np.sum(weights * x, axis=0) / s**2
+    return float(np.mean(term1 - 0.5 * term2))
 
 
 def brier(y_true: np.ndarray, proba: np.ndarray) -> float:

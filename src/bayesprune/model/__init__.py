@@ -1,5 +1,12 @@
 """The network: an MLP over a flat parameter vector."""
 
-from bayesprune.model.mlp import MLPSpec, flatten, forward, hidden_unit_groups, init_params, unflatten
+from bayesprune.model.mlp import (
+    MLPSpec,
+    flatten,
+    forward,
+    hidden_unit_groups,
+    init_params,
+    unflatten,
+)
 
 __all__ = ["MLPSpec", "flatten", "forward", "hidden_unit_groups", "init_params", "unflatten"]

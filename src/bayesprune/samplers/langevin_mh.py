@@ -19,7 +19,8 @@ on eta). Differences from the authors' code are listed in docs/METHOD.md.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

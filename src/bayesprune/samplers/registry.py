@@ -11,8 +11,9 @@ Each :class:`SamplerDef` gives pure functions over one chain; the driver vmaps t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import blackjax
 import jax

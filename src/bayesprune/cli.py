@@ -1,0 +1,247 @@
+"""The ``bayesprune`` command line.
+
+Every user mistake ends with exit status 2 and one line on stderr that says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bayesprune import __version__
+from bayesprune.errors import BayesPruneError, OptionError
+
+EXIT_USAGE = 2
+
+MAIN_HELP = """\
+Compact Bayesian neural networks by pruned MCMC sampling.
+
+bayesprune samples the posterior of a Bayesian neural network, prunes the parameters whose posterior says
+they matter least (signal-to-noise STN, signal-plus-noise SPN, magnitude, or random), resamples the pruned
+network on its remaining parameters, and reports accuracy and uncertainty before and after pruning
+(Deo, Sisson, Webster, Chandra 2025).
+
+examples:
+  bayesprune run                                  iris (embedded), LG-MH, STN at 75%%, in seconds
+  bayesprune run --dataset ionosphere --data-dir ../shared/data --rate 0.5,0.75,0.9 --out runs/iono
+  bayesprune run --csv core.csv --target Species --features Bulk,Porosity,Resistivity --out runs/core
+  bayesprune run --sampler nuts --chains 4 --samples 1000 --resample-samples 1000
+  bayesprune data list --data-dir ../shared/data
+"""
+
+RUN_HELP = """\
+Sample -> prune -> resample -> evaluate on one data set, and print a summary table of the full, pruned
+(no resampling) and resampled models. With --out DIR it also writes metrics.json, the posterior draws
+(ArviZ NetCDF), report.md and figures. Several criteria or rates (comma-separated) sweep them all and share
+one full-model sample.
+
+defaults: the paper's Langevin-gradient MH sampler (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5), prior
+N(0, 25), 4 chains x 40,000 samples with 50%% burn-in, STN pruning of 75%% of the parameters, 20,000
+resampling steps. The paper resampled for only 1,000 steps: pass --resample-samples 1000 to match it.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line (exit 2) instead of usage + message."""
+
+    def error(self, message: str):  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        sys.exit(EXIT_USAGE)
+
+
+def _csv_list(kind):
+    def parse(text: str):
+        try:
+            return tuple(kind(t.strip()) for t in text.split(",") if t.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of {kind.__name__}") from None
+
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{v} must be >= 1")
+    return v
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="bayesprune", description=MAIN_HELP, formatter_class=fmt)
+    p.add_argument("--version", action="version", version=f"bayesprune {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="one data set end to end (default: iris, seconds)", description=RUN_HELP,
+                       formatter_class=fmt)
+    g = r.add_argument_group("data")
+    g.add_argument("--dataset", default="iris", help="named data set (see 'bayesprune data list'); default iris")
+    g.add_argument("--data-dir", help="folder holding the paper's data files (or set BAYESPRUNE_DATA)")
+    g.add_argument("--csv", help="your own CSV file instead of a named data set")
+    g.add_argument("--target", help="column to predict in --csv (header name, or 0-based number)")
+    g.add_argument("--features", type=_csv_list(str), help="feature columns of --csv, comma-separated")
+    g.add_argument("--task", choices=["regression", "classification"], help="inferred when not given")
+    g.add_argument("--stratify", action="store_true", help="stratified 60/40 split (classification)")
+    g = r.add_argument_group("model")
+    g.add_argument("--hidden", type=_csv_list(int), help="hidden widths, e.g. 12 or 32,16 (default: the paper's)")
+    g.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
+    g.add_argument("--prior-var", type=_float, default=25.0, help="prior variance sigma^2 (default 25)")
+    g = r.add_argument_group("sampling")
+    g.add_argument("--sampler", default="lgmh", choices=["lgmh", "mala", "hmc", "nuts"],
+                   help="lgmh: the paper's Langevin-gradient MH; mala/hmc/nuts: BlackJAX with adaptation")
+    g.add_argument("--chains", type=_positive_int, default=4)
+    g.add_argument("--samples", type=_positive_int, default=40000, help="steps per chain incl. burn-in")
+    g.add_argument("--burnin", type=_float, default=0.5, help="share of samples discarded (default 0.5)")
+    g.add_argument("--thin", type=_positive_int, help="keep every K-th draw (default: at most 1,000 kept)")
+    g.add_argument("--lr", type=_float, default=0.01, help="LG-MH gradient step (default 0.01)")
+    g.add_argument("--step-w", type=_float, default=0.025, help="LG-MH proposal sd of weights (0.025)")
+    g.add_argument("--step-eta", type=_float, default=0.2, help="LG-MH proposal sd of log noise var (0.2)")
+    g.add_argument("--l-prob", type=_float, default=0.5, help="LG-MH share of gradient proposals (0.5)")
+    g = r.add_argument_group("pruning and resampling")
+    g.add_argument("--criterion", type=_csv_list(str), default=("stn",),
+                   help="stn, spn, random, magnitude; comma-separated to compare (default stn)")
+    g.add_argument("--rate", type=_csv_list(float), default=(0.75,),
+                   help="share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75 (default 0.75)")
+    g.add_argument("--structured", action="store_true", help="remove whole hidden units instead of weights")
+    g.add_argument("--per-layer", action="store_true", help="rank within each layer instead of globally")
+    g.add_argument("--score-from", default="best-chain", choices=["best-chain", "pooled"],
+                   help="moments for the scores: the best chain (default) or all chains pooled")
+    g.add_argument("--resample-samples", type=_positive_int, default=20000)
+    g.add_argument("--resample-burnin", type=_float, default=0.5)
+    g.add_argument("--resample-start", default="mean", choices=["mean", "last"])
+    g = r.add_argument_group("output")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
+    g.add_argument("--no-figures", action="store_true")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    d = sub.add_parser("data", help="list | verify | fetch the named data sets", formatter_class=fmt,
+                       description="The paper's seven data sets and scikit-learn's embedded ones.")
+    dsub = d.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
+    dl = dsub.add_parser("list", help="every data set and whether it is available")
+    dv = dsub.add_parser("verify", help="check SHA-256 sums of the paper's files")
+    df = dsub.add_parser("fetch", help="download a paper data set into the cache, verifying checksums")
+    df.add_argument("name", nargs="+", help="data set name(s), or 'all'")
+    df.add_argument("--url", help="archive to download (default: the authors' data.zip)")
+    df.add_argument("--dest", help="folder to write into (default: the user cache)")
+    for sp in (dl, dv):
+        sp.add_argument("--data-dir", help="folder holding the files (or set BAYESPRUNE_DATA)")
+    return p
+
+
+def _cmd_run(args) -> int:
+    from bayesprune.experiments.runner import RunConfig, run, write_outputs
+    from bayesprune.progress import console, reporter
+    from bayesprune.report.markdown import print_summary
+
+    if args.csv and not args.target:
+        raise OptionError("--csv needs --target COLUMN (the column to predict)")
+    cfg = RunConfig(
+        dataset=args.dataset, csv=args.csv, target=args.target, features=args.features, task=args.task,
+        data_dir=args.data_dir, hidden=args.hidden, activation=args.activation, prior_var=args.prior_var,
+        sampler=args.sampler, chains=args.chains, samples=args.samples, burnin=args.burnin, thin=args.thin,
+        lr=args.lr, step_w=args.step_w, step_eta=args.step_eta, l_prob=args.l_prob,
+        criteria=tuple(args.criterion), rates=tuple(args.rate), structured=args.structured,
+        per_layer=args.per_layer, score_from=args.score_from, resample_samples=args.resample_samples,
+        resample_burnin=args.resample_burnin, resample_start=args.resample_start, seed=args.seed,
+        stratify=args.stratify,
+    ).validate()
+    with reporter(False if args.quiet else None) as rep:
+        outcome = run(cfg, reporter=rep)
+    from rich.console import Console
+
+    out_console = Console(width=None if sys.stdout.isatty() else 120)
+    out_console.print(f"[bold]{outcome.dataset.summary()}[/bold]")
+    print_summary(outcome, out_console)
+    if args.out:
+        written = write_outputs(outcome, args.out, figures=not args.no_figures)
+        console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
+    return 0
+
+
+def _cmd_data(args) -> int:
+    from bayesprune.data import all_datasets, resolve_data_dir
+    from bayesprune.data.datasets import dataset_file
+    from bayesprune.data.download import fetch, verify
+
+    if args.data_command is None:
+        raise OptionError("say what to do: bayesprune data list | verify | fetch NAME")
+    if args.data_command == "list":
+        ddir = resolve_data_dir(args.data_dir)
+        print(f"data directory: {ddir if ddir else '(none; use --data-dir or BAYESPRUNE_DATA)'}")
+        print(f"{'name':<24} {'task':<15} {'available':<22} description")
+        for name, info in all_datasets().items():
+            if name.startswith("sklearn:"):
+                continue
+            if info.source == "sklearn":
+                status = "yes (embedded)"
+            elif dataset_file(info, ddir) is not None:
+                status = "yes"
+            elif info.fallback:
+                status = "embedded copy only"
+            else:
+                status = "no (data fetch)"
+            print(f"{name:<24} {info.task:<15} {status:<22} {info.description}")
+        return 0
+    if args.data_command == "verify":
+        ddir = resolve_data_dir(args.data_dir)
+        if ddir is None:
+            raise OptionError("no data directory: pass --data-dir DIR or set BAYESPRUNE_DATA")
+        bad = 0
+        for info in all_datasets().values():
+            if info.source != "file":
+                continue
+            for rel, status in verify(info, ddir):
+                print(f"{status:<9} {rel}")
+                bad += status != "ok"
+        if bad:
+            print(f"{bad} file(s) missing or not matching their published SHA-256", file=sys.stderr)
+            return 1
+        print("all files match their published SHA-256")
+        return 0
+    names = args.name
+    if names == ["all"]:
+        from bayesprune.data import PAPER_DATASETS
+
+        names = list(PAPER_DATASETS)
+    for name in names:
+        dest = fetch(name, url=args.url, dest=args.dest)
+        print(f"fetched {name} into {dest} (checksums verified)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "data":
+            return _cmd_data(args)
+    except BayesPruneError as exc:
+        msg = " ".join(str(exc).split())
+        sys.stderr.write(f"bayesprune {args.command}: error: {msg}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("bayesprune: interrupted; outputs of the run in progress were not written\n")
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Posterior draws in ArviZ's format (InferenceData), saved as NetCDF.
+
+Groups: ``posterior`` (``theta`` over chain x draw x param with readable parameter names, only the kept
+parameters; ``tau2`` for regression), ``sample_stats`` (``lp``, ``acceptance_rate``, ``diverging``),
+``log_likelihood`` (pointwise, training rows, for LOO/WAIC) and ``observed_data``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bayesprune._arviz import az
+from bayesprune.io.atomic import atomic_path
+
+
+@partial(jax.jit, static_argnums=0)
+def _pointwise(posterior, draws, X, y, kept_idx):
+    f = lambda z: posterior.pointwise_loglik(z, X, y, kept_idx)  # noqa: E731
+    return jax.vmap(jax.vmap(f))(draws)
+
+
+def to_inference_data(ps, ds, *, log_likelihood: bool = True) -> az.InferenceData:
+    """Convert a :class:`~bayesprune.api.PosteriorSample` to ``arviz.InferenceData``."""
+    post = ps.posterior
+    r = ps.result
+    draws = np.asarray(r.draws, np.float32)
+    k = ps.n_params_kept
+    kept = np.arange(post.spec.n_params) if ps.kept_idx is None else np.asarray(ps.kept_idx)
+    names = [post.spec.param_names[i] for i in kept]
+    posterior_vars = {"theta": draws[..., :k]}
+    if post.has_eta:
+        posterior_vars["tau2"] = np.exp(draws[..., -1])
+    sample_stats = {
+        "lp": r.logdensity,
+        "acceptance_rate": r.acceptance,
+        "diverging": r.diverging,
+    }
+    kwargs = {}
+    if log_likelihood:
+        ll = _pointwise(post, jnp.asarray(draws), jnp.asarray(ds.X_train), jnp.asarray(ds.y_train),
+                        None if ps.kept_idx is None else jnp.asarray(ps.kept_idx))
+        kwargs["log_likelihood"] = {"y": np.asarray(ll)}
+        kwargs["observed_data"] = {"y": np.asarray(ds.y_train)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = az.from_dict(
+            posterior=posterior_vars,
+            sample_stats=sample_stats,
+            coords={"param": names, "obs": np.arange(len(ds.y_train))},
+            dims={"theta": ["param"], "y": ["obs"]},
+            attrs={
+                "sampler": r.sampler,
+                "n_params": int(post.spec.n_params),
+                "n_params_kept": int(k),
+                "architecture": str(post.spec.to_dict()),
+                "task": post.task,
+                "thin": int(r.thin),
+                "n_warmup": int(r.n_warmup),
+            },
+            **kwargs,
+        )
+    return idata
+
+
+def save_posterior(ps, ds, path, *, log_likelihood: bool = True) -> None:
+    """Write the sample to a NetCDF file (atomically)."""
+    idata = to_inference_data(ps, ds, log_likelihood=log_likelihood)
+    with atomic_path(path) as tmp:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata.to_netcdf(str(tmp))
+
+
+def load_posterior(path) -> az.InferenceData:
+    """Read a posterior file written by :func:`save_posterior`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.from_netcdf(str(path))

@@ -1,0 +1,87 @@
+"""Figures of a run: reliability diagram, predictive bands, score histograms, accuracy against rate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bayesprune.evaluate.metrics import reliability_table  # noqa: E402
+from bayesprune.io.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def reliability_diagram(y_true, probas: dict[str, np.ndarray], path: Path, n_bins: int = 10) -> Path:
+    """Accuracy against confidence per bin, one line per model; the diagonal is perfect calibration."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    for label, proba in probas.items():
+        _, conf, acc, counts = reliability_table(y_true, proba, n_bins)
+        ok = counts > 0
+        ax.plot(conf[ok], acc[ok], marker="o", label=label)
+    ax.set_xlabel("confidence (top-class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_title("Reliability diagram (test set)")
+    ax.legend(loc="upper left", fontsize=8)
+    return _save(fig, path)
+
+
+def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path) -> Path:
+    """Test targets with predictive mean and 90% interval per model, test points ordered by target."""
+    order = np.argsort(y_true)
+    x = np.arange(len(y_true))
+    fig, axes = plt.subplots(len(bands), 1, figsize=(8, 2.6 * len(bands)), sharex=True, squeeze=False)
+    for ax, (label, (mean, lo, hi)) in zip(axes[:, 0], bands.items(), strict=True):
+        ax.fill_between(x, lo[order], hi[order], alpha=0.3, label="90% interval")
+        ax.plot(x, mean[order], lw=1, label="predictive mean")
+        ax.scatter(x, y_true[order], s=4, color="black", label="observed")
+        ax.set_title(label, fontsize=9)
+        ax.set_ylabel("target (scaled)")
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    axes[-1, 0].set_xlabel("test points, ordered by observed value")
+    return _save(fig, path)
+
+
+def score_histogram(scores: np.ndarray, threshold: float, criterion: str, rate: float, path: Path) -> Path:
+    """Histogram of log10 scores with the pruning cut."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    s = np.asarray(scores, np.float64)
+    finite = np.isfinite(s) & (s > 0)
+    ax.hist(np.log10(s[finite]), bins=40, color="tab:blue", alpha=0.8)
+    if np.isfinite(threshold) and threshold > 0:
+        ax.axvline(np.log10(threshold), color="tab:red", lw=2, label=f"cut: {rate:.0%} removed")
+        ax.legend(fontsize=8)
+    ax.set_xlabel(f"log10 {criterion.upper()} score")
+    ax.set_ylabel("parameters")
+    ax.set_title(f"{criterion.upper()} scores (lowest are pruned)")
+    return _save(fig, path)
+
+
+def metric_vs_rate(rows: list[dict], metric: str, path: Path) -> Path:
+    """The chosen metric after pruning and after resampling against rate, one line per criterion."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for crit in sorted({r["criterion"] for r in rows}):
+        rs = sorted((r for r in rows if r["criterion"] == crit), key=lambda r: r["rate"])
+        rates = [r["rate"] for r in rs]
+        ax.plot(rates, [r["stages"]["resampled"][metric] for r in rs], marker="o", label=f"{crit} resampled")
+        ax.plot(rates, [r["stages"]["pruned"][metric] for r in rs], marker="x", ls="--",
+                label=f"{crit} pruned only")
+    full = rows[0]["stages"]["full"][metric]
+    ax.axhline(full, color="black", lw=1, label="full model")
+    ax.set_xlabel("pruning rate")
+    ax.set_ylabel(f"test {metric}")
+    ax.legend(fontsize=7)
+    ax.set_title(f"Test {metric} against pruning rate")
+    return _save(fig, path)

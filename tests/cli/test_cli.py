@@ -1,0 +1,141 @@
+"""Every command on tiny settings; every user mistake exits 2 with one line and no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bayesprune._arviz import az
+from bayesprune.cli import main
+from bayesprune.io.schema import validate_metrics
+
+TINY = ["--samples", "300", "--resample-samples", "200", "--chains", "2", "--quiet"]
+
+
+def run_cli(args, capsys):
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_teaches(capsys):
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0
+    for word in ("run", "data", "examples", "STN"):
+        assert word in out
+    code, out, _ = run_cli(["run", "--help"], capsys)
+    assert code == 0 and "--resample-samples" in out and "--criterion" in out
+
+
+def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
+    out_dir = tmp_path / "iris"
+    code, out, err = run_cli(["run", *TINY, "--out", str(out_dir)], capsys)
+    assert code == 0, err
+    assert "full" in out and "resampled" in out and "accuracy" in out
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert validate_metrics(metrics) == []
+    assert metrics["dataset"] == "iris" and metrics["task"] == "classification"
+    assert metrics["n_params"] == 99 and metrics["n_params_kept"] == 25
+    assert metrics["criterion"] == "stn" and metrics["rate"] == 0.75
+    for name in ("report.md", "posterior_full.nc", "posterior_resampled.nc", "figures/reliability.png",
+                 "figures/scores_stn_0.75.png"):
+        assert (out_dir / name).is_file(), name
+    idata = az.from_netcdf(str(out_dir / "posterior_resampled.nc"))
+    assert idata.posterior["theta"].shape[-1] == 25
+    assert {"lp", "acceptance_rate", "diverging"} <= set(idata.sample_stats.data_vars)
+    assert "log_likelihood" in idata.groups()
+    assert "| full |" in (out_dir / "report.md").read_text()
+
+
+def test_run_regression_sweep(tmp_path, capsys, no_data_env):
+    out_dir = tmp_path / "diab"
+    code, _, err = run_cli(["run", "--dataset", "diabetes", *TINY, "--criterion", "stn,random",
+                            "--rate", "0.5,0.9", "--structured", "--out", str(out_dir)], capsys)
+    assert code == 0, err
+    sweep = json.loads((out_dir / "sweep.json").read_text())
+    assert len(sweep) == 4
+    for m in sweep:
+        assert validate_metrics(m) == []
+        assert m["structured"] is True
+    assert (out_dir / "stn-0.5/metrics.json").is_file()
+    assert (out_dir / "figures/predictive_bands.png").is_file()
+    assert (out_dir / "figures/metric_vs_rate.png").is_file()
+
+
+def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
+    def metrics(d):
+        m = json.loads((d / "metrics.json").read_text())
+        for stage in m["stages"].values():
+            stage.pop("seconds")
+        return m["stages"]
+
+    for name in ("a", "b"):
+        assert run_cli(["run", *TINY, "--seed", "3", "--no-figures", "--out", str(tmp_path / name)], capsys)[0] == 0
+    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
+
+
+def test_run_user_csv(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    label = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
+    lines = ["p,q,r,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{k}" for (a, b, c), k in zip(X, label, strict=True)]
+    csv = tmp_path / "mine.csv"
+    csv.write_text("\r".join(lines))  # CR-only endings, like the reef files
+    code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,q",
+                              "--hidden", "4", *TINY], capsys)
+    assert code == 0, err
+    assert "mine" in out
+
+
+BAD = [
+    (["run", "--dataset", "nope"], "unknown data set 'nope'"),
+    (["run", "--rate", "1.5"], "outside [0, 1)"),
+    (["run", "--rate", "abc"], "not a comma-separated list"),
+    (["run", "--samples", "0"], "must be >= 1"),
+    (["run", "--sampler", "gibbs"], "invalid choice"),
+    (["run", "--criterion", "size"], "unknown pruning criterion"),
+    (["run", "--csv", "nowhere.csv", "--target", "y"], "file not found"),
+    (["run", "--csv", "x.csv"], "--csv needs --target"),
+    (["run", "--hidden", "0"], "hidden layer sizes must be >= 1"),
+    (["run", "--burnin", "1.0"], "--burnin"),
+    (["run", "--dataset", "lazer", "--data-dir", "/nonexistent"], "bayesprune data fetch lazer"),
+    (["data"], "say what to do"),
+    (["data", "verify", "--data-dir", "/nonexistent"], "missing"),
+]
+
+
+@pytest.mark.parametrize("args,expected", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2_with_one_line(args, expected, capsys, no_data_env):
+    code, _, err = run_cli(args, capsys)
+    if args[:2] == ["data", "verify"]:
+        assert code == 1 and expected in err + _
+        return
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert expected in lines[0]
+    assert "Traceback" not in err
+
+
+def test_data_list_and_verify(data_dir, capsys):
+    code, out, _ = run_cli(["data", "list", "--data-dir", str(data_dir)], capsys)
+    assert code == 0
+    for name in ("lazer", "sunspot", "abalone", "iris", "ionosphere", "abalone_classification", "reef_325"):
+        row = next(line for line in out.splitlines() if line.startswith(name + " "))
+        assert " yes " in row, row
+    code, out, _ = run_cli(["data", "verify", "--data-dir", str(data_dir)], capsys)
+    assert code == 0 and "all files match" in out
+
+
+def test_entry_point_subprocess(no_data_env):
+    proc = subprocess.run([sys.executable, "-m", "bayesprune.cli", "run", "--rate", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "rate" in proc.stderr

@@ -1,0 +1,150 @@
+"""Loaders of the named data sets and user CSVs, and every input error (one line, names the place)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bayesprune.data import PAPER_DATASETS, get_info, load_csv, load_dataset
+from bayesprune.errors import InputError
+
+EXPECTED = {  # name: (n_rows, n_features, n_classes or None)
+    "lazer": (498, 4, None),
+    "sunspot": (1631, 4, None),
+    "abalone": (4177, 8, None),
+    "iris": (150, 4, 3),
+    "ionosphere": (351, 34, 2),
+    "abalone_classification": (4177, 8, 4),
+    "reef_325": (3852, 3, 6),
+}
+
+
+@pytest.mark.parametrize("name", PAPER_DATASETS)
+def test_paper_loaders(name, data_dir):
+    n_rows, n_feat, n_classes = EXPECTED[name]
+    ds = load_dataset(name, data_dir=data_dir, seed=3)
+    assert ds.source.endswith(get_info(name).path)
+    assert len(ds.y_train) + len(ds.y_test) == n_rows
+    assert len(ds.y_test) == int(np.ceil(0.4 * n_rows))  # 60/40 split
+    assert ds.X_train.shape[1] == ds.X_test.shape[1] == n_feat
+    for a in (ds.X_train, ds.X_test, ds.y_train, ds.y_test):
+        assert np.all(np.isfinite(a))
+    if n_classes:
+        assert len(ds.class_names) == n_classes
+        assert set(np.unique(np.concatenate([ds.y_train, ds.y_test]))) == set(range(n_classes))
+    info = get_info(name)
+    if info.scale_features == "minmax":  # fitted on the training part only
+        assert ds.X_train.min() == pytest.approx(0.0) and ds.X_train.max() == pytest.approx(1.0)
+    if info.scale_target == "minmax":
+        assert ds.y_train.min() == pytest.approx(0.0) and ds.y_train.max() == pytest.approx(1.0)
+        back = ds.inverse_y(ds.y_train)
+        assert back.max() > 1.0 or back.min() < 0.0 or np.allclose(back, ds.y_train)
+    again = load_dataset(name, data_dir=data_dir, seed=3)
+    np.testing.assert_array_equal(again.X_train, ds.X_train)
+    other = load_dataset(name, data_dir=data_dir, seed=4)
+    assert not np.array_equal(other.y_test, ds.y_test) or not np.array_equal(other.X_test, ds.X_test)
+
+
+def test_reef_cr_line_endings_and_text_target(data_dir):
+    raw = (data_dir / "reef_325/Unbalanced_325.csv").read_bytes()
+    assert b"\r" in raw and b"\n" not in raw  # the quirk this loader must handle
+    ds = load_dataset("reef_325", data_dir=data_dir)
+    assert ds.feature_names == ["Bulk", "Porosity", "Resistivity"]
+    assert "CorAlg" in ds.class_names
+
+
+def test_reef_via_csv_path(data_dir):
+    ds = load_csv(data_dir / "reef_325/Unbalanced_325.csv", target="Species",
+                  features=["Bulk", "Porosity", "Resistivity"])
+    assert ds.task == "classification" and len(ds.class_names) == 6
+
+
+@pytest.mark.parametrize("name,task", [("iris", "classification"), ("wine", "classification"),
+                                       ("breast_cancer", "classification"), ("diabetes", "regression"),
+                                       ("digits", "classification")])
+def test_embedded_sets_need_no_data_dir(name, task, no_data_env):
+    ds = load_dataset(name)
+    assert ds.task == task
+    assert ds.source.startswith("scikit-learn")
+    n = len(ds.y_train) + len(ds.y_test)
+    assert len(ds.y_train) == n - int(np.ceil(0.4 * n))
+
+
+def test_stratified_split_keeps_class_shares(no_data_env):
+    ds = load_dataset("iris", stratify=True, seed=1)
+    assert np.bincount(ds.y_test).tolist() == [20, 20, 20]
+
+
+def _write(tmp_path, text, name="data.csv", mode="w"):
+    p = tmp_path / name
+    if mode == "wb":
+        p.write_bytes(text)
+    else:
+        p.write_text(text)
+    return p
+
+
+GOOD = "a,b,label\n" + "\n".join(f"{i},{i * 2 % 7},{'x' if i % 2 else 'y'}" for i in range(20)) + "\n"
+
+
+def test_csv_text_labels_and_task_inference(tmp_path):
+    ds = load_csv(_write(tmp_path, GOOD), target="label")
+    assert ds.task == "classification" and ds.class_names == ["x", "y"]
+    reg = "a,b,t\n" + "\n".join(f"{i},{i % 3},{i * 0.37}" for i in range(30))
+    assert load_csv(_write(tmp_path, reg, "r.csv"), target="t").task == "regression"
+
+
+def test_csv_crlf_and_cr_endings_load_the_same(tmp_path):
+    lf = load_csv(_write(tmp_path, GOOD), target="label")
+    cr = load_csv(_write(tmp_path, GOOD.replace("\n", "\r"), "cr.csv"), target="label")
+    crlf = load_csv(_write(tmp_path, GOOD.replace("\n", "\r\n"), "crlf.csv"), target="label")
+    np.testing.assert_array_equal(lf.X_train, cr.X_train)
+    np.testing.assert_array_equal(lf.X_train, crlf.X_train)
+
+
+def test_headerless_csv_uses_column_numbers(tmp_path):
+    body = "\n".join(f"{i};{i + 1};{i % 2}" for i in range(20))
+    ds = load_csv(_write(tmp_path, body), target="2")
+    assert ds.feature_names == ["x0", "x1"] and ds.task == "classification"
+
+
+ERROR_CASES = {
+    "missing file": (None, "label", None, "file not found"),
+    "empty": ("", "label", None, "empty"),
+    "header only": ("a,b,label\n", "label", None, "no data rows"),
+    "unknown column": (GOOD, "nope", None, "no column 'nope'"),
+    "unknown feature": (GOOD, "label", ["a", "zz"], "no column 'zz'"),
+    "text in feature": (GOOD.replace("\n3,6,x", "\n3,six,x"), "label", None, "row 5, column 2"),
+    "nan": (GOOD.replace("\n3,6,x", "\n3,nan,x"), "label", None, "not finite"),
+    "inf": (GOOD.replace("\n3,6,x", "\n3,inf,x"), "label", None, "not finite"),
+    "huge": (GOOD.replace("\n3,6,x", "\n3,1e999,x"), "label", None, "not finite"),
+    "single class": ("a,label\n" + "\n".join(f"{i},k" for i in range(9)), "label", None, "single class"),
+    "ragged": (GOOD.replace("\n3,6,x", "\n3,6,x,9"), "label", None, "row 5 has 4 columns"),
+    "duplicate header": ("a,a,label\n1,2,x\n3,4,y\n", "label", None, "appears twice"),
+    "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERROR_CASES))
+def test_csv_errors_name_file_and_place(case, tmp_path):
+    text, target, features, expected = ERROR_CASES[case]
+    path = tmp_path / "missing.csv" if text is None else _write(tmp_path, text)
+    with pytest.raises(InputError) as err:
+        load_csv(path, target=target, features=features, task="classification" if case == "single class" else None)
+    msg = str(err.value)
+    assert expected in msg
+    assert "\n" not in msg
+    assert str(path) in msg or case in ("unknown column",)
+
+
+def test_non_utf8_bytes(tmp_path):
+    path = _write(tmp_path, b"a,label\n1,x\n\xff\xfe,y\n", mode="wb")
+    with pytest.raises(InputError, match="row 3.*not UTF-8"):
+        load_csv(path, target="label")
+
+
+def test_unknown_and_missing_named_sets(tmp_path, no_data_env):
+    with pytest.raises(InputError, match="unknown data set 'nope'"):
+        load_dataset("nope")
+    with pytest.raises(InputError, match="bayesprune data fetch lazer"):
+        load_dataset("lazer", data_dir=tmp_path)
