@@ -1,3 +1,54 @@
-"""bayesprune: compact Bayesian neural networks by pruned MCMC sampling."""
+"""bayesprune: compact Bayesian neural networks by pruned MCMC sampling.
+
+The pipeline as functions (:func:`sample`, :func:`prune`, :func:`resample`, :func:`predict`,
+:func:`evaluate`), as scikit-learn estimators, and the building blocks they are made of.
+"""
 
 __version__ = "0.1.0"
+
+from bayesprune.api import (
+    PosteriorSample,
+    PruneResult,
+    build_posterior,
+    evaluate,
+    predict,
+    prune,
+    pruned,
+    resample,
+    sample,
+)
+from bayesprune.data import Dataset, load_csv, load_dataset
+from bayesprune.errors import BayesPruneError, InputError, OptionError
+from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
+from bayesprune.io.compact import CompactModel, load_model, save_compact
+from bayesprune.model import MLPSpec
+from bayesprune.posterior import BNNPosterior
+from bayesprune.samplers import SamplerConfig, run_chains
+
+__all__ = [
+    "BNNPosterior",
+    "BayesPruneError",
+    "BayesianMLPClassifier",
+    "BayesianMLPRegressor",
+    "CompactModel",
+    "Dataset",
+    "InputError",
+    "MLPSpec",
+    "OptionError",
+    "PosteriorSample",
+    "PruneResult",
+    "SamplerConfig",
+    "__version__",
+    "build_posterior",
+    "evaluate",
+    "load_csv",
+    "load_dataset",
+    "load_model",
+    "predict",
+    "prune",
+    "pruned",
+    "resample",
+    "run_chains",
+    "sample",
+    "save_compact",
+]

@@ -27,6 +27,7 @@ examples:
   bayesprune run --dataset ionosphere --data-dir ../shared/data --rate 0.5,0.75,0.9 --out runs/iono
   bayesprune run --csv core.csv --target Species --features Bulk,Porosity,Resistivity --out runs/core
   bayesprune run --sampler nuts --chains 4 --samples 1000 --resample-samples 1000
+  bayesprune predict runs/core/model.bpz --csv new_cores.csv --out predictions.csv
   bayesprune data list --data-dir ../shared/data
 """
 
@@ -39,6 +40,17 @@ one full-model sample.
 defaults: the paper's Langevin-gradient MH sampler (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5), prior
 N(0, 25), 4 chains x 40,000 samples with 50%% burn-in, STN pruning of 75%% of the parameters, 20,000
 resampling steps. The paper resampled for only 1,000 steps: pass --resample-samples 1000 to match it.
+"""
+
+
+PREDICT_HELP = """\
+Predict with a compact model: the posterior predictive over the model's stored draws. Regression gives the
+mean, sd and a central interval in the target's original units; classification gives the predicted class, the
+sd over draws of its probability, and one probability column per class.
+
+example:
+  bayesprune run --dataset ionosphere --data-dir ../shared/data --structured --out runs/iono
+  bayesprune predict runs/iono/model.bpz --csv new_rows.csv --out predictions.csv
 """
 
 
@@ -126,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--no-figures", action="store_true")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    pr = sub.add_parser("predict", help="predict a CSV with a compact model (intervals / class probabilities)",
+                        formatter_class=fmt, description=PREDICT_HELP)
+    pr.add_argument("model", help="a model.bpz written by 'bayesprune run --out DIR'")
+    pr.add_argument("--csv", required=True, help="inputs: a header naming the model's features, or no header "
+                    "and exactly the model's number of columns")
+    pr.add_argument("--out", help="write predictions to this CSV (default: standard output)")
+    pr.add_argument("--interval", type=_float, default=0.9, help="central prediction interval (regression)")
+
     d = sub.add_parser("data", help="list | verify | fetch the named data sets", formatter_class=fmt,
                        description="The paper's seven data sets and scikit-learn's embedded ones.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser)
@@ -166,7 +186,65 @@ def _cmd_run(args) -> int:
     print_summary(outcome, out_console)
     if args.out:
         written = write_outputs(outcome, args.out, figures=not args.no_figures)
+        for cell in outcome.cells:
+            c = cell.metrics["compact"]
+            out_console.print(
+                f"compact model {cell.criterion} {cell.rate:.0%}: {c['n_params_kept']}/{c['n_params']} parameters, "
+                f"hidden {c['hidden_full']} -> {c['hidden_compact']}, {c['bytes_compact']:,} bytes "
+                f"({c['bytes_ratio']:.0%} of dense), predicts {c['predict_rows_per_s_compact']:,.0f} draw-rows/s "
+                f"({c['predict_seconds_dense'] / c['predict_seconds_compact']:.1f}x dense)")
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    import csv as csvmod
+
+    import numpy as np
+
+    from bayesprune.data.table import numeric_column, read_table
+    from bayesprune.io.compact import load_model
+
+    if not 0.0 < args.interval < 1.0:
+        raise OptionError(f"--interval {args.interval} must be between 0 and 1, e.g. 0.9")
+    model = load_model(args.model)
+    frame = read_table(args.csv)
+    names = model.feature_names
+    cols = list(frame.columns)
+    if frame.attrs.get("row_offset", 1) == 2:  # has a header
+        missing = [f for f in names if f not in cols]
+        if missing:
+            raise OptionError(f"{args.csv}: missing feature column(s) {', '.join(missing)}; the model needs "
+                              f"{', '.join(names)}")
+        use = names
+    else:
+        if len(cols) != len(names):
+            raise OptionError(f"{args.csv}: {len(cols)} columns but the model needs {len(names)} features "
+                              f"({', '.join(names)}); add a header naming them or fix the columns")
+        use = cols
+    X = np.column_stack([numeric_column(frame, c) for c in use])
+    result = model.predict(X, interval=args.interval)
+    if model.task == "regression":
+        pct = f"{args.interval:.0%}"
+        header = ["mean", "sd", f"lower_{pct}", f"upper_{pct}"]
+        rows = zip(result["mean"], result["sd"], result["lower"], result["upper"], strict=True)
+        rows = [[f"{v:.6g}" for v in r] for r in rows]
+    else:
+        header = ["class", "sd"] + [f"p_{c}" for c in model.class_names]
+        rows = [[c, f"{sd:.4f}", *[f"{p:.6f}" for p in probs]]
+                for c, sd, probs in zip(result["class"], result["sd"], result["probabilities"], strict=True)]
+    if args.out:
+        from bayesprune.io.atomic import atomic_path
+
+        with atomic_path(args.out) as tmp, open(tmp, "w", newline="") as fh:
+            w = csvmod.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
+    else:
+        w = csvmod.writer(sys.stdout)
+        w.writerow(header)
+        w.writerows(rows)
     return 0
 
 
@@ -232,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "data":
             return _cmd_data(args)
+        if args.command == "predict":
+            return _cmd_predict(args)
     except BayesPruneError as exc:
         msg = " ".join(str(exc).split())
         sys.stderr.write(f"bayesprune {args.command}: error: {msg}\n")

@@ -192,8 +192,9 @@ def cell_dir(out: Path, cell: CellResult, single: bool) -> Path:
     return out if single else out / f"{cell.criterion}-{cell.rate:g}"
 
 
-def write_outputs(outcome: RunOutcome, out: str | Path, *, figures: bool = True) -> list[Path]:
-    """Write metrics.json (one per criterion x rate), posterior files, report.md and figures."""
+def write_outputs(outcome: RunOutcome, out: str | Path, *, figures: bool = True, model_draws: int = 200) -> list[Path]:
+    """Write metrics.json (one per criterion x rate), posterior files, the compact model, report.md, figures."""
+    from bayesprune.io.compact import EXTENSION, compaction_report, save_compact
     from bayesprune.io.posterior import save_posterior
     from bayesprune.report.markdown import write_report
 
@@ -206,8 +207,10 @@ def write_outputs(outcome: RunOutcome, out: str | Path, *, figures: bool = True)
     for cell in outcome.cells:
         d = cell_dir(out, cell, single)
         save_posterior(cell.resampled, outcome.dataset, d / "posterior_resampled.nc")
+        model_path = save_compact(cell.resampled, outcome.dataset, d / f"model{EXTENSION}", n_draws=model_draws)
+        cell.metrics["compact"] = compaction_report(cell.resampled, outcome.dataset, model_path)
         write_json(d / "metrics.json", cell.metrics)
-        written += [d / "posterior_resampled.nc", d / "metrics.json"]
+        written += [d / "posterior_resampled.nc", model_path, d / "metrics.json"]
     if not single:
         write_json(out / "sweep.json", [c.metrics for c in outcome.cells])
         written.append(out / "sweep.json")

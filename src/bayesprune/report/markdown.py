@@ -150,6 +150,15 @@ def write_report(outcome, out: Path, *, with_figures: bool = True) -> list[Path]
                   f"{c.rate:.0%} ({m['n_params_kept']} of {m['n_params']} parameters kept)", ""]
         header, rows = summary_rows(m)
         lines += [markdown_table(header, rows), ""]
+        comp = m.get("compact")
+        if comp:
+            lines.append(
+                f"Compact model (`model.bpz`, {comp['layout']} layout, {comp['n_draws']} draws): hidden layers "
+                f"{comp['hidden_full']} -> {comp['hidden_compact']}, {comp['bytes_compact']:,} bytes against "
+                f"{comp['bytes_dense']:,} for the dense posterior ({comp['bytes_ratio']:.0%}); predicting the test "
+                f"set takes {comp['predict_seconds_compact'] * 1e3:.2f} ms against "
+                f"{comp['predict_seconds_dense'] * 1e3:.2f} ms dense.")
+            lines.append("")
         lines.append(f"Mask agreement between chains (mean pairwise Jaccard of kept sets): "
                      f"{m['chain_agreement_jaccard']:.3f}; scores from chain(s) {m['score_chains']}.")
         for w in warnings_for(m):

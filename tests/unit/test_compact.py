@@ -1,0 +1,121 @@
+"""The compact model file: round trip, real shrinkage, and refusal of files it cannot trust."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bayesprune import api
+from bayesprune.cli import main
+from bayesprune.data import load_dataset
+from bayesprune.errors import InputError
+from bayesprune.io import compact
+from bayesprune.predict import posterior_predictive
+
+
+@pytest.fixture(scope="module")
+def wine_models(tmp_path_factory):
+    ds = load_dataset("wine", seed=0)
+    full = api.sample(ds, chains=2, samples=2000, seed=0)
+    out = {}
+    for structured in (False, True):
+        pr = api.prune(full, criterion="stn", rate=0.75, structured=structured)
+        rs = api.resample(full, ds, pr, samples=400)
+        path = compact.save_compact(rs, ds, tmp_path_factory.mktemp("m") / "model.bpz", n_draws=50)
+        out[structured] = (rs, path)
+    return ds, full, out
+
+
+@pytest.mark.parametrize("structured", [False, True])
+def test_round_trip_matches_in_memory_predictive(wine_models, structured):
+    ds, _, models = wine_models
+    rs, path = models[structured]
+    model = compact.load_model(path)
+    assert model.header["layout"] == ("dense" if structured else "sparse")
+    raw = ds.x_scaler.inverse_transform(ds.X_test)
+    got = model.predict(raw)["probabilities"]
+    z = compact._thin(np.asarray(rs.result.draws), 50)
+    ref = posterior_predictive(rs.posterior, z[None], ds.X_test, rs.kept_idx).mean()
+    np.testing.assert_allclose(got, ref, atol=1e-4)
+    if structured:
+        assert sum(model.spec.hidden) < sum(rs.spec.hidden)
+        assert model.spec.n_params == model.header["n_params_kept"]
+
+
+def test_regression_round_trip_in_original_units(tmp_path):
+    ds = load_dataset("diabetes", seed=0)
+    full = api.sample(ds, chains=2, samples=2000, seed=0)
+    pr = api.prune(full, criterion="spn", rate=0.5, structured=True)
+    rs = api.resample(full, ds, pr, samples=400)
+    path = compact.save_compact(rs, ds, tmp_path / "m.bpz", n_draws=40)
+    res = compact.load_model(path).predict(ds.x_scaler.inverse_transform(ds.X_test))
+    z = compact._thin(np.asarray(rs.result.draws), 40)
+    ref = posterior_predictive(rs.posterior, z[None], ds.X_test, rs.kept_idx).mean()
+    np.testing.assert_allclose(res["mean"], ds.inverse_y(ref), rtol=1e-4, atol=1e-2)
+    assert np.all(res["lower"] <= res["mean"]) and np.all(res["mean"] <= res["upper"])
+    assert res["mean"].mean() > 10  # original units (disease progression ~ 25..346), not scaled [0, 1]
+
+
+def _rewrite(path, tmp_path, **changes):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    header = json.loads(arrays.pop("header").tobytes())
+    header.update(changes)
+    out = tmp_path / "edited.bpz"
+    with open(out, "wb") as fh:  # a file object: np.savez would append .npz to a bare name
+        np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    return out
+
+
+def test_untrusted_files_refused(wine_models, tmp_path):
+    _, _, models = wine_models
+    path = models[True][1]
+    data = path.read_bytes()
+    cases = {
+        "truncated": data[: len(data) // 2],
+        "corrupted": data[:200] + bytes(b ^ 0xFF for b in data[200:260]) + data[260:],
+        "not a model": b"hello",
+    }
+    for name, blob in cases.items():
+        p = tmp_path / f"{name}.bpz"
+        p.write_bytes(blob)
+        with pytest.raises(InputError) as err:
+            compact.load_model(p)
+        assert "\n" not in str(err.value) and str(p) in str(err.value)
+    with pytest.raises(InputError, match="version 99 is not supported"):
+        compact.load_model(_rewrite(path, tmp_path, version=99))
+    with pytest.raises(InputError, match="checksum"):
+        bad = _rewrite(path, tmp_path, sha256={"draws": "0" * 64})
+        compact.load_model(bad)
+    with pytest.raises(InputError, match="not found"):
+        compact.load_model(tmp_path / "nope.bpz")
+
+
+def test_predict_cli(wine_models, tmp_path, capsys):
+    ds, _, models = wine_models
+    path = models[False][1]
+    raw = ds.x_scaler.inverse_transform(ds.X_test[:5])
+    with_header = tmp_path / "h.csv"
+    with_header.write_text(",".join(reversed(ds.feature_names)) + "\n" + "\n".join(
+        ",".join(f"{v:.6f}" for v in row[::-1]) for row in raw))
+    no_header = tmp_path / "n.csv"
+    no_header.write_text("\n".join(",".join(f"{v:.6f}" for v in row) for row in raw))
+    out_csv = tmp_path / "p.csv"
+    assert main(["predict", str(path), "--csv", str(with_header), "--out", str(out_csv)]) == 0
+    lines = out_csv.read_text().splitlines()
+    assert lines[0].startswith("class,sd,p_class_0") and len(lines) == 6
+    capsys.readouterr()
+    assert main(["predict", str(path), "--csv", str(no_header)]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == lines[1:]
+    wrong = tmp_path / "w.csv"
+    wrong.write_text("1,2,3\n4,5,6\n")
+    assert main(["predict", str(path), "--csv", str(wrong)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "13 features" in err
+    named = tmp_path / "x.csv"
+    named.write_text("alcohol,malic_acid\n1,2\n")
+    assert main(["predict", str(path), "--csv", str(named)]) == 2
+    assert "missing feature column" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "none.bpz"), "--csv", str(named)]) == 2

@@ -1,0 +1,57 @@
+"""The scikit-learn estimators: fit/predict/prune, and scikit-learn's own estimator checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_regression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from bayesprune import BayesianMLPClassifier, BayesianMLPRegressor
+
+FAST = {"hidden": (3,), "chains": 1, "samples": 3000, "sampler": "lgmh"}
+
+
+def test_classifier_fit_predict_prune():
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    clf = BayesianMLPClassifier(hidden=(8,), chains=2, samples=4000).fit(X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert clf.score(X, y) > 0.8
+    labels, sd = clf.predict(X[:5], return_std=True)
+    assert labels.shape == sd.shape == (5,)
+    small = clf.prune("stn", 0.5, resample_samples=2000)
+    assert small.n_params_kept_ == clf.n_params_ - round(0.5 * clf.n_params_ + 1e-9)
+    assert small is not clf and clf.n_params_kept_ == clf.n_params_
+    theta = small.sample_.theta_draws()
+    assert np.all(theta[..., ~small.keep_mask_] == 0.0)
+
+
+def test_regressor_return_std():
+    X, y = make_regression(n_samples=80, n_features=3, noise=5.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    reg = BayesianMLPRegressor(hidden=(5,), chains=2, samples=4000).fit(X, y)
+    mean, std = reg.predict(X, return_std=True)
+    assert mean.shape == std.shape == (80,)
+    assert np.all(std > 0)
+    assert reg.score(X, y) > 0.5
+
+
+EXPECTED_FAILURES = {
+    # Bayesian predictions are averages over random draws, so these do not hold exactly:
+    "check_methods_sample_order_invariance": "float32 batched forward pass differs in the last bits",
+    "check_methods_subset_invariance": "float32 batched forward pass differs in the last bits",
+}
+
+
+def _xfail(est):
+    return {name: reason for name, reason in EXPECTED_FAILURES.items()}
+
+
+@parametrize_with_checks([BayesianMLPRegressor(**FAST), BayesianMLPClassifier(**FAST)],
+                         expected_failed_checks=_xfail)
+def test_sklearn_checks(estimator, check):
+    if "fit2d_1sample" in check.func.__name__ if hasattr(check, "func") else False:
+        pytest.skip("one sample cannot be split by MCMC diagnostics")
+    check(estimator)
