@@ -33,8 +33,8 @@ from bayesprune.data import load_dataset
 from bayesprune.evaluate.diagnostics import function_space
 from bayesprune.predict import posterior_predictive
 
-STEPS = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 1000}
-QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 200}
+STEPS = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 400}
+QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 100}
 
 
 def bench_one(ds, sampler: str, chains: int, steps: int) -> dict:

@@ -12,6 +12,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from bayesprune.evaluate.evaluate import evaluate_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.predict import Predictive, posterior_predictive
-from bayesprune.pruning import criteria, masks
+from bayesprune.pruning import align, criteria, masks
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.registry import SamplerConfig
 from bayesprune.seeds import stream_key
@@ -92,17 +93,32 @@ class PosteriorSample:
         """The chain with the highest mean log posterior over its kept draws."""
         return int(np.argmax(np.nanmean(self.result.logdensity, axis=1)))
 
+    def aligned(self, reference: int) -> PosteriorSample:
+        """Every chain's hidden units relabelled to match chain ``reference`` (see :mod:`bayesprune.pruning.align`)."""
+        if self.kept_idx is not None:
+            raise OptionError("align the full posterior sample, not a pruned one")
+        r = self.result
+        n = self.spec.n_params
+        maps = [align.align_to(self.spec, r.mean[reference, :n], r.mean[c, :n]) for c in range(r.num_chains)]
+        extra = np.arange(n, r.draws.shape[-1])  # eta stays where it is
+
+        def permute(a: np.ndarray) -> np.ndarray:
+            return np.stack([a[c][..., np.concatenate([m, extra])] for c, m in enumerate(maps)])
+
+        res = dataclasses.replace(r, draws=permute(np.asarray(r.draws)), mean=permute(r.mean), var=permute(r.var),
+                                  last_position=permute(r.last_position), seconds=dict(r.seconds))
+        return PosteriorSample(self.posterior, res, None, self.seconds, dict(self.info, aligned_to=reference))
+
     def select_chains(self, chains: list[int] | np.ndarray) -> PosteriorSample:
         """The same sample restricted to some chains."""
         idx = np.asarray(chains, int)
         r = self.result
-        res = ChainResult(
-            draws=np.asarray(r.draws[idx]), logdensity=r.logdensity[idx], acceptance=r.acceptance[idx],
-            diverging=r.diverging[idx], mean=r.mean[idx], var=r.var[idx],
-            last_position=r.last_position[idx], n_steps=r.n_steps, n_warmup=r.n_warmup, thin=r.thin,
+        res = dataclasses.replace(
+            r, draws=np.asarray(r.draws[idx]), logdensity=r.logdensity[idx], acceptance=r.acceptance[idx],
+            diverging=r.diverging[idx], mean=r.mean[idx], var=r.var[idx], last_position=r.last_position[idx],
             n_divergent=r.n_divergent[idx], n_grad_evals=r.n_grad_evals[idx],
-            mean_acceptance=r.mean_acceptance[idx], sampler=r.sampler,
-            params=jax.tree.map(lambda a: np.asarray(a)[idx], r.params), seconds=dict(r.seconds),
+            mean_acceptance=r.mean_acceptance[idx], params=jax.tree.map(lambda a: np.asarray(a)[idx], r.params),
+            seconds=dict(r.seconds),
         )
         return PosteriorSample(self.posterior, res, self.kept_idx, self.seconds, dict(self.info))
 
@@ -190,6 +206,7 @@ class PruneResult:
     chain_agreement: float
     threshold: float
     source_chains: list[int]
+    reference: PosteriorSample | None = None  # the (selected or aligned) draws the scores came from
 
     @property
     def kept_idx(self) -> np.ndarray:
@@ -214,7 +231,8 @@ def prune(
         ``best-chain`` (default): moments of the chain with the highest mean log posterior. Independent
         chains of a BNN settle in different modes related by unit permutations and sign flips, so a
         parameter's mean pooled over chains mixes unrelated weights; the paper likewise prunes each run
-        (one chain) on its own draws. ``pooled``: moments over all chains.
+        (one chain) on its own draws. ``aligned``: all chains pooled after relabelling their hidden units to
+        match the best chain. ``pooled``: all chains pooled as they are.
 
     ``chain_agreement`` is the mean pairwise Jaccard index of the masks each chain alone would give.
     """
@@ -222,35 +240,35 @@ def prune(
     key = stream_key(seed, f"prune:{criterion}")
     if score_from == "best-chain":
         source = [ps.best_chain()]
+        reference = ps.select_chains(source)
+    elif score_from == "aligned":
+        source = list(range(ps.result.num_chains))
+        reference = ps.aligned(ps.best_chain())
     elif score_from == "pooled":
         source = list(range(ps.result.num_chains))
+        reference = ps
     else:
-        raise OptionError(f"unknown --score-from '{score_from}'; use best-chain or pooled")
-    scores = criteria.score(criterion, ps.select_chains(source).moments(), key)
+        raise OptionError(f"unknown --score-from '{score_from}'; use best-chain, aligned or pooled")
+    scores = criteria.score(criterion, reference.moments(), key)
     keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
     per_chain = [
         masks.make_mask(criteria.score(criterion, m, key), ps.spec, rate, structured=structured,
                         per_layer=per_layer)
-        for m in ps.chain_moments()
+        for m in (ps.aligned(ps.best_chain()) if score_from == "aligned" else ps).chain_moments()
     ]
     removed_scores = scores[~keep]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
     return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
-                       masks.mean_pairwise_jaccard(per_chain), threshold, source)
+                       masks.mean_pairwise_jaccard(per_chain), threshold, source, reference)
 
 
 def pruned(ps: PosteriorSample, pr: PruneResult) -> PosteriorSample:
     """The draws the mask was scored on, pruned parameters set to 0, no resampling (the paper's 'pruned')."""
     kept_idx = pr.kept_idx
-    r = ps.select_chains(pr.source_chains).result
+    r = (pr.reference or ps.select_chains(pr.source_chains)).result
     restrict = lambda a: np.asarray(ps.posterior.restrict(a, kept_idx))  # noqa: E731
-    res = ChainResult(
-        draws=restrict(r.draws), logdensity=r.logdensity, acceptance=r.acceptance, diverging=r.diverging,
-        mean=restrict(r.mean), var=restrict(r.var), last_position=restrict(r.last_position),
-        n_steps=r.n_steps, n_warmup=r.n_warmup, thin=r.thin, n_divergent=r.n_divergent,
-        n_grad_evals=r.n_grad_evals, mean_acceptance=r.mean_acceptance, sampler=r.sampler,
-        params=r.params, seconds=dict(r.seconds),
-    )
+    res = dataclasses.replace(r, draws=restrict(r.draws), mean=restrict(r.mean), var=restrict(r.var),
+                              last_position=restrict(r.last_position), seconds=dict(r.seconds))
     return PosteriorSample(ps.posterior, res, kept_idx, 0.0)
 
 
@@ -286,7 +304,7 @@ def resample(
         raise OptionError("the mask keeps no parameters; use a lower rate")
     if ps.kept_idx is not None:
         raise OptionError("resample from the full posterior sample, not from an already pruned one")
-    r = ps.select_chains(pr.source_chains).result
+    r = (pr.reference or ps.select_chains(pr.source_chains)).result
     if start == "mean":
         init = np.repeat(np.asarray(ps.posterior.restrict(r.pooled_mean, kept_idx))[None], n_chains, 0)
     elif start == "last":

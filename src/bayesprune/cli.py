@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75 (default 0.75)")
     g.add_argument("--structured", action="store_true", help="remove whole hidden units instead of weights")
     g.add_argument("--per-layer", action="store_true", help="rank within each layer instead of globally")
-    g.add_argument("--score-from", default="best-chain", choices=["best-chain", "pooled"],
-                   help="moments for the scores: the best chain (default) or all chains pooled")
+    g.add_argument("--score-from", default="best-chain", choices=["best-chain", "aligned", "pooled"],
+                   help="moments for the scores: the best chain (default), all chains after aligning their "
+                   "hidden units to it, or all chains as they are")
     g.add_argument("--resample-samples", type=_positive_int, default=20000)
     g.add_argument("--resample-burnin", type=_float, default=0.5)
     g.add_argument("--resample-start", default="mean", choices=["mean", "last"])

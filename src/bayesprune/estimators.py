@@ -22,6 +22,7 @@ import copy
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesprune import api
@@ -104,6 +105,7 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
 
     def fit(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
         if len(self.classes_) < 2:

@@ -38,20 +38,7 @@ def test_regressor_return_std():
     assert reg.score(X, y) > 0.5
 
 
-EXPECTED_FAILURES = {
-    # Bayesian predictions are averages over random draws, so these do not hold exactly:
-    "check_methods_sample_order_invariance": "float32 batched forward pass differs in the last bits",
-    "check_methods_subset_invariance": "float32 batched forward pass differs in the last bits",
-}
-
-
-def _xfail(est):
-    return {name: reason for name, reason in EXPECTED_FAILURES.items()}
-
-
-@parametrize_with_checks([BayesianMLPRegressor(**FAST), BayesianMLPClassifier(**FAST)],
-                         expected_failed_checks=_xfail)
+@pytest.mark.slow
+@parametrize_with_checks([BayesianMLPRegressor(**FAST), BayesianMLPClassifier(**FAST)])
 def test_sklearn_checks(estimator, check):
-    if "fit2d_1sample" in check.func.__name__ if hasattr(check, "func") else False:
-        pytest.skip("one sample cannot be split by MCMC diagnostics")
     check(estimator)

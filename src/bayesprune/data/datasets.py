@@ -250,6 +250,25 @@ def _from_frame(
             )
     else:
         y = numeric_column(frame, target)
+    X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
+        X, y, task=task, scale_features=scale_features, scale_target=scale_target, seed=seed,
+        test_fraction=test_fraction, stratify=stratify,
+    )
+    feature_names = [str(f) for f in features]
+    if frame.attrs.get("row_offset", 1) == 1:  # no header: readable names
+        feature_names = [f"x{int(f)}" if f.isdigit() else f for f in feature_names]
+    return Dataset(
+        name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
+        feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
+        hidden=hidden, source=str(path), sha256=sha256,
+        meta={"target": str(target), "features": [str(f) for f in features],
+              "scale_features": scale_features, "scale_target": scale_target,
+              "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
+    )
+
+
+def _split_and_scale(X, y, *, task, scale_features, scale_target, seed, test_fraction, stratify):
+    """Seeded split, then scalers fitted on the training part only; float32 features, typed targets."""
     train, test = split_indices(
         len(y), test_fraction=test_fraction, seed=seed,
         stratify=y if (stratify and task == "classification") else None,
@@ -260,23 +279,12 @@ def _from_frame(
         X_train = x_scaler.fit_transform(X_train)
         X_test = x_scaler.transform(X_test)
     y_scaler = make_scaler(scale_target) if task == "regression" else None
-    y_train, y_test = y[train], y[test]
+    y_train, y_test = np.asarray(y[train], np.float64), np.asarray(y[test], np.float64)
     if y_scaler is not None:
         y_train = y_scaler.fit_transform(y_train.reshape(-1, 1)).ravel()
         y_test = y_scaler.transform(y_test.reshape(-1, 1)).ravel()
-    feature_names = [str(f) for f in features]
-    if frame.attrs.get("row_offset", 1) == 1:  # no header: readable names
-        feature_names = [f"x{int(f)}" if f.isdigit() else f for f in feature_names]
-    return Dataset(
-        name=name, task=task,
-        X_train=X_train.astype(np.float32), y_train=_cast_y(y_train, task),
-        X_test=X_test.astype(np.float32), y_test=_cast_y(y_test, task),
-        feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
-        hidden=hidden, source=str(path), sha256=sha256,
-        meta={"target": str(target), "features": [str(f) for f in features],
-              "scale_features": scale_features, "scale_target": scale_target,
-              "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
-    )
+    return (X_train.astype(np.float32), _cast_y(y_train, task), X_test.astype(np.float32),
+            _cast_y(y_test, task), x_scaler, y_scaler)
 
 
 def _cast_y(y: np.ndarray, task: Task) -> np.ndarray:
@@ -289,25 +297,13 @@ def _load_sklearn(info: DatasetInfo, *, seed: int, test_fraction: float, stratif
     bunch = getattr(skd, info.sklearn_loader)()
     X = np.asarray(bunch.data, dtype=np.float64)
     y = np.asarray(bunch.target)
-    train, test = split_indices(
-        len(y), test_fraction=test_fraction, seed=seed,
-        stratify=y if (stratify and info.task == "classification") else None,
+    X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
+        X, y, task=info.task, scale_features=info.scale_features, scale_target=info.scale_target, seed=seed,
+        test_fraction=test_fraction, stratify=stratify,
     )
-    x_scaler = make_scaler(info.scale_features)
-    X_train, X_test = X[train], X[test]
-    if x_scaler is not None:
-        X_train = x_scaler.fit_transform(X_train)
-        X_test = x_scaler.transform(X_test)
-    y_scaler = make_scaler(info.scale_target) if info.task == "regression" else None
-    y_train, y_test = y[train].astype(np.float64), y[test].astype(np.float64)
-    if y_scaler is not None:
-        y_train = y_scaler.fit_transform(y_train.reshape(-1, 1)).ravel()
-        y_test = y_scaler.transform(y_test.reshape(-1, 1)).ravel()
     class_names = [str(c) for c in bunch.target_names] if info.task == "classification" else None
     return Dataset(
-        name=info.name, task=info.task,
-        X_train=X_train.astype(np.float32), y_train=_cast_y(y_train, info.task),
-        X_test=X_test.astype(np.float32), y_test=_cast_y(y_test, info.task),
+        name=info.name, task=info.task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=[str(f) for f in bunch.feature_names], class_names=class_names,
         x_scaler=x_scaler, y_scaler=y_scaler, hidden=info.hidden,
         source=f"scikit-learn {info.sklearn_loader}",
