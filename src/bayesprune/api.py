@@ -22,6 +22,7 @@ import numpy as np
 
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
+from bayesprune.evaluate.diagnostics import weight_space
 from bayesprune.evaluate.evaluate import evaluate_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
@@ -335,6 +336,7 @@ def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> dict:
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
         theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"),
     )
+    m.update(weight_space(np.asarray(ps.result.draws)[..., : ps.n_params_kept]))
     m["acceptance_rate"] = ps.result.acceptance_rate
     m["n_divergent"] = int(np.sum(ps.result.n_divergent))
     m["seconds"] = float(ps.seconds)
