@@ -8,8 +8,7 @@ number of chains (1, 4) it reports, measured in one run on this machine:
 - function-space ESS/s: ArviZ's minimum bulk ESS of the test-point predictions per second of sampling;
 - compile time, separately.
 
-It then runs ``bayesprune run``-style sampling of 50,000 draws x 4 chains on ionosphere (1,852 parameters) in a
-child process and reports its peak resident memory.
+Peak memory of long runs is measured by benchmarks/memory.py.
 
 Usage: python benchmarks/samplers.py [--quick] [--data-dir DIR] [--out benchmarks/results/samplers.md]
 """
@@ -17,11 +16,8 @@ Usage: python benchmarks/samplers.py [--quick] [--data-dir DIR] [--out benchmark
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -56,24 +52,6 @@ def bench_one(ds, sampler: str, chains: int, steps: int) -> dict:
     }
 
 
-MEMORY_CHILD = """
-import json, resource, sys, time
-from bayesprune import api
-from bayesprune.data import load_dataset
-ds = load_dataset("ionosphere", data_dir=sys.argv[1])
-t = time.perf_counter()
-ps = api.sample(ds, sampler="lgmh", chains=4, samples=int(sys.argv[2]), burnin=0.0, seed=0)
-print(json.dumps({"seconds": time.perf_counter() - t, "kept": list(ps.result.draws.shape),
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-
-def memory_run(data_dir: str, draws: int) -> dict:
-    proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, data_dir, str(draws)], capture_output=True,
-                          text=True, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="fewer steps (about a minute or two)")
@@ -92,9 +70,6 @@ def main() -> None:
                 rows.append(row)
                 print(f"{name:<11} {sampler:<5} {chains} chains: {row['samples_per_s']:9.0f} samples/s, "
                       f"{row['ess_fn_per_s']:8.1f} fn-ESS/s, compile {row['compile_s']:.1f}s", flush=True)
-    mem_draws = 10000 if args.quick else 50000
-    mem = memory_run(args.data_dir, mem_draws)
-    print(f"ionosphere lgmh 4 x {mem_draws} draws: peak RSS {mem['peak_rss_mib']:.0f} MiB, {mem['seconds']:.1f}s")
 
     lines = [
         "# Sampler benchmark",
@@ -117,13 +92,7 @@ def main() -> None:
             f"{r['grads_per_step']:.1f} | {r['grads_per_s']:,.0f} | {r['ess_fn_min']:.0f} | "
             f"{r['ess_fn_per_s']:.1f} | {r['rhat_fn_max']:.2f} | {r['acceptance']:.2f} | "
             f"{r['compile_s']:.1f} | {r['run_s']:.1f} |")
-    lines += [
-        "",
-        f"Peak resident memory of `sample(ionosphere, lgmh, 4 chains x {mem_draws:,} draws)` in a fresh process: "
-        f"**{mem['peak_rss_mib']:.0f} MiB** ({mem['seconds']:.1f} s; kept draws {mem['kept']}, the rest summarised "
-        "by running moments).",
-        "",
-    ]
+    lines += ["", "Peak memory of a 4 x 50,000-draw run: see memory.md (`python benchmarks/memory.py`).", ""]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines))
     print(f"wrote {args.out}")

@@ -155,7 +155,8 @@ def write_report(outcome, out: Path, *, with_figures: bool = True) -> list[Path]
             lines.append(
                 f"Compact model (`model.bpz`, {comp['layout']} layout, {comp['n_draws']} draws): hidden layers "
                 f"{comp['hidden_full']} -> {comp['hidden_compact']}, {comp['bytes_compact']:,} bytes against "
-                f"{comp['bytes_dense']:,} for the dense posterior ({comp['bytes_ratio']:.0%}); predicting the test "
+                f"{comp['bytes_dense']:,} for the same draws stored densely ({comp['bytes_ratio']:.0%}; "
+                f"{comp['bytes_dense_compressed']:,} zipped); predicting the test "
                 f"set takes {comp['predict_seconds_compact'] * 1e3:.2f} ms against "
                 f"{comp['predict_seconds_dense'] * 1e3:.2f} ms dense.")
             lines.append("")
