@@ -14,6 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from common import write_markdown
+
 from bayesprune import api
 from bayesprune.data import load_dataset
 from bayesprune.io.compact import compaction_report, save_compact
@@ -66,10 +68,7 @@ def main() -> None:
             f"{r['bytes_compact']:,} | {r['bytes_dense']:,} | {r['bytes_ratio']:.0%} | "
             f"{r['bytes_dense_compressed']:,} | {ms_c:.2f} | {ms_d:.2f} | "
             f"{ms_d / ms_c:.1f}x |")
-    lines.append("")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print(f"wrote {args.out}")
+    write_markdown(args.out, lines)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+from common import write_markdown
 
 CHILD = """
 import json, sys, time
@@ -49,9 +50,7 @@ def main() -> None:
         lines.append(f"| {n:,} | 1,852 | {r['kept']} | {r['peak_mib']:.0f} | {r['after_import_mib']:.0f} | "
                      f"{r['seconds']:.1f} |")
         print(lines[-1], flush=True)
-    lines.append("")
-    Path(args.out).write_text("\n".join(lines))
-    print(f"wrote {args.out}")
+    write_markdown(args.out, lines)
 
 
 if __name__ == "__main__":

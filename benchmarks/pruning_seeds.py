@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
+from common import write_markdown
 
 from bayesprune.experiments.runner import RunConfig, run
 
@@ -65,10 +65,7 @@ def main() -> None:
         lines.append(f"| **{label}** | mean ± sd | {m[0]:.3f} ± {s[0]:.3f} | {m[1]:.3f} ± {s[1]:.3f} | "
                      f"{m[2]:.3f} ± {s[2]:.3f} | {m[1] - m[0]:+.3f} | |")
         print(lines[-1], flush=True)
-    lines.append("")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print(f"wrote {args.out}")
+    write_markdown(args.out, lines)
 
 
 if __name__ == "__main__":

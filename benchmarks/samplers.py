@@ -19,10 +19,10 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
+from common import write_markdown
 
 from bayesprune import api
 from bayesprune.data import load_dataset
@@ -93,9 +93,7 @@ def main() -> None:
             f"{r['ess_fn_per_s']:.1f} | {r['rhat_fn_max']:.2f} | {r['acceptance']:.2f} | "
             f"{r['compile_s']:.1f} | {r['run_s']:.1f} |")
     lines += ["", "Peak memory of a 4 x 50,000-draw run: see memory.md (`python benchmarks/memory.py`).", ""]
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(lines))
-    print(f"wrote {args.out}")
+    write_markdown(args.out, lines)
 
 
 if __name__ == "__main__":

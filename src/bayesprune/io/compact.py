@@ -29,7 +29,7 @@ import numpy as np
 
 from bayesprune.errors import InputError
 from bayesprune.io.atomic import atomic_path
-from bayesprune.model.mlp import MLPSpec, hidden_unit_groups
+from bayesprune.model.mlp import MLPSpec, hidden_unit_groups, hidden_unit_index
 from bayesprune.posterior.logdensity import BNNPosterior
 
 FORMAT = "bayesprune-compact"
@@ -70,16 +70,8 @@ def compact_spec(spec: MLPSpec, keep_mask: np.ndarray) -> tuple[MLPSpec, np.ndar
     hidden = tuple(int(sum(alive[layer])) for layer in range(len(spec.hidden)))
     if any(h == 0 for h in hidden):
         return None
-    units = [np.arange(spec.n_inputs)] + [np.flatnonzero(alive[layer]) for layer in range(len(spec.hidden))]
-    units.append(np.arange(spec.n_outputs))
     new = MLPSpec(spec.n_inputs, hidden, spec.n_outputs, spec.activation, spec.output)
-    index = []
-    for layer, (w, b) in enumerate(spec.layer_slices):
-        fan_out = spec.widths[layer + 1]
-        rows, cols = units[layer], units[layer + 1]
-        index.append((w.start + rows[:, None] * fan_out + cols[None, :]).reshape(-1))
-        index.append(b.start + cols)
-    index = np.concatenate(index).astype(np.int64)
+    index = hidden_unit_index(spec, [np.flatnonzero(alive[layer]) for layer in range(len(spec.hidden))])
     if np.count_nonzero(keep_mask[index]) != np.count_nonzero(keep_mask):
         return None
     return new, index

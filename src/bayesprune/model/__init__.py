@@ -5,8 +5,9 @@ from bayesprune.model.mlp import (
     flatten,
     forward,
     hidden_unit_groups,
+    hidden_unit_index,
     init_params,
     unflatten,
 )
 
-__all__ = ["MLPSpec", "flatten", "forward", "hidden_unit_groups", "init_params", "unflatten"]
+__all__ = ["MLPSpec", "flatten", "forward", "hidden_unit_groups", "hidden_unit_index", "init_params", "unflatten"]

@@ -179,3 +179,19 @@ def hidden_unit_groups(spec: MLPSpec) -> list[tuple[int, int, np.ndarray]]:
             outgoing = w_out.start + j * fan_out + np.arange(fan_out)
             groups.append((layer, j, np.concatenate([incoming, bias, outgoing])))
     return groups
+
+
+def hidden_unit_index(spec: MLPSpec, units: list[np.ndarray]) -> np.ndarray:
+    """Indices into ``theta`` of the network made of the given hidden units, in the given order.
+
+    ``units[l]`` lists units of hidden layer ``l`` (a permutation relabels them, a subset removes the others);
+    inputs and outputs are kept as they are. ``theta[index]`` is then the parameter vector of that network.
+    """
+    layers = [np.arange(spec.n_inputs), *(np.asarray(u) for u in units), np.arange(spec.n_outputs)]
+    parts = []
+    for layer, (w, b) in enumerate(spec.layer_slices):
+        fan_out = spec.widths[layer + 1]
+        rows, cols = layers[layer], layers[layer + 1]
+        parts.append((w.start + rows[:, None] * fan_out + cols[None, :]).reshape(-1))
+        parts.append(b.start + cols)
+    return np.concatenate(parts).astype(np.int64)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from bayesprune.model.mlp import MLPSpec
+from bayesprune.model.mlp import MLPSpec, hidden_unit_index
 
 
 def permutation_index(spec: MLPSpec, unit_perms: list[np.ndarray]) -> np.ndarray:
@@ -22,14 +22,7 @@ def permutation_index(spec: MLPSpec, unit_perms: list[np.ndarray]) -> np.ndarray
 
     ``unit_perms[l][i]`` is the unit of hidden layer ``l`` that becomes unit ``i``.
     """
-    perms = [np.arange(spec.n_inputs), *unit_perms, np.arange(spec.n_outputs)]
-    parts = []
-    for layer, (w, b) in enumerate(spec.layer_slices):
-        fan_out = spec.widths[layer + 1]
-        rows, cols = perms[layer], perms[layer + 1]
-        parts.append((w.start + rows[:, None] * fan_out + cols[None, :]).reshape(-1))
-        parts.append(b.start + cols)
-    return np.concatenate(parts)
+    return hidden_unit_index(spec, unit_perms)
 
 
 def _unit_features(spec: MLPSpec, theta: np.ndarray, layer: int, prev_perm: np.ndarray) -> np.ndarray:
