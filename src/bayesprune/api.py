@@ -255,7 +255,7 @@ def prune(
     per_chain = [
         masks.make_mask(criteria.score(criterion, m, key), ps.spec, rate, structured=structured,
                         per_layer=per_layer)
-        for m in (ps.aligned(ps.best_chain()) if score_from == "aligned" else ps).chain_moments()
+        for m in (reference if score_from == "aligned" else ps).chain_moments()
     ]
     removed_scores = scores[~keep]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
