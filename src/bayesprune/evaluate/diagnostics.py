@@ -1,4 +1,4 @@
-"""Convergence diagnostics from ArviZ: split R-hat and bulk ESS, in function space and in weight space.
+"""Convergence diagnostics: split R-hat and bulk ESS, in function space and in weight space.
 
 Weight-space R-hat of a BNN is mostly uninformative (hidden units can swap places and flip signs between
 chains, so individual weights need not agree even when the predictions do). Function-space diagnostics use
@@ -11,20 +11,15 @@ import warnings
 
 import numpy as np
 
-from bayesprune._arviz import az
+from bayesprune.evaluate import convergence
 
 MAX_POINTS = 200
 
 
 def _diagnose(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """R-hat and bulk ESS of every trailing coordinate of ``values`` with shape (chain, draw, ...)."""
-    values = np.asarray(values, np.float64)
-    ds = az.convert_to_dataset({"v": values})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rhat = np.asarray(az.rhat(ds)["v"].values, np.float64)
-        ess = np.asarray(az.ess(ds, method="bulk")["v"].values, np.float64)
-    return rhat, ess
+    """Rank-normalised split R-hat and bulk ESS (ArviZ's definitions) of every coordinate of (chain, draw, m)."""
+    values = np.asarray(values, np.float64).reshape(values.shape[0], values.shape[1], -1)
+    return convergence.rhat(values), convergence.ess_bulk(values)
 
 
 def function_space_summaries(outputs: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -32,7 +27,7 @@ def function_space_summaries(outputs: np.ndarray, max_points: int = MAX_POINTS) 
 
     Regression: the network mean at each test point. Classification: at each test point, the probability of
     the class that the pooled predictive mean picks. At most ``max_points`` test points, evenly spaced in
-    test-set order, are used (ArviZ diagnoses one coordinate at a time, a few ms each).
+    test-set order, are used.
     """
     if outputs.ndim == 4:
         top = outputs.mean(axis=(0, 1)).argmax(axis=-1)

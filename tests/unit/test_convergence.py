@@ -1,0 +1,51 @@
+"""The vectorised R-hat and bulk ESS agree with ArviZ's, quantity by quantity."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from bayesprune._arviz import az
+from bayesprune.evaluate import convergence
+
+
+def _ar1(rng, chains, draws, m, phi):
+    x = np.zeros((chains, draws, m))
+    eps = rng.normal(size=(chains, draws, m))
+    for t in range(1, draws):
+        x[:, t] = phi * x[:, t - 1] + eps[:, t]
+    return x + 0.3 * rng.normal(size=(chains, 1, m))  # chains offset a little: R-hat > 1
+
+
+def _arviz(values):
+    ds = az.convert_to_dataset({"v": values})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.rhat(ds)["v"].values, az.ess(ds, method="bulk")["v"].values
+
+
+@pytest.mark.parametrize(("chains", "draws", "phi"), [(4, 1000, 0.9), (1, 500, 0.5), (2, 7, 0.0), (4, 101, 0.99),
+                                                      (5, 5, 0.2), (3, 400, -0.5)])
+def test_matches_arviz(chains, draws, phi):
+    rng = np.random.default_rng(chains * 1000 + draws)
+    x = _ar1(rng, chains, draws, 12, phi)
+    x[..., 0] = 1.5  # a constant quantity
+    x[0, 1, 1] = np.nan  # a quantity with a NaN
+    want_rhat, want_ess = _arviz(x)
+    got_rhat, got_ess = convergence.rhat(x), convergence.ess_bulk(x)
+    np.testing.assert_array_equal(np.isnan(got_rhat), np.isnan(want_rhat))
+    np.testing.assert_array_equal(np.isnan(got_ess), np.isnan(want_ess))
+    np.testing.assert_allclose(got_rhat, want_rhat, rtol=1e-10, equal_nan=True)
+    np.testing.assert_allclose(got_ess, want_ess, rtol=1e-10, equal_nan=True)
+
+
+def test_too_few_draws_is_nan():
+    x = np.random.default_rng(0).normal(size=(4, 3, 2))
+    assert np.isnan(convergence.rhat(x)).all() and np.isnan(convergence.ess_bulk(x)).all()
+
+
+def test_independent_draws_have_ess_near_their_number():
+    x = np.random.default_rng(1).normal(size=(4, 1000, 50))
+    ess = convergence.ess_bulk(x)
+    assert 0.8 * 4000 < np.median(ess) < 1.2 * 4000
+    assert np.max(convergence.rhat(x)) < 1.01
