@@ -32,6 +32,13 @@ print(json.dumps({"seconds": time.perf_counter() - t, "kept": list(ps.result.dra
 """
 
 
+def measure(data_dir: str, draws: int) -> dict:
+    """Peak RSS (MiB) and time of a 4-chain ``draws``-step LG-MH run on ionosphere, in a fresh process."""
+    proc = subprocess.run([sys.executable, "-c", CHILD, data_dir, str(draws)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--draws", default="2000,50000")
@@ -44,9 +51,7 @@ def main() -> None:
              "| draws per chain | parameters | kept draws | peak RSS MiB | of which imports + data MiB | seconds |",
              "|---|---|---|---|---|---|"]
     for n in (int(v) for v in args.draws.split(",")):
-        proc = subprocess.run([sys.executable, "-c", CHILD, args.data_dir, str(n)], capture_output=True, text=True,
-                              check=True)
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = measure(args.data_dir, n)
         lines.append(f"| {n:,} | 1,852 | {r['kept']} | {r['peak_mib']:.0f} | {r['after_import_mib']:.0f} | "
                      f"{r['seconds']:.1f} |")
         print(lines[-1], flush=True)

@@ -51,8 +51,8 @@ def main() -> None:
         accs = []
         for seed in range(args.seeds):
             t0 = time.perf_counter()
-            cfg = RunConfig(criteria=("stn", "random"), rates=(args.rate,), score_from=args.score_from, seed=seed,
-                            **case)
+            cfg = RunConfig(sampler="lgmh", criteria=("stn", "random"), rates=(args.rate,),
+                            score_from=args.score_from, seed=seed, **case)
             out = run(cfg)
             full = out.full_metrics["accuracy"]
             stn, rnd = (c.metrics["stages"]["resampled"]["accuracy"] for c in out.cells)

@@ -4,11 +4,23 @@ tests that need them skip cleanly when it is not set or the folder is missing.""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One on-disk JAX compilation cache for this test session (fresh each session), shared with the subprocesses
+# that the CLI tests start: the same shapes are compiled once, not once per process.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="bayesprune-test-jax-"))
+
+# Property-based tests: a fixed, derandomised profile (the same examples on every run; CI is reproducible).
+# HYPOTHESIS_PROFILE=explore runs many more, randomised examples locally.
+settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def _data_dir() -> Path | None:
@@ -31,3 +43,18 @@ def no_data_env(monkeypatch, tmp_path):
     """No data directory and an empty cache: only embedded data sets are available."""
     monkeypatch.delenv("BAYESPRUNE_DATA", raising=False)
     monkeypatch.setenv("BAYESPRUNE_CACHE", str(tmp_path / "cache"))
+
+
+def _without_timings(obj):
+    """A metrics object without wall-clock fields (which differ between identical runs)."""
+    if isinstance(obj, dict):
+        return {k: _without_timings(v) for k, v in obj.items()
+                if "seconds" not in k and k not in ("compact", "provenance")}
+    if isinstance(obj, list):
+        return [_without_timings(v) for v in obj]
+    return obj
+
+
+@pytest.fixture(scope="session")
+def without_timings():
+    return _without_timings

@@ -22,7 +22,7 @@ import numpy as np
 
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
-from bayesprune.evaluate.diagnostics import weight_space
+from bayesprune.evaluate.diagnostics import function_space_summaries, weight_space
 from bayesprune.evaluate.evaluate import evaluate_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
@@ -138,8 +138,8 @@ def build_posterior(
     hidden = tuple(ds.hidden if hidden is None else hidden)
     output = "softmax" if ds.task == "classification" else regression_output
     spec = MLPSpec(ds.n_features, hidden, ds.n_outputs, activation=activation, output=output)
-    if prior_var <= 0:
-        raise OptionError(f"prior variance must be > 0, got {prior_var}")
+    if not (np.isfinite(prior_var) and prior_var > 0):
+        raise OptionError(f"prior variance must be a finite number > 0, got {prior_var}")
     return BNNPosterior(spec, ds.task, prior_var=prior_var, nu1=nu1, nu2=nu2)
 
 
@@ -161,7 +161,7 @@ def sample(
     ds: Dataset,
     *,
     posterior: BNNPosterior | None = None,
-    sampler: str = "lgmh",
+    sampler: str = "hmc",
     chains: int = 4,
     samples: int = 4000,
     burnin: float = 0.5,
@@ -332,7 +332,15 @@ def predict(ps: PosteriorSample, X: np.ndarray) -> Predictive:
 
 def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> dict:
     """Metrics block of DESIGN.md's metrics.json for one stage (test set of ``ds``)."""
-    m, _ = evaluate_predictive(
+    return evaluate_with_summaries(ps, ds, seed=seed)[0]
+
+
+def evaluate_with_summaries(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> tuple[dict, np.ndarray]:
+    """:func:`evaluate`, and the test-point predictions whose convergence is diagnosed, (chain, draw, m).
+
+    Keeping the predictions lets R-hat be computed later *across* runs, as the paper does.
+    """
+    m, pred = evaluate_predictive(
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
         theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"),
     )
@@ -340,4 +348,4 @@ def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> dict:
     m["acceptance_rate"] = ps.result.acceptance_rate
     m["n_divergent"] = int(np.sum(ps.result.n_divergent))
     m["seconds"] = float(ps.seconds)
-    return m
+    return m, function_space_summaries(pred.outputs)

@@ -23,11 +23,12 @@ network on its remaining parameters, and reports accuracy and uncertainty before
 (Deo, Sisson, Webster, Chandra 2025).
 
 examples:
-  bayesprune run                                  iris (embedded), LG-MH, STN at 75%%, in seconds
+  bayesprune run                                  iris (embedded), HMC, STN at 75%%, in seconds
   bayesprune run --dataset ionosphere --data-dir ../shared/data --rate 0.5,0.75,0.9 --out runs/iono
   bayesprune run --csv core.csv --target Species --features Bulk,Porosity,Resistivity --out runs/core
-  bayesprune run --sampler nuts --chains 4 --samples 1000 --resample-samples 1000
+  bayesprune run --sampler lgmh --resample-samples 1000   the paper's sampler and resampling length
   bayesprune predict runs/core/model.bpz --csv new_cores.csv --out predictions.csv
+  bayesprune reproduce --data-dir ../shared/data --out runs/paper   the paper's grid, then: report runs/paper
   bayesprune data list --data-dir ../shared/data
 """
 
@@ -37,11 +38,30 @@ Sample -> prune -> resample -> evaluate on one data set, and print a summary tab
 (ArviZ NetCDF), report.md and figures. Several criteria or rates (comma-separated) sweep them all and share
 one full-model sample.
 
-defaults: the paper's Langevin-gradient MH sampler (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5), prior
-N(0, 25), 4 chains x 40,000 samples with 50%% burn-in, STN pruning of 75%% of the parameters, 20,000
-resampling steps. The paper resampled for only 1,000 steps: pass --resample-samples 1000 to match it.
+defaults: HMC with step size and mass matrix adapted in warm-up (the sampler with the best function-space ESS
+per second in benchmarks/), 4 chains x 4,000 samples with 50%% burn-in, prior N(0, 25), STN pruning of 75%% of
+the parameters, 2,000 resampling steps. The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step
+0.2, l_prob 0.5; 40,000 samples, 20,000 resampling steps by default) with --resample-samples 1000.
 """
 
+
+REPRODUCE_HELP = """\
+The paper's experiment grid: for every data set (the paper's seven by default, each from its TOML config),
+--runs independent runs of --samples steps (one chain each, as in the paper), then prune at every criterion x
+rate and resample. Each run writes its own folder under OUT/runs/; a finished run is skipped when the command
+is run again, so an interrupted grid resumes where it stopped. OUT/results.csv holds every number in tidy form
+(dataset, run, seed, sampler, criterion, rate, stage, metric, value) and OUT/report.md the tables and figures.
+
+defaults are the paper's: 5 runs x 50,000 LG-MH samples (50%% burn-in), STN/SPN/random at 25/50/75%%,
+1,000 resampling steps.
+
+examples:
+  bayesprune reproduce --data-dir ../shared/data --smoke --out runs/smoke
+  bayesprune reproduce --data-dir ../shared/data --out runs/paper
+  bayesprune reproduce --data-dir ../shared/data --criteria stn,spn,random,magnitude --rates 0.9,0.95
+  bayesprune reproduce --config my_core.toml --out runs/core
+  bayesprune report runs/paper
+"""
 
 PREDICT_HELP = """\
 Predict with a compact model: the posterior predictive over the model's stored draws. Regression gives the
@@ -110,10 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
     g.add_argument("--prior-var", type=_float, default=25.0, help="prior variance sigma^2 (default 25)")
     g = r.add_argument_group("sampling")
-    g.add_argument("--sampler", default="lgmh", choices=["lgmh", "mala", "hmc", "nuts"],
-                   help="lgmh: the paper's Langevin-gradient MH; mala/hmc/nuts: BlackJAX with adaptation")
+    g.add_argument("--sampler", default="hmc", choices=["lgmh", "mala", "hmc", "nuts"],
+                   help="hmc (default; best function-space ESS/s in the benchmark), nuts, mala: BlackJAX with "
+                   "warm-up adaptation; lgmh: the paper's Langevin-gradient MH")
     g.add_argument("--chains", type=_positive_int, default=4)
-    g.add_argument("--samples", type=_positive_int, default=40000, help="steps per chain incl. burn-in")
+    g.add_argument("--samples", type=_positive_int, default=None,
+                   help="steps per chain incl. burn-in (default: hmc 4,000, nuts 1,000, lgmh/mala 40,000)")
     g.add_argument("--burnin", type=_float, default=0.5, help="share of samples discarded (default 0.5)")
     g.add_argument("--thin", type=_positive_int, help="keep every K-th draw (default: at most 1,000 kept)")
     g.add_argument("--lr", type=_float, default=0.01, help="LG-MH gradient step (default 0.01)")
@@ -130,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--score-from", default="best-chain", choices=["best-chain", "aligned", "pooled"],
                    help="moments for the scores: the best chain (default), all chains after aligning their "
                    "hidden units to it, or all chains as they are")
-    g.add_argument("--resample-samples", type=_positive_int, default=20000)
+    g.add_argument("--resample-samples", type=_positive_int, default=None,
+                   help="resampling steps per chain (default: hmc 2,000, nuts 1,000, lgmh/mala 20,000)")
     g.add_argument("--resample-burnin", type=_float, default=0.5)
     g.add_argument("--resample-start", default="mean", choices=["mean", "last"])
     g = r.add_argument_group("output")
@@ -138,6 +161,37 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
     g.add_argument("--no-figures", action="store_true")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    rp = sub.add_parser("reproduce", help="the paper's grid: data sets x criteria x rates x runs",
+                        formatter_class=fmt, description=REPRODUCE_HELP)
+    rp.add_argument("--datasets", type=_csv_list(str),
+                    help="comma-separated names (default: the paper's seven, or those of --config)")
+    rp.add_argument("--config", action="append", metavar="FILE.toml",
+                    help="add a data set described by a TOML config (repeatable); see docs/REPRODUCTION.md")
+    rp.add_argument("--data-dir", help="folder holding the paper's data files (or set BAYESPRUNE_DATA)")
+    rp.add_argument("--criteria", type=_csv_list(str), default=("stn", "spn", "random"),
+                    help="stn, spn, random, magnitude (default stn,spn,random)")
+    rp.add_argument("--rates", type=_csv_list(float), default=(0.25, 0.5, 0.75),
+                    help="shares removed (default 0.25,0.5,0.75)")
+    rp.add_argument("--runs", type=_positive_int, default=5, help="independent runs per data set (default 5)")
+    rp.add_argument("--samples", type=_positive_int, default=50000, help="steps per run incl. burn-in (50,000)")
+    rp.add_argument("--burnin", type=_float, default=0.5)
+    rp.add_argument("--resample-samples", type=_positive_int, default=1000, help="resampling steps (1,000)")
+    rp.add_argument("--sampler", default="lgmh", choices=["lgmh", "mala", "hmc", "nuts"])
+    rp.add_argument("--chains", type=_positive_int, default=1, help="chains per run (the paper: 1)")
+    rp.add_argument("--structured", action="store_true", help="remove whole hidden units")
+    rp.add_argument("--seed", type=int, default=0, help="data split seed; run k samples with seed + k")
+    rp.add_argument("--out", default="runs/reproduce", help="grid folder (default runs/reproduce)")
+    rp.add_argument("--smoke", action="store_true",
+                    help="the same grid at tiny sizes (2 runs, 400 samples, 200 resampling): checks it all works")
+    rp.add_argument("--no-figures", action="store_true")
+    rp.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    rr = sub.add_parser("report", help="tables and figures of a grid folder, from its saved runs",
+                        formatter_class=fmt, description="Rebuild report.md, results.csv and figures of a "
+                        "'bayesprune reproduce' folder from its run folders (nothing is resampled).")
+    rr.add_argument("dir", help="the --out folder of 'bayesprune reproduce'")
+    rr.add_argument("--no-figures", action="store_true")
 
     pr = sub.add_parser("predict", help="predict a CSV with a compact model (intervals / class probabilities)",
                         formatter_class=fmt, description=PREDICT_HELP)
@@ -195,6 +249,59 @@ def _cmd_run(args) -> int:
                 f"({c['bytes_ratio']:.0%} of dense), predicts {c['predict_rows_per_s_compact']:,.0f} draw-rows/s "
                 f"({c['predict_seconds_dense'] / c['predict_seconds_compact']:.1f}x dense)")
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    from bayesprune.experiments.config import select_configs
+    from bayesprune.experiments.grid import GridSpec, check_existing, execute, smoke
+    from bayesprune.progress import console
+    from bayesprune.report.grid import build_report
+
+    configs = select_configs(list(args.datasets) if args.datasets else None, args.config)
+    spec = GridSpec(
+        configs=tuple(configs), criteria=tuple(args.criteria), rates=tuple(args.rates), runs=args.runs,
+        samples=args.samples, burnin=args.burnin, resample_samples=args.resample_samples, sampler=args.sampler,
+        chains=args.chains, seed=args.seed, data_dir=args.data_dir, structured=args.structured,
+    )
+    if args.smoke:
+        spec = smoke(spec)
+    for cfg in configs:  # fail fast on a bad option or missing data, before hours of sampling
+        from bayesprune.experiments.runner import load_data
+
+        load_data(spec.run_config(cfg, 0))
+    total = len(configs) * spec.runs
+    show = not args.quiet
+
+    def on_run(p) -> None:
+        if not show:
+            return
+        if p.outcome is None:
+            console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: already done, skipped")
+            return
+        o = p.outcome
+        metric = "rmse" if o.dataset.task == "regression" else "accuracy"
+        best = ", ".join(f"{c.criterion} {c.rate:.0%}: {c.metrics['stages']['resampled'][metric]:.3f}"
+                         for c in o.cells[:3])
+        console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: {p.seconds:.1f} s, full {metric} "
+                      f"{o.full_metrics[metric]:.3f}; resampled {best}{' ...' if len(o.cells) > 3 else ''}")
+
+    done = check_existing(spec, args.out)
+    console.print(f"grid: {len(configs)} data sets x {spec.runs} runs = {total} runs of {spec.samples:,} "
+                  f"{spec.sampler} samples, {len(spec.criteria)} criteria x {len(spec.rates)} rates each "
+                  f"-> {args.out}" + (f" ({done} already done)" if done else ""))
+    summary = execute(spec, args.out, on_run=on_run, command="bayesprune " + " ".join(sys.argv[1:]))
+    written = build_report(args.out, figures=not args.no_figures)
+    console.print(f"{summary['ran']} runs in {summary['seconds']:.0f} s ({summary['skipped']} already done); "
+                  f"results: {os.path.join(args.out, 'results.csv')}, report: {written[0]}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from bayesprune.report.grid import build_report
+
+    written = build_report(args.dir, figures=not args.no_figures)
+    print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -300,12 +407,29 @@ def _cmd_data(args) -> int:
     return 0
 
 
+def enable_compilation_cache() -> None:
+    """Keep compiled samplers on disk so a second run of the same shapes skips compilation.
+
+    Stored under the user cache (``~/.cache/bayesprune/jax`` on Linux, or ``$BAYESPRUNE_CACHE/jax``); an
+    explicit ``JAX_COMPILATION_CACHE_DIR`` wins, and ``BAYESPRUNE_JIT_CACHE=0`` turns it off.
+    """
+    if os.environ.get("BAYESPRUNE_JIT_CACHE", "1") == "0" or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    import jax
+
+    from bayesprune.data.download import cache_dir
+
+    jax.config.update("jax_compilation_cache_dir", str(cache_dir().parent / "jax"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command in ("run", "reproduce"):
+        enable_compilation_cache()
     try:
         if args.command == "run":
             return _cmd_run(args)
@@ -313,6 +437,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_data(args)
         if args.command == "predict":
             return _cmd_predict(args)
+        if args.command == "reproduce":
+            return _cmd_reproduce(args)
+        if args.command == "report":
+            return _cmd_report(args)
     except BayesPruneError as exc:
         msg = " ".join(str(exc).split())
         sys.stderr.write(f"bayesprune {args.command}: error: {msg}\n")

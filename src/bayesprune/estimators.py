@@ -32,7 +32,7 @@ from bayesprune.data.datasets import Dataset
 class _BayesianMLP(BaseEstimator):
     _task = "regression"
 
-    def __init__(self, hidden=(12,), activation="sigmoid", sampler="lgmh", chains=4, samples=20000,
+    def __init__(self, hidden=(12,), activation="sigmoid", sampler="hmc", chains=4, samples=4000,
                  burnin=0.5, prior_var=25.0, seed=0, progress=False):
         self.hidden = hidden
         self.activation = activation

@@ -220,6 +220,22 @@ def _encode_labels(
     return codes, names
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_magnitude(values: np.ndarray, path, col_no: int, name: str, offset: int) -> None:
+    """Refuse values the sampler (float32) cannot hold, or whose range overflows when scaled."""
+    big = np.abs(values)
+    with np.errstate(over="ignore"):
+        span = float(values.max() - values.min()) if values.size else 0.0
+    if values.size and (big.max() > FLOAT32_MAX / 16 or not np.isfinite(span)):
+        i = int(np.argmax(big))
+        raise InputError(
+            f"{path}: row {i + offset}, column {col_no} ('{name}'): value {values[i]:.3g} is too large to use "
+            f"(limit about 2e37); rescale the column, e.g. divide it by a power of ten"
+        )
+
+
 def _from_frame(
     frame,
     *,
@@ -250,6 +266,12 @@ def _from_frame(
             )
     else:
         y = numeric_column(frame, target)
+    columns = list(frame.columns)
+    offset = frame.attrs.get("row_offset", 1)
+    for j, f in enumerate(features):
+        _check_magnitude(X[:, j], path, columns.index(f) + 1, f, offset)
+    if task == "regression":
+        _check_magnitude(y, path, col_no, target, offset)
     X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
         X, y, task=task, scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify,

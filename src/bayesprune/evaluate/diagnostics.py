@@ -41,16 +41,22 @@ def function_space(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[st
     """Max split R-hat and min bulk ESS of the test-point predictions ``(C, D, n[, K])``.
 
     See :func:`function_space_summaries` for what is diagnosed. Constant outputs (e.g. a probability
-    saturated at 1 in every draw) have no defined R-hat and are skipped.
+    saturated at 1 in every draw) have no defined R-hat and are skipped, in the ESS too; chains that never
+    moved at all have an ESS of 1.
     """
     if outputs.shape[1] < 4:
         return {"rhat_fn_max": float("nan"), "ess_fn_min": float("nan")}
-    rhat, ess = _diagnose(function_space_summaries(outputs, max_points))
+    values = function_space_summaries(outputs, max_points)
+    rhat, ess = _diagnose(values)
     ok = np.isfinite(rhat)
-    return {
-        "rhat_fn_max": float(np.max(rhat[ok])) if ok.any() else float("nan"),
-        "ess_fn_min": float(np.min(ess[np.isfinite(ess)])) if np.isfinite(ess).any() else float("nan"),
-    }
+    flat = values.reshape(-1, values.shape[-1])
+    moving = np.ptp(flat, axis=0) > 0
+    if not moving.any() and np.isfinite(flat).all():
+        ess_min = 1.0  # the chains never moved: one distinct draw
+    else:
+        keep = moving & np.isfinite(ess)  # a constant quantity's ESS (= number of draws) says nothing
+        ess_min = float(np.min(ess[keep])) if keep.any() else float("nan")
+    return {"rhat_fn_max": float(np.max(rhat[ok])) if ok.any() else float("nan"), "ess_fn_min": ess_min}
 
 
 def weight_space(draws: np.ndarray, threshold: float = 1.1, max_params: int = MAX_POINTS) -> dict[str, float]:

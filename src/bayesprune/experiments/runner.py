@@ -5,7 +5,10 @@ A run is a pure function of its :class:`RunConfig`: the same configuration and s
 
 from __future__ import annotations
 
+import os
 import platform
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -22,10 +25,18 @@ from bayesprune.pruning.masks import check_rate
 from bayesprune.samplers.registry import SAMPLERS, SamplerConfig
 from bayesprune.seeds import stream_int
 
+# Steps per chain (full model, resampling) when not given: the samplers differ by orders of magnitude in what one
+# step buys (benchmarks/results/benchmarks.md), so each gets a length that mixes on the embedded iris in seconds.
+DEFAULT_LENGTHS = {"lgmh": (40000, 20000), "mala": (40000, 20000), "hmc": (4000, 2000), "nuts": (1000, 1000)}
+
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a run (defaults: the embedded iris set, the paper's sampler and criterion)."""
+    """Everything that defines a run.
+
+    Defaults: the embedded iris set, HMC (the sampler with the best function-space ESS per second in the
+    benchmark; ``sampler="lgmh"`` is the paper's), the paper's STN criterion at 75%.
+    """
 
     dataset: str = "iris"
     csv: str | None = None
@@ -36,9 +47,9 @@ class RunConfig:
     hidden: tuple[int, ...] | None = None
     activation: str = "sigmoid"
     prior_var: float = 25.0
-    sampler: str = "lgmh"
+    sampler: str = "hmc"
     chains: int = 4
-    samples: int = 40000
+    samples: int | None = None  # None: DEFAULT_LENGTHS[sampler]
     burnin: float = 0.5
     thin: int | None = None
     lr: float = 0.01
@@ -50,12 +61,20 @@ class RunConfig:
     structured: bool = False
     per_layer: bool = False
     score_from: str = "best-chain"
-    resample_samples: int = 20000
+    resample_samples: int | None = None
     resample_burnin: float = 0.5
     resample_start: str = "mean"
     seed: int = 0
+    split_seed: int | None = None
     test_fraction: float = 0.4
     stratify: bool = False
+
+    def __post_init__(self) -> None:
+        full, resample = DEFAULT_LENGTHS.get(self.sampler, DEFAULT_LENGTHS["lgmh"])
+        if self.samples is None:
+            object.__setattr__(self, "samples", full)
+        if self.resample_samples is None:
+            object.__setattr__(self, "resample_samples", resample)
 
     def validate(self) -> RunConfig:
         if self.sampler not in SAMPLERS:
@@ -70,6 +89,8 @@ class RunConfig:
         for name, v in (("--lr", self.lr), ("--step-w", self.step_w), ("--step-eta", self.step_eta)):
             if not np.isfinite(v) or v < 0:
                 raise OptionError(f"{name} must be a finite number >= 0, got {v}")
+        if not (np.isfinite(self.prior_var) and self.prior_var > 0):
+            raise OptionError(f"--prior-var must be a finite number > 0, got {self.prior_var}")
         if not 0.0 <= self.l_prob <= 1.0:
             raise OptionError(f"--l-prob must be in [0, 1], got {self.l_prob}")
         for name, v in (("--burnin", self.burnin), ("--resample-burnin", self.resample_burnin)):
@@ -91,8 +112,8 @@ class RunConfig:
 
 
 def load_data(cfg: RunConfig) -> Dataset:
-    """The data set of a run, split with the run's ``split`` stream."""
-    split_seed = stream_int(cfg.seed, "split")
+    """The data set of a run, split with the ``split`` stream of ``split_seed`` (default: the run's seed)."""
+    split_seed = stream_int(cfg.seed if cfg.split_seed is None else cfg.split_seed, "split")
     if cfg.csv:
         if not cfg.target:
             raise OptionError("--csv needs --target COLUMN (the column to predict)")
@@ -115,6 +136,7 @@ class CellResult:
     pruned: api.PosteriorSample
     resampled: api.PosteriorSample
     metrics: dict[str, Any]
+    fn_summaries: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +146,8 @@ class RunOutcome:
     full: api.PosteriorSample
     full_metrics: dict[str, Any]
     cells: list[CellResult] = field(default_factory=list)
+    full_fn_summaries: np.ndarray | None = None
+    seconds: float = 0.0
 
 
 def _provenance(ds: Dataset) -> dict[str, Any]:
@@ -143,6 +167,7 @@ def _provenance(ds: Dataset) -> dict[str, Any]:
 def run(cfg: RunConfig, *, reporter=None) -> RunOutcome:
     """Run the pipeline for every (criterion, rate) of ``cfg``, sharing one full-model sample."""
     cfg.validate()
+    t_start = time.perf_counter()
     ds = load_data(cfg)
     posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation,
                                     prior_var=cfg.prior_var)
@@ -151,8 +176,8 @@ def run(cfg: RunConfig, *, reporter=None) -> RunOutcome:
     full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains,
                       samples=cfg.samples, burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed,
                       config=scfg, progress=adv)
-    full_metrics = api.evaluate(full, ds, seed=cfg.seed)
-    outcome = RunOutcome(cfg, ds, full, full_metrics)
+    full_metrics, full_fn = api.evaluate_with_summaries(full, ds, seed=cfg.seed)
+    outcome = RunOutcome(cfg, ds, full, full_metrics, full_fn_summaries=full_fn)
     for criterion in cfg.criteria:
         for rate in cfg.rates:
             t0 = time.perf_counter()
@@ -160,12 +185,12 @@ def run(cfg: RunConfig, *, reporter=None) -> RunOutcome:
                            per_layer=cfg.per_layer, score_from=cfg.score_from, seed=cfg.seed)
             pruned = api.pruned(full, pr)
             pruned.seconds = time.perf_counter() - t0
-            pruned_metrics = api.evaluate(pruned, ds, seed=cfg.seed)
+            pruned_metrics, pruned_fn = api.evaluate_with_summaries(pruned, ds, seed=cfg.seed)
             adv = (reporter.stage(f"resampling {criterion} {rate:.0%}", cfg.resample_samples)
                    if reporter else None)
             res = api.resample(full, ds, pr, samples=cfg.resample_samples, burnin=cfg.resample_burnin,
                                start=cfg.resample_start, seed=cfg.seed, config=scfg, progress=adv)
-            res_metrics = api.evaluate(res, ds, seed=cfg.seed)
+            res_metrics, res_fn = api.evaluate_with_summaries(res, ds, seed=cfg.seed)
             metrics = {
                 "dataset": ds.name,
                 "task": ds.task,
@@ -184,7 +209,9 @@ def run(cfg: RunConfig, *, reporter=None) -> RunOutcome:
                 "config": cfg.to_dict(),
                 "provenance": _provenance(ds),
             }
-            outcome.cells.append(CellResult(criterion, float(rate), pr, pruned, res, metrics))
+            outcome.cells.append(CellResult(criterion, float(rate), pr, pruned, res, metrics,
+                                            {"pruned": pruned_fn, "resampled": res_fn}))
+    outcome.seconds = time.perf_counter() - t_start
     return outcome
 
 
@@ -198,24 +225,36 @@ def write_outputs(outcome: RunOutcome, out: str | Path, *, figures: bool = True,
     from bayesprune.io.posterior import save_posterior
     from bayesprune.report.markdown import write_report
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    single = len(outcome.cells) == 1
-    save_posterior(outcome.full, outcome.dataset, out / "posterior_full.nc")
-    written.append(out / "posterior_full.nc")
-    for cell in outcome.cells:
-        d = cell_dir(out, cell, single)
-        save_posterior(cell.resampled, outcome.dataset, d / "posterior_resampled.nc")
-        model_path = save_compact(cell.resampled, outcome.dataset, d / f"model{EXTENSION}", n_draws=model_draws)
-        cell.metrics["compact"] = compaction_report(cell.resampled, outcome.dataset, model_path)
-        write_json(d / "metrics.json", cell.metrics)
-        written += [d / "posterior_resampled.nc", model_path, d / "metrics.json"]
-    if not single:
-        write_json(out / "sweep.json", [c.metrics for c in outcome.cells])
-        written.append(out / "sweep.json")
-    written += write_report(outcome, out, with_figures=figures)
-    return written
+    final = Path(out)
+    final.mkdir(parents=True, exist_ok=True)
+    # Everything is written into a staging folder first and moved into place at the end (metrics.json files
+    # last), so an interrupted write never leaves a set of outputs that looks complete but is not.
+    out = Path(tempfile.mkdtemp(prefix=".staging-", dir=final))
+    try:
+        written: list[Path] = []
+        single = len(outcome.cells) == 1
+        save_posterior(outcome.full, outcome.dataset, out / "posterior_full.nc")
+        written.append(out / "posterior_full.nc")
+        for cell in outcome.cells:
+            d = cell_dir(out, cell, single)
+            save_posterior(cell.resampled, outcome.dataset, d / "posterior_resampled.nc")
+            model_path = save_compact(cell.resampled, outcome.dataset, d / f"model{EXTENSION}",
+                                      n_draws=model_draws)
+            cell.metrics["compact"] = compaction_report(cell.resampled, outcome.dataset, model_path)
+            write_json(d / "metrics.json", cell.metrics)
+            written += [d / "posterior_resampled.nc", model_path, d / "metrics.json"]
+        if not single:
+            write_json(out / "sweep.json", [c.metrics for c in outcome.cells])
+            written.append(out / "sweep.json")
+        written += write_report(outcome, out, with_figures=figures)
+        files = sorted((p for p in out.rglob("*") if p.is_file()), key=lambda p: (p.name == "metrics.json", str(p)))
+        for f in files:
+            target = final / f.relative_to(out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return [final / p.relative_to(out) for p in written]
 
 
 def with_overrides(cfg: RunConfig, **kw) -> RunConfig:

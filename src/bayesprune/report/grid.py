@@ -1,0 +1,306 @@
+"""Tables, claim checks and figures of a grid, rebuilt from its saved runs (``bayesprune report DIR``).
+
+Nothing is recomputed from the posterior: the numbers come from ``results.csv`` (rebuilt from the run folders
+when missing) and R-hat across runs from the saved test-point predictions (``fn_summaries.npz``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayesprune.errors import InputError
+from bayesprune.evaluate import convergence
+from bayesprune.experiments.config import PAPER_ORDER
+from bayesprune.experiments.grid import RESULT_COLUMNS, cell_name, write_results
+from bayesprune.io.atomic import write_text
+from bayesprune.report.markdown import markdown_table
+
+LOWER_IS_BETTER = {"rmse", "nll", "crps", "mpiw90", "ece", "brier", "point_rmse"}
+
+
+def load_results(out: str | Path) -> pd.DataFrame:
+    """``results.csv`` of a grid folder as a data frame (rebuilt from the run folders if missing)."""
+    out = Path(out)
+    if not out.is_dir():
+        raise InputError(f"{out}: no such folder; give the --out folder of 'bayesprune reproduce'")
+    path = out / "results.csv"
+    if not path.exists() or path.stat().st_mtime < max(
+            (p.stat().st_mtime for p in out.glob("runs/*/*/run.json")), default=0):
+        if not any(out.glob("runs/*/*/run.json")):
+            raise InputError(f"{out}: no finished runs (runs/*/*/run.json); run 'bayesprune reproduce --out {out}'")
+        write_results(out)
+    frame = pd.read_csv(path)
+    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: column '{missing[0]}' missing; delete the file to rebuild it from runs/")
+    return frame
+
+
+def main_metric(task: str) -> str:
+    return "rmse" if task == "regression" else "accuracy"
+
+
+def _pm(values: pd.Series, digits: int = 3) -> str:
+    v = values.dropna().to_numpy(float)
+    if v.size == 0:
+        return "n/a"
+    sd = v.std(ddof=1) if v.size > 1 else 0.0
+    return f"{v.mean():.{digits}f} ± {sd:.{digits}f}"
+
+
+def _tasks(frame: pd.DataFrame) -> dict[str, str]:
+    """dataset -> task (from which main metric its rows carry), in the paper's order, then by name."""
+    out = {}
+    rank = {name: i for i, name in enumerate(PAPER_ORDER)}
+    for ds in sorted(frame.dataset.unique(), key=lambda d: (rank.get(d, len(rank)), d)):
+        out[ds] = "regression" if ((frame.dataset == ds) & (frame.metric == "rmse")).any() else "classification"
+    return out
+
+
+def _values(frame: pd.DataFrame, dataset: str, stage: str, metric: str, criterion: str = "none",
+            rate: float = 0.0) -> pd.Series:
+    sel = frame[(frame.dataset == dataset) & (frame.stage == stage) & (frame.metric == metric)
+                & (frame.criterion == criterion) & np.isclose(frame.rate, rate)]
+    return sel.set_index("run")["value"].sort_index()
+
+
+def _cells(frame: pd.DataFrame, dataset: str) -> list[tuple[str, float]]:
+    g = frame[(frame.dataset == dataset) & (frame.criterion != "none")]
+    order = {"stn": 0, "spn": 1, "magnitude": 2, "random": 3}
+    pairs = {(c, float(r)) for c, r in zip(g.criterion, g.rate, strict=True)}
+    return sorted(pairs, key=lambda p: (order.get(p[0], 9), p[0], p[1]))
+
+
+def performance_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
+    """Main metric (mean ± sd over runs): point estimate at the posterior mean (the paper) and predictive."""
+    m = main_metric(task)
+    header = ["criterion", "rate", "kept", f"pruned {m} @mean", f"pruned {m}", f"resampled {m} @mean",
+              f"resampled {m}"]
+    full_point, full_pred = _values(frame, dataset, "full", f"point_{m}"), _values(frame, dataset, "full", m)
+    rows = [["full model", "0%", "100%", _pm(full_point), _pm(full_pred), _pm(full_point), _pm(full_pred)]]
+    for c, r in _cells(frame, dataset):
+        kept = _values(frame, dataset, "pruned", "kept_share", c, r)
+        rows.append([c.upper(), f"{r:.0%}", f"{kept.mean():.0%}" if len(kept) else "-",
+                     _pm(_values(frame, dataset, "pruned", f"point_{m}", c, r)),
+                     _pm(_values(frame, dataset, "pruned", m, c, r)),
+                     _pm(_values(frame, dataset, "resampled", f"point_{m}", c, r)),
+                     _pm(_values(frame, dataset, "resampled", m, c, r))])
+    return markdown_table(header, rows)
+
+
+def uncertainty_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
+    metrics = ("picp90", "mpiw90", "crps") if task == "regression" else ("ece", "brier", "nll")
+    header = ["criterion", "rate"] + [f"{s} {u.upper()}" for s in ("pruned", "resampled") for u in metrics]
+    rows = [["full model", "0%"] + [_pm(_values(frame, dataset, "full", u)) for u in metrics] * 2]
+    for c, r in _cells(frame, dataset):
+        rows.append([c.upper(), f"{r:.0%}"] + [_pm(_values(frame, dataset, s, u, c, r))
+                                                for s in ("pruned", "resampled") for u in metrics])
+    return markdown_table(header, rows)
+
+
+def across_run_rhat(out: Path, dataset: str, key: str) -> float:
+    """Max over test points of R-hat with every run's chain(s) as chains (the paper's R-hat across runs)."""
+    arrays = []
+    for f in sorted(out.glob(f"runs/{dataset}/*/fn_summaries.npz")):
+        with np.load(f) as z:
+            if key in z:
+                arrays.append(z[key])
+    if len(arrays) < 2 or len({a.shape[1:] for a in arrays}) != 1:
+        return float("nan")
+    r = convergence.rhat(np.concatenate(arrays, axis=0))
+    return float(np.nanmax(r)) if np.isfinite(r).any() else float("nan")
+
+
+def convergence_table(frame: pd.DataFrame, out: Path, dataset: str) -> str:
+    header = ["criterion", "rate", "R-hat fn across runs (pruned)", "R-hat fn across runs (resampled)",
+              "ESS fn min (resampled, per run)", "acceptance (resampled)"]
+    full_r = across_run_rhat(out, dataset, "full")
+    rows = [["full model", "0%", f"{full_r:.2f}", f"{full_r:.2f}",
+             _pm(_values(frame, dataset, "full", "ess_fn_min"), 0),
+             _pm(_values(frame, dataset, "full", "acceptance_rate"), 2)]]
+    for c, r in _cells(frame, dataset):
+        name = cell_name(c, r)
+        rows.append([c.upper(), f"{r:.0%}", f"{across_run_rhat(out, dataset, name + ':pruned'):.2f}",
+                     f"{across_run_rhat(out, dataset, name + ':resampled'):.2f}",
+                     _pm(_values(frame, dataset, "resampled", "ess_fn_min", c, r), 0),
+                     _pm(_values(frame, dataset, "resampled", "acceptance_rate", c, r), 2)])
+    return markdown_table(header, rows)
+
+
+def _paired(a: pd.Series, b: pd.Series) -> tuple[float, float, int]:
+    """Mean and standard error of the run-paired difference a - b."""
+    d = (a - b).dropna()
+    n = len(d)
+    if n == 0:
+        return float("nan"), float("nan"), 0
+    se = float(d.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return float(d.mean()), se, n
+
+
+def claims(frame: pd.DataFrame) -> list[str]:
+    """The paper's claims checked on this grid, one bullet each, with the numbers behind the verdict.
+
+    'Worse' and 'better' are judged on the run-paired difference of the posterior-predictive main metric:
+    a difference counts when it exceeds two standard errors.
+    """
+    tasks = _tasks(frame)
+    lines: list[str] = []
+
+    def sign(task: str) -> int:  # +1 when higher is better
+        return 1 if task == "classification" else -1
+
+    # 1. >= 75% removed with performance retained after resampling
+    top_rate = max((float(r) for r in frame.rate.unique() if r > 0), default=0.0)
+    kept_ok, kept_bad = [], []
+    for ds, task in tasks.items():
+        m = main_metric(task)
+        best = None
+        for c, r in _cells(frame, ds):
+            if not np.isclose(r, top_rate) or c == "random":
+                continue
+            mean, se, n = _paired(_values(frame, ds, "resampled", m, c, r), _values(frame, ds, "full", m))
+            gain = sign(task) * mean
+            if best is None or gain > best[0]:
+                best = (gain, se, c, mean)
+        if best is None:
+            continue
+        gain, se, c, mean = best
+        text = f"{ds} ({c.upper()} {m} {mean:+.3f} ± {se:.3f})"
+        (kept_bad if np.isfinite(se) and gain < -2 * se else kept_ok).append(text)
+    if kept_ok or kept_bad:
+        lines.append(f"**{top_rate:.0%} of parameters removed, performance retained after resampling** (best of "
+                     f"STN/SPN/magnitude, resampled minus full model, mean ± standard error of the run-paired "
+                     f"difference): no significant loss on {len(kept_ok)} of {len(kept_ok) + len(kept_bad)} "
+                     f"data sets" + (f" — {', '.join(kept_ok)}" if kept_ok else "")
+                     + (f"; significantly worse (by more than 2 standard errors) on {', '.join(kept_bad)}"
+                        if kept_bad else "") + ".")
+    # 2. resampling recovers the loss of pruning
+    better = worse = same = 0
+    for ds, task in tasks.items():
+        m = main_metric(task)
+        for c, r in _cells(frame, ds):
+            mean, se, n = _paired(_values(frame, ds, "resampled", m, c, r), _values(frame, ds, "pruned", m, c, r))
+            if not np.isfinite(se):
+                continue
+            g = sign(task) * mean
+            better += g > 2 * se
+            worse += g < -2 * se
+            same += abs(g) <= 2 * se
+    if better + worse + same:
+        lines.append(f"**Resampling recovers what pruning lost** (resampled vs pruned, every data set x criterion x "
+                     f"rate): better in {better}, no significant difference in {same}, worse in {worse} of "
+                     f"{better + worse + same} cells.")
+    # 3. STN vs SPN by task
+    for task in ("classification", "regression"):
+        wins = {"stn": 0, "spn": 0, "tie": 0}
+        for ds, t in tasks.items():
+            if t != task:
+                continue
+            m = main_metric(task)
+            for r in sorted({r for c, r in _cells(frame, ds) if c == "stn"}):
+                if ("spn", r) not in _cells(frame, ds):
+                    continue
+                mean, se, n = _paired(_values(frame, ds, "resampled", m, "stn", r),
+                                      _values(frame, ds, "resampled", m, "spn", r))
+                if not np.isfinite(se):
+                    continue
+                g = sign(task) * mean
+                wins["stn" if g > 2 * se else "spn" if g < -2 * se else "tie"] += 1
+        total = sum(wins.values())
+        if total:
+            lines.append(f"**STN vs SPN on {task}** (resampled, paired over runs, each data set x rate): STN better "
+                         f"in {wins['stn']}, SPN better in {wins['spn']}, no significant difference in "
+                         f"{wins['tie']} of {total}.")
+    # 4. pruned models converge better (lower R-hat) -- reported in the convergence tables
+    return lines
+
+
+def timing_table(frame: pd.DataFrame) -> str:
+    header = ["data set", "runs", "seconds per run (mean)", "seconds, all runs"]
+    rows = []
+    for ds in _tasks(frame):
+        t = _values(frame, ds, "full", "seconds_total")
+        rows.append([ds, str(len(t)), f"{t.mean():.1f}", f"{t.sum():.0f}"])
+    return markdown_table(header, rows)
+
+
+def performance_figure(frame: pd.DataFrame, path: Path) -> Path:
+    """One panel per data set: main metric vs pruning rate, pruned (dashed) and resampled (solid)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = _tasks(frame)
+    n = len(tasks)
+    cols = min(4, n)
+    rows_ = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows_, cols, figsize=(4.2 * cols, 3.3 * rows_), squeeze=False)
+    colours = {"stn": "tab:blue", "spn": "tab:orange", "random": "tab:grey", "magnitude": "tab:green"}
+    for ax, (ds, task) in zip(axes.flat, tasks.items(), strict=False):
+        m = main_metric(task)
+        full = _values(frame, ds, "full", m)
+        ax.axhline(full.mean(), color="black", lw=1, label="full model")
+        crits = sorted({c for c, _ in _cells(frame, ds)})
+        for c in crits:
+            rates = sorted({r for cc, r in _cells(frame, ds) if cc == c})
+            for stage, style in (("pruned", "--"), ("resampled", "-")):
+                mu = [_values(frame, ds, stage, m, c, r).mean() for r in rates]
+                sd = [_values(frame, ds, stage, m, c, r).std(ddof=1) for r in rates]
+                ax.errorbar(np.array(rates) * 100, mu, yerr=sd, ls=style, marker="o", ms=3, capsize=2,
+                            color=colours.get(c), label=f"{c.upper()} {stage}")
+        ax.set_title(ds)
+        ax.set_xlabel("parameters removed (%)")
+        ax.set_ylabel(f"test {m}")
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def build_report(out: str | Path, *, figures: bool = True, title: str | None = None) -> list[Path]:
+    """Write ``out/report.md`` (and ``out/figures/``) from the saved runs of a grid."""
+    out = Path(out)
+    frame = load_results(out)
+    tasks = _tasks(frame)
+    grid = {}
+    if (out / "grid.json").exists():
+        grid = json.loads((out / "grid.json").read_text())
+    lines = [f"# {title or 'Pruned BNN grid'}", ""]
+    if grid:
+        lines += [f"Command: `{grid.get('command', '')}`", "",
+                  f"Sampler {grid.get('sampler')}, {grid.get('runs')} runs x {grid.get('samples'):,} samples "
+                  f"({grid.get('burnin', 0.5):.0%} burn-in), resampling {grid.get('resample_samples'):,} samples; "
+                  f"wall time of the last invocation {grid.get('seconds', float('nan')):.0f} s "
+                  f"({grid.get('ran', '?')} runs run, {grid.get('skipped', '?')} already done).", ""]
+    lines += ["Mean ± sd over runs. `@mean`: prediction at the posterior-mean parameters (how the paper scores); "
+              "otherwise the posterior predictive over all kept draws.", "", "## Claims checked", ""]
+    lines += [f"- {c}" for c in claims(frame)] + [""]
+    written = []
+    if figures:
+        fig = performance_figure(frame, out / "figures" / "performance_vs_rate.png")
+        lines += ["![test metric vs pruning rate](figures/performance_vs_rate.png)", ""]
+        written.append(fig)
+    lines += ["## Test performance", ""]
+    for ds, task in tasks.items():
+        lines += [f"### {ds} ({task})", "", performance_table(frame, ds, task), ""]
+    lines += ["## Uncertainty", ""]
+    for ds, task in tasks.items():
+        lines += [f"### {ds}", "", uncertainty_table(frame, ds, task), ""]
+    lines += ["## Convergence", "", "R-hat across runs: rank-normalised split R-hat of the test-point predictions "
+              "with each run as a chain, max over test points (the paper's Gelman-Rubin across runs, in function "
+              "space).", ""]
+    for ds in tasks:
+        lines += [f"### {ds}", "", convergence_table(frame, out, ds), ""]
+    lines += ["## Wall time", "", timing_table(frame), ""]
+    write_text(out / "report.md", "\n".join(lines))
+    return [out / "report.md", *written]

@@ -1,0 +1,79 @@
+"""Experiment configs: the seven built-in set-ups, user configs, and one-line errors for bad files."""
+
+from __future__ import annotations
+
+import pytest
+
+from bayesprune.errors import InputError, OptionError
+from bayesprune.experiments.config import PAPER_ORDER, builtin_configs, load_config, select_configs
+from bayesprune.experiments.grid import GridSpec
+
+
+def test_builtin_configs_are_the_papers_set_ups():
+    cfgs = builtin_configs()
+    assert tuple(cfgs) == PAPER_ORDER
+    hidden = {name: c.hidden for name, c in cfgs.items()}
+    assert hidden == {"lazer": (5,), "sunspot": (5,), "abalone": (12,), "iris": (12,), "ionosphere": (50,),
+                      "abalone_classification": (12,), "reef_325": (8,)}
+    for c in cfgs.values():
+        assert c.lgmh == {"lr": 0.01, "step_w": 0.025, "step_eta": 0.2, "l_prob": 0.5}
+        assert c.prior_var == 25.0 and c.activation == "sigmoid"
+
+
+def test_grid_runs_share_the_split_and_differ_in_seed():
+    spec = GridSpec(configs=(builtin_configs()["iris"],), runs=3, seed=7)
+    plans = list(spec.plan())
+    assert [p[2].seed for p in plans] == [7, 8, 9]
+    assert {p[2].split_seed for p in plans} == {7}
+    assert plans[0][2].samples == 50000 and plans[0][2].resample_samples == 1000 and plans[0][2].chains == 1
+
+
+def test_user_config_with_csv(tmp_path):
+    (tmp_path / "core.csv").write_text("Bulk,Porosity,Species\n1,2,a\n")
+    f = tmp_path / "core.toml"
+    f.write_text('name = "core_2"\ncsv = "core.csv"\ntarget = "Species"\nfeatures = ["Bulk", "Porosity"]\n'
+                 'hidden = [8]\n[lgmh]\nlr = 0.001\n')
+    c = load_config(f)
+    assert c.csv == str(tmp_path / "core.csv") and c.features == ("Bulk", "Porosity") and c.hidden == (8,)
+    assert c.lgmh == {"lr": 0.001}
+    chosen = select_configs(None, [str(f)])
+    assert [x.name for x in chosen] == ["core_2"]
+    assert [x.name for x in select_configs(["iris", "core_2"], [str(f)])] == ["iris", "core_2"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('name = "x"\ndataset = "iris"\nhiden = [3]\n', "unknown key 'hiden'"),
+    ('name = "x"\n', "exactly one of 'dataset'"),
+    ('dataset = "iris"\ncsv = "a.csv"\n', "exactly one of 'dataset'"),
+    ('csv = "a.csv"\n', "needs 'target'"),
+    ('dataset = "iris"\nhidden = [0]\n', "widths >= 1"),
+    ('dataset = "iris"\nhidden = 12\n', "'hidden' must be a list"),
+    ('dataset = "iris"\nprior_var = -1\n', "'prior_var' must be > 0"),
+    ('dataset = "iris"\nactivation = "swish"\n', "'activation'"),
+    ('dataset = "iris"\n[lgmh]\nstep = 0.1\n', "unknown key 'lgmh.step'"),
+    ('dataset = "iris"\n[lgmh]\nlr = "fast"\n', "'lgmh.lr' must be a number"),
+    ('dataset = "iris"\ntask = "ranking"\n', "'task'"),
+    ('name = "a b"\ndataset = "iris"\n', "may only use letters"),
+    ('dataset = "iris\n', "not valid TOML"),
+])
+def test_bad_config_names_file_and_key(tmp_path, text, expected):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_config(f)
+    msg = str(err.value)
+    assert expected in msg and str(f) in msg and "\n" not in msg.strip()
+
+
+def test_missing_or_binary_config(tmp_path):
+    with pytest.raises(InputError, match="config file not found"):
+        load_config(tmp_path / "nope.toml")
+    f = tmp_path / "bin.toml"
+    f.write_bytes(b"\xff\xfe\x00name")
+    with pytest.raises(InputError, match="UTF-8"):
+        load_config(f)
+
+
+def test_unknown_dataset_name():
+    with pytest.raises(OptionError, match="unknown data set 'irsi'"):
+        select_configs(["irsi"])
