@@ -3,14 +3,14 @@
 For iris (4-12-3), ionosphere (34-50-2) and abalone (8-12-1) with the paper's priors it measures
 
 - bayesprune's samplers (lgmh, mala, hmc, nuts), 1 and 4 chains (``--quick``: 4 chains, and lgmh with 1);
-- NumPyro NUTS and plain BlackJAX NUTS / MALA on the same log posterior (benchmarks/peers.py);
+- NumPyro NUTS and plain BlackJAX NUTS / MALA on the same log posterior, 4 chains (benchmarks/peers.py);
 - a pure-NumPy reference of the paper's per-sample loop (benchmarks/numpy_reference.py);
 
 and reports samples/s, gradient evaluations/s, function-space ESS/s (bulk ESS of the posterior-predictive
 test-point means, median over test points), weight-space median ESS/s, compile and run time apart, peak
 resident memory (VmHWM, reset before each configuration), and the time of the prune + resample stage. Then
-the step profile and scaling (benchmarks/profile_step.py) and the peak memory of a 50,000-draw ionosphere run
-in a fresh process (benchmarks/memory.py).
+the step profile and scaling (benchmarks/profile_step.py) and (not with ``--quick``) the peak memory of a
+50,000-draw ionosphere run in a fresh process (benchmarks/memory.py).
 
 Usage: python benchmarks/run.py [--quick] [--data-dir DIR] [--out benchmarks/results/benchmarks.md]
 """
@@ -37,8 +37,8 @@ from bayesprune.evaluate.diagnostics import function_space_summaries  # noqa: E4
 from bayesprune.predict import posterior_predictive  # noqa: E402
 
 DATASETS = ("iris", "ionosphere", "abalone")
-FULL = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 400}
-QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 100}
+FULL = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 200}
+QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 40}
 NUMPY_SECONDS = {"full": 8.0, "quick": 3.0}
 
 
@@ -157,7 +157,7 @@ def main() -> None:
         for sampler, chains in configs:
             ds_rows.append(bench_bayesprune(ds, sampler, chains, steps[sampler]))
         mala_step = next(r["mala_step"] for r in ds_rows if r.get("mala_step"))
-        for chains in ((4,) if args.quick else (1, 4)):
+        for chains in (4,):  # peers: 4 vectorised chains (NUTS at 1 chain would double the longest part)
             ds_rows.append(bench_peer("numpyro nuts", numpyro_nuts, posterior, ds, chains, steps["nuts"]))
             ds_rows.append(bench_peer("blackjax nuts", blackjax_nuts, posterior, ds, chains, steps["nuts"]))
             ds_rows.append(bench_peer("blackjax mala", blackjax_mala, posterior, ds, chains, steps["mala"],
@@ -173,6 +173,7 @@ def main() -> None:
         from profile_step import profile_section
 
         lines += profile_section(args.data_dir, quick=args.quick, figure_dir=Path(out).parent)
+    if not args.skip_extras and not args.quick:
         from memory import measure
 
         r = measure(args.data_dir, 50000)

@@ -192,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "'bayesprune reproduce' folder from its run folders (nothing is resampled).")
     rr.add_argument("dir", help="the --out folder of 'bayesprune reproduce'")
     rr.add_argument("--no-figures", action="store_true")
+    rr.add_argument("--to", metavar="FILE.md", help="write the report here (figures beside it), not DIR/report.md")
+    rr.add_argument("--title", help="report title")
 
     pr = sub.add_parser("predict", help="predict a CSV with a compact model (intervals / class probabilities)",
                         formatter_class=fmt, description=PREDICT_HELP)
@@ -300,7 +302,7 @@ def _cmd_reproduce(args) -> int:
 def _cmd_report(args) -> int:
     from bayesprune.report.grid import build_report
 
-    written = build_report(args.dir, figures=not args.no_figures)
+    written = build_report(args.dir, figures=not args.no_figures, dest=args.to, title=args.title)
     print(f"wrote {', '.join(str(p) for p in written)}")
     return 0
 

@@ -78,7 +78,12 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
 
     for name in ("a", "b"):
         assert run_cli(["run", *TINY, "--seed", "3", "--no-figures", "--out", str(tmp_path / name)], capsys)[0] == 0
-    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
+    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")  # bit-identical, not just close
+    m = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    prov = m["provenance"]
+    for key in ("bayesprune", "jax", "blackjax", "arviz", "numpy", "python", "platform", "data_sha256"):
+        assert prov.get(key), key
+    assert m["seed"] == 3 and m["config"]["seed"] == 3 and m["config"]["samples"] == 300
 
 
 def test_run_user_csv(tmp_path, capsys):

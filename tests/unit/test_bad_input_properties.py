@@ -160,3 +160,19 @@ def test_bad_csv_through_the_cli_writes_nothing(tmp_path, capsys):
         _, err = capsys.readouterr()
         assert code == 2 and name in err and len(err.strip().splitlines()) == 1
         assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--rates", "1.5"], ["--rates", "-0.25"], ["--runs", "0"], ["--samples", "-3"], ["--criteria", "fisher"],
+    ["--datasets", "nope"], ["--config", "missing.toml"], ["--burnin", "2"], ["--resample-samples", "1"],
+    ["--sampler", "gibbs"], ["--chains", "0"],
+])
+def test_bad_reproduce_options_exit_2_and_write_nothing(tmp_path, capsys, args):
+    out = tmp_path / "grid"
+    try:
+        code = main(["reproduce", *args, "--quiet", "--out", str(out)])
+    except SystemExit as exc:
+        code = exc.code
+    _, err = capsys.readouterr()
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert not out.exists()

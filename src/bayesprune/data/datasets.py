@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -329,6 +330,7 @@ def _load_sklearn(info: DatasetInfo, *, seed: int, test_fraction: float, stratif
         feature_names=[str(f) for f in bunch.feature_names], class_names=class_names,
         x_scaler=x_scaler, y_scaler=y_scaler, hidden=info.hidden,
         source=f"scikit-learn {info.sklearn_loader}",
+        sha256=hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest(),
         meta={"scale_features": info.scale_features, "scale_target": info.scale_target,
               "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
     )

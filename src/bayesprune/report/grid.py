@@ -267,9 +267,16 @@ def performance_figure(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def build_report(out: str | Path, *, figures: bool = True, title: str | None = None) -> list[Path]:
-    """Write ``out/report.md`` (and ``out/figures/``) from the saved runs of a grid."""
+def build_report(out: str | Path, *, figures: bool = True, title: str | None = None,
+                 dest: str | Path | None = None) -> list[Path]:
+    """Write ``out/report.md`` (and ``out/figures/``) from the saved runs of a grid.
+
+    ``dest``: write the report to this Markdown file instead, its figure as ``figures/<stem>-*.png`` beside it
+    (for publishing several grids' reports in one documentation folder).
+    """
     out = Path(out)
+    target = Path(dest) if dest else out / "report.md"
+    fig_rel = f"figures/{target.stem}-performance_vs_rate.png" if dest else "figures/performance_vs_rate.png"
     frame = load_results(out)
     tasks = _tasks(frame)
     grid = {}
@@ -287,8 +294,8 @@ def build_report(out: str | Path, *, figures: bool = True, title: str | None = N
     lines += [f"- {c}" for c in claims(frame)] + [""]
     written = []
     if figures:
-        fig = performance_figure(frame, out / "figures" / "performance_vs_rate.png")
-        lines += ["![test metric vs pruning rate](figures/performance_vs_rate.png)", ""]
+        fig = performance_figure(frame, target.parent / fig_rel)
+        lines += [f"![test metric vs pruning rate]({fig_rel})", ""]
         written.append(fig)
     lines += ["## Test performance", ""]
     for ds, task in tasks.items():
@@ -302,5 +309,5 @@ def build_report(out: str | Path, *, figures: bool = True, title: str | None = N
     for ds in tasks:
         lines += [f"### {ds}", "", convergence_table(frame, out, ds), ""]
     lines += ["## Wall time", "", timing_table(frame), ""]
-    write_text(out / "report.md", "\n".join(lines))
-    return [out / "report.md", *written]
+    write_text(target, "\n".join(lines))
+    return [target, *written]
