@@ -60,11 +60,11 @@ def peak_rss_mib() -> float:
 
 
 def median_ess(values: np.ndarray) -> float:
-    """Median bulk ESS over the quantities that move; 1 when nothing moves (a stuck chain has one draw)."""
-    flat = values.reshape(-1, values.shape[-1])
-    moving = np.ptp(flat, axis=0) > 0
+    """Median bulk ESS over the quantities that move within some chain; chains that never move (every step
+    rejected) count as one draw each."""
+    moving = np.ptp(values, axis=1).max(axis=0) > 0
     if not moving.any():
-        return 1.0
+        return float(values.shape[0])
     return float(np.nanmedian(convergence.ess_bulk(values[..., moving])))
 
 
