@@ -19,8 +19,11 @@ ARGS = ["reproduce", "--datasets", "iris", "--runs", "3", "--samples", "20000", 
 
 def _start(out: Path) -> subprocess.Popen:
     env = dict(os.environ, MPLBACKEND="Agg")
+    # A child of a background job inherits an ignored SIGINT (and Python then installs no Ctrl-C handler):
+    # restore the default disposition, as in an interactive terminal.
     return subprocess.Popen([sys.executable, "-m", "bayesprune", *ARGS, "--out", str(out)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
