@@ -17,13 +17,16 @@ ARGS = ["reproduce", "--datasets", "iris", "--runs", "3", "--samples", "20000", 
         "--criteria", "stn,random", "--rates", "0.5", "--no-figures"]
 
 
+CHILD = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+         "from bayesprune.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
 def _start(out: Path) -> subprocess.Popen:
     env = dict(os.environ, MPLBACKEND="Agg")
-    # A child of a background job inherits an ignored SIGINT (and Python then installs no Ctrl-C handler):
-    # restore the default disposition, as in an interactive terminal.
-    return subprocess.Popen([sys.executable, "-m", "bayesprune", *ARGS, "--out", str(out)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # A child of a background job (as CI may run us) inherits an ignored SIGINT, and Python then installs no
+    # Ctrl-C handler: the child installs Python's default one itself, as it has in an interactive terminal.
+    return subprocess.Popen([sys.executable, "-c", CHILD, *ARGS, "--out", str(out)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 300) -> None:
