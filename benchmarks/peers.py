@@ -32,14 +32,14 @@ def _init(posterior, ds, chains, seed):
     return jnp.stack([posterior.init_position(k, ds.y_train) for k in keys]).astype(jnp.float32)
 
 
-def numpyro_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: int = 0) -> dict:
+def numpyro_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: int = 0, max_depth: int = 10) -> dict:
     """NumPyro's NUTS on bayesprune's log posterior (potential_fn), chains vectorised."""
     from numpyro.infer import MCMC, NUTS
 
     logdensity = _logdensity(posterior, ds)
     init = _init(posterior, ds, chains, seed)
 
-    kernel = NUTS(potential_fn=lambda z: -logdensity(z))
+    kernel = NUTS(potential_fn=lambda z: -logdensity(z), max_tree_depth=max_depth)
     mcmc = MCMC(kernel, num_warmup=warmup, num_samples=draws, num_chains=chains, chain_method="vectorized",
                 progress_bar=False)
 
@@ -60,7 +60,8 @@ def numpyro_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: i
             "compile_s": max(first - second, 0.0), "steps": (warmup + draws) * chains}
 
 
-def blackjax_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: int = 0) -> dict:
+def blackjax_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: int = 0,
+                  max_depth: int = 10) -> dict:
     """BlackJAX NUTS as its documentation drives it: window adaptation, then a scan loop, vmap over chains."""
     import blackjax
 
@@ -72,8 +73,9 @@ def blackjax_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: 
         k_warm, k_sample = jax.random.split(key)
 
         def warm_one(k, pos):
-            adapt = blackjax.window_adaptation(blackjax.nuts, logdensity)
+            adapt = blackjax.window_adaptation(blackjax.nuts, logdensity, max_num_doublings=max_depth)
             (state, params), info = adapt.run(k, pos, num_steps=warmup)
+            params = {"step_size": params["step_size"], "inverse_mass_matrix": params["inverse_mass_matrix"]}
             return state, params, jnp.sum(info.info.num_integration_steps)
 
         states, params, warm_grads = jax.vmap(warm_one)(jax.random.split(k_warm, chains), init)
@@ -83,7 +85,7 @@ def blackjax_nuts(posterior, ds, *, chains: int, warmup: int, draws: int, seed: 
             keys = jax.random.split(key, chains)
 
             def one(k, s, p):
-                return blackjax.nuts(logdensity, **p).step(k, s)
+                return blackjax.nuts(logdensity, **p, max_num_doublings=max_depth).step(k, s)
 
             states, info = jax.vmap(one)(keys, states, params)
             return states, (states.position, info.num_integration_steps)

@@ -5,9 +5,11 @@ Profile (one chain, compiled ``lax.scan`` loops of N steps, compile excluded, be
 - forward: the network's outputs for all training rows;
 - log posterior: forward + likelihood + prior;
 - value and gradient: forward + backward pass, the floor for any gradient sampler;
-- LG-MH kernel: one LG-MH step (one value-and-gradient at the proposal, random numbers, MH test);
-- driver: the same step inside bayesprune's driver (running moments, thinning, acceptance bookkeeping,
-  chunked transfer of kept draws to the host).
+- LG-MH kernel, per-step draws: one LG-MH step as a BlackJAX-style ``step(key, state)`` (one value-and-gradient
+  at the proposal, its random numbers drawn inside the step, MH test);
+- driver: the same steps inside bayesprune's driver, which draws the random numbers of up to 256 steps in one
+  batched call, then adds running moments, thinning, acceptance bookkeeping and chunked transfer of kept draws
+  to the host.
 
 Usage: python benchmarks/profile_step.py [--quick] (run.py includes it)
 """
@@ -125,8 +127,8 @@ def profile_section(data_dir: str, *, quick: bool, figure_dir: Path) -> list[str
              f"One chain, µs per step, compiled scan of {n_steps:,} steps, compile excluded, best of 3. "
              "'value and gradient' (one forward + backward pass over the training rows) is the floor for a "
              "gradient sampler.", "",
-             "| data set | rows | params | forward | log posterior | value and gradient | LG-MH kernel | "
-             "driver | driver / floor |", "|---|---|---|---|---|---|---|---|---|"]
+             "| data set | rows | params | forward | log posterior | value and gradient | LG-MH kernel, per-step "
+             "draws | driver (block draws) | driver / floor |", "|---|---|---|---|---|---|---|---|---|"]
     for name in ("ionosphere",) if quick else ("ionosphere", "abalone"):
         ds = load_dataset(name, data_dir=data_dir, seed=0)
         post = api.build_posterior(ds)
@@ -136,17 +138,19 @@ def profile_section(data_dir: str, *, quick: bool, figure_dir: Path) -> list[str
                      + f" | {v[-1] / v[2]:.2f} |")
         print(lines[-1], flush=True)
     lines.append("")
+    if quick:  # scaling is measured by the full benchmark only (it compiles ~20 more programs)
+        return lines + ["Scaling with parameters, rows and chains: `python benchmarks/run.py` (full mode).", ""]
 
     # scaling
     iono = load_dataset("ionosphere", data_dir=data_dir, seed=0)
     aba = load_dataset("abalone", data_dir=data_dir, seed=0)
-    widths = (5, 50, 200) if quick else (5, 12, 25, 50, 100, 200, 400)
+    widths = (5, 12, 25, 50, 100, 200, 400)
     by_width = []
     for w in widths:
         post = api.build_posterior(iono, hidden=(w,))
         by_width.append((post.spec.n_params, driver_us_per_step(post, iono.X_train, iono.y_train, 1, n_steps),
                          step_profile_floor(post, iono.X_train, iono.y_train, n_steps)))
-    rows_list = (250, 2506, 10024) if quick else (250, 500, 1000, 2506, 5012, 10024, 20048)
+    rows_list = (250, 500, 1000, 2506, 5012, 10024, 20048)
     by_rows = []
     post = api.build_posterior(aba)
     for n in rows_list:
@@ -154,7 +158,7 @@ def profile_section(data_dir: str, *, quick: bool, figure_dir: Path) -> list[str
         X = np.tile(aba.X_train, (reps, 1))[:n]
         y = np.tile(aba.y_train, reps)[:n]
         by_rows.append((n, driver_us_per_step(post, X, y, 1, n_steps), step_profile_floor(post, X, y, n_steps)))
-    chains_list = (1, 4, 16) if quick else (1, 2, 4, 8, 16, 32)
+    chains_list = (1, 2, 4, 8, 16, 32)
     by_chains = []
     post = api.build_posterior(iono)
     for c in chains_list:

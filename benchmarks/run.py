@@ -4,7 +4,8 @@ For iris (4-12-3), ionosphere (34-50-2) and abalone (8-12-1) with the paper's pr
 
 - bayesprune's samplers (lgmh, mala, hmc, nuts), 1 and 4 chains (``--quick``: 4 chains, and lgmh with 1);
 - NumPyro NUTS and plain BlackJAX NUTS / MALA on the same log posterior, 4 chains (benchmarks/peers.py);
-- a pure-NumPy reference of the paper's per-sample loop (benchmarks/numpy_reference.py);
+- a pure-NumPy reference of the paper's per-sample loop (benchmarks/numpy_reference.py), once with the authors'
+  per-weight update loops and once with each row's update vectorised;
 
 and reports samples/s, gradient evaluations/s, function-space ESS/s (bulk ESS of the posterior-predictive
 test-point means, median over test points), weight-space median ESS/s, compile and run time apart, peak
@@ -35,11 +36,17 @@ from bayesprune.data import load_dataset  # noqa: E402
 from bayesprune.evaluate import convergence  # noqa: E402
 from bayesprune.evaluate.diagnostics import function_space_summaries  # noqa: E402
 from bayesprune.predict import posterior_predictive  # noqa: E402
+from bayesprune.samplers import SamplerConfig  # noqa: E402
 
 DATASETS = ("iris", "ionosphere", "abalone")
 FULL = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 200}
-QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 40}
-NUMPY_SECONDS = {"full": 8.0, "quick": 3.0}
+QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 100}
+# NUTS tree depth for all three NUTS implementations (quick: capped so a poorly adapted short warm-up
+# cannot spend 1,023 gradients per step; the per-gradient comparison stays like for like)
+NUTS_DEPTH = {"full": 10, "quick": 6}
+NUMPY_SECONDS = {"full": 8.0, "quick": 2.0}
+# samples/s of the authors' public code on a 2-core machine, as PAPER.md reports them (for context only)
+PAPER_RATES = {"iris": 72.0, "ionosphere": 3.2, "abalone": 2.3}
 
 
 def peak_rss_reset() -> None:
@@ -83,9 +90,10 @@ def efficiency(posterior, ds, draws: np.ndarray, run_s: float) -> dict:
             "rhat_fn": float(np.nanmax(rhat_fn)) if np.isfinite(rhat_fn).any() else float("nan")}
 
 
-def bench_bayesprune(ds, sampler: str, chains: int, steps: int, *, prune_stage: bool) -> dict:
+def bench_bayesprune(ds, sampler: str, chains: int, steps: int, *, prune_stage: bool, nuts_depth: int) -> dict:
     peak_rss_reset()
-    ps = api.sample(ds, sampler=sampler, chains=chains, samples=steps, seed=0)
+    config = SamplerConfig(max_num_doublings=nuts_depth)
+    ps = api.sample(ds, sampler=sampler, chains=chains, samples=steps, seed=0, config=config)
     r = ps.result
     run_s = r.seconds["warmup"] + r.seconds["sampling"]
     grads_per_step = float(np.sum(r.n_grad_evals)) / max(r.n_steps * chains, 1)
@@ -97,7 +105,7 @@ def bench_bayesprune(ds, sampler: str, chains: int, steps: int, *, prune_stage: 
     if prune_stage:  # STN 75%, then 1,000 resampling steps with the same sampler (compile included)
         t0 = time.perf_counter()
         pr = api.prune(ps, criterion="stn", rate=0.75, seed=0)
-        res = api.resample(ps, ds, pr, samples=1000, seed=0)
+        res = api.resample(ps, ds, pr, samples=1000, seed=0, config=config)
         row["prune_resample_s"] = time.perf_counter() - t0
         row["prune_resample_compile_s"] = res.result.seconds["compile"]
     row["peak_mib"] = peak_rss_mib()
@@ -119,13 +127,16 @@ def bench_peer(name: str, fn, posterior, ds, chains: int, steps: int, **kw) -> d
     return row
 
 
-def bench_numpy(ds, seconds: float) -> dict:
+def bench_numpy(ds, seconds: float, per_weight: bool) -> dict:
+    """The NumPy reference: the authors' loops (``per_weight``) or with each row's update vectorised."""
     from numpy_reference import LoopLGMH
 
     peak_rss_reset()
-    ref = LoopLGMH(ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.hidden[0], ds.task == "classification")
+    ref = LoopLGMH(ds.X_train, ds.y_train, ds.X_test, ds.y_test, ds.hidden[0], ds.task == "classification",
+                   per_weight=per_weight)
     out = ref.run(10**9, max_seconds=seconds)
-    return {"tool": "numpy-ref", "sampler": "lgmh", "chains": 1, "steps": out["samples"],
+    return {"tool": "numpy-loops" if per_weight else "numpy-rows", "sampler": "lgmh", "chains": 1,
+            "steps": out["samples"],
             "samples_per_s": out["samples_per_s"], "grads_per_s": float("nan"), "grads_per_step": float("nan"),
             "compile_s": 0.0, "run_s": out["seconds"], "accept": out["acceptance"], "ess_fn_per_s": float("nan"),
             "ess_w_per_s": float("nan"), "ess_fn": float("nan"), "rhat_fn": float("nan"),
@@ -160,17 +171,19 @@ def main() -> None:
     for name in args.datasets.split(","):
         ds = load_dataset(name, data_dir=args.data_dir, seed=0)
         posterior = api.build_posterior(ds)
-        ds_rows = [bench_numpy(ds, NUMPY_SECONDS[mode])]
+        ds_rows = [bench_numpy(ds, NUMPY_SECONDS[mode], per_weight) for per_weight in (True, False)]
         configs = [(s, c) for s in ("lgmh", "mala", "hmc", "nuts") for c in (1, 4)]
         if args.quick:
             configs = [("lgmh", 1)] + [(s, 4) for s in ("lgmh", "mala", "hmc", "nuts")]
         for sampler, chains in configs:
-            ds_rows.append(bench_bayesprune(ds, sampler, chains, steps[sampler],
+            ds_rows.append(bench_bayesprune(ds, sampler, chains, steps[sampler], nuts_depth=NUTS_DEPTH[mode],
                                             prune_stage=not args.quick or (sampler, chains) == ("hmc", 4)))
         mala_step = next(r["mala_step"] for r in ds_rows if r.get("mala_step"))
         for chains in (4,):  # peers: 4 vectorised chains (NUTS at 1 chain would double the longest part)
-            ds_rows.append(bench_peer("numpyro nuts", numpyro_nuts, posterior, ds, chains, steps["nuts"]))
-            ds_rows.append(bench_peer("blackjax nuts", blackjax_nuts, posterior, ds, chains, steps["nuts"]))
+            ds_rows.append(bench_peer("numpyro nuts", numpyro_nuts, posterior, ds, chains, steps["nuts"],
+                                      max_depth=NUTS_DEPTH[mode]))
+            ds_rows.append(bench_peer("blackjax nuts", blackjax_nuts, posterior, ds, chains, steps["nuts"],
+                                      max_depth=NUTS_DEPTH[mode]))
             ds_rows.append(bench_peer("blackjax mala", blackjax_mala, posterior, ds, chains, steps["mala"],
                                       step_size=mala_step))
         for r in ds_rows:
@@ -220,9 +233,13 @@ def report(rows: list[dict], steps: dict, mode: str, seconds: float) -> list[str
             f"{_f(r['accept'], '.2f')} | {r['compile_s']:.1f} | {r['run_s']:.1f} | "
             f"{_f(r['prune_resample_s'], '.1f')} | {_f(r['peak_mib'], '.0f')} |")
     lines += ["", "## Ratios (same run)", "",
-              "| data set | lgmh 1 chain vs NumPy reference (samples/s) | bayesprune nuts vs NumPyro nuts (grads/s) "
+              "lgmh, 1 chain, samples/s against the NumPy reference with the authors' per-weight loops "
+              "(numpy-loops), against the same with each row's update vectorised (numpy-rows), and against the "
+              "authors' code as PAPER.md measured it on a 2-core machine (not this run).", "",
+              "| data set | lgmh 1 chain vs numpy-loops | vs numpy-rows | vs authors' code (PAPER.md rate) | "
+              "bayesprune nuts vs NumPyro nuts (grads/s) "
               "| bayesprune nuts vs BlackJAX nuts (grads/s) | bayesprune mala vs BlackJAX mala (grads/s) | "
-              "fastest bayesprune vs fastest peer (grads/s) |", "|---|---|---|---|---|---|"]
+              "fastest bayesprune vs fastest peer (grads/s) |", "|---|---|---|---|---|---|---|---|"]
     best = {}
     for ds in dict.fromkeys(r["dataset"] for r in rows):
         sel = [r for r in rows if r["dataset"] == ds]
@@ -231,13 +248,16 @@ def report(rows: list[dict], steps: dict, mode: str, seconds: float) -> list[str
             return next((r for r in rows_ if r["tool"] == tool and r["sampler"] == sampler
                          and r["chains"] == chains), None)
 
-        ref = get("numpy-ref", "lgmh", 1)
+        loops, rows_ref = get("numpy-loops", "lgmh", 1), get("numpy-rows", "lgmh", 1)
         lg1 = get("bayesprune", "lgmh", 1)
+        paper = f"{lg1['samples_per_s'] / PAPER_RATES[ds]:,.0f}x ({PAPER_RATES[ds]:g}/s)" \
+            if lg1 and ds in PAPER_RATES else "-"
         ratio = lambda a, b, key: (a[key] / b[key]) if a and b else float("nan")  # noqa: E731
         ours = max((r for r in sel if r["tool"] == "bayesprune"), key=lambda r: r["grads_per_s"])
         peer = max((r for r in sel if r["tool"] in ("numpyro", "blackjax")), key=lambda r: r["grads_per_s"])
         lines.append(
-            f"| {ds} | **{ratio(lg1, ref, 'samples_per_s'):,.0f}x** | "
+            f"| {ds} | **{ratio(lg1, loops, 'samples_per_s'):,.0f}x** | {ratio(lg1, rows_ref, 'samples_per_s'):,.0f}x"
+            f" | {paper} | "
             f"{ratio(get('bayesprune', 'nuts'), get('numpyro', 'nuts'), 'grads_per_s'):.2f}x | "
             f"{ratio(get('bayesprune', 'nuts'), get('blackjax', 'nuts'), 'grads_per_s'):.2f}x | "
             f"{ratio(get('bayesprune', 'mala'), get('blackjax', 'mala'), 'grads_per_s'):.2f}x | "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import numpy as np
+import pytest
 
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import run_chains
+from bayesprune.samplers import driver, registry, run_chains
 
 
 def _problem():
@@ -42,3 +45,36 @@ def test_same_key_same_draws_and_different_key_differs():
     c = run_chains(post, X, y, init, jax.random.key(2), num_warmup=10, num_draws=200)
     np.testing.assert_array_equal(a.draws, b.draws)
     assert not np.array_equal(a.draws, c.draws)
+
+
+@pytest.mark.parametrize(("num_warmup", "num_draws", "thin", "chunk_size"), [
+    (300, 331, 1, 200),  # warm-up with a remainder block; chunks of 200 and 131 kept draws (131 is prime)
+    (20, 1200, 300, 600),  # one kept draw spans more steps than a block: numbers drawn in each step
+    (0, 96, 3, 5000),
+])
+def test_lgmh_block_drawn_numbers_give_the_step_by_step_chain(monkeypatch, num_warmup, num_draws, thin, chunk_size):
+    """The driver draws LG-MH's random numbers for a block of steps at once; the chain must be the one the
+    BlackJAX-style ``step(key, state)`` gives with the same keys."""
+    post, X, y = _problem()
+    init = np.full((2, post.position_size()), 0.1, np.float32)
+    kw = dict(sampler="lgmh", num_warmup=num_warmup, num_draws=num_draws, thin=thin, chunk_size=chunk_size)
+    blocked = run_chains(post, X, y, init, jax.random.key(4), **kw)
+
+    def warmup_per_step(key, position, logdensity_fn, params, n, config):
+        state = registry.langevin_mh.init(position, logdensity_fn)
+        step = lambda k, s: registry._lgmh_step(k, s, logdensity_fn, params, config)  # noqa: E731
+        return registry._burn_in(step, key, state, n), params
+
+    per_step = dataclasses.replace(registry.get_sampler("lgmh"), draw=None, transition=None,
+                                   warmup=warmup_per_step)
+    monkeypatch.setattr(driver, "get_sampler", lambda name: per_step)
+    driver._compiled.cache_clear()  # compiled functions are cached by sampler name
+    try:
+        reference = run_chains(post, X, y, init, jax.random.key(4), **kw)
+    finally:
+        driver._compiled.cache_clear()
+    assert per_step.draws(jax.random.split(jax.random.key(0), 3), 5).shape == (3,)  # the per-step path ran
+    assert blocked.draws.shape == (2, num_draws // thin, post.position_size())
+    np.testing.assert_allclose(blocked.draws, reference.draws, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(blocked.mean, reference.mean, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(blocked.acceptance > 0, reference.acceptance > 0)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.registry import SamplerConfig, get_sampler
+from bayesprune.samplers.registry import SamplerConfig, get_sampler, steps_per_block
 
 
 @dataclass
@@ -99,12 +99,14 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
 
     def chunk(key, states, params, moments, X, y, kept_idx):
         logdensity_fn = logdensity_for(X, y, kept_idx)
-        n_chains = jax.tree.leaves(states)[0].shape[0]
-        step_all = jax.vmap(lambda k, s, pr: sdef.step(k, s, logdensity_fn, pr, config))
+        n_chains, dim = states.position.shape
+        step_all = jax.vmap(lambda r, s, pr: sdef.apply(r, s, logdensity_fn, pr, config))
+        # draw the random numbers of a block of steps in one batch, unless one kept draw spans too many steps
+        predraw = sdef.draw is not None and thin <= steps_per_block(dim)
 
-        def one_step(carry, keys):
+        def one_step(carry, randomness):
             s, (count, mean, m2), stats = carry
-            s, info = step_all(keys, s, params)
+            s, info = step_all(randomness if predraw else sdef.draws(randomness, dim), s, params)
             rate, divergent, n_grad = jax.vmap(sdef.summarise)(info)
             x = s.position
             count = count + 1.0
@@ -114,21 +116,33 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
             acc_sum, div_any = stats
             return (s, (count, mean, m2), (acc_sum + rate, div_any | divergent)), (n_grad, divergent)
 
-        def one_kept(carry, keys):
+        def one_kept(carry, randomness):
             s, mom = carry
             zeros = (jnp.zeros(n_chains), jnp.zeros(n_chains, bool))
             (s, mom, (acc_sum, div_any)), (n_grad, divergent) = jax.lax.scan(
-                one_step, (s, mom, zeros), keys
+                one_step, (s, mom, zeros), randomness
             )
             out = (s.position, s.logdensity, acc_sum / thin, div_any,
                    jnp.sum(n_grad, axis=0), jnp.sum(divergent, axis=0))
             return (s, mom), out
 
+        def one_block(carry, keys):
+            return jax.lax.scan(one_kept, carry, sdef.draws(keys, dim) if predraw else keys)
+
+        block = _kept_per_block(chunk_draws, thin, dim) if predraw else 1
         keys = jax.random.split(key, (chunk_draws, thin, n_chains))
-        (states, moments), outs = jax.lax.scan(one_kept, (states, moments), keys)
-        return states, moments, outs
+        keys = keys.reshape(chunk_draws // block, block, thin, n_chains)
+        (states, moments), outs = jax.lax.scan(one_block, (states, moments), keys)
+        return states, moments, jax.tree.map(lambda o: o.reshape(chunk_draws, *o.shape[2:]), outs)
 
     return jax.jit(warmup_all), jax.jit(chunk)
+
+
+def _kept_per_block(n_kept: int, thin: int, dim: int) -> int:
+    """Kept draws per block of pre-drawn random numbers: the largest divisor of ``n_kept`` whose steps fit
+    ``steps_per_block``."""
+    target = max(1, steps_per_block(dim) // thin)
+    return max(d for d in range(1, min(target, n_kept) + 1) if n_kept % d == 0)
 
 
 def _as_host(x) -> np.ndarray:

@@ -6,7 +6,11 @@ Each :class:`SamplerDef` gives pure functions over one chain; the driver vmaps t
 - ``warmup(key, position, logdensity_fn, params, num_steps, config) -> (state, params)``: burn-in, with step
   size (and mass matrix) adaptation for the gradient samplers;
 - ``step(key, state, logdensity_fn, params, config) -> (state, info)``;
-- ``summarise(info) -> (acceptance_rate, is_divergent, n_grad_evals)``.
+- ``summarise(info) -> (acceptance_rate, is_divergent, n_grad_evals)``;
+- optionally ``draw(key, dim)`` and ``transition(draws, state, logdensity_fn, params, config)``: ``step`` split
+  into its random numbers and a deterministic rest, so that the driver can draw the numbers of many steps in
+  one batched call (the same numbers ``step`` would draw from the same keys). LG-MH has them; BlackJAX's
+  kernels draw inside ``step``.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ class SamplerConfig:
     adapt: bool = True
 
 
+def steps_per_block(dim: int) -> int:
+    """Steps whose random numbers are drawn in one batch: up to 256, at most 2**19 numbers (2 MiB) a chain."""
+    return max(1, min(256, 2**19 // max(int(dim), 1)))
+
+
 @dataclass(frozen=True)
 class SamplerDef:
     name: str
@@ -68,6 +77,24 @@ class SamplerDef:
     step: Callable[..., Any]
     init: Callable[..., Any]
     summarise: Callable[..., Any]
+    draw: Callable[..., Any] | None = None
+    transition: Callable[..., Any] | None = None
+
+    def draws(self, keys: jax.Array, dim: int) -> Any:
+        """The random numbers of one step per key (a key array of any shape), drawn in one batched call;
+        the keys themselves for samplers that draw inside ``step``."""
+        if self.draw is None:
+            return keys
+        fn = lambda k: self.draw(k, dim)  # noqa: E731
+        for _ in range(keys.ndim):
+            fn = jax.vmap(fn)
+        return fn(keys)
+
+    def apply(self, randomness: Any, state: Any, logdensity_fn: Callable, params: Any, config: SamplerConfig):
+        """One step from what :meth:`draws` returned for its key."""
+        if self.transition is None:
+            return self.step(randomness, state, logdensity_fn, params, config)
+        return self.transition(randomness, state, logdensity_fn, params, config)
 
 
 def _burn_in(step_fn, key, state, num_steps):
@@ -78,6 +105,28 @@ def _burn_in(step_fn, key, state, num_steps):
     if num_steps == 0:
         return state
     state, _ = jax.lax.scan(body, state, jax.random.split(key, num_steps))
+    return state
+
+
+def _burn_in_blocked(draw_fn, transition_fn, key, state, num_steps: int, dim: int):
+    """``_burn_in`` with the random numbers of each block of steps drawn in one batch: the same keys, so the
+    same chain; ``draw_fn(key)`` gives one step's numbers, ``transition_fn(numbers, state)`` the next state."""
+    if num_steps == 0:
+        return state
+    keys = jax.random.split(key, num_steps)
+    block = min(steps_per_block(dim), num_steps)
+    n_main = num_steps // block * block
+
+    def run(state, key_blocks):
+        def body(s, ks):
+            s, _ = jax.lax.scan(lambda s_, r: (transition_fn(r, s_), None), s, jax.vmap(draw_fn)(ks))
+            return s, None
+
+        return jax.lax.scan(body, state, key_blocks)[0]
+
+    state = run(state, keys[:n_main].reshape(-1, block))
+    if n_main < num_steps:
+        state = run(state, keys[n_main:].reshape(1, -1))
     return state
 
 
@@ -94,15 +143,27 @@ def _lgmh_params(config: SamplerConfig, dim: int, has_eta: bool):
 
 
 _lgmh_kernel = langevin_mh.build_kernel()
+_lgmh_transition_fn = langevin_mh.build_transition()
 
 
 def _lgmh_step(key, state, logdensity_fn, params, config):
     return _lgmh_kernel(key, state, logdensity_fn, params["lr"], params["step_size"], config.l_prob)
 
 
+def _lgmh_draw(key, dim):
+    return langevin_mh.draw(key, (dim,))
+
+
+def _lgmh_transition(draws, state, logdensity_fn, params, config):
+    return _lgmh_transition_fn(draws, state, logdensity_fn, params["lr"], params["step_size"], config.l_prob)
+
+
 def _lgmh_warmup(key, position, logdensity_fn, params, num_steps, config):
     state = langevin_mh.init(position, logdensity_fn)
-    state = _burn_in(lambda k, s: _lgmh_step(k, s, logdensity_fn, params, config), key, state, num_steps)
+    dim = position.shape[-1]
+    state = _burn_in_blocked(lambda k: _lgmh_draw(k, dim),
+                             lambda r, s: _lgmh_transition(r, s, logdensity_fn, params, config)[0],
+                             key, state, num_steps, dim)
     return state, params
 
 
@@ -206,7 +267,7 @@ _nuts_step, _nuts_warmup, _nuts_summary = _make_hmc_family(
 _SAMPLERS = {
     "lgmh": SamplerDef(
         "lgmh", "the paper's Langevin-gradient Metropolis-Hastings (lr 0.01, step 0.025, l_prob 0.5)",
-        _lgmh_params, _lgmh_warmup, _lgmh_step, langevin_mh.init, _lgmh_summary,
+        _lgmh_params, _lgmh_warmup, _lgmh_step, langevin_mh.init, _lgmh_summary, _lgmh_draw, _lgmh_transition,
     ),
     "mala": SamplerDef(
         "mala", "BlackJAX MALA, step size tuned by dual averaging in warm-up",
