@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.registry import SamplerConfig, get_sampler, steps_per_block
+from bayesprune.samplers.registry import SamplerConfig, get_sampler, largest_divisor_at_most, steps_per_block
 
 
 @dataclass
@@ -93,7 +93,8 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
 
     def warmup_all(keys, positions, params, X, y, kept_idx):
         logdensity_fn = logdensity_for(X, y, kept_idx)
-        return jax.vmap(lambda k, p, pr: sdef.warmup(k, p, logdensity_fn, pr, num_warmup, config))(
+        extra = {"chains": positions.shape[0]} if sdef.draw is not None else {}
+        return jax.vmap(lambda k, p, pr: sdef.warmup(k, p, logdensity_fn, pr, num_warmup, config, **extra))(
             keys, positions, params
         )
 
@@ -102,7 +103,7 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
         n_chains, dim = states.position.shape
         step_all = jax.vmap(lambda r, s, pr: sdef.apply(r, s, logdensity_fn, pr, config))
         # draw the random numbers of a block of steps in one batch, unless one kept draw spans too many steps
-        predraw = sdef.draw is not None and thin <= steps_per_block(dim)
+        predraw = sdef.draw is not None and thin <= steps_per_block(dim * n_chains)
 
         def one_step(carry, randomness):
             s, (count, mean, m2), stats = carry
@@ -129,7 +130,7 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
         def one_block(carry, keys):
             return jax.lax.scan(one_kept, carry, sdef.draws(keys, dim) if predraw else keys)
 
-        block = _kept_per_block(chunk_draws, thin, dim) if predraw else 1
+        block = _kept_per_block(chunk_draws, thin, dim * n_chains) if predraw else 1
         keys = jax.random.split(key, (chunk_draws, thin, n_chains))
         keys = keys.reshape(chunk_draws // block, block, thin, n_chains)
         (states, moments), outs = jax.lax.scan(one_block, (states, moments), keys)
@@ -138,11 +139,10 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
     return jax.jit(warmup_all), jax.jit(chunk)
 
 
-def _kept_per_block(n_kept: int, thin: int, dim: int) -> int:
+def _kept_per_block(n_kept: int, thin: int, numbers_per_step: int) -> int:
     """Kept draws per block of pre-drawn random numbers: the largest divisor of ``n_kept`` whose steps fit
     ``steps_per_block``."""
-    target = max(1, steps_per_block(dim) // thin)
-    return max(d for d in range(1, min(target, n_kept) + 1) if n_kept % d == 0)
+    return largest_divisor_at_most(n_kept, max(1, steps_per_block(numbers_per_step) // thin))
 
 
 def _as_host(x) -> np.ndarray:

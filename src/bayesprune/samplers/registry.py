@@ -9,8 +9,9 @@ Each :class:`SamplerDef` gives pure functions over one chain; the driver vmaps t
 - ``summarise(info) -> (acceptance_rate, is_divergent, n_grad_evals)``;
 - optionally ``draw(key, dim)`` and ``transition(draws, state, logdensity_fn, params, config)``: ``step`` split
   into its random numbers and a deterministic rest, so that the driver can draw the numbers of many steps in
-  one batched call (the same numbers ``step`` would draw from the same keys). LG-MH has them; BlackJAX's
-  kernels draw inside ``step``.
+  one batched call (the same numbers ``step`` would draw from the same keys); such a sampler's ``warmup`` takes
+  ``chains=`` (the chains run side by side) to size its blocks. LG-MH has them; BlackJAX's kernels draw inside
+  ``step``.
 """
 
 from __future__ import annotations
@@ -63,9 +64,15 @@ class SamplerConfig:
     adapt: bool = True
 
 
-def steps_per_block(dim: int) -> int:
-    """Steps whose random numbers are drawn in one batch: up to 256, at most 2**19 numbers (2 MiB) a chain."""
-    return max(1, min(256, 2**19 // max(int(dim), 1)))
+def steps_per_block(numbers_per_step: int) -> int:
+    """Steps whose random numbers are drawn in one batch: up to 256, at most 2**19 numbers (2 MiB) in all
+    chains together (larger blocks fall out of the CPU's cache and cost more than they save)."""
+    return max(1, min(256, 2**19 // max(int(numbers_per_step), 1)))
+
+
+def largest_divisor_at_most(n: int, limit: int) -> int:
+    """The largest divisor of ``n`` not above ``limit`` (blocks that tile ``n`` steps exactly)."""
+    return max(d for d in range(1, max(1, min(limit, n)) + 1) if n % d == 0)
 
 
 @dataclass(frozen=True)
@@ -85,10 +92,8 @@ class SamplerDef:
         the keys themselves for samplers that draw inside ``step``."""
         if self.draw is None:
             return keys
-        fn = lambda k: self.draw(k, dim)  # noqa: E731
-        for _ in range(keys.ndim):
-            fn = jax.vmap(fn)
-        return fn(keys)
+        flat = jax.vmap(lambda k: self.draw(k, dim))(keys.reshape(-1))
+        return jax.tree.map(lambda a: a.reshape(*keys.shape, *a.shape[1:]), flat)
 
     def apply(self, randomness: Any, state: Any, logdensity_fn: Callable, params: Any, config: SamplerConfig):
         """One step from what :meth:`draws` returned for its key."""
@@ -108,26 +113,19 @@ def _burn_in(step_fn, key, state, num_steps):
     return state
 
 
-def _burn_in_blocked(draw_fn, transition_fn, key, state, num_steps: int, dim: int):
+def _burn_in_blocked(draw_fn, transition_fn, key, state, num_steps: int, numbers_per_step: int):
     """``_burn_in`` with the random numbers of each block of steps drawn in one batch: the same keys, so the
     same chain; ``draw_fn(key)`` gives one step's numbers, ``transition_fn(numbers, state)`` the next state."""
     if num_steps == 0:
         return state
-    keys = jax.random.split(key, num_steps)
-    block = min(steps_per_block(dim), num_steps)
-    n_main = num_steps // block * block
+    block = largest_divisor_at_most(num_steps, steps_per_block(numbers_per_step))  # one loop body: one compile
 
-    def run(state, key_blocks):
-        def body(s, ks):
-            s, _ = jax.lax.scan(lambda s_, r: (transition_fn(r, s_), None), s, jax.vmap(draw_fn)(ks))
-            return s, None
+    def body(s, ks):
+        s, _ = jax.lax.scan(lambda s_, r: (transition_fn(r, s_), None), s, jax.vmap(draw_fn)(ks))
+        return s, None
 
-        return jax.lax.scan(body, state, key_blocks)[0]
-
-    state = run(state, keys[:n_main].reshape(-1, block))
-    if n_main < num_steps:
-        state = run(state, keys[n_main:].reshape(1, -1))
-    return state
+    keys = jax.random.split(key, num_steps).reshape(num_steps // block, block)
+    return jax.lax.scan(body, state, keys)[0]
 
 
 # --- LG-MH --------------------------------------------------------------------------------------------
@@ -158,12 +156,13 @@ def _lgmh_transition(draws, state, logdensity_fn, params, config):
     return _lgmh_transition_fn(draws, state, logdensity_fn, params["lr"], params["step_size"], config.l_prob)
 
 
-def _lgmh_warmup(key, position, logdensity_fn, params, num_steps, config):
+def _lgmh_warmup(key, position, logdensity_fn, params, num_steps, config, chains=1):
+    """Burn-in; ``chains``: how many chains the caller runs side by side (sizes the blocks of random numbers)."""
     state = langevin_mh.init(position, logdensity_fn)
     dim = position.shape[-1]
     state = _burn_in_blocked(lambda k: _lgmh_draw(k, dim),
                              lambda r, s: _lgmh_transition(r, s, logdensity_fn, params, config)[0],
-                             key, state, num_steps, dim)
+                             key, state, num_steps, dim * chains)
     return state, params
 
 
