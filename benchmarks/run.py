@@ -270,8 +270,9 @@ def report(rows: list[dict], steps: dict, mode: str, seconds: float) -> list[str
                 best.setdefault(r["sampler"], []).append(r["ess_fn_per_s"])
     geo = {s: float(np.exp(np.mean(np.log(np.maximum(v, 1e-9))))) for s, v in best.items()}
     winner = max(geo, key=geo.get)
-    caveat = (" Quick mode: NUTS here runs at tree depth 6 (`run`'s NUTS at 10) on 100 steps; choose defaults "
-              "from the full benchmark." if mode == "quick" else "")
+    caveat = (f" Quick mode: NUTS here runs at tree depth {NUTS_DEPTH['quick']} (`run`'s NUTS at "
+              f"{NUTS_DEPTH['full']}) on {steps['nuts']} steps; choose defaults from the full benchmark."
+              if mode == "quick" else "")
     lines += ["", "## Default sampler by function-space ESS/s", "",
               "Geometric mean over the data sets of fn-ESS/s, 4 chains: "
               + ", ".join(f"{s} {v:.2f}" for s, v in sorted(geo.items(), key=lambda kv: -kv[1]))

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.registry import SamplerConfig, get_sampler, largest_divisor_at_most, steps_per_block
+from bayesprune.samplers.registry import SamplerConfig, get_sampler, steps_per_block, units_per_block
 
 
 @dataclass
@@ -130,19 +130,13 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
         def one_block(carry, keys):
             return jax.lax.scan(one_kept, carry, sdef.draws(keys, dim) if predraw else keys)
 
-        block = _kept_per_block(chunk_draws, thin, dim * n_chains) if predraw else 1
+        block = units_per_block(chunk_draws, thin, dim * n_chains) if predraw else 1
         keys = jax.random.split(key, (chunk_draws, thin, n_chains))
         keys = keys.reshape(chunk_draws // block, block, thin, n_chains)
         (states, moments), outs = jax.lax.scan(one_block, (states, moments), keys)
         return states, moments, jax.tree.map(lambda o: o.reshape(chunk_draws, *o.shape[2:]), outs)
 
     return jax.jit(warmup_all), jax.jit(chunk)
-
-
-def _kept_per_block(n_kept: int, thin: int, numbers_per_step: int) -> int:
-    """Kept draws per block of pre-drawn random numbers: the largest divisor of ``n_kept`` whose steps fit
-    ``steps_per_block``."""
-    return largest_divisor_at_most(n_kept, max(1, steps_per_block(numbers_per_step) // thin))
 
 
 def _as_host(x) -> np.ndarray:

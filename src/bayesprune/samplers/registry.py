@@ -70,9 +70,12 @@ def steps_per_block(numbers_per_step: int) -> int:
     return max(1, min(256, 2**19 // max(int(numbers_per_step), 1)))
 
 
-def largest_divisor_at_most(n: int, limit: int) -> int:
-    """The largest divisor of ``n`` not above ``limit`` (blocks that tile ``n`` steps exactly)."""
-    return max(d for d in range(1, max(1, min(limit, n)) + 1) if n % d == 0)
+def units_per_block(n_units: int, steps_per_unit: int, numbers_per_step: int) -> int:
+    """How many of ``n_units`` units of ``steps_per_unit`` steps (a kept draw and its thinned steps, or one
+    warm-up step) share a block of random numbers: the largest divisor of ``n_units`` whose steps fit
+    :func:`steps_per_block`, so blocks tile the units exactly and one loop body is compiled."""
+    limit = max(1, min(steps_per_block(numbers_per_step) // steps_per_unit, n_units))
+    return max(d for d in range(1, limit + 1) if n_units % d == 0)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def _burn_in_blocked(draw_fn, transition_fn, key, state, num_steps: int, numbers
     same chain; ``draw_fn(key)`` gives one step's numbers, ``transition_fn(numbers, state)`` the next state."""
     if num_steps == 0:
         return state
-    block = largest_divisor_at_most(num_steps, steps_per_block(numbers_per_step))  # one loop body: one compile
+    block = units_per_block(num_steps, 1, numbers_per_step)
 
     def body(s, ks):
         s, _ = jax.lax.scan(lambda s_, r: (transition_fn(r, s_), None), s, jax.vmap(draw_fn)(ks))
