@@ -1,9 +1,9 @@
 """A pure-NumPy reference of the paper's sampler, written the way the authors' code runs it.
 
-This is the speed baseline of the benchmark, not a sampler to use. It follows the structure PAPER.md
-describes for the authors' public code: a one-hidden-layer sigmoid network held as matrices, every quantity
-computed with a Python loop over the rows of the data, and (``per_weight=True``, the default) the
-back-propagation update of each row applied one weight at a time in nested Python loops over the layer's
+This is the speed baseline of the benchmark, not a sampler to use. It follows the structure of the authors'
+public code (docs/METHOD.md, "Differences from the authors' code"): a one-hidden-layer sigmoid network held as
+matrices, every quantity computed with a Python loop over the rows of the data, and (``per_weight=True``, the
+default) the back-propagation update of each row applied one weight at a time in nested Python loops over the layer's
 inputs and units, as the authors' ``BackwardPass`` does. ``per_weight=False`` applies each row's update as
 one outer product instead: the same algorithm with the innermost loops vectorised, a stronger NumPy baseline.
 
@@ -14,7 +14,7 @@ one outer product instead: the same algorithm with the innermost loops vectorise
 - proposal: with probability ``l_prob`` N(gradient point, step_w^2 I), else a random walk; eta = log tau^2
   moves by N(0, step_eta^2); Gaussian prior N(0, 25) on weights, InvGamma(nu1, nu2) on tau^2.
 
-The MH proposal ratio uses the variance step_w^2 (the authors divide by step_w; see PAPER.md) -- this changes no
+The MH proposal ratio uses the variance step_w^2 (the authors divide by step_w; see docs/METHOD.md) -- this changes no
 cost. Output units: identity for regression (the model bayesprune samples), softmax for classification.
 """
 

@@ -33,7 +33,8 @@ from bayesprune import api  # noqa: E402
 from bayesprune.data import load_dataset  # noqa: E402
 from bayesprune.model.mlp import forward  # noqa: E402
 from bayesprune.samplers.driver import run_chains  # noqa: E402
-from bayesprune.samplers.registry import SamplerConfig, get_sampler  # noqa: E402
+from bayesprune.samplers.registry import get_sampler  # noqa: E402
+from bayesprune.samplers.settings import LGMHSettings  # noqa: E402
 
 
 def _best_of(fn, *args, repeats: int = 3) -> float:
@@ -71,7 +72,7 @@ def step_profile(posterior, X, y, n_steps: int) -> dict[str, float]:
     logp = loop(lambda z, X, y: posterior.logdensity(z, X, y, None))
     grad = loop(lambda z, X, y: jnp.sum(jax.grad(lambda q: posterior.logdensity(q, X, y, None))(z)))
     sdef = get_sampler("lgmh")
-    cfg = SamplerConfig()
+    cfg = LGMHSettings()
     params = sdef.initial_params(cfg, z0.shape[0], posterior.has_eta)
 
     @jax.jit

@@ -54,8 +54,8 @@ def main() -> None:
             cfg = RunConfig(sampler="lgmh", criteria=("stn", "random"), rates=(args.rate,),
                             score_from=args.score_from, seed=seed, **case)
             out = run(cfg)
-            full = out.full_metrics["accuracy"]
-            stn, rnd = (c.metrics["stages"]["resampled"]["accuracy"] for c in out.cells)
+            full = out.full_metrics.accuracy
+            stn, rnd = (c.record.stages["resampled"].accuracy for c in out.cells)
             accs.append((full, stn, rnd))
             sec = time.perf_counter() - t0
             lines.append(f"| {label} | {seed} | {full:.3f} | {stn:.3f} | {rnd:.3f} | {stn - full:+.3f} | {sec:.0f} |")

@@ -34,10 +34,9 @@ from common import write_markdown  # noqa: E402
 
 from bayesprune import api  # noqa: E402
 from bayesprune.data import load_dataset  # noqa: E402
-from bayesprune.evaluate import convergence  # noqa: E402
-from bayesprune.evaluate.diagnostics import function_space_summaries  # noqa: E402
-from bayesprune.predict import posterior_predictive  # noqa: E402
-from bayesprune.samplers import SamplerConfig  # noqa: E402
+from bayesprune.evaluation import convergence  # noqa: E402
+from bayesprune.evaluation.diagnostics import function_space_summaries  # noqa: E402
+from bayesprune.predictive import posterior_predictive  # noqa: E402
 
 DATASETS = ("iris", "ionosphere", "abalone")
 FULL = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 200}
@@ -47,7 +46,7 @@ QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 100}
 NUTS_DEPTH = {"full": 10, "quick": 6}
 NUMPY_SECONDS = {"full": 8.0, "quick": 2.5}
 QUICK_PRUNE = ("hmc", 4, "ionosphere")  # --quick times the prune + resample stage once
-# samples/s of the authors' public code on a 2-core machine, as PAPER.md reports them (for context only)
+# samples/s of the authors' public code on a 2-core machine, as docs/METHOD.md reports them (for context only)
 PAPER_RATES = {"iris": 72.0, "ionosphere": 3.2, "abalone": 2.3}
 
 
@@ -94,8 +93,8 @@ def efficiency(posterior, ds, draws: np.ndarray, run_s: float) -> dict:
 
 def bench_bayesprune(ds, sampler: str, chains: int, steps: int, *, prune_stage: bool, nuts_depth: int) -> dict:
     peak_rss_reset()
-    config = SamplerConfig(max_num_doublings=nuts_depth)
-    ps = api.sample(ds, sampler=sampler, chains=chains, samples=steps, seed=0, config=config)
+    config = {"max_num_doublings": nuts_depth} if sampler == "nuts" else None
+    ps = api.sample(ds, sampler=sampler, chains=chains, samples=steps, seed=0, sampler_settings=config)
     r = ps.result
     run_s = r.seconds["warmup"] + r.seconds["sampling"]
     grads_per_step = float(np.sum(r.n_grad_evals)) / max(r.n_steps * chains, 1)
@@ -107,7 +106,7 @@ def bench_bayesprune(ds, sampler: str, chains: int, steps: int, *, prune_stage: 
     if prune_stage:  # STN 75%, then 1,000 resampling steps with the same sampler (compile included)
         t0 = time.perf_counter()
         pr = api.prune(ps, criterion="stn", rate=0.75, seed=0)
-        res = api.resample(ps, ds, pr, samples=1000, seed=0, config=config)
+        res = api.resample(ps, ds, pr, samples=1000, seed=0, sampler_settings=config)
         row["prune_resample_s"] = time.perf_counter() - t0
         row["prune_resample_compile_s"] = res.result.seconds["compile"]
     row["peak_mib"] = peak_rss_mib()
@@ -237,8 +236,8 @@ def report(rows: list[dict], steps: dict, mode: str, seconds: float) -> list[str
     lines += ["", "## Ratios (same run)", "",
               "lgmh, 1 chain, samples/s against the NumPy reference with the authors' per-weight loops "
               "(numpy-loops), against the same with each row's update vectorised (numpy-rows), and against the "
-              "authors' code as PAPER.md measured it on a 2-core machine (not this run).", "",
-              "| data set | lgmh 1 chain vs numpy-loops | vs numpy-rows | vs authors' code (PAPER.md rate) | "
+              "authors' code as measured on a 2-core machine (docs/METHOD.md) (not this run).", "",
+              "| data set | lgmh 1 chain vs numpy-loops | vs numpy-rows | vs authors' code (measured rate) | "
               "bayesprune nuts vs NumPyro nuts (grads/s) "
               "| bayesprune nuts vs BlackJAX nuts (grads/s) | bayesprune mala vs BlackJAX mala (grads/s) | "
               "fastest bayesprune vs fastest peer (grads/s) |", "|---|---|---|---|---|---|---|---|"]

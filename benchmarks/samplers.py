@@ -26,8 +26,8 @@ from common import write_markdown
 
 from bayesprune import api
 from bayesprune.data import load_dataset
-from bayesprune.evaluate.diagnostics import function_space
-from bayesprune.predict import posterior_predictive
+from bayesprune.evaluation.diagnostics import function_space
+from bayesprune.predictive import posterior_predictive
 
 STEPS = {"lgmh": 20000, "mala": 20000, "hmc": 2000, "nuts": 400}
 QUICK = {"lgmh": 4000, "mala": 4000, "hmc": 400, "nuts": 100}

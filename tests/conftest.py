@@ -7,13 +7,19 @@ import os
 import tempfile
 from pathlib import Path
 
-import pytest
-from hypothesis import HealthCheck, settings
-
 os.environ.setdefault("MPLBACKEND", "Agg")
 # One on-disk JAX compilation cache for this test session (fresh each session), shared with the subprocesses
-# that the CLI tests start: the same shapes are compiled once, not once per process.
+# that the CLI tests start: the same shapes are compiled once, not once per process. Set before JAX is imported.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="bayesprune-test-jax-"))
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from bayesprune import api  # noqa: E402
+from bayesprune.model import MLPSpec  # noqa: E402
+from bayesprune.posterior import BNNPosterior  # noqa: E402
+from bayesprune.samplers.driver import ChainResult  # noqa: E402
 
 # Property-based tests: a fixed, derandomised profile (the same examples on every run; CI is reproducible).
 # HYPOTHESIS_PROFILE=explore runs many more, randomised examples locally.
@@ -58,3 +64,23 @@ def _without_timings(obj):
 @pytest.fixture(scope="session")
 def without_timings():
     return _without_timings
+
+
+def _fake_sample(chains: int = 4, seed: int = 0) -> api.PosteriorSample:
+    """A posterior sample of the iris network with made-up draws (no sampling needed to test pruning)."""
+    spec = MLPSpec(4, (12,), 3)
+    rng = np.random.default_rng(seed)
+    draws = rng.normal(size=(chains, 20, spec.n_params)).astype(np.float32)
+    zeros = np.zeros((chains, 20), np.float32)
+    result = ChainResult(
+        draws=draws, logdensity=zeros, acceptance=zeros, diverging=zeros.astype(bool), mean=draws.mean(axis=1),
+        var=draws.var(axis=1), last_position=draws[:, -1], n_steps=20, n_warmup=0, thin=1,
+        n_divergent=np.zeros(chains, int), n_grad_evals=np.zeros(chains, int), mean_acceptance=np.zeros(chains),
+        sampler="hmc")
+    return api.PosteriorSample(BNNPosterior(spec, "classification"), result)
+
+
+@pytest.fixture(scope="session")
+def fake_sample():
+    """A factory of posterior samples of the iris network with made-up draws."""
+    return _fake_sample

@@ -23,7 +23,8 @@ from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
 from bayesprune.io.compact import CompactModel, load_model, save_compact
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import SamplerConfig, run_chains
+from bayesprune.samplers import HMCSettings, LGMHSettings, MALASettings, NUTSSettings, run_chains
+from bayesprune.settings import RunConfig
 
 __all__ = [
     "BNNPosterior",
@@ -36,8 +37,12 @@ __all__ = [
     "MLPSpec",
     "OptionError",
     "PosteriorSample",
+    "HMCSettings",
+    "LGMHSettings",
+    "MALASettings",
+    "NUTSSettings",
     "PruneResult",
-    "SamplerConfig",
+    "RunConfig",
     "__version__",
     "build_posterior",
     "evaluate",

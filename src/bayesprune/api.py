@@ -7,32 +7,42 @@ Example
 >>> full = bp.sample(ds, sampler="lgmh", chains=4, samples=4000, seed=0)
 >>> pr = bp.prune(full, criterion="stn", rate=0.75, seed=0)
 >>> compact = bp.resample(full, ds, pr, samples=2000, seed=0)
->>> bp.evaluate(compact, ds)["accuracy"]
+>>> bp.evaluate(compact, ds).accuracy
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
 import numpy as np
 
+from bayesprune import options, settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
-from bayesprune.evaluate.diagnostics import function_space_summaries, weight_space
-from bayesprune.evaluate.evaluate import evaluate_predictive
+from bayesprune.evaluation.diagnostics import weight_space
+from bayesprune.evaluation.records import StageMetrics
+from bayesprune.evaluation.stage import PredictiveScore, score_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.predict import Predictive, posterior_predictive
+from bayesprune.predictive import Predictive, posterior_predictive
 from bayesprune.pruning import align, criteria, masks
 from bayesprune.samplers.driver import ChainResult, run_chains
-from bayesprune.samplers.registry import SamplerConfig
+from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.seeds import stream_key
+from bayesprune.settings import RunConfig
 
 DEFAULT_KEPT_DRAWS = 1000
+SamplerSettingsLike = SamplerSettings | Mapping[str, Any] | None
+
+
+class ImproperPosteriorWarning(UserWarning):
+    """The posterior may be improper: see :func:`bayesprune.posterior.prior.log_noise_prior`."""
 
 
 @dataclass
@@ -128,28 +138,57 @@ def build_posterior(
     ds: Dataset,
     *,
     hidden: tuple[int, ...] | None = None,
-    activation: str = "sigmoid",
+    activation: str = RunConfig.activation,
     regression_output: str = "identity",
-    prior_var: float = 25.0,
+    prior_var: float = RunConfig.prior_var,
     nu1: float = 0.0,
     nu2: float = 0.0,
 ) -> BNNPosterior:
-    """The BNN posterior for a data set (topology defaults to the paper's for that data set)."""
+    """The BNN posterior for a data set (topology defaults to the paper's for that data set).
+
+    Warns (:class:`ImproperPosteriorWarning`) for regression with the paper's flat prior on the noise
+    (``nu1 = nu2 = 0``) when the network has at least as many parameters as training rows: it can then fit
+    the rows exactly and the posterior is improper.
+    """
     hidden = tuple(ds.hidden if hidden is None else hidden)
+    settings.check("hidden", hidden)
+    settings.check("activation", activation)
+    settings.check("prior_var", prior_var)
+    options.non_negative("nu1", nu1)
+    options.non_negative("nu2", nu2)
     output = "softmax" if ds.task == "classification" else regression_output
     spec = MLPSpec(ds.n_features, hidden, ds.n_outputs, activation=activation, output=output)
-    if not (np.isfinite(prior_var) and prior_var > 0):
-        raise OptionError(f"prior variance must be a finite number > 0, got {prior_var}")
-    return BNNPosterior(spec, ds.task, prior_var=prior_var, nu1=nu1, nu2=nu2)
+    posterior = BNNPosterior(spec, ds.task, prior_var=prior_var, nu1=nu1, nu2=nu2)
+    message = improper_posterior_warning(posterior, len(ds.y_train))
+    if message:
+        warnings.warn(message, ImproperPosteriorWarning, stacklevel=2)
+    return posterior
 
 
-def _check_counts(chains: int, samples: int, burnin: float) -> None:
-    if chains < 1:
-        raise OptionError(f"--chains must be >= 1, got {chains}")
-    if samples < 2:
-        raise OptionError(f"--samples must be >= 2, got {samples}")
-    if not 0.0 <= burnin < 1.0:
-        raise OptionError(f"--burnin {burnin} must be in [0, 1): the share of samples discarded")
+def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | None:
+    """Why the posterior may be improper, or ``None``: regression with a flat prior on eta (``nu1 = nu2 = 0``)
+    and at least as many network parameters as training rows (the network can then interpolate the rows, where
+    the likelihood is unbounded as the noise variance goes to 0)."""
+    if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and posterior.spec.n_params >= n_train:
+        return (f"{posterior.spec.n_params} network parameters for {n_train} training rows: the network can fit "
+                "them exactly and, with the flat prior on the noise variance, the posterior is improper; use "
+                "fewer hidden units or more rows")
+    return None
+
+
+def _sampling_lengths(samples: int, burnin: float, thin: int | None, *, samples_param: str = "samples",
+                      samples_field: str = "samples", burnin_param: str = "burnin",
+                      burnin_field: str = "burnin") -> tuple[int, int, int]:
+    """(warm-up steps, post-burn-in steps, thinning) after the declared checks of the lengths."""
+    settings.check(samples_field, samples, param=samples_param)
+    settings.check(burnin_field, burnin, param=burnin_param)
+    num_warmup = int(round(burnin * samples))
+    num_draws = samples - num_warmup
+    thin = auto_thin(num_draws) if thin is None else thin
+    settings.check("thin", thin)
+    if thin > num_draws:
+        raise OptionError.about("thin", f"{thin} must be between 1 and the post-burn-in draws ({num_draws})")
+    return num_warmup, num_draws, int(thin)
 
 
 def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
@@ -161,34 +200,35 @@ def sample(
     ds: Dataset,
     *,
     posterior: BNNPosterior | None = None,
-    sampler: str = "hmc",
-    chains: int = 4,
-    samples: int = 4000,
-    burnin: float = 0.5,
+    sampler: str = RunConfig.sampler,
+    chains: int = RunConfig.chains,
+    samples: int | None = None,
+    burnin: float = RunConfig.burnin,
     thin: int | None = None,
-    seed: int = 0,
-    config: SamplerConfig | None = None,
+    seed: int = RunConfig.seed,
+    sampler_settings: SamplerSettingsLike = None,
     progress=None,
     draws_file=None,
 ) -> PosteriorSample:
     """Sample the full BNN posterior: ``samples`` steps per chain, the first ``burnin`` share discarded.
 
-    ``thin=None`` keeps at most 1,000 draws per chain for prediction; pruning scores still use every
-    post-burn-in draw (running moments).
+    ``samples=None`` uses the sampler's default length; ``sampler_settings`` are the sampler's own settings (its
+    settings class from :mod:`bayesprune.samplers.settings`, or a dict of some of them, e.g.
+    ``{"num_integration_steps": 32}``; ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain
+    for prediction; pruning scores still use every post-burn-in draw (running moments).
     """
-    _check_counts(chains, samples, burnin)
+    settings.check("sampler", sampler)
+    settings.check("chains", chains)
+    settings.check("seed", seed)
+    samples = settings_class(sampler).default_samples if samples is None else samples
+    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin)
     posterior = posterior or build_posterior(ds)
-    num_warmup = int(round(burnin * samples))
-    num_draws = samples - num_warmup
-    thin = auto_thin(num_draws) if thin is None else int(thin)
-    if thin < 1 or thin > num_draws:
-        raise OptionError(f"--thin {thin} must be between 1 and the post-burn-in draws ({num_draws})")
     keys = jax.random.split(stream_key(seed, "init"), chains)
     init = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
     result = run_chains(
         posterior, ds.X_train, ds.y_train, init, stream_key(seed, "sample"), sampler=sampler,
-        config=config, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
+        settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
         draws_file=draws_file,
     )
     return PosteriorSample(posterior, result, None, time.perf_counter() - t0)
@@ -217,12 +257,12 @@ class PruneResult:
 def prune(
     ps: PosteriorSample,
     *,
-    criterion: str = "stn",
-    rate: float = 0.5,
-    structured: bool = False,
-    per_layer: bool = False,
-    score_from: str = "best-chain",
-    seed: int = 0,
+    criterion: str = RunConfig.criteria[0],
+    rate: float = RunConfig.rates[0],
+    structured: bool = RunConfig.structured,
+    per_layer: bool = RunConfig.per_layer,
+    score_from: str = RunConfig.score_from,
+    seed: int = RunConfig.seed,
 ) -> PruneResult:
     """Score every parameter from the posterior draws and remove the ``rate`` share with the lowest score.
 
@@ -235,9 +275,12 @@ def prune(
         (one chain) on its own draws. ``aligned``: all chains pooled after relabelling their hidden units to
         match the best chain. ``pooled``: all chains pooled as they are.
 
-    ``chain_agreement`` is the mean pairwise Jaccard index of the masks each chain alone would give.
+    ``chain_agreement`` is the mean pairwise Jaccard index of the masks each chain alone would give (random
+    pruning draws each chain's scores from its own key, so it measures chance agreement there).
     """
-    masks.check_rate(rate)
+    settings.check("criteria", (criterion,), param="criterion")
+    settings.check("rates", (rate,), param="rate")
+    settings.check("score_from", score_from)
     key = stream_key(seed, f"prune:{criterion}")
     if score_from == "best-chain":
         source = [ps.best_chain()]
@@ -245,17 +288,15 @@ def prune(
     elif score_from == "aligned":
         source = list(range(ps.result.num_chains))
         reference = ps.aligned(ps.best_chain())
-    elif score_from == "pooled":
+    else:
         source = list(range(ps.result.num_chains))
         reference = ps
-    else:
-        raise OptionError(f"unknown --score-from '{score_from}'; use best-chain, aligned or pooled")
     scores = criteria.score(criterion, reference.moments(), key)
     keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
     per_chain = [
-        masks.make_mask(criteria.score(criterion, m, key), ps.spec, rate, structured=structured,
-                        per_layer=per_layer)
-        for m in (reference if score_from == "aligned" else ps).chain_moments()
+        masks.make_mask(criteria.score(criterion, m, jax.random.fold_in(key, c)), ps.spec, rate,
+                        structured=structured, per_layer=per_layer)
+        for c, m in enumerate((reference if score_from == "aligned" else ps).chain_moments())
     ]
     removed_scores = scores[~keep]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
@@ -279,12 +320,12 @@ def resample(
     pr: PruneResult,
     *,
     sampler: str | None = None,
-    samples: int = 1000,
-    burnin: float = 0.5,
+    samples: int | None = None,
+    burnin: float = RunConfig.resample_burnin,
     thin: int | None = None,
-    start: str = "mean",
-    seed: int = 0,
-    config: SamplerConfig | None = None,
+    start: str = RunConfig.resample_start,
+    seed: int = RunConfig.seed,
+    sampler_settings: SamplerSettingsLike = None,
     chains: int | None = None,
     progress=None,
 ) -> PosteriorSample:
@@ -292,35 +333,40 @@ def resample(
 
     Parameters
     ----------
+    sampler, sampler_settings
+        The sampler (default: the full sample's) and its settings (default: its defaults).
+    samples
+        Steps per chain including burn-in (default: the sampler's default resampling length).
     start
         ``mean`` (the paper): every chain starts from the pruned posterior mean of the chains the mask was
         scored on; ``last``: from those chains' last states, pruned (cycled over the chains).
     chains
         Number of chains (default: as many as the full sample had).
     """
-    n_chains = ps.result.num_chains if chains is None else int(chains)
-    _check_counts(n_chains, samples, burnin)
+    sampler = sampler or ps.result.sampler
+    settings.check("sampler", sampler)
+    n_chains = ps.result.num_chains if chains is None else chains
+    settings.check("chains", n_chains)
+    settings.check("resample_start", start, param="start")
+    samples = settings_class(sampler).default_resample_samples if samples is None else samples
+    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin, samples_field="resample_samples",
+                                                    burnin_field="resample_burnin")
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
-        raise OptionError("the mask keeps no parameters; use a lower rate")
+        raise OptionError.about("rate", "keeps no parameters; use a lower rate")
     if ps.kept_idx is not None:
-        raise OptionError("resample from the full posterior sample, not from an already pruned one")
+        raise OptionError.about("ps", "is already pruned; resample from the full posterior sample")
     r = (pr.reference or ps.select_chains(pr.source_chains)).result
     if start == "mean":
         init = np.repeat(np.asarray(ps.posterior.restrict(r.pooled_mean, kept_idx))[None], n_chains, 0)
-    elif start == "last":
+    else:
         last = np.asarray(ps.posterior.restrict(r.last_position, kept_idx))
         init = last[np.arange(n_chains) % len(last)]
-    else:
-        raise OptionError(f"unknown resampling start '{start}'; use mean or last")
-    num_warmup = int(round(burnin * samples))
-    num_draws = samples - num_warmup
-    thin = auto_thin(num_draws) if thin is None else int(thin)
     t0 = time.perf_counter()
     result = run_chains(
-        ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"),
-        sampler=sampler or ps.result.sampler, config=config, num_warmup=num_warmup, num_draws=num_draws,
-        thin=thin, kept_idx=kept_idx, progress=progress,
+        ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"), sampler=sampler,
+        settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, kept_idx=kept_idx,
+        progress=progress,
     )
     return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
 
@@ -330,22 +376,22 @@ def predict(ps: PosteriorSample, X: np.ndarray) -> Predictive:
     return posterior_predictive(ps.posterior, ps.result.draws, X, ps.kept_idx)
 
 
-def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> dict:
-    """Metrics block of DESIGN.md's metrics.json for one stage (test set of ``ds``)."""
-    return evaluate_with_summaries(ps, ds, seed=seed)[0]
+def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.seed) -> StageMetrics:
+    """The metrics of a stage on the test set of ``ds``: the block ``M`` of metrics.json, typed."""
+    return evaluate_stage(ps, ds, seed=seed)[0]
 
 
-def evaluate_with_summaries(ps: PosteriorSample, ds: Dataset, *, seed: int = 0) -> tuple[dict, np.ndarray]:
-    """:func:`evaluate`, and the test-point predictions whose convergence is diagnosed, (chain, draw, m).
-
-    Keeping the predictions lets R-hat be computed later *across* runs, as the paper does.
-    """
-    m, pred = evaluate_predictive(
+def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.seed
+                   ) -> tuple[StageMetrics, PredictiveScore]:
+    """:func:`evaluate`, and the scored predictive (for figures, and for R-hat across runs: the paper computes
+    R-hat with every run as a chain, which needs each run's test-point predictions)."""
+    scored = score_predictive(
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
-        theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"),
+        theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"), y_scale=ds.y_scale,
     )
-    m.update(weight_space(np.asarray(ps.result.draws)[..., : ps.n_params_kept]))
-    m["acceptance_rate"] = ps.result.acceptance_rate
-    m["n_divergent"] = int(np.sum(ps.result.n_divergent))
-    m["seconds"] = float(ps.seconds)
-    return m, function_space_summaries(pred.outputs)
+    metrics = StageMetrics(
+        task=ds.task, **scored.values, **weight_space(np.asarray(ps.result.draws)[..., : ps.n_params_kept]),
+        acceptance_rate=ps.result.acceptance_rate, n_divergent=int(np.sum(ps.result.n_divergent)),
+        seconds=float(ps.seconds),
+    )
+    return metrics, scored

@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import typing
 
 from bayesprune import __version__
 from bayesprune.errors import BayesPruneError, OptionError
+from bayesprune.options import Option, base_type, declared, flag_of
+from bayesprune.samplers.settings import SETTINGS, settings_for
+from bayesprune.settings import GridSpec, RunConfig
 
 EXIT_USAGE = 2
 
@@ -23,7 +27,7 @@ network on its remaining parameters, and reports accuracy and uncertainty before
 (Deo, Sisson, Webster, Chandra 2025).
 
 examples:
-  bayesprune run                                  iris (embedded), HMC, STN at 75%%, in seconds
+  bayesprune run                                  iris (embedded), HMC, STN at 75%, in seconds
   bayesprune run --dataset ionosphere --data-dir ../shared/data --rate 0.5,0.75,0.9 --out runs/iono
   bayesprune run --csv core.csv --target Species --features Bulk,Porosity,Resistivity --out runs/core
   bayesprune run --sampler lgmh --resample-samples 1000   the paper's sampler and resampling length
@@ -39,7 +43,7 @@ Sample -> prune -> resample -> evaluate on one data set, and print a summary tab
 one full-model sample.
 
 defaults: HMC with step size and mass matrix adapted in warm-up (the sampler with the best function-space ESS
-per second in benchmarks/), 4 chains x 4,000 samples with 50%% burn-in, prior N(0, 25), STN pruning of 75%% of
+per second in benchmarks/), 4 chains x 4,000 samples with 50% burn-in, prior N(0, 25), STN pruning of 75% of
 the parameters, 2,000 resampling steps. The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step
 0.2, l_prob 0.5; 40,000 samples, 20,000 resampling steps by default) with --resample-samples 1000.
 """
@@ -52,7 +56,7 @@ rate and resample. Each run writes its own folder under OUT/runs/; a finished ru
 is run again, so an interrupted grid resumes where it stopped. OUT/results.csv holds every number in tidy form
 (dataset, run, seed, sampler, criterion, rate, stage, metric, value) and OUT/report.md the tables and figures.
 
-defaults are the paper's: 5 runs x 50,000 LG-MH samples (50%% burn-in), STN/SPN/random at 25/50/75%%,
+defaults are the paper's: 5 runs x 50,000 LG-MH samples (50% burn-in), STN/SPN/random at 25/50/75%,
 1,000 resampling steps.
 
 examples:
@@ -92,14 +96,11 @@ def _csv_list(kind):
     return parse
 
 
-def _positive_int(text: str) -> int:
+def _int(text: str) -> int:
     try:
-        v = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be >= 1")
-    return v
 
 
 def _float(text: str) -> float:
@@ -107,6 +108,79 @@ def _float(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+_PARSERS = {int: _int, float: _float, str: str}
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _argument(group, name: str, hint, opt: Option, default, default_text: str | None = None) -> None:
+    """Add the command-line option of a declared setting: its type from the field's type, its help and default
+    from the declaration. Values are parsed here and checked by the settings (one check per setting)."""
+    base = base_type(hint)
+    flag = flag_of(name, opt)
+    kw: dict = {"dest": name, "default": argparse.SUPPRESS}
+    help_text = opt.help.replace("%", "%%")
+    if base is bool:
+        kw["action"] = argparse.BooleanOptionalAction if default is True else "store_true"
+    elif typing.get_origin(base) is tuple:
+        kw["type"] = _csv_list(typing.get_args(base)[0])
+        word = flag.lstrip("-").upper().replace("-", "_")
+        kw["metavar"] = f"{word}[,{word}...]"
+    else:
+        kw["type"] = _PARSERS[base]
+    if opt.choices is not None:
+        kw["metavar"] = "{" + ",".join(str(c) for c in opt.choices if c is not None) + "}"
+    if default_text is None and default is not None and base is not bool:
+        default_text = _show(default)
+    if default_text:
+        help_text += f" (default {default_text})"
+    group.add_argument(flag, help=help_text, **kw)
+
+
+def add_declared_options(parser, cls) -> None:
+    """Add one option per declared setting of ``cls`` (grouped by their declared group)."""
+    hints = typing.get_type_hints(cls)
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for f, opt in declared(cls):
+        if opt.flag is None:
+            continue
+        group = groups.get(opt.group)
+        if group is None:
+            group = groups[opt.group] = parser.add_argument_group(opt.group) if opt.group else parser
+        _argument(group, f.name, hints[f.name], opt, f.default)
+
+
+def add_sampler_options(parser) -> None:
+    """One option per sampler setting, over every sampler; it applies to the chosen --sampler."""
+    group = parser.add_argument_group("sampler settings (each applies to the samplers named in its help, to "
+                                      "sampling and resampling)")
+    seen: dict[str, tuple] = {}
+    for sampler, cls in SETTINGS.items():
+        hints = typing.get_type_hints(cls)
+        for f, opt in declared(cls):
+            entry = seen.setdefault(f.name, (hints[f.name], opt, f.default, []))
+            entry[3].append(f"{sampler} {f.default}")
+    for name, (hint, opt, default, defaults) in seen.items():
+        _argument(group, name, hint, opt, default, ", ".join(defaults))
+
+
+def flags() -> dict[str, str]:
+    """Python parameter name -> command-line flag, for every declared setting (errors name the flag)."""
+    out: dict[str, str] = {}
+    for cls in (RunConfig, GridSpec, *SETTINGS.values()):
+        for f, opt in declared(cls):
+            if opt.flag is None:
+                continue
+            flag = flag_of(f.name, opt)
+            out.setdefault(f.name, flag)
+            out.setdefault(flag.lstrip("-").replace("-", "_"), flag)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,47 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="one data set end to end (default: iris, seconds)", description=RUN_HELP,
                        formatter_class=fmt)
-    g = r.add_argument_group("data")
-    g.add_argument("--dataset", default="iris", help="named data set (see 'bayesprune data list'); default iris")
-    g.add_argument("--data-dir", help="folder holding the paper's data files (or set BAYESPRUNE_DATA)")
-    g.add_argument("--csv", help="your own CSV file instead of a named data set")
-    g.add_argument("--target", help="column to predict in --csv (header name, or 0-based number)")
-    g.add_argument("--features", type=_csv_list(str), help="feature columns of --csv, comma-separated")
-    g.add_argument("--task", choices=["regression", "classification"], help="inferred when not given")
-    g.add_argument("--stratify", action="store_true", help="stratified 60/40 split (classification)")
-    g = r.add_argument_group("model")
-    g.add_argument("--hidden", type=_csv_list(int), help="hidden widths, e.g. 12 or 32,16 (default: the paper's)")
-    g.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
-    g.add_argument("--prior-var", type=_float, default=25.0, help="prior variance sigma^2 (default 25)")
-    g = r.add_argument_group("sampling")
-    g.add_argument("--sampler", default="hmc", choices=["lgmh", "mala", "hmc", "nuts"],
-                   help="hmc (default; best function-space ESS/s in the benchmark), nuts, mala: BlackJAX with "
-                   "warm-up adaptation; lgmh: the paper's Langevin-gradient MH")
-    g.add_argument("--chains", type=_positive_int, default=4)
-    g.add_argument("--samples", type=_positive_int, default=None,
-                   help="steps per chain incl. burn-in (default: hmc 4,000, nuts 1,000, lgmh/mala 40,000)")
-    g.add_argument("--burnin", type=_float, default=0.5, help="share of samples discarded (default 0.5)")
-    g.add_argument("--thin", type=_positive_int, help="keep every K-th draw (default: at most 1,000 kept)")
-    g.add_argument("--lr", type=_float, default=0.01, help="LG-MH gradient step (default 0.01)")
-    g.add_argument("--step-w", type=_float, default=0.025, help="LG-MH proposal sd of weights (0.025)")
-    g.add_argument("--step-eta", type=_float, default=0.2, help="LG-MH proposal sd of log noise var (0.2)")
-    g.add_argument("--l-prob", type=_float, default=0.5, help="LG-MH share of gradient proposals (0.5)")
-    g = r.add_argument_group("pruning and resampling")
-    g.add_argument("--criterion", type=_csv_list(str), default=("stn",),
-                   help="stn, spn, random, magnitude; comma-separated to compare (default stn)")
-    g.add_argument("--rate", type=_csv_list(float), default=(0.75,),
-                   help="share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75 (default 0.75)")
-    g.add_argument("--structured", action="store_true", help="remove whole hidden units instead of weights")
-    g.add_argument("--per-layer", action="store_true", help="rank within each layer instead of globally")
-    g.add_argument("--score-from", default="best-chain", choices=["best-chain", "aligned", "pooled"],
-                   help="moments for the scores: the best chain (default), all chains after aligning their "
-                   "hidden units to it, or all chains as they are")
-    g.add_argument("--resample-samples", type=_positive_int, default=None,
-                   help="resampling steps per chain (default: hmc 2,000, nuts 1,000, lgmh/mala 20,000)")
-    g.add_argument("--resample-burnin", type=_float, default=0.5)
-    g.add_argument("--resample-start", default="mean", choices=["mean", "last"])
-    g = r.add_argument_group("output")
-    g.add_argument("--seed", type=int, default=0)
+    add_declared_options(r, RunConfig)
+    add_sampler_options(r)
+    g = r.add_argument_group("output files")
     g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
     g.add_argument("--no-figures", action="store_true")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -168,19 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="comma-separated names (default: the paper's seven, or those of --config)")
     rp.add_argument("--config", action="append", metavar="FILE.toml",
                     help="add a data set described by a TOML config (repeatable); see docs/REPRODUCTION.md")
-    rp.add_argument("--data-dir", help="folder holding the paper's data files (or set BAYESPRUNE_DATA)")
-    rp.add_argument("--criteria", type=_csv_list(str), default=("stn", "spn", "random"),
-                    help="stn, spn, random, magnitude (default stn,spn,random)")
-    rp.add_argument("--rates", type=_csv_list(float), default=(0.25, 0.5, 0.75),
-                    help="shares removed (default 0.25,0.5,0.75)")
-    rp.add_argument("--runs", type=_positive_int, default=5, help="independent runs per data set (default 5)")
-    rp.add_argument("--samples", type=_positive_int, default=50000, help="steps per run incl. burn-in (50,000)")
-    rp.add_argument("--burnin", type=_float, default=0.5)
-    rp.add_argument("--resample-samples", type=_positive_int, default=1000, help="resampling steps (1,000)")
-    rp.add_argument("--sampler", default="lgmh", choices=["lgmh", "mala", "hmc", "nuts"])
-    rp.add_argument("--chains", type=_positive_int, default=1, help="chains per run (the paper: 1)")
-    rp.add_argument("--structured", action="store_true", help="remove whole hidden units")
-    rp.add_argument("--seed", type=int, default=0, help="data split seed; run k samples with seed + k")
+    add_declared_options(rp, GridSpec)
     rp.add_argument("--out", default="runs/reproduce", help="grid folder (default runs/reproduce)")
     rp.add_argument("--smoke", action="store_true",
                     help="the same grid at tiny sizes (2 runs, 400 samples, 200 resampling): checks it all works")
@@ -217,60 +241,61 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cmd_run(args) -> int:
-    from bayesprune.experiments.runner import RunConfig, run, write_outputs
-    from bayesprune.progress import console, reporter
-    from bayesprune.report.markdown import print_summary
+def _given(args, cls) -> dict:
+    """The declared settings of ``cls`` that were given on the command line."""
+    return {f.name: getattr(args, f.name) for f, _ in declared(cls) if hasattr(args, f.name)}
 
-    if args.csv and not args.target:
-        raise OptionError("--csv needs --target COLUMN (the column to predict)")
-    cfg = RunConfig(
-        dataset=args.dataset, csv=args.csv, target=args.target, features=args.features, task=args.task,
-        data_dir=args.data_dir, hidden=args.hidden, activation=args.activation, prior_var=args.prior_var,
-        sampler=args.sampler, chains=args.chains, samples=args.samples, burnin=args.burnin, thin=args.thin,
-        lr=args.lr, step_w=args.step_w, step_eta=args.step_eta, l_prob=args.l_prob,
-        criteria=tuple(args.criterion), rates=tuple(args.rate), structured=args.structured,
-        per_layer=args.per_layer, score_from=args.score_from, resample_samples=args.resample_samples,
-        resample_burnin=args.resample_burnin, resample_start=args.resample_start, seed=args.seed,
-        stratify=args.stratify,
-    ).validate()
-    with reporter(False if args.quiet else None) as rep:
-        outcome = run(cfg, reporter=rep)
+
+def run_config(args) -> RunConfig:
+    """The run configuration of ``bayesprune run``'s options (only what was given; the rest are defaults)."""
+    given = _given(args, RunConfig)
+    sampler = given.get("sampler", RunConfig.sampler)
+    names = {f.name for cls in SETTINGS.values() for f, _ in declared(cls)}
+    sampler_values = {n: getattr(args, n) for n in names if hasattr(args, n)}
+    return RunConfig(**given, sampler_settings=settings_for(sampler, sampler_values)).validate()
+
+
+def _cmd_run(args) -> int:
     from rich.console import Console
 
+    from bayesprune.experiments.runner import run, write_outputs
+    from bayesprune.io.atomic import staged_folder
+    from bayesprune.progress import console, reporter
+    from bayesprune.report.markdown import print_summary, write_report
+
+    cfg = run_config(args)
+    with reporter(False if args.quiet else None) as rep:
+        outcome = run(cfg, reporter=rep)
     out_console = Console(width=None if sys.stdout.isatty() else 120)
     out_console.print(f"[bold]{outcome.dataset.summary()}[/bold]")
-    print_summary(outcome, out_console)
+    print_summary(outcome.view, out_console)
     if args.out:
-        written = write_outputs(outcome, args.out, figures=not args.no_figures)
+        with staged_folder(args.out) as stage:
+            written = write_outputs(outcome, stage)
+            written += write_report(outcome.view, stage, with_figures=not args.no_figures)
         for cell in outcome.cells:
-            c = cell.metrics["compact"]
+            c = cell.record.compact
             out_console.print(
-                f"compact model {cell.criterion} {cell.rate:.0%}: {c['n_params_kept']}/{c['n_params']} parameters, "
-                f"hidden {c['hidden_full']} -> {c['hidden_compact']}, {c['bytes_compact']:,} bytes "
-                f"({c['bytes_ratio']:.0%} of dense), predicts {c['predict_rows_per_s_compact']:,.0f} draw-rows/s "
-                f"({c['predict_seconds_dense'] / c['predict_seconds_compact']:.1f}x dense)")
+                f"compact model {cell.criterion} {cell.rate:.0%}: {c.n_params_kept}/{c.n_params} parameters, "
+                f"hidden {c.hidden_full} -> {c.hidden_compact}, {c.bytes_compact:,} bytes "
+                f"({c.bytes_ratio:.0%} of dense)")
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
     return 0
 
 
 def _cmd_reproduce(args) -> int:
+    from bayesprune.evaluation.records import main_metric
     from bayesprune.experiments.config import select_configs
-    from bayesprune.experiments.grid import GridSpec, check_existing, execute, smoke
+    from bayesprune.experiments.grid import check_existing, execute, smoke
+    from bayesprune.experiments.runner import load_data
     from bayesprune.progress import console
     from bayesprune.report.grid import build_report
 
     configs = select_configs(list(args.datasets) if args.datasets else None, args.config)
-    spec = GridSpec(
-        configs=tuple(configs), criteria=tuple(args.criteria), rates=tuple(args.rates), runs=args.runs,
-        samples=args.samples, burnin=args.burnin, resample_samples=args.resample_samples, sampler=args.sampler,
-        chains=args.chains, seed=args.seed, data_dir=args.data_dir, structured=args.structured,
-    )
+    spec = GridSpec(configs=tuple(configs), **_given(args, GridSpec))
     if args.smoke:
         spec = smoke(spec)
     for cfg in configs:  # fail fast on a bad option or missing data, before hours of sampling
-        from bayesprune.experiments.runner import load_data
-
         load_data(spec.run_config(cfg, 0))
     total = len(configs) * spec.runs
     show = not args.quiet
@@ -282,11 +307,11 @@ def _cmd_reproduce(args) -> int:
             console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: already done, skipped")
             return
         o = p.outcome
-        metric = "rmse" if o.dataset.task == "regression" else "accuracy"
-        best = ", ".join(f"{c.criterion} {c.rate:.0%}: {c.metrics['stages']['resampled'][metric]:.3f}"
+        metric = main_metric(o.dataset.task)
+        best = ", ".join(f"{c.criterion} {c.rate:.0%}: {c.record.stages['resampled'].main:.3f}"
                          for c in o.cells[:3])
         console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: {p.seconds:.1f} s, full {metric} "
-                      f"{o.full_metrics[metric]:.3f}; resampled {best}{' ...' if len(o.cells) > 3 else ''}")
+                      f"{o.full_metrics.main:.3f}; resampled {best}{' ...' if len(o.cells) > 3 else ''}")
 
     done = check_existing(spec, args.out)
     console.print(f"grid: {len(configs)} data sets x {spec.runs} runs = {total} runs of {spec.samples:,} "
@@ -424,6 +449,15 @@ def enable_compilation_cache() -> None:
     jax.config.update("jax_compilation_cache_dir", str(cache_dir().parent / "jax"))
 
 
+def _as_cli_message(exc: BayesPruneError) -> str:
+    """The error's line, with a parameter's Python name replaced by its command-line flag."""
+    if isinstance(exc, OptionError) and exc.param and exc.detail is not None:
+        flag = flags().get(exc.param)
+        if flag:
+            return f"{flag} {exc.detail}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -444,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _cmd_report(args)
     except BayesPruneError as exc:
-        msg = " ".join(str(exc).split())
+        msg = " ".join(_as_cli_message(exc).split())
         sys.stderr.write(f"bayesprune {args.command}: error: {msg}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

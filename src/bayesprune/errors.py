@@ -1,4 +1,7 @@
-"""Errors that the command line turns into one clear line and exit status 2."""
+"""Errors that the command line turns into one clear line and exit status 2.
+
+Both kinds are ``ValueError``s, so a Python user catches them the usual way.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,24 @@ class BayesPruneError(Exception):
     """
 
 
-class InputError(BayesPruneError):
+class InputError(BayesPruneError, ValueError):
     """The data given (a CSV, a data directory, a model file) cannot be used as it is."""
 
 
-class OptionError(BayesPruneError):
-    """A command-line option or API argument is out of range or unknown."""
+class OptionError(BayesPruneError, ValueError):
+    """An argument is out of range or unknown.
+
+    When the error is about one parameter, ``param`` is its Python name and the message reads
+    ``"<param> <detail>"`` (e.g. ``"samples must be >= 2, got 1"``); the command line shows the same detail after
+    the option's flag instead (``"--samples must be >= 2, got 1"``).
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, detail: str | None = None):
+        super().__init__(message)
+        self.param = param
+        self.detail = detail
+
+    @classmethod
+    def about(cls, param: str, detail: str) -> OptionError:
+        """The error for parameter ``param``: ``"<param> <detail>"``."""
+        return cls(f"{param} {detail}", param=param, detail=detail)

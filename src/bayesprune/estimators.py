@@ -10,7 +10,7 @@ Example
 >>> from sklearn.datasets import load_iris
 >>> from bayesprune import BayesianMLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> clf = BayesianMLPClassifier(samples=4000).fit(X, y)
+>>> clf = BayesianMLPClassifier(samples=4000).fit(X, y)   # HMC, 4 chains, prior N(0, 25)
 >>> small = clf.prune("stn", 0.75)
 >>> small.predict_proba(X[:3]), small.n_params_kept_
 """
@@ -26,14 +26,20 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesprune import api
-from bayesprune.data.datasets import Dataset
+from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset
+from bayesprune.settings import RunConfig
 
 
 class _BayesianMLP(BaseEstimator):
+    """Parameters are those of ``bayesprune run`` (:class:`~bayesprune.settings.RunConfig`), with its defaults:
+    the sampler (HMC), its length (``samples=None``: the sampler's default) and its own settings
+    (``sampler_settings``: a dict such as ``{"num_integration_steps": 32}``, or ``None`` for its defaults)."""
+
     _task = "regression"
 
-    def __init__(self, hidden=(12,), activation="sigmoid", sampler="hmc", chains=4, samples=4000,
-                 burnin=0.5, prior_var=25.0, seed=0, progress=False):
+    def __init__(self, hidden=DEFAULT_HIDDEN, activation=RunConfig.activation, sampler=RunConfig.sampler,
+                 chains=RunConfig.chains, samples=RunConfig.samples, burnin=RunConfig.burnin,
+                 prior_var=RunConfig.prior_var, seed=RunConfig.seed, sampler_settings=None):
         self.hidden = hidden
         self.activation = activation
         self.sampler = sampler
@@ -42,7 +48,7 @@ class _BayesianMLP(BaseEstimator):
         self.burnin = burnin
         self.prior_var = prior_var
         self.seed = seed
-        self.progress = progress
+        self.sampler_settings = sampler_settings
 
     def _dataset(self, X, y) -> Dataset:
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
@@ -58,7 +64,8 @@ class _BayesianMLP(BaseEstimator):
         self.dataset_ = self._dataset(X, y)
         posterior = api.build_posterior(self.dataset_, activation=self.activation, prior_var=self.prior_var)
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
-                                  samples=self.samples, burnin=self.burnin, seed=self.seed)
+                                  samples=self.samples, burnin=self.burnin, seed=self.seed,
+                                  sampler_settings=self.sampler_settings)
         self.n_params_ = posterior.spec.n_params
         self.n_params_kept_ = self.n_params_
         self.keep_mask_ = np.ones(self.n_params_, bool)
@@ -69,14 +76,15 @@ class _BayesianMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return api.predict(self.sample_, np.asarray(X, np.float32))
 
-    def prune(self, criterion: str = "stn", rate: float = 0.75, *, structured: bool = False,
-              resample_samples: int | None = None):
-        """A new fitted estimator: ``rate`` of the parameters removed by ``criterion``, then resampled."""
+    def prune(self, criterion: str = RunConfig.criteria[0], rate: float = RunConfig.rates[0], *,
+              structured: bool = RunConfig.structured, resample_samples: int | None = None):
+        """A new fitted estimator: ``rate`` of the parameters removed by ``criterion``, then resampled
+        (``resample_samples=None``: the sampler's default resampling length)."""
         check_is_fitted(self, "sample_")
         pr = api.prune(self.sample_, criterion=criterion, rate=rate, structured=structured, seed=self.seed)
         new = copy.copy(self)
-        new.sample_ = api.resample(self.sample_, self.dataset_, pr, samples=resample_samples or self.samples,
-                                   burnin=self.burnin, seed=self.seed)
+        new.sample_ = api.resample(self.sample_, self.dataset_, pr, samples=resample_samples, burnin=self.burnin,
+                                   seed=self.seed, sampler_settings=self.sampler_settings)
         new.keep_mask_ = pr.keep_mask
         new.n_params_kept_ = int(pr.keep_mask.sum())
         new.prune_result_ = pr
@@ -84,7 +92,8 @@ class _BayesianMLP(BaseEstimator):
 
 
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
-    """Bayesian MLP regression sampled by MCMC (default: the paper's LG-MH, prior N(0, 25))."""
+    """Bayesian MLP regression sampled by MCMC (default: HMC, 4 chains, prior N(0, 25); ``sampler="lgmh"`` is
+    the paper's sampler)."""
 
     _task = "regression"
 
@@ -99,7 +108,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
 
 
 class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
-    """Bayesian MLP classification (softmax output) sampled by MCMC."""
+    """Bayesian MLP classification (softmax output) sampled by MCMC (default: HMC, 4 chains, prior N(0, 25))."""
 
     _task = "classification"
 

@@ -10,7 +10,7 @@ import pytest
 
 from bayesprune.cli import main
 from bayesprune.experiments.config import PAPER_ORDER
-from bayesprune.experiments.grid import RESULT_COLUMNS
+from bayesprune.io.grid import RESULT_COLUMNS
 
 
 def _cli(args, capsys):

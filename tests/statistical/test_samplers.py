@@ -18,7 +18,7 @@ import pytest
 from bayesprune._arviz import az
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import SamplerConfig, lgmh, run_chains
+from bayesprune.samplers import HMCSettings, LGMHSettings, MALASettings, NUTSSettings, lgmh, run_chains
 
 pytestmark = pytest.mark.slow
 Z = 4.1
@@ -50,10 +50,10 @@ def _check(draws: np.ndarray, mean: np.ndarray, sd: np.ndarray, label: str) -> N
 
 SETTINGS = {
     # LG-MH with the paper's structure; lr and step scaled to this posterior (sd ~ 0.08, curvature ~ 160)
-    "lgmh": (SamplerConfig(lr=0.002, step_w=0.04), 4000, 40000),
-    "mala": (SamplerConfig(), 1000, 6000),
-    "hmc": (SamplerConfig(num_integration_steps=8), 500, 6000),
-    "nuts": (SamplerConfig(), 500, 2000),
+    "lgmh": (LGMHSettings(lr=0.002, step_w=0.04), 4000, 40000),
+    "mala": (MALASettings(), 1000, 6000),
+    "hmc": (HMCSettings(num_integration_steps=8), 500, 6000),
+    "nuts": (NUTSSettings(), 500, 2000),
 }
 
 
@@ -63,7 +63,7 @@ def test_bayesian_linear_regression_closed_form(sampler):
     post = BNNPosterior(MLPSpec(2, (), 1), "regression", prior_var=SIGMA2, noise_var=TAU2)
     config, warmup, draws = SETTINGS[sampler]
     init = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
-    r = run_chains(post, X, y, init, jax.random.key(7), sampler=sampler, config=config,
+    r = run_chains(post, X, y, init, jax.random.key(7), sampler=sampler, settings=config,
                    num_warmup=warmup, num_draws=draws, thin=max(1, draws // 4000))
     _check(r.draws, mean, sd, sampler)
     # the running (Welford) moments over every post-burn-in step agree with the closed form too

@@ -12,7 +12,7 @@ from bayesprune.cli import main
 from bayesprune.data import load_dataset
 from bayesprune.errors import InputError
 from bayesprune.io import compact
-from bayesprune.predict import posterior_predictive
+from bayesprune.predictive import posterior_predictive
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,20 @@ import pytest
 
 from bayesprune.errors import InputError, OptionError
 from bayesprune.experiments.config import PAPER_ORDER, builtin_configs, load_config, select_configs
-from bayesprune.experiments.grid import GridSpec
+from bayesprune.samplers import HMCSettings, LGMHSettings
+from bayesprune.settings import GridSpec
 
 
 def test_builtin_configs_are_the_papers_set_ups():
     cfgs = builtin_configs()
     assert tuple(cfgs) == PAPER_ORDER
-    hidden = {name: c.hidden for name, c in cfgs.items()}
+    hidden = {name: c.settings["hidden"] for name, c in cfgs.items()}
     assert hidden == {"lazer": (5,), "sunspot": (5,), "abalone": (12,), "iris": (12,), "ionosphere": (50,),
                       "abalone_classification": (12,), "reef_325": (8,)}
     for c in cfgs.values():
-        assert c.lgmh == {"lr": 0.01, "step_w": 0.025, "step_eta": 0.2, "l_prob": 0.5}
-        assert c.prior_var == 25.0 and c.activation == "sigmoid"
+        assert c.samplers["lgmh"] == {"lr": 0.01, "step_w": 0.025, "step_eta": 0.2, "l_prob": 0.5}
+        assert c.sampler_settings("lgmh") == LGMHSettings()
+        assert c.settings["prior_var"] == 25.0 and c.settings["activation"] == "sigmoid"
 
 
 def test_grid_runs_share_the_split_and_differ_in_seed():
@@ -32,10 +34,14 @@ def test_user_config_with_csv(tmp_path):
     (tmp_path / "core.csv").write_text("Bulk,Porosity,Species\n1,2,a\n")
     f = tmp_path / "core.toml"
     f.write_text('name = "core_2"\ncsv = "core.csv"\ntarget = "Species"\nfeatures = ["Bulk", "Porosity"]\n'
-                 'hidden = [8]\n[lgmh]\nlr = 0.001\n')
+                 'hidden = [8]\n[lgmh]\nlr = 0.001\n[hmc]\nnum_integration_steps = 32\nadapt = false\n')
     c = load_config(f)
-    assert c.csv == str(tmp_path / "core.csv") and c.features == ("Bulk", "Porosity") and c.hidden == (8,)
-    assert c.lgmh == {"lr": 0.001}
+    assert c.settings["csv"] == str(tmp_path / "core.csv") and c.settings["features"] == ("Bulk", "Porosity")
+    assert c.settings["hidden"] == (8,)
+    assert c.sampler_settings("lgmh") == LGMHSettings(lr=0.001)
+    assert c.sampler_settings("hmc") == HMCSettings(num_integration_steps=32, adapt=False)
+    run = GridSpec(configs=(c,), sampler="hmc").run_config(c, 0)
+    assert run.sampler_settings == HMCSettings(num_integration_steps=32, adapt=False) and run.hidden == (8,)
     chosen = select_configs(None, [str(f)])
     assert [x.name for x in chosen] == ["core_2"]
     assert [x.name for x in select_configs(["iris", "core_2"], [str(f)])] == ["iris", "core_2"]
@@ -48,7 +54,10 @@ def test_user_config_with_csv(tmp_path):
     ('csv = "a.csv"\n', "needs 'target'"),
     ('dataset = "iris"\nhidden = [0]\n', "widths >= 1"),
     ('dataset = "iris"\nhidden = 12\n', "'hidden' must be a list"),
-    ('dataset = "iris"\nprior_var = -1\n', "'prior_var' must be > 0"),
+    ('dataset = "iris"\nprior_var = -1\n', "'prior_var' must be a finite number > 0"),
+    ('dataset = "iris"\n[hmc]\nnum_integration_steps = 0\n', "'hmc.num_integration_steps' must be >= 1"),
+    ('dataset = "iris"\n[hmc]\nlr = 0.1\n', "unknown key 'hmc.lr'"),
+    ('dataset = "iris"\n[nuts]\ntarget_accept = 1.5\n', "'nuts.target_accept' must be in (0, 1)"),
     ('dataset = "iris"\nactivation = "swish"\n', "'activation'"),
     ('dataset = "iris"\n[lgmh]\nstep = 0.1\n', "unknown key 'lgmh.step'"),
     ('dataset = "iris"\n[lgmh]\nlr = "fast"\n', "'lgmh.lr' must be a number"),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bayesprune._arviz import az
-from bayesprune.evaluate import convergence
+from bayesprune.evaluation import convergence
 
 
 def _ar1(rng, chains, draws, m, phi):

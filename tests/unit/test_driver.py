@@ -10,7 +10,7 @@ import pytest
 
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import driver, registry, run_chains
+from bayesprune.samplers import registry, run_chains
 
 
 def _problem():
@@ -24,8 +24,8 @@ def test_thinning_uneven_chunks_and_memmap(tmp_path):
     post, X, y = _problem()
     init = np.zeros((3, post.position_size()), np.float32)
     calls = []
-    r = run_chains(post, X, y, init, jax.random.key(0), num_warmup=40, num_draws=1030, thin=10, chunk_size=400,
-                   draws_file=tmp_path / "draws.npy", progress=calls.append)
+    r = run_chains(post, X, y, init, jax.random.key(0), sampler="lgmh", num_warmup=40, num_draws=1030, thin=10,
+                   chunk_size=400, draws_file=tmp_path / "draws.npy", progress=calls.append)
     assert r.draws.shape == (3, 103, post.position_size())
     assert r.n_steps == 1030 and sum(calls) == 40 + 1030
     on_disk = np.load(tmp_path / "draws.npy", mmap_mode="r")
@@ -40,9 +40,9 @@ def test_thinning_uneven_chunks_and_memmap(tmp_path):
 def test_same_key_same_draws_and_different_key_differs():
     post, X, y = _problem()
     init = np.zeros((2, post.position_size()), np.float32)
-    a = run_chains(post, X, y, init, jax.random.key(1), num_warmup=10, num_draws=200)
-    b = run_chains(post, X, y, init, jax.random.key(1), num_warmup=10, num_draws=200)
-    c = run_chains(post, X, y, init, jax.random.key(2), num_warmup=10, num_draws=200)
+    a = run_chains(post, X, y, init, jax.random.key(1), sampler="lgmh", num_warmup=10, num_draws=200)
+    b = run_chains(post, X, y, init, jax.random.key(1), sampler="lgmh", num_warmup=10, num_draws=200)
+    c = run_chains(post, X, y, init, jax.random.key(2), sampler="lgmh", num_warmup=10, num_draws=200)
     np.testing.assert_array_equal(a.draws, b.draws)
     assert not np.array_equal(a.draws, c.draws)
 
@@ -52,28 +52,16 @@ def test_same_key_same_draws_and_different_key_differs():
     (20, 1200, 300, 600),  # one kept draw spans more steps than a block: numbers drawn in each step
     (0, 96, 3, 5000),
 ])
-def test_lgmh_block_drawn_numbers_give_the_step_by_step_chain(monkeypatch, num_warmup, num_draws, thin, chunk_size):
-    """The driver draws LG-MH's random numbers for a block of steps at once; the chain must be the one the
-    BlackJAX-style ``step(key, state)`` gives with the same keys."""
+def test_lgmh_block_generated_numbers_give_the_step_by_step_chain(num_warmup, num_draws, thin, chunk_size):
+    """The driver generates LG-MH's random numbers for a block of steps at once; the chain must be the one the
+    BlackJAX-style ``step(key, state)`` gives with the same keys (a definition without ``randomness``)."""
     post, X, y = _problem()
     init = np.full((2, post.position_size()), 0.1, np.float32)
-    kw = dict(sampler="lgmh", num_warmup=num_warmup, num_draws=num_draws, thin=thin, chunk_size=chunk_size)
-    blocked = run_chains(post, X, y, init, jax.random.key(4), **kw)
-
-    def warmup_per_step(key, position, logdensity_fn, params, n, config):
-        state = registry.langevin_mh.init(position, logdensity_fn)
-        step = lambda k, s: registry._lgmh_step(k, s, logdensity_fn, params, config)  # noqa: E731
-        return registry._burn_in(step, key, state, n), params
-
-    per_step = dataclasses.replace(registry.get_sampler("lgmh"), draw=None, transition=None,
-                                   warmup=warmup_per_step)
-    monkeypatch.setattr(driver, "get_sampler", lambda name: per_step)
-    driver._compiled.cache_clear()  # compiled functions are cached by sampler name
-    try:
-        reference = run_chains(post, X, y, init, jax.random.key(4), **kw)
-    finally:
-        driver._compiled.cache_clear()
-    assert per_step.draws(jax.random.split(jax.random.key(0), 3), 5).shape == (3,)  # the per-step path ran
+    kw = dict(num_warmup=num_warmup, num_draws=num_draws, thin=thin, chunk_size=chunk_size)
+    blocked = run_chains(post, X, y, init, jax.random.key(4), sampler="lgmh", **kw)
+    per_step = dataclasses.replace(registry.get_sampler("lgmh"), randomness=None)
+    reference = run_chains(post, X, y, init, jax.random.key(4), sampler=per_step, **kw)
+    assert per_step.random_numbers(jax.random.split(jax.random.key(0), 3), 5).shape == (3,)  # keys: per step
     assert blocked.draws.shape == (2, num_draws // thin, post.position_size())
     np.testing.assert_allclose(blocked.draws, reference.draws, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(blocked.mean, reference.mean, rtol=1e-5, atol=1e-7)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayesprune.evaluate import metrics
+from bayesprune.evaluation import metrics
 
 
 def test_ece_worked_example():

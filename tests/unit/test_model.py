@@ -55,7 +55,7 @@ def test_sigmoid_output_and_bad_specs():
     spec = MLPSpec(2, (3,), 1, output="sigmoid")
     out = np.asarray(forward(spec, np.ones(spec.n_params, np.float32) * 0.3, np.ones((4, 2), np.float32)))
     assert np.all((out > 0) & (out < 1))
-    with pytest.raises(OptionError, match="hidden layer sizes"):
+    with pytest.raises(OptionError, match="hidden must list widths >= 1"):
         MLPSpec(2, (0,), 1)
     with pytest.raises(OptionError, match="activation"):
         MLPSpec(2, (3,), 1, activation="swish")

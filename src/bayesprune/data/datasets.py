@@ -16,6 +16,7 @@ from bayesprune.data.table import numeric_column, read_table
 from bayesprune.errors import InputError
 
 DATA_ENV = "BAYESPRUNE_DATA"
+DEFAULT_HIDDEN = (12,)  # one hidden layer of 12 units: the paper's most common width, used for a user's data
 MAX_CLASSES_FOR_INFERENCE = 20
 
 
@@ -38,7 +39,7 @@ class Dataset:
     class_names: list[str] | None = None
     x_scaler: Any = None
     y_scaler: Any = None
-    hidden: tuple[int, ...] = (12,)
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN
     source: str = ""
     sha256: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
@@ -57,6 +58,13 @@ class Dataset:
             return np.asarray(y_scaled)
         arr = np.asarray(y_scaled, dtype=np.float64)
         return self.y_scaler.inverse_transform(arr.reshape(-1, 1)).reshape(arr.shape)
+
+    @property
+    def y_scale(self) -> float:
+        """Target units per scaled unit (regression): ``y = y_scaled * y_scale + shift``; 1 without a scaler."""
+        if self.y_scaler is None:
+            return 1.0
+        return float(abs(self.inverse_y(np.ones(1)) - self.inverse_y(np.zeros(1)))[0])
 
     def transform_X(self, X: np.ndarray) -> np.ndarray:
         """Apply the fitted feature scaler to new raw inputs."""
@@ -142,7 +150,7 @@ def load_csv(
     task: Task | None = None,
     scale_features: str = "minmax",
     scale_target: str | None = None,
-    hidden: tuple[int, ...] = (12,),
+    hidden: tuple[int, ...] = DEFAULT_HIDDEN,
     seed: int = 0,
     test_fraction: float = 0.4,
     stratify: bool = False,

@@ -1,7 +1,7 @@
 """The named data sets: the paper's seven files and scikit-learn's embedded sets.
 
 Each entry records the file format, the target, the task, the paper's preprocessing and its topology
-(``../shared/PAPER.md``); checksums are those of the files the authors published with their code.
+(docs/DATA.md); checksums are those of the files the authors published with their code.
 """
 
 from __future__ import annotations

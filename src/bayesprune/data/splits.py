@@ -7,6 +7,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from bayesprune.errors import InputError
+from bayesprune.options import open_probability
 
 
 def split_indices(
@@ -29,8 +30,7 @@ def split_indices(
     stratify
         Labels to stratify on (classification), or ``None`` for a plain shuffle.
     """
-    if not 0.0 < test_fraction < 1.0:
-        raise InputError(f"test fraction {test_fraction} must be strictly between 0 and 1")
+    open_probability("test_fraction", test_fraction)
     idx = np.arange(n_rows)
     if n_rows < 2:
         raise InputError(f"only {n_rows} data row(s); need at least 2 to split into train and test")

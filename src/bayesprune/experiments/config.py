@@ -2,7 +2,8 @@
 
 The paper's seven set-ups ship in ``experiments/configs/``; ``bayesprune reproduce --config FILE.toml`` adds
 any other (for example a CSV of your own) without code. A file names the data (a registered data set, or a
-CSV with its target and features), the network and the LG-MH settings::
+CSV with its target and features), the network and, in one table per sampler (``[lgmh]``, ``[mala]``,
+``[hmc]``, ``[nuts]``), that sampler's settings::
 
     name = "core_2"                 # label in tables and run folders
     csv = "core_2.csv"              # relative to this file
@@ -14,110 +15,129 @@ CSV with its target and features), the network and the LG-MH settings::
     [lgmh]
     lr = 0.01
     step_w = 0.025
+
+    [hmc]
+    num_integration_steps = 32
+
+The keys are derived from the declarations of :class:`~bayesprune.settings.RunConfig` (the settings marked
+``toml=True``) and of the sampler settings classes, so a new setting reaches config files without code here.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bayesprune import options, settings
+from bayesprune.data.registry import PAPER_DATASETS
 from bayesprune.errors import InputError, OptionError
+from bayesprune.samplers.settings import SETTINGS, SamplerSettings, settings_for
+from bayesprune.settings import RunConfig
 
-PAPER_ORDER = ("lazer", "sunspot", "abalone", "iris", "ionosphere", "abalone_classification", "reef_325")
-TOP_KEYS = {"name", "dataset", "csv", "target", "features", "task", "hidden", "activation", "prior_var", "lgmh"}
-LGMH_KEYS = {"lr", "step_w", "step_eta", "l_prob"}
+PAPER_ORDER = tuple(PAPER_DATASETS)
+# the keys of a config file: its name, the run settings declared toml=True, one table per sampler
+RUN_KEYS = tuple(f.name for f, opt in options.declared(RunConfig) if opt.toml)
+SAMPLER_TABLES = tuple(SETTINGS)
+TOP_KEYS = ("name", *RUN_KEYS, *SAMPLER_TABLES)
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """One data set's set-up in the grid."""
+    """One data set's set-up in the grid: run settings (``settings``) and sampler tables (``samplers``)."""
 
     name: str
-    dataset: str | None = None
-    csv: str | None = None
-    target: str | None = None
-    features: tuple[str, ...] | None = None
-    task: str | None = None
-    hidden: tuple[int, ...] | None = None
-    activation: str = "sigmoid"
-    prior_var: float = 25.0
-    lgmh: dict[str, float] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    samplers: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "builtin"
 
     def run_fields(self) -> dict[str, Any]:
-        """Keyword arguments of :class:`bayesprune.experiments.runner.RunConfig` this config sets."""
-        return {
-            "dataset": self.dataset or self.name, "csv": self.csv, "target": self.target,
-            "features": self.features, "task": self.task, "hidden": self.hidden,
-            "activation": self.activation, "prior_var": self.prior_var, **self.lgmh,
-        }
+        """Keyword arguments of :class:`~bayesprune.settings.RunConfig` this config sets."""
+        return {"dataset": self.name, **self.settings}
+
+    def sampler_settings(self, sampler: str) -> SamplerSettings:
+        """The settings of ``sampler``: its table in the file over the sampler's defaults."""
+        return settings_for(sampler, self.samplers.get(sampler))
 
 
-def _expect(path: str, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise InputError(f"{path}: key '{key}' must be {what}, got {value!r}")
-    return value
+def _coerce(path: str, key: str, value: Any, hint: Any) -> Any:
+    """A TOML value as the declared type of its setting; the error names the file and the key."""
+    base = options.base_type(hint)
+    if typing.get_origin(base) is tuple:
+        item = typing.get_args(base)[0]
+        if not isinstance(value, list) or not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+            what = "integers, e.g. [12]" if item is int else "texts"
+            raise InputError(f"{path}: key '{key}' must be a list of {what}, got {value!r}")
+        return tuple(value)
+    if base is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"{path}: key '{key}' must be a number, got {value!r}")
+        return float(value)
+    if base is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{path}: key '{key}' must be an integer, got {value!r}")
+        return value
+    if base is bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{path}: key '{key}' must be true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InputError(f"{path}: key '{key}' must be a text, got {value!r}")
+    return str(value)
+
+
+def _checked(path: str, key: str, run_check) -> None:
+    try:
+        run_check()
+    except OptionError as exc:
+        detail = exc.detail or str(exc)
+        raise InputError(f"{path}: key '{key}' {detail}") from None
 
 
 def parse_config(data: dict[str, Any], path: str, base_dir: Path | None = None) -> ExperimentConfig:
     """Validate the contents of one config file; every problem names the file and the key."""
-    unknown = sorted(set(data) - TOP_KEYS)
+    unknown = sorted(set(data) - set(TOP_KEYS))
     if unknown:
         raise InputError(f"{path}: unknown key '{unknown[0]}'; known keys are {', '.join(sorted(TOP_KEYS))}")
-    name = _expect(path, "name", data.get("name", Path(path).stem), str, "a text label")
-    if not NAME_RE.match(name):
+    name = data.get("name", Path(path).stem)
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise InputError(f"{path}: key 'name' = {name!r} may only use letters, digits, '_', '-' and '.'")
-    dataset = data.get("dataset")
-    csv = data.get("csv")
-    if (dataset is None) == (csv is None):
+    if ("dataset" in data) == ("csv" in data):
         raise InputError(f"{path}: give exactly one of 'dataset' (a named data set) or 'csv' (a file)")
-    if dataset is not None:
-        _expect(path, "dataset", dataset, str, "a data set name (see 'bayesprune data list')")
-    target = data.get("target")
-    if csv is not None:
-        _expect(path, "csv", csv, str, "a file path")
-        csv_path = Path(csv)
-        if not csv_path.is_absolute() and base_dir is not None:
-            csv_path = base_dir / csv_path
-        csv = str(csv_path)
-        if target is None:
-            raise InputError(f"{path}: 'csv' needs 'target' = the column to predict")
-    if target is not None:
-        _expect(path, "target", target, (str, int), "a column name or number")
-        target = str(target)
-    features = data.get("features")
-    if features is not None:
-        _expect(path, "features", features, list, "a list of column names")
-        features = tuple(str(f) for f in features)
-    task = data.get("task")
-    if task is not None and task not in ("regression", "classification"):
-        raise InputError(f"{path}: key 'task' must be \"regression\" or \"classification\", got {task!r}")
-    hidden = data.get("hidden")
-    if hidden is not None:
-        _expect(path, "hidden", hidden, list, "a list of hidden-layer widths, e.g. [12]")
-        if not hidden or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
-            raise InputError(f"{path}: key 'hidden' must list widths >= 1, e.g. [12], got {hidden!r}")
-        hidden = tuple(hidden)
-    activation = data.get("activation", "sigmoid")
-    if activation not in ("sigmoid", "tanh", "relu"):
-        raise InputError(f"{path}: key 'activation' must be sigmoid, tanh or relu, got {activation!r}")
-    prior_var = _expect(path, "prior_var", data.get("prior_var", 25.0), (int, float), "a number > 0")
-    if not prior_var > 0:
-        raise InputError(f"{path}: key 'prior_var' must be > 0, got {prior_var}")
-    lgmh = _expect(path, "lgmh", data.get("lgmh", {}), dict, "a table [lgmh]")
-    bad = sorted(set(lgmh) - LGMH_KEYS)
-    if bad:
-        raise InputError(f"{path}: unknown key 'lgmh.{bad[0]}'; known: {', '.join(sorted(LGMH_KEYS))}")
-    for k, v in lgmh.items():
-        _expect(path, f"lgmh.{k}", v, (int, float), "a number")
-    return ExperimentConfig(name=name, dataset=dataset, csv=csv, target=target, features=features, task=task,
-                            hidden=hidden, activation=activation, prior_var=float(prior_var),
-                            lgmh={k: float(v) for k, v in lgmh.items()}, source=str(path))
+    if "csv" in data and "target" not in data:
+        raise InputError(f"{path}: 'csv' needs 'target' = the column to predict")
+    hints = typing.get_type_hints(RunConfig)
+    values: dict[str, Any] = {}
+    for key in RUN_KEYS:
+        if key in data:
+            value = _coerce(path, key, data[key], hints[key])
+            _checked(path, key, lambda key=key, value=value: settings.check(key, value))
+            values[key] = value
+    if "csv" in values and not Path(values["csv"]).is_absolute() and base_dir is not None:
+        values["csv"] = str(base_dir / values["csv"])
+    tables: dict[str, dict[str, Any]] = {}
+    for sampler in SAMPLER_TABLES:
+        if sampler not in data:
+            continue
+        table = data[sampler]
+        if not isinstance(table, dict):
+            raise InputError(f"{path}: key '{sampler}' must be a table [{sampler}]")
+        cls = SETTINGS[sampler]
+        known = {f.name: hint for f, hint in ((f, typing.get_type_hints(cls)[f.name])
+                                              for f, _ in options.declared(cls))}
+        bad = sorted(set(table) - set(known))
+        if bad:
+            raise InputError(f"{path}: unknown key '{sampler}.{bad[0]}'; known: {', '.join(sorted(known))}")
+        coerced = {k: _coerce(path, f"{sampler}.{k}", v, known[k]) for k, v in table.items()}
+        for k, v in coerced.items():
+            _checked(path, f"{sampler}.{k}", lambda k=k, v=v, sampler=sampler: settings_for(sampler, {k: v}))
+        tables[sampler] = coerced
+    return ExperimentConfig(name=name, settings=values, samplers=tables, source=str(path))
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

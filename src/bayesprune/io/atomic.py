@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,3 +41,21 @@ def write_text(target: str | os.PathLike, text: str) -> None:
 
 def write_json(target: str | os.PathLike, obj) -> None:
     write_text(target, json.dumps(obj, indent=2, allow_nan=True) + "\n")
+
+
+@contextmanager
+def staged_folder(final: str | os.PathLike, *, last: str = "metrics.json") -> Iterator[Path]:
+    """Collect a set of outputs in a hidden staging folder inside ``final``; on success move every file into
+    place (files named ``last`` at the end), so an interrupted write never leaves a set that looks complete."""
+    final = Path(final)
+    final.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=final))
+    try:
+        yield stage
+        files = sorted((p for p in stage.rglob("*") if p.is_file()), key=lambda p: (p.name == last, str(p)))
+        for f in files:
+            target = final / f.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesprune.errors import InputError
+from bayesprune.errors import BayesPruneError, InputError
+from bayesprune.evaluation.records import CompactInfo
 from bayesprune.io.atomic import atomic_path
 from bayesprune.model.mlp import MLPSpec, hidden_unit_groups, hidden_unit_index
 from bayesprune.posterior.logdensity import BNNPosterior
@@ -35,6 +36,7 @@ from bayesprune.posterior.logdensity import BNNPosterior
 FORMAT = "bayesprune-compact"
 VERSION = 1
 EXTENSION = ".bpz"
+MODEL_DRAWS = 200  # draws kept in a compact model, thinned evenly over all chains
 
 
 def _scaler_params(scaler) -> dict | None:
@@ -84,8 +86,8 @@ def _thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
     return flat[np.linspace(0, flat.shape[0] - 1, n_draws).round().astype(int)]
 
 
-def save_compact(ps, ds, path, *, n_draws: int = 200) -> Path:
-    """Write a :class:`~bayesprune.api.PosteriorSample` as a compact model file; returns the path."""
+def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
+    """The header and the arrays of the compact model of a :class:`~bayesprune.api.PosteriorSample`."""
     post: BNNPosterior = ps.posterior
     spec = post.spec
     z = _thin(np.asarray(ps.result.draws, np.float32), n_draws)
@@ -106,7 +108,7 @@ def save_compact(ps, ds, path, *, n_draws: int = 200) -> Path:
         arrays["kept_idx"] = kept_idx
         arrays["draws"] = theta[:, kept_idx]
         layout = "sparse"
-    if post.has_eta or post.task == "regression":
+    if post.task == "regression":
         arrays["noise_var"] = np.exp(np.asarray(post.log_noise_var(z), np.float32))
     header = {
         "format": FORMAT, "version": VERSION, "layout": layout, "task": post.task,
@@ -116,10 +118,41 @@ def save_compact(ps, ds, path, *, n_draws: int = 200) -> Path:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
+    return header, arrays
+
+
+def _npz_bytes(compressed: bool = False, **arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buf, **arrays)
+    return buf.getvalue()
+
+
+def pack_compact(ps, ds, *, n_draws: int = MODEL_DRAWS) -> tuple[bytes, CompactInfo]:
+    """The compact model file's bytes, and what compaction bought (bytes against the same draws stored densely,
+    plain and zipped; parameters and hidden widths)."""
+    header, arrays = _pack_arrays(ps, ds, n_draws)
+    blob = _npz_bytes(header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws)
+    dense = np.asarray(ps.posterior.theta(z, None if ps.kept_idx is None else np.asarray(ps.kept_idx)), np.float32)
+    info = CompactInfo(
+        layout=header["layout"], n_draws=header["n_draws"], n_params=int(ps.spec.n_params),
+        n_params_kept=header["n_params_kept"], hidden_full=list(ps.spec.hidden),
+        hidden_compact=list(header["architecture"]["hidden"]), bytes_dense=len(_npz_bytes(draws=dense)),
+        bytes_compact=len(blob), bytes_dense_compressed=len(_npz_bytes(True, draws=dense)),
+    )
+    return blob, info
+
+
+def save_compact(ps, ds, path, *, n_draws: int = MODEL_DRAWS) -> Path:
+    """Write a :class:`~bayesprune.api.PosteriorSample` as a compact model file; returns the path."""
+    return write_compact(pack_compact(ps, ds, n_draws=n_draws)[0], path)
+
+
+def write_compact(blob: bytes, path) -> Path:
+    """Write the bytes of :func:`pack_compact` to ``path`` (atomically)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+        tmp.write_bytes(blob)
     return path
 
 
@@ -153,8 +186,8 @@ class CompactModel:
         return full
 
     def predictive(self, X: np.ndarray):
-        """The posterior predictive (a :class:`~bayesprune.predict.Predictive`) on raw inputs ``X``."""
-        from bayesprune.predict import Predictive, network_outputs
+        """The posterior predictive (a :class:`~bayesprune.predictive.Predictive`) on raw inputs ``X``."""
+        from bayesprune.predictive import Predictive, network_outputs
 
         X = np.asarray(X, np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
@@ -215,65 +248,65 @@ def load_model(path) -> CompactModel:
         if name not in arrays or hashlib.sha256(arrays[name].tobytes()).hexdigest() != digest:
             raise InputError(f"{path}: array '{name}' does not match its checksum; the file is corrupted")
     try:
+        spec, draws, kept, noise = _checked_arrays(header, arrays)
+    except _Inconsistent as exc:
+        raise InputError(f"{path}: inconsistent model file: {exc}; re-export it with 'bayesprune run --out DIR'"
+                         ) from None
+    return CompactModel(header, spec, draws, kept, noise)
+
+
+class _Inconsistent(Exception):
+    """What is wrong inside a model file whose checksums match."""
+
+
+def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
+    """The architecture and arrays of a model file, each checked against the header and the others."""
+    try:
         spec = MLPSpec.from_dict(header["architecture"])
-        draws = arrays["draws"].astype(np.float32)
-        kept = arrays.get("kept_idx")
-        width = spec.n_params if kept is None else len(kept)
-        if draws.ndim != 2 or draws.shape[1] != width or header["layout"] not in ("dense", "sparse"):
-            raise ValueError("draws do not fit the architecture")
-        if kept is not None and (kept.min() < 0 or kept.max() >= spec.n_params):
-            raise ValueError("kept indices out of range")
-    except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: inconsistent model file ({exc})") from None
-    return CompactModel(header, spec, draws, kept, arrays.get("noise_var"))
-
-
-def dense_size_bytes(ps, n_draws: int = 200, *, compressed: bool = False) -> int:
-    """Bytes of the same draws stored densely (every parameter, pruned ones as zeros) in the same format.
-
-    ``compressed=True`` zips them instead (``np.savez_compressed``), which shrinks the runs of zeros.
-    """
-    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws)
-    theta = np.asarray(ps.posterior.theta(z, None if ps.kept_idx is None else np.asarray(ps.kept_idx)), np.float32)
-    buf = io.BytesIO()
-    (np.savez_compressed if compressed else np.savez)(buf, draws=theta)
-    return buf.getbuffer().nbytes
-
-
-def compaction_report(ps, ds, model_path, *, repeats: int = 5) -> dict:
-    """What compaction bought: parameters, bytes on disk and prediction time, compact against dense."""
-    import time
-
-    from bayesprune.predict import network_outputs
-
-    model = load_model(model_path)
-    dense_bytes = dense_size_bytes(ps, model.header["n_draws"])
-    dense_zip_bytes = dense_size_bytes(ps, model.header["n_draws"], compressed=True)
-    compact_bytes = Path(model_path).stat().st_size
-    X = np.asarray(ds.X_test if len(ds.X_test) else ds.X_train, np.float32)
-    dense_thetas = np.zeros((model.draws.shape[0], ps.spec.n_params), np.float32)
-    full_post = BNNPosterior(ps.spec, ps.posterior.task)
-    compact_post = BNNPosterior(model.spec, ps.posterior.task)
-    compact_thetas = model.thetas()
-
-    def best_time(fn) -> float:
-        fn()  # compile
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    t_dense = best_time(lambda: network_outputs(full_post, dense_thetas[None], X))
-    t_compact = best_time(lambda: network_outputs(compact_post, compact_thetas[None], X))
-    rows = X.shape[0] * model.draws.shape[0]
-    return {
-        "layout": model.header["layout"], "n_draws": model.header["n_draws"],
-        "n_params": int(ps.spec.n_params), "n_params_kept": model.header["n_params_kept"],
-        "hidden_full": list(ps.spec.hidden), "hidden_compact": list(model.spec.hidden),
-        "bytes_dense": int(dense_bytes), "bytes_compact": int(compact_bytes),
-        "bytes_ratio": compact_bytes / dense_bytes, "bytes_dense_compressed": int(dense_zip_bytes),
-        "predict_seconds_dense": t_dense, "predict_seconds_compact": t_compact,
-        "predict_rows_per_s_dense": rows / t_dense, "predict_rows_per_s_compact": rows / t_compact,
-    }
+        layout, task, n_draws = header["layout"], header["task"], header["n_draws"]
+        n_features, classes = len(header["feature_names"]), header["class_names"]
+    except (KeyError, TypeError, ValueError, BayesPruneError) as exc:
+        raise _Inconsistent(f"header entry missing or malformed ({exc})") from None
+    if layout not in ("dense", "sparse"):
+        raise _Inconsistent(f"unknown layout {layout!r}")
+    if task not in ("regression", "classification"):
+        raise _Inconsistent(f"unknown task {task!r}")
+    if n_features != spec.n_inputs:
+        raise _Inconsistent(f"{n_features} feature names for {spec.n_inputs} network inputs")
+    if task == "classification" and (not isinstance(classes, list) or len(classes) != spec.n_outputs):
+        raise _Inconsistent(f"class names {classes!r} do not match the {spec.n_outputs} network outputs")
+    if "draws" not in arrays:
+        raise _Inconsistent("no draws")
+    draws = arrays["draws"]
+    if draws.dtype.kind != "f" or draws.ndim != 2 or draws.shape[0] != n_draws or draws.shape[0] == 0:
+        raise _Inconsistent(f"draws of shape {draws.shape} and type {draws.dtype}, expected {n_draws} rows of floats")
+    if not np.all(np.isfinite(draws)):
+        raise _Inconsistent("non-finite values in the draws")
+    kept = arrays.get("kept_idx")
+    if layout == "dense":
+        if kept is not None:
+            raise _Inconsistent("a dense model with kept indices")
+        width = spec.n_params
+    else:
+        if kept is None:
+            raise _Inconsistent("a sparse model without kept indices")
+        if kept.dtype.kind not in "iu" or kept.ndim != 1:
+            raise _Inconsistent(f"kept indices must be a list of integers, got {kept.dtype} of shape {kept.shape}")
+        if kept.size and (kept.min() < 0 or kept.max() >= spec.n_params):
+            raise _Inconsistent(f"kept indices outside 0..{spec.n_params - 1}")
+        if np.unique(kept).size != kept.size:
+            raise _Inconsistent("duplicate kept indices")
+        width = kept.size
+    if draws.shape[1] != width:
+        raise _Inconsistent(f"draws have {draws.shape[1]} columns for {width} parameters")
+    noise = arrays.get("noise_var")
+    if task == "regression":
+        if noise is None:
+            raise _Inconsistent("a regression model without noise variances")
+        if noise.dtype.kind != "f" or noise.shape != (n_draws,):
+            raise _Inconsistent(f"noise variances of shape {noise.shape}, expected ({n_draws},)")
+        if not np.all(np.isfinite(noise) & (noise > 0)):
+            raise _Inconsistent("noise variances must be finite and > 0")
+    elif noise is not None:
+        raise _Inconsistent("a classification model with noise variances")
+    return spec, draws.astype(np.float32), None if kept is None else kept.astype(np.int64), noise

@@ -1,4 +1,4 @@
-"""The metrics.json schema (DESIGN.md) and a validator other tools can reuse."""
+"""The metrics.json schema (docs/OUTPUTS.md) and a validator other tools can reuse."""
 
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesprune.errors import OptionError
+from bayesprune.options import one_of
+
 Activation = Literal["sigmoid", "tanh", "relu"]
 Output = Literal["identity", "softmax", "sigmoid"]
 
@@ -23,6 +26,17 @@ _ACTIVATIONS = {
     "tanh": jnp.tanh,
     "relu": jax.nn.relu,
 }
+ACTIVATIONS = tuple(_ACTIVATIONS)
+OUTPUTS = ("identity", "softmax", "sigmoid")
+
+
+def check_hidden(name: str, hidden) -> None:
+    """Hidden layer widths: a list of integers >= 1 (an empty list is a network without hidden layer)."""
+    if not isinstance(hidden, (tuple, list)):
+        raise OptionError.about(name, f"must be a list of widths, e.g. 12 or 32,16; got {hidden!r}")
+    for h in hidden:
+        if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
+            raise OptionError.about(name, f"must list widths >= 1, e.g. 12 or 32,16; got {list(hidden)}")
 
 
 @dataclass(frozen=True)
@@ -47,16 +61,11 @@ class MLPSpec:
     output: Output = "identity"
 
     def __post_init__(self) -> None:
-        from bayesprune.errors import OptionError
-
         if self.n_inputs < 1 or self.n_outputs < 1:
             raise OptionError("a network needs at least one input and one output")
-        if any(h < 1 for h in self.hidden):
-            raise OptionError(f"hidden layer sizes must be >= 1, got {list(self.hidden)}")
-        if self.activation not in _ACTIVATIONS:
-            raise OptionError(f"unknown activation '{self.activation}'; use sigmoid, tanh or relu")
-        if self.output not in ("identity", "softmax", "sigmoid"):
-            raise OptionError(f"unknown output '{self.output}'; use identity, softmax or sigmoid")
+        check_hidden("hidden", self.hidden)
+        one_of(ACTIVATIONS)("activation", self.activation)
+        one_of(OUTPUTS)("output", self.output)
 
     @property
     def widths(self) -> tuple[int, ...]:

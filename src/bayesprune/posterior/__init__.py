@@ -1,5 +1,6 @@
 """Prior, likelihood and log posterior of a Bayesian MLP."""
 
-from bayesprune.posterior.logdensity import BNNPosterior, make_logdensity
+from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.posterior.prior import PRIOR_VAR
 
-__all__ = ["BNNPosterior", "make_logdensity"]
+__all__ = ["PRIOR_VAR", "BNNPosterior"]

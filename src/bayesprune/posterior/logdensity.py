@@ -17,7 +17,7 @@ import numpy as np
 
 from bayesprune.model.mlp import MLPSpec, forward, init_params
 from bayesprune.posterior.likelihood import categorical_pointwise, gaussian_pointwise
-from bayesprune.posterior.prior import gaussian_logprior, log_noise_prior
+from bayesprune.posterior.prior import PRIOR_VAR, gaussian_logprior, log_noise_prior
 
 Task = Literal["regression", "classification"]
 
@@ -42,7 +42,7 @@ class BNNPosterior:
 
     spec: MLPSpec
     task: Task
-    prior_var: float = 25.0
+    prior_var: float = PRIOR_VAR
     nu1: float = 0.0
     nu2: float = 0.0
     noise_var: float | None = None
@@ -102,11 +102,3 @@ class BNNPosterior:
             return jnp.concatenate([core, z_full[..., -1:]], axis=-1)
         return core
 
-
-def make_logdensity(posterior: BNNPosterior, X, y, kept_idx=None):
-    """``logdensity_fn(z)`` for a data set, optionally over the kept parameters only."""
-
-    def logdensity_fn(z):
-        return posterior.logdensity(z, X, y, kept_idx)
-
-    return logdensity_fn

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+PRIOR_VAR = 25.0  # the paper's sigma^2 of the Gaussian prior on every weight and bias
+
 
 def gaussian_logprior(theta: jnp.ndarray, prior_var: float) -> jnp.ndarray:
     """log N(theta | 0, sigma^2 I) = -0.5 * (|theta|^2 / sigma^2 + k log(2 pi sigma^2)), k = len(theta)."""
@@ -16,6 +18,10 @@ def log_noise_prior(eta: jnp.ndarray, nu1: float, nu2: float) -> jnp.ndarray:
 
     p(tau^2) ∝ (tau^2)^(-nu1-1) exp(-nu2 / tau^2); with the Jacobian d tau^2 / d eta = tau^2 this gives
     log p(eta) = -nu1 * eta - nu2 * exp(-eta). The paper's nu1 = nu2 = 0 is the flat prior on eta
-    (p(tau^2) ∝ 1/tau^2), improper but giving a proper posterior for any non-degenerate data set.
+    (p(tau^2) ∝ 1/tau^2), which is improper. The posterior is then proper only while no parameter vector fits
+    the training targets exactly: near such a theta the likelihood grows like tau^-n as tau^2 -> 0 and the
+    flat prior does not stop it, so the integral over eta diverges. A network with at least as many parameters
+    as training rows can usually interpolate them; :func:`bayesprune.api.build_posterior` warns then (use
+    nu1, nu2 > 0, or fewer parameters).
     """
     return -nu1 * eta - nu2 * jnp.exp(-eta)

@@ -16,6 +16,7 @@ import jax
 import numpy as np
 
 from bayesprune.errors import OptionError
+from bayesprune.options import one_of
 
 CRITERIA = ("stn", "spn", "random", "magnitude")
 
@@ -64,8 +65,7 @@ def score(criterion: str, moments: PosteriorMoments, key: jax.Array | None = Non
         return spn(moments)
     if criterion == "magnitude":
         return magnitude(moments)
-    if criterion == "random":
-        if key is None:
-            raise OptionError("random pruning needs a key (seed)")
-        return random_scores(key, len(moments.mean))
-    raise OptionError(f"unknown pruning criterion '{criterion}'; choose one of {', '.join(CRITERIA)}")
+    one_of(CRITERIA)("criterion", criterion)
+    if key is None:
+        raise OptionError.about("key", "is needed by random pruning (a JAX key from the seed)")
+    return random_scores(key, len(moments.mean))

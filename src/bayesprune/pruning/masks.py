@@ -12,18 +12,13 @@ import numpy as np
 
 from bayesprune.errors import OptionError
 from bayesprune.model.mlp import MLPSpec, hidden_unit_groups
-
-
-def check_rate(rate: float) -> float:
-    rate = float(rate)
-    if not (0.0 <= rate < 1.0) or not np.isfinite(rate):
-        raise OptionError(f"pruning rate {rate} is outside [0, 1); e.g. 0.75 removes 75% of the parameters")
-    return rate
+from bayesprune.options import pruning_rate
 
 
 def n_to_remove(n: int, rate: float) -> int:
     """round(rate * n), halves rounded up (not Python's round-half-even)."""
-    return int(np.floor(check_rate(rate) * n + 0.5))
+    pruning_rate("rate", rate)
+    return int(np.floor(float(rate) * n + 0.5))
 
 
 def _lowest(scores: np.ndarray, k: int) -> np.ndarray:

@@ -1,29 +1,41 @@
-"""Figures of a run: reliability diagram, predictive bands, score histograms, accuracy against rate."""
+"""Figures of a run: reliability diagram, predictive bands, score histograms, accuracy against rate.
+
+Figures are built with matplotlib's object API (``matplotlib.figure.Figure``) and written straight to PNG, so
+importing or using bayesprune never touches pyplot's global state or the program's plotting backend.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from bayesprune.evaluate.metrics import reliability_table  # noqa: E402
-from bayesprune.io.atomic import atomic_path  # noqa: E402
+from bayesprune.evaluation.metrics import reliability_table
+from bayesprune.evaluation.records import main_metric
+from bayesprune.io.atomic import atomic_path
 
 
-def _save(fig, path: Path) -> Path:
+def new_figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw):
+    """A figure and its axes, outside pyplot (no backend, no global figure list)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def save_png(fig: Figure, path: Path, *, dpi: int = 120, **kw) -> Path:
+    """Write ``fig`` as a PNG (atomically)."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+        fig.savefig(tmp, format="png", dpi=dpi, **kw)
     return path
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    return save_png(fig, path, bbox_inches="tight")
 
 
 def reliability_diagram(y_true, probas: dict[str, np.ndarray], path: Path, n_bins: int = 10) -> Path:
     """Accuracy against confidence per bin, one line per model; the diagonal is perfect calibration."""
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig, ax = new_figure((4.5, 4.5))
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
     for label, proba in probas.items():
         _, conf, acc, counts = reliability_table(y_true, proba, n_bins)
@@ -42,7 +54,7 @@ def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.n
     """Test targets with predictive mean and 90% interval per model, test points ordered by target."""
     order = np.argsort(y_true)
     x = np.arange(len(y_true))
-    fig, axes = plt.subplots(len(bands), 1, figsize=(8, 2.6 * len(bands)), sharex=True, squeeze=False)
+    fig, axes = new_figure((8, 2.6 * len(bands)), len(bands), 1, sharex=True, squeeze=False)
     for ax, (label, (mean, lo, hi)) in zip(axes[:, 0], bands.items(), strict=True):
         ax.fill_between(x, lo[order], hi[order], alpha=0.3, label="90% interval")
         ax.plot(x, mean[order], lw=1, label="predictive mean")
@@ -56,7 +68,7 @@ def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.n
 
 def score_histogram(scores: np.ndarray, threshold: float, criterion: str, rate: float, path: Path) -> Path:
     """Histogram of log10 scores with the pruning cut."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    fig, ax = new_figure((5.5, 3.2))
     s = np.asarray(scores, np.float64)
     finite = np.isfinite(s) & (s > 0)
     ax.hist(np.log10(s[finite]), bins=40, color="tab:blue", alpha=0.8)
@@ -69,17 +81,17 @@ def score_histogram(scores: np.ndarray, threshold: float, criterion: str, rate: 
     return _save(fig, path)
 
 
-def metric_vs_rate(rows: list[dict], metric: str, path: Path) -> Path:
-    """The chosen metric after pruning and after resampling against rate, one line per criterion."""
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for crit in sorted({r["criterion"] for r in rows}):
-        rs = sorted((r for r in rows if r["criterion"] == crit), key=lambda r: r["rate"])
-        rates = [r["rate"] for r in rs]
-        ax.plot(rates, [r["stages"]["resampled"][metric] for r in rs], marker="o", label=f"{crit} resampled")
-        ax.plot(rates, [r["stages"]["pruned"][metric] for r in rs], marker="x", ls="--",
-                label=f"{crit} pruned only")
-    full = rows[0]["stages"]["full"][metric]
-    ax.axhline(full, color="black", lw=1, label="full model")
+def metric_vs_rate(records: list, path: Path) -> Path:
+    """The main metric after pruning and after resampling against rate, one line per criterion
+    (``records``: :class:`~bayesprune.evaluation.records.CellRecord`)."""
+    metric = main_metric(records[0].task)
+    fig, ax = new_figure((6, 4))
+    for crit in sorted({r.criterion for r in records}):
+        rs = sorted((r for r in records if r.criterion == crit), key=lambda r: r.rate)
+        rates = [r.rate for r in rs]
+        ax.plot(rates, [r.stages["resampled"].main for r in rs], marker="o", label=f"{crit} resampled")
+        ax.plot(rates, [r.stages["pruned"].main for r in rs], marker="x", ls="--", label=f"{crit} pruned only")
+    ax.axhline(records[0].stages["full"].main, color="black", lw=1, label="full model")
     ax.set_xlabel("pruning rate")
     ax.set_ylabel(f"test {metric}")
     ax.legend(fontsize=7)

@@ -6,42 +6,18 @@ when missing) and R-hat across runs from the saved test-point predictions (``fn_
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bayesprune.errors import InputError
-from bayesprune.evaluate import convergence
-from bayesprune.experiments.config import PAPER_ORDER
-from bayesprune.experiments.grid import RESULT_COLUMNS, cell_name, write_results
+from bayesprune.data.registry import PAPER_DATASETS
+from bayesprune.evaluation.diagnostics import rhat_every_quantity
+from bayesprune.evaluation.records import LOWER_IS_BETTER, main_metric, uncertainty_metrics
 from bayesprune.io.atomic import write_text
+from bayesprune.io.grid import cell_name, load_results, read_grid, saved_outputs
+from bayesprune.report.figures import new_figure, save_png
 from bayesprune.report.markdown import markdown_table
-
-LOWER_IS_BETTER = {"rmse", "nll", "crps", "mpiw90", "ece", "brier", "point_rmse"}
-
-
-def load_results(out: str | Path) -> pd.DataFrame:
-    """``results.csv`` of a grid folder as a data frame (rebuilt from the run folders if missing)."""
-    out = Path(out)
-    if not out.is_dir():
-        raise InputError(f"{out}: no such folder; give the --out folder of 'bayesprune reproduce'")
-    path = out / "results.csv"
-    if not path.exists() or path.stat().st_mtime < max(
-            (p.stat().st_mtime for p in out.glob("runs/*/*/run.json")), default=0):
-        if not any(out.glob("runs/*/*/run.json")):
-            raise InputError(f"{out}: no finished runs (runs/*/*/run.json); run 'bayesprune reproduce --out {out}'")
-        write_results(out)
-    frame = pd.read_csv(path)
-    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
-    if missing:
-        raise InputError(f"{path}: column '{missing[0]}' missing; delete the file to rebuild it from runs/")
-    return frame
-
-
-def main_metric(task: str) -> str:
-    return "rmse" if task == "regression" else "accuracy"
 
 
 def _pm(values: pd.Series, digits: int = 3) -> str:
@@ -55,9 +31,10 @@ def _pm(values: pd.Series, digits: int = 3) -> str:
 def _tasks(frame: pd.DataFrame) -> dict[str, str]:
     """dataset -> task (from which main metric its rows carry), in the paper's order, then by name."""
     out = {}
-    rank = {name: i for i, name in enumerate(PAPER_ORDER)}
+    rank = {name: i for i, name in enumerate(PAPER_DATASETS)}
     for ds in sorted(frame.dataset.unique(), key=lambda d: (rank.get(d, len(rank)), d)):
-        out[ds] = "regression" if ((frame.dataset == ds) & (frame.metric == "rmse")).any() else "classification"
+        regression = ((frame.dataset == ds) & (frame.metric == main_metric("regression"))).any()
+        out[ds] = "regression" if regression else "classification"
     return out
 
 
@@ -93,7 +70,7 @@ def performance_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
 
 
 def uncertainty_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
-    metrics = ("picp90", "mpiw90", "crps") if task == "regression" else ("ece", "brier", "nll")
+    metrics = uncertainty_metrics(task) + (("nll",) if task == "classification" else ())
     header = ["criterion", "rate"] + [f"{s} {u.upper()}" for s in ("pruned", "resampled") for u in metrics]
     rows = [["full model", "0%"] + [_pm(_values(frame, dataset, "full", u)) for u in metrics] * 2]
     for c, r in _cells(frame, dataset):
@@ -103,16 +80,12 @@ def uncertainty_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
 
 
 def across_run_rhat(out: Path, dataset: str, key: str) -> float:
-    """Max over test points of R-hat with every run's chain(s) as chains (the paper's R-hat across runs)."""
-    arrays = []
-    for f in sorted(out.glob(f"runs/{dataset}/*/fn_summaries.npz")):
-        with np.load(f) as z:
-            if key in z:
-                arrays.append(z[key])
+    """Max over test points (and, for classification, over every class) of R-hat with every run's chain(s) as
+    chains: the paper's R-hat across runs, in function space."""
+    arrays = saved_outputs(out, dataset, key)
     if len(arrays) < 2 or len({a.shape[1:] for a in arrays}) != 1:
         return float("nan")
-    r = convergence.rhat(np.concatenate(arrays, axis=0))
-    return float(np.nanmax(r)) if np.isfinite(r).any() else float("nan")
+    return rhat_every_quantity(np.concatenate(arrays, axis=0))
 
 
 def convergence_table(frame: pd.DataFrame, out: Path, dataset: str) -> str:
@@ -151,7 +124,7 @@ def claims(frame: pd.DataFrame) -> list[str]:
     lines: list[str] = []
 
     def sign(task: str) -> int:  # +1 when higher is better
-        return 1 if task == "classification" else -1
+        return -1 if main_metric(task) in LOWER_IS_BETTER else 1
 
     # 1. >= 75% removed with performance retained after resampling
     top_rate = max((float(r) for r in frame.rate.unique() if r > 0), default=0.0)
@@ -230,16 +203,11 @@ def timing_table(frame: pd.DataFrame) -> str:
 
 def performance_figure(frame: pd.DataFrame, path: Path) -> Path:
     """One panel per data set: main metric vs pruning rate, pruned (dashed) and resampled (solid)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     tasks = _tasks(frame)
     n = len(tasks)
     cols = min(4, n)
     rows_ = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows_, cols, figsize=(4.2 * cols, 3.3 * rows_), squeeze=False)
+    fig, axes = new_figure((4.2 * cols, 3.3 * rows_), rows_, cols, squeeze=False)
     colours = {"stn": "tab:blue", "spn": "tab:orange", "random": "tab:grey", "magnitude": "tab:green"}
     for ax, (ds, task) in zip(axes.flat, tasks.items(), strict=False):
         m = main_metric(task)
@@ -261,10 +229,7 @@ def performance_figure(frame: pd.DataFrame, path: Path) -> Path:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)
 
 
 def build_report(out: str | Path, *, figures: bool = True, title: str | None = None,
@@ -279,9 +244,7 @@ def build_report(out: str | Path, *, figures: bool = True, title: str | None = N
     fig_rel = f"figures/{target.stem}-performance_vs_rate.png" if dest else "figures/performance_vs_rate.png"
     frame = load_results(out)
     tasks = _tasks(frame)
-    grid = {}
-    if (out / "grid.json").exists():
-        grid = json.loads((out / "grid.json").read_text())
+    grid = read_grid(out)
     lines = [f"# {title or 'Pruned BNN grid'}", ""]
     if grid:
         lines += [f"Command: `{grid.get('command', '')}`", "",

@@ -1,4 +1,8 @@
-"""The run report: a terminal summary table and ``report.md`` with its figures."""
+"""The run report: a terminal summary table and ``report.md`` with its figures.
+
+Everything here renders what the runner stored (:class:`~bayesprune.evaluation.records.RunView` and its
+records); nothing is sampled or predicted.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesprune.evaluation.records import STAGES, CellRecord, RunView, StageMetrics, main_metric, uncertainty_metrics
 from bayesprune.io.atomic import write_text
 from bayesprune.report import figures
-from bayesprune.seeds import stream_key
-
-STAGES = ("full", "pruned", "resampled")
 
 
 def _fmt(v, digits: int = 3) -> str:
@@ -23,21 +25,26 @@ def _fmt(v, digits: int = 3) -> str:
     return str(v)
 
 
-def summary_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (one per stage) of the summary table of one metrics.json."""
-    reg = metrics["task"] == "regression"
-    main = "rmse" if reg else "accuracy"
-    unc = ("picp90", "mpiw90", "crps") if reg else ("ece", "brier")
-    header = ["stage", "kept", main, "@mean", "NLL", *[u.upper() for u in unc],
+def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (one per stage) of the summary table of one (criterion, rate).
+
+    Regression adds the RMSE in the target's own units (the other metrics are for the min-max scaled target,
+    as in the paper).
+    """
+    main = main_metric(record.task)
+    unc = uncertainty_metrics(record.task)
+    units = ["rmse (y units)"] if record.task == "regression" else []
+    header = ["stage", "kept", main, *units, "@mean", "NLL", *[u.upper() for u in unc],
               "R-hat fn", "ESS fn", "accept", "s"]
     rows = []
     for stage in STAGES:
-        m = metrics["stages"][stage]
-        kept = metrics["n_params"] if stage == "full" else metrics["n_params_kept"]
+        m = record.stages[stage]
+        kept = record.n_params if stage == "full" else record.n_params_kept
         rows.append([
-            stage, f"{kept}/{metrics['n_params']}", _fmt(m[main]), _fmt(m["point_estimate"][main]),
-            _fmt(m["nll"]), *[_fmt(m[u]) for u in unc], _fmt(m["rhat_fn_max"], 2),
-            _fmt(m["ess_fn_min"], 0), _fmt(m["acceptance_rate"], 2), _fmt(m["seconds"], 1),
+            stage, f"{kept}/{record.n_params}", _fmt(m.main),
+            *([_fmt(m.rmse_original, 4)] if units else []), _fmt(m.point_estimate),
+            _fmt(m.nll), *[_fmt(m.value(u)) for u in unc], _fmt(m.rhat_fn_max, 2),
+            _fmt(m.ess_fn_min, 0), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
         ])
     return header, rows
 
@@ -48,120 +55,116 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def print_summary(outcome, console) -> None:
-    """Print one rich table per (criterion, rate) on ``console``."""
+def _title(record: CellRecord) -> str:
+    return (f"{record.dataset} · {record.sampler} · {record.criterion.upper()} "
+            f"{'structured ' if record.structured else ''}{record.rate:.0%} pruned")
+
+
+def print_summary(view: RunView, console) -> None:
+    """Print one rich table per (criterion, rate) on ``console``, each followed by its warnings."""
     from rich.table import Table
 
-    for cell in outcome.cells:
-        m = cell.metrics
-        title = (f"{m['dataset']} · {m['sampler']} · {cell.criterion.upper()} "
-                 f"{'structured ' if m['structured'] else ''}{cell.rate:.0%} pruned")
-        header, rows = summary_rows(m)
-        table = Table(title=title, title_style="bold")
+    for cell in view.cells:
+        header, rows = summary_rows(cell.record)
+        table = Table(title=_title(cell.record), title_style="bold")
         for i, h in enumerate(header):
             table.add_column(h, justify="left" if i == 0 else "right")
         for r in rows:
             table.add_row(*r)
         console.print(table)
-        warn = warnings_for(m)
-        for w in warn:
+        for w in warnings_for(cell.record):
             console.print(f"[yellow]warning:[/yellow] {w}")
+    for w in view.warnings:
+        console.print(f"[yellow]warning:[/yellow] {w}")
 
 
-def warnings_for(metrics: dict) -> list[str]:
-    """Plain-language warnings about convergence and stuck chains."""
+def stage_warnings(stage: str, m: StageMetrics) -> list[str]:
+    """Plain-language warnings about one stage's convergence and stuck chains."""
     out = []
-    for stage in ("full", "resampled"):
-        m = metrics["stages"][stage]
-        acc = m["acceptance_rate"]
-        if acc < 0.01:
-            out.append(f"{stage}: acceptance {acc:.3f} < 1%, the chain is stuck; lower the step size")
-        elif acc > 0.99:
-            out.append(f"{stage}: acceptance {acc:.3f} > 99%, steps are too small to explore")
-        rh = m["rhat_fn_max"]
-        if np.isfinite(rh) and rh > 1.1:
-            out.append(f"{stage}: function-space R-hat {rh:.2f} > 1.1, chains disagree on predictions; "
-                       "run longer or use --sampler nuts")
-        if m.get("n_divergent", 0):
-            out.append(f"{stage}: {m['n_divergent']} divergent or non-finite transitions were rejected")
+    if m.acceptance_rate < 0.01:
+        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} < 1%, the chain is stuck; lower the step size")
+    elif m.acceptance_rate > 0.99:
+        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore")
+    if np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > 1.1:
+        out.append(f"{stage}: function-space R-hat {m.rhat_fn_max:.2f} > 1.1, chains disagree on predictions; "
+                   "run longer or use --sampler nuts")
+    if m.n_divergent:
+        out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected")
     return out
 
 
-def write_report(outcome, out: Path, *, with_figures: bool = True) -> list[Path]:
+def warnings_for(record: CellRecord) -> list[str]:
+    """Warnings about the sampled stages (full and resampled) of a (criterion, rate)."""
+    return [w for stage in ("full", "resampled") for w in stage_warnings(stage, record.stages[stage])]
+
+
+def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list[Path]:
     """Write report.md (and its PNG figures) for a run into ``out``."""
     out = Path(out)
-    ds = outcome.dataset
-    cfg = outcome.config
     written: list[Path] = []
     figs: list[tuple[str, str]] = []
+    first = view.cells[0].record
+    cfg = first.config
     if with_figures:
         figdir = out / "figures"
-        key = stream_key(cfg.seed, "evaluate")
-        first = outcome.cells[0]
-        if ds.task == "classification":
-            from bayesprune.api import predict
-
-            probas = {"full": predict(outcome.full, ds.X_test).mean()}
-            for c in outcome.cells:
-                probas[f"resampled ({c.criterion} {c.rate:.0%})"] = predict(c.resampled, ds.X_test).mean()
-            p = figures.reliability_diagram(ds.y_test, probas, figdir / "reliability.png")
+        if view.task == "classification":
+            probas = {"full": view.full.mean}
+            for c in view.cells:
+                probas[f"resampled ({c.record.criterion} {c.record.rate:.0%})"] = c.resampled.mean
+            p = figures.reliability_diagram(view.y_test, probas, figdir / "reliability.png")
             figs.append(("Reliability diagram", p.name))
         else:
-            from bayesprune.api import predict
-
-            bands = {}
-            for label, ps in (("full", outcome.full), (f"resampled ({first.criterion} {first.rate:.0%})",
-                                                       first.resampled)):
-                pred = predict(ps, ds.X_test)
-                lo, hi = pred.interval(key, 0.9)
-                bands[label] = (pred.mean(), lo, hi)
-            p = figures.predictive_bands(ds.y_test, bands, figdir / "predictive_bands.png")
+            c = view.cells[0]
+            bands = {"full": (view.full.mean, view.full.lower, view.full.upper),
+                     f"resampled ({c.record.criterion} {c.record.rate:.0%})":
+                         (c.resampled.mean, c.resampled.lower, c.resampled.upper)}
+            p = figures.predictive_bands(view.y_test, bands, figdir / "predictive_bands.png")
             figs.append(("Predictive mean and 90% interval on test data", p.name))
-        for c in outcome.cells:
-            name = f"scores_{c.criterion}_{c.rate:g}.png"
-            p = figures.score_histogram(c.prune.scores, c.prune.threshold, c.criterion, c.rate,
-                                        figdir / name)
-            figs.append((f"{c.criterion.upper()} scores at {c.rate:.0%}", p.name))
-        if len({c.rate for c in outcome.cells}) > 1:
-            metric = "rmse" if ds.task == "regression" else "accuracy"
-            p = figures.metric_vs_rate([c.metrics for c in outcome.cells], metric,
-                                       figdir / "metric_vs_rate.png")
-            figs.append((f"Test {metric} against pruning rate", p.name))
+        for c in view.cells:
+            r = c.record
+            p = figures.score_histogram(c.scores, c.threshold, r.criterion, r.rate,
+                                        figdir / f"scores_{r.criterion}_{r.rate:g}.png")
+            figs.append((f"{r.criterion.upper()} scores at {r.rate:.0%}", p.name))
+        if len({c.record.rate for c in view.cells}) > 1:
+            p = figures.metric_vs_rate([c.record for c in view.cells], figdir / "metric_vs_rate.png")
+            figs.append((f"Test {main_metric(view.task)} against pruning rate", p.name))
         written += [figdir / f for _, f in figs]
 
-    lines = [f"# bayesprune report: {ds.name}", ""]
+    arch = first.architecture
+    widths = (arch["n_inputs"], *arch["hidden"], arch["n_outputs"])
+    lines = [f"# bayesprune report: {first.dataset}", ""]
     lines += [
-        f"- Data: {ds.summary()} (source: {ds.source})",
-        f"- Network: {outcome.full.spec.widths} ({outcome.full.spec.activation} hidden units), "
-        f"{outcome.full.spec.n_params} parameters, prior N(0, {cfg.prior_var})",
+        f"- Data: {view.dataset_summary} (source: {view.source})",
+        f"- Network: {widths} ({arch['activation']} hidden units), {first.n_params} parameters, prior "
+        f"N(0, {cfg.prior_var})",
         f"- Sampler: {cfg.sampler}, {cfg.chains} chains x {cfg.samples} samples, burn-in {cfg.burnin:.0%}; "
         f"resampling {cfg.resample_samples} samples, burn-in {cfg.resample_burnin:.0%}, start: "
         f"{cfg.resample_start}",
+        "- Sampler settings: " + ", ".join(f"{k} {v}" for k, v in cfg.sampler_settings.to_dict().items()),
         f"- Seed: {cfg.seed}",
         "",
         "Metrics are on the test set from the posterior predictive (all kept draws); the `@mean` column is",
         "the paper's point estimate (prediction at the posterior-mean weights). R-hat fn / ESS fn are split",
-        "R-hat (max) and bulk ESS (min) of the test-point predictions across chains (ArviZ).",
+        "R-hat (max) and bulk ESS (min) of the test-point predictions across chains (ArviZ's definitions).",
         "",
     ]
-    for c in outcome.cells:
-        m = c.metrics
-        lines += [f"## {c.criterion.upper()} {'structured ' if cfg.structured else ''}pruning at "
-                  f"{c.rate:.0%} ({m['n_params_kept']} of {m['n_params']} parameters kept)", ""]
+    lines += [f"- warning: {w}" for w in view.warnings]
+    for c in view.cells:
+        m = c.record
+        lines += [f"## {m.criterion.upper()} {'structured ' if m.structured else ''}pruning at "
+                  f"{m.rate:.0%} ({m.n_params_kept} of {m.n_params} parameters kept)", ""]
         header, rows = summary_rows(m)
         lines += [markdown_table(header, rows), ""]
-        comp = m.get("compact")
+        comp = m.compact
         if comp:
             lines.append(
-                f"Compact model (`model.bpz`, {comp['layout']} layout, {comp['n_draws']} draws): hidden layers "
-                f"{comp['hidden_full']} -> {comp['hidden_compact']}, {comp['bytes_compact']:,} bytes against "
-                f"{comp['bytes_dense']:,} for the same draws stored densely ({comp['bytes_ratio']:.0%}; "
-                f"{comp['bytes_dense_compressed']:,} zipped); predicting the test "
-                f"set takes {comp['predict_seconds_compact'] * 1e3:.2f} ms against "
-                f"{comp['predict_seconds_dense'] * 1e3:.2f} ms dense.")
+                f"Compact model (`model.bpz`, {comp.layout} layout, {comp.n_draws} draws): hidden layers "
+                f"{comp.hidden_full} -> {comp.hidden_compact}, {comp.bytes_compact:,} bytes against "
+                f"{comp.bytes_dense:,} for the same draws stored densely ({comp.bytes_ratio:.0%}; "
+                f"{comp.bytes_dense_compressed:,} zipped).")
             lines.append("")
         lines.append(f"Mask agreement between chains (mean pairwise Jaccard of kept sets): "
-                     f"{m['chain_agreement_jaccard']:.3f}; scores from chain(s) {m['score_chains']}.")
+                     f"{m.chain_agreement_jaccard:.3f}; scores from chain(s) {m.score_chains}.")
         for w in warnings_for(m):
             lines.append(f"- warning: {w}")
         lines.append("")

@@ -1,16 +1,31 @@
-"""MCMC samplers: the paper's LG-MH kernel, BlackJAX's MALA/HMC/NUTS, and the chain driver."""
+"""MCMC samplers: the paper's LG-MH kernel, BlackJAX's MALA/HMC/NUTS, their settings, and the chain driver."""
 
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.langevin_mh import LGMHInfo, LGMHState, lgmh
-from bayesprune.samplers.registry import SAMPLERS, SamplerConfig, get_sampler
+from bayesprune.samplers.registry import SamplerDef, get_sampler
+from bayesprune.samplers.settings import (
+    SAMPLERS,
+    HMCSettings,
+    LGMHSettings,
+    MALASettings,
+    NUTSSettings,
+    SamplerSettings,
+    settings_for,
+)
 
 __all__ = [
     "SAMPLERS",
     "ChainResult",
+    "HMCSettings",
     "LGMHInfo",
+    "LGMHSettings",
     "LGMHState",
-    "SamplerConfig",
+    "MALASettings",
+    "NUTSSettings",
+    "SamplerDef",
+    "SamplerSettings",
     "get_sampler",
     "lgmh",
     "run_chains",
+    "settings_for",
 ]

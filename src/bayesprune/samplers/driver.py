@@ -11,6 +11,7 @@ draws, not by the number of steps.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.registry import SamplerConfig, get_sampler, steps_per_block, units_per_block
+from bayesprune.samplers.registry import SamplerDef, get_sampler, steps_per_block, units_per_block
+from bayesprune.samplers.settings import SamplerSettings, as_settings
 
 
 @dataclass
@@ -83,31 +85,69 @@ class ChainResult:
 
 
 @lru_cache(maxsize=64)
-def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_warmup: int,
+def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettings, num_warmup: int,
               chunk_draws: int, thin: int, masked: bool):
-    """Jitted warm-up and chunk functions for one static configuration."""
-    sdef = get_sampler(sampler)
+    """Jitted warm-up and chunk functions for one static configuration (cached by the sampler definition)."""
 
     def logdensity_for(X, y, kept_idx):
         return lambda z: posterior.logdensity(z, X, y, kept_idx if masked else None)
 
+    def scan_units(unit_fn, carry, keys, pregenerate: bool):
+        """Run ``unit_fn(carry, numbers)`` over units of steps; ``keys`` is (units, steps per unit, chains).
+
+        With ``pregenerate``, the random numbers of a block of units are generated in one batched call from the
+        same per-step keys (:meth:`SamplerDef.random_numbers`); otherwise each step generates its own.
+        """
+        n_units, per_unit, n_chains = keys.shape
+        dim = carry[0].position.shape[-1]
+        block = units_per_block(n_units, per_unit, dim * n_chains) if pregenerate else 1
+
+        def one_block(c, block_keys):
+            return jax.lax.scan(unit_fn, c, sdef.random_numbers(block_keys, dim) if pregenerate else block_keys)
+
+        carry, outs = jax.lax.scan(one_block, carry, keys.reshape(n_units // block, block, per_unit, n_chains))
+        return carry, jax.tree.map(lambda o: o.reshape(n_units, *o.shape[2:]), outs)
+
+    def steps_of(logdensity_fn, params, pregenerate: bool):
+        """One step of every chain, from pregenerated random numbers or from the steps' keys."""
+
+        def step_all(numbers, states):
+            if not pregenerate:
+                numbers = sdef.random_numbers(numbers, states.position.shape[-1])
+            return jax.vmap(lambda r, s, pr: sdef.apply(r, s, logdensity_fn, pr, settings))(numbers, states, params)
+
+        return step_all
+
     def warmup_all(keys, positions, params, X, y, kept_idx):
         logdensity_fn = logdensity_for(X, y, kept_idx)
-        extra = {"chains": positions.shape[0]} if sdef.draw is not None else {}
-        return jax.vmap(lambda k, p, pr: sdef.warmup(k, p, logdensity_fn, pr, num_warmup, config, **extra))(
-            keys, positions, params
-        )
+        if sdef.adapts(settings, num_warmup):
+            return jax.vmap(lambda k, p, pr: sdef.warmup(k, p, logdensity_fn, pr, num_warmup, settings))(
+                keys, positions, params)
+        # burn-in with plain steps, every chain on the keys split from its own warm-up key
+        states = jax.vmap(lambda p: sdef.init(p, logdensity_fn))(positions)
+        if num_warmup == 0:
+            return states, params
+        step_keys = jnp.swapaxes(jax.vmap(lambda k: jax.random.split(k, num_warmup))(keys), 0, 1)
+        step_all = steps_of(logdensity_fn, params, sdef.randomness is not None)
+
+        def one_unit(carry, numbers):
+            (s,) = carry
+            s, _ = step_all(jax.tree.map(lambda a: a[0], numbers), s)
+            return (s,), None
+
+        (states,), _ = scan_units(one_unit, (states,), step_keys[:, None, :], sdef.randomness is not None)
+        return states, params
 
     def chunk(key, states, params, moments, X, y, kept_idx):
         logdensity_fn = logdensity_for(X, y, kept_idx)
         n_chains, dim = states.position.shape
-        step_all = jax.vmap(lambda r, s, pr: sdef.apply(r, s, logdensity_fn, pr, config))
-        # draw the random numbers of a block of steps in one batch, unless one kept draw spans too many steps
-        predraw = sdef.draw is not None and thin <= steps_per_block(dim * n_chains)
+        # generate the random numbers of a block of steps in one batch, unless one kept draw spans too many steps
+        pregenerate = sdef.randomness is not None and thin <= steps_per_block(dim * n_chains)
+        step_all = steps_of(logdensity_fn, params, pregenerate)
 
-        def one_step(carry, randomness):
+        def one_step(carry, numbers):
             s, (count, mean, m2), stats = carry
-            s, info = step_all(randomness if predraw else sdef.draws(randomness, dim), s, params)
+            s, info = step_all(numbers, s)
             rate, divergent, n_grad = jax.vmap(sdef.summarise)(info)
             x = s.position
             count = count + 1.0
@@ -117,24 +157,17 @@ def _compiled(posterior: BNNPosterior, sampler: str, config: SamplerConfig, num_
             acc_sum, div_any = stats
             return (s, (count, mean, m2), (acc_sum + rate, div_any | divergent)), (n_grad, divergent)
 
-        def one_kept(carry, randomness):
+        def one_kept(carry, numbers):
             s, mom = carry
             zeros = (jnp.zeros(n_chains), jnp.zeros(n_chains, bool))
-            (s, mom, (acc_sum, div_any)), (n_grad, divergent) = jax.lax.scan(
-                one_step, (s, mom, zeros), randomness
-            )
+            (s, mom, (acc_sum, div_any)), (n_grad, divergent) = jax.lax.scan(one_step, (s, mom, zeros), numbers)
             out = (s.position, s.logdensity, acc_sum / thin, div_any,
                    jnp.sum(n_grad, axis=0), jnp.sum(divergent, axis=0))
             return (s, mom), out
 
-        def one_block(carry, keys):
-            return jax.lax.scan(one_kept, carry, sdef.draws(keys, dim) if predraw else keys)
-
-        block = units_per_block(chunk_draws, thin, dim * n_chains) if predraw else 1
         keys = jax.random.split(key, (chunk_draws, thin, n_chains))
-        keys = keys.reshape(chunk_draws // block, block, thin, n_chains)
-        (states, moments), outs = jax.lax.scan(one_block, (states, moments), keys)
-        return states, moments, jax.tree.map(lambda o: o.reshape(chunk_draws, *o.shape[2:]), outs)
+        (states, moments), outs = scan_units(one_kept, (states, moments), keys, pregenerate)
+        return states, moments, outs
 
     return jax.jit(warmup_all), jax.jit(chunk)
 
@@ -150,8 +183,8 @@ def run_chains(
     init_positions: np.ndarray,
     key: jax.Array,
     *,
-    sampler: str = "lgmh",
-    config: SamplerConfig | None = None,
+    sampler: str | SamplerDef,
+    settings: SamplerSettings | Mapping[str, Any] | None = None,
     num_warmup: int = 1000,
     num_draws: int = 1000,
     thin: int = 1,
@@ -173,8 +206,10 @@ def run_chains(
         Starting positions, shape ``(chains, dim)``; ``dim`` is the reduced size when ``kept_idx`` is given.
     key
         JAX PRNG key; the run is a pure function of it.
-    sampler, config
-        Sampler name (``lgmh``, ``mala``, ``hmc``, ``nuts``) and settings.
+    sampler
+        Sampler name (``lgmh``, ``mala``, ``hmc``, ``nuts``) or a :class:`~bayesprune.samplers.registry.SamplerDef`.
+    settings
+        The sampler's settings (its settings class, a dict of some of them, or ``None`` for its defaults).
     num_warmup
         Burn-in steps (discarded; adaptation happens here for MALA/HMC/NUTS).
     num_draws
@@ -190,8 +225,8 @@ def run_chains(
     progress
         A callable ``advance(n_steps)`` (e.g. from :mod:`bayesprune.progress`), or ``None``.
     """
-    config = config or SamplerConfig()
-    sdef = get_sampler(sampler)
+    sdef = get_sampler(sampler) if isinstance(sampler, str) else sampler
+    settings = as_settings(sdef.settings, settings)
     thin = max(1, int(thin))
     init_positions = jnp.asarray(init_positions, jnp.float32)
     n_chains, dim = init_positions.shape
@@ -203,9 +238,9 @@ def run_chains(
     y = jnp.asarray(y)
     key_warm, key_sample = jax.random.split(key)
 
-    params0 = sdef.initial_params(config, dim, posterior.has_eta)
+    params0 = sdef.initial_params(settings, dim, posterior.has_eta)
     params0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_chains, *jnp.shape(a))), params0)
-    warm_fn, chunk_fn = _compiled(posterior, sampler, config, int(num_warmup), chunk_draws, thin, masked)
+    warm_fn, chunk_fn = _compiled(posterior, sdef, settings, int(num_warmup), chunk_draws, thin, masked)
 
     t0 = time.perf_counter()
     lowered = warm_fn.lower(jax.random.split(key_warm, n_chains), init_positions, params0, X, y, kept)
@@ -236,7 +271,7 @@ def run_chains(
     while done < n_keep:
         size = min(chunk_draws, n_keep - done)
         fn = chunk_fn if size == chunk_draws else _compiled(
-            posterior, sampler, config, int(num_warmup), size, thin, masked)[1]
+            posterior, sdef, settings, int(num_warmup), size, thin, masked)[1]
         ck = jax.random.fold_in(key_sample, chunk_index)
         t0 = time.perf_counter()
         if chunk_index == 0 or size != chunk_draws:
@@ -271,7 +306,7 @@ def run_chains(
         mean=mean, var=m2 / steps, last_position=_as_host(states.position),
         n_steps=int(count), n_warmup=int(num_warmup), thin=thin,
         n_divergent=n_div, n_grad_evals=n_grad, mean_acceptance=accept.mean(axis=1) if n_keep else
-        np.zeros(n_chains), sampler=sampler,
+        np.zeros(n_chains), sampler=sdef.name,
         params=jax.tree.map(_as_host, params),
         seconds={"compile": t_compile, "warmup": t_warm, "sampling": t_sample},
     )

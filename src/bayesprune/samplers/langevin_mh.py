@@ -55,7 +55,7 @@ def _log_q(to: jax.Array, mean: jax.Array, step_size: jax.Array) -> jax.Array:
     return -0.5 * jnp.sum(((to - mean) / step_size) ** 2)
 
 
-class LGMHDraws(NamedTuple):
+class LGMHRandomNumbers(NamedTuple):
     """The random numbers of one transition."""
 
     choice: jax.Array  # U(0, 1): a gradient move when below l_prob
@@ -63,23 +63,23 @@ class LGMHDraws(NamedTuple):
     accept: jax.Array  # U(0, 1) for the MH test
 
 
-def draw(rng_key: jax.Array, position_shape: tuple[int, ...], dtype=jnp.float32) -> LGMHDraws:
+def random_numbers(rng_key: jax.Array, position_shape: tuple[int, ...], dtype=jnp.float32) -> LGMHRandomNumbers:
     """The random numbers the transition from ``rng_key`` uses.
 
-    Kept apart from :func:`build_transition` so that a driver can draw them for many steps and chains in one
-    batched call (``jax.vmap`` over keys gives the same numbers): on a CPU, drawing 1,852 normals inside each
+    Kept apart from :func:`build_transition` so that a driver can generate them for many steps and chains in one
+    batched call (``jax.vmap`` over keys gives the same numbers): on a CPU, generating 1,852 normals inside each
     step of a loop costs about as much as the network's gradient.
     """
     key_choice, key_move, key_accept = jax.random.split(rng_key, 3)
-    return LGMHDraws(jax.random.uniform(key_choice), jax.random.normal(key_move, position_shape, dtype=dtype),
-                     jax.random.uniform(key_accept))
+    return LGMHRandomNumbers(jax.random.uniform(key_choice),
+                             jax.random.normal(key_move, position_shape, dtype=dtype), jax.random.uniform(key_accept))
 
 
 def build_transition() -> Callable:
-    """The deterministic part of a step: ``transition(draws, state, logdensity_fn, lr, step_size, l_prob)``."""
+    """The deterministic part of a step: ``transition(numbers, state, logdensity_fn, lr, step_size, l_prob)``."""
 
     def transition(
-        draws: LGMHDraws,
+        numbers: LGMHRandomNumbers,
         state: LGMHState,
         logdensity_fn: Callable,
         lr: jax.Array | float = 0.01,
@@ -87,10 +87,10 @@ def build_transition() -> Callable:
         l_prob: float = 0.5,
     ) -> tuple[LGMHState, LGMHInfo]:
         x, g = state.position, state.logdensity_grad
-        use_gradient = draws.choice < l_prob
+        use_gradient = numbers.choice < l_prob
         eff_lr = jnp.where(use_gradient, lr, 0.0)
         forward_mean = x + eff_lr * g
-        x_new = forward_mean + step_size * draws.noise
+        x_new = forward_mean + step_size * numbers.noise
         logdensity_new, g_new = jax.value_and_grad(logdensity_fn)(x_new)
         backward_mean = x_new + eff_lr * g_new
         log_ratio = (
@@ -102,7 +102,7 @@ def build_transition() -> Callable:
         finite = jnp.isfinite(log_ratio) & jnp.all(jnp.isfinite(g_new))
         log_ratio = jnp.where(finite, log_ratio, -jnp.inf)
         acceptance_rate = jnp.exp(jnp.minimum(log_ratio, 0.0))
-        do_accept = jnp.log(draws.accept) < log_ratio
+        do_accept = jnp.log(numbers.accept) < log_ratio
         new_state = LGMHState(
             jnp.where(do_accept, x_new, x),
             jnp.where(do_accept, logdensity_new, state.logdensity),
@@ -125,8 +125,8 @@ def build_kernel() -> Callable:
         step_size: jax.Array | float = 0.025,
         l_prob: float = 0.5,
     ) -> tuple[LGMHState, LGMHInfo]:
-        draws = draw(rng_key, state.position.shape, state.position.dtype)
-        return transition(draws, state, logdensity_fn, lr, step_size, l_prob)
+        numbers = random_numbers(rng_key, state.position.shape, state.position.dtype)
+        return transition(numbers, state, logdensity_fn, lr, step_size, l_prob)
 
     return kernel
 

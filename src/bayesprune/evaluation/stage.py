@@ -1,16 +1,36 @@
-"""One stage's metrics block (``M`` in metrics.json) from position draws and test data."""
+"""One stage's metrics (the block ``M`` of metrics.json) from position draws and test data."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import jax
 import numpy as np
 
-from bayesprune.evaluate import diagnostics, metrics
+from bayesprune.evaluation import diagnostics, metrics
+from bayesprune.evaluation.records import PredictiveSummary
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.predict import Predictive, point_prediction, posterior_predictive
+from bayesprune.predictive import Predictive, point_prediction, posterior_predictive
 
 
-def evaluate_predictive(
+@dataclass(frozen=True)
+class PredictiveScore:
+    """What the test set says about a stage's posterior predictive.
+
+    ``values``: the predictive and function-space fields of :class:`~bayesprune.evaluation.records.StageMetrics`;
+    ``predictive``: the predictive itself (draws with non-finite outputs dropped); ``summary``: what a report
+    draws; ``fn_outputs``: the test-point outputs ``(chain, draw, m[, K])`` whose convergence was diagnosed
+    (every class for classification), kept for diagnostics across runs.
+    """
+
+    values: dict[str, Any]
+    predictive: Predictive
+    summary: PredictiveSummary
+    fn_outputs: np.ndarray
+
+
+def score_predictive(
     posterior: BNNPosterior,
     draws: np.ndarray,
     X_test: np.ndarray,
@@ -20,12 +40,14 @@ def evaluate_predictive(
     theta_mean: np.ndarray | None = None,
     key: jax.Array | None = None,
     interval: float = 0.9,
-) -> tuple[dict, Predictive]:
+    y_scale: float = 1.0,
+) -> PredictiveScore:
     """Score the posterior predictive of ``draws`` (chain, draw, dim) on the test set.
 
-    Returns the metrics block and the predictive itself. ``point_estimate`` is the paper's way of scoring:
-    one prediction at the posterior-mean parameters ``theta_mean`` (the mean of the draws when ``None``).
-    Draws whose outputs are not finite are dropped and counted (``n_nonfinite_draws``), never averaged in.
+    ``point_estimate`` is the paper's way of scoring: one prediction at the posterior-mean parameters
+    ``theta_mean`` (the mean of the draws when ``None``). Draws whose outputs are not finite are dropped and
+    counted (``n_nonfinite_draws``), never averaged in. ``y_scale`` (target units per scaled unit) gives the
+    regression metrics in the target's own units too (``*_original``).
     """
     key = jax.random.key(0) if key is None else key
     pred = posterior_predictive(posterior, draws, X_test, kept_idx)
@@ -39,7 +61,7 @@ def evaluate_predictive(
         theta_mean = np.asarray(posterior.theta(np.asarray(draws).reshape(-1, draws.shape[-1]).mean(axis=0),
                                                 None if kept_idx is None else np.asarray(kept_idx)))
     point = point_prediction(posterior, theta_mean, X_test)
-    out: dict = {}
+    out: dict[str, Any] = {}
     if posterior.task == "regression":
         mean = pred.mean()
         f = pred.flat_outputs()
@@ -51,14 +73,21 @@ def evaluate_predictive(
         out["picp90"] = metrics.picp(y_test, lo, hi)
         out["mpiw90"] = metrics.mpiw(lo, hi)
         out["crps"] = metrics.crps(y_test, samples)
-        out["point_estimate"] = {"rmse": metrics.rmse(y_test, point)}
+        out["point_estimate"] = metrics.rmse(y_test, point)
+        # the same in the target's units: lengths scale with y_scale, a density by 1 / y_scale
+        out["rmse_original"] = out["rmse"] * y_scale
+        out["mpiw90_original"] = out["mpiw90"] * y_scale
+        out["crps_original"] = out["crps"] * y_scale
+        out["nll_original"] = out["nll"] + float(np.log(y_scale))
+        summary = PredictiveSummary(mean, lo, hi)
     else:
         proba = pred.mean()
         out["accuracy"] = metrics.accuracy(y_test, proba)
         out["nll"] = metrics.classification_nll(y_test, proba)
         out["ece"] = metrics.ece(y_test, proba)
         out["brier"] = metrics.brier(y_test, proba)
-        out["point_estimate"] = {"accuracy": metrics.accuracy(y_test, point)}
+        out["point_estimate"] = metrics.accuracy(y_test, point)
+        summary = PredictiveSummary(proba)
     out.update(diagnostics.function_space(pred.outputs))
     out["n_nonfinite_draws"] = n_bad
-    return out, pred
+    return PredictiveScore(out, pred, summary, diagnostics.outputs_at_points(pred.outputs))

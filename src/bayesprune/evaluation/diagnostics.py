@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from bayesprune.evaluate import convergence
+from bayesprune.evaluation import convergence
 
 MAX_POINTS = 200
 
@@ -22,19 +22,36 @@ def _diagnose(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return convergence.rhat(values), convergence.ess_bulk(values)
 
 
+def _points(n: int, max_points: int) -> np.ndarray:
+    """At most ``max_points`` of ``n`` test points, evenly spaced in test-set order."""
+    return np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
+
+
+def outputs_at_points(outputs: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """The outputs ``(C, D, n[, K])`` at the diagnosed test points: ``(C, D, m[, K])`` with ``m <= max_points``,
+    every class kept (the quantities to diagnose *across* runs, which may favour different classes)."""
+    return outputs[:, :, _points(outputs.shape[2], max_points)]
+
+
 def function_space_summaries(outputs: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
-    """The quantities whose convergence is checked, shape ``(C, D, m)`` with ``m <= max_points``.
+    """The quantities whose convergence is checked within a run, shape ``(C, D, m)`` with ``m <= max_points``.
 
     Regression: the network mean at each test point. Classification: at each test point, the probability of
-    the class that the pooled predictive mean picks. At most ``max_points`` test points, evenly spaced in
-    test-set order, are used.
+    the class that the predictive mean pooled over all the run's chains picks (one class for every chain).
     """
+    outputs = outputs_at_points(outputs, max_points)
     if outputs.ndim == 4:
         top = outputs.mean(axis=(0, 1)).argmax(axis=-1)
         outputs = np.take_along_axis(outputs, top[None, None, :, None], axis=-1)[..., 0]
-    n = outputs.shape[-1]
-    idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
-    return outputs[..., idx]
+    return outputs
+
+
+def rhat_every_quantity(outputs: np.ndarray) -> float:
+    """Max split R-hat over every quantity of ``(C, D, m[, K])`` (every class of every point); NaN if none is
+    defined. With runs as chains this is the R-hat across runs: each class is tracked in every run."""
+    values = np.asarray(outputs, np.float64).reshape(outputs.shape[0], outputs.shape[1], -1)
+    r = convergence.rhat(values)
+    return float(np.nanmax(r)) if np.isfinite(r).any() else float("nan")
 
 
 def function_space(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[str, float]:

@@ -36,8 +36,14 @@ def gaussian_mixture_nll(y_true: np.ndarray, means: np.ndarray, noise_var: np.nd
 
 
 def classification_nll(y_true: np.ndarray, proba: np.ndarray) -> float:
-    """Mean negative log probability of the true class (scikit-learn's log loss)."""
-    return float(log_loss(y_true, proba, labels=np.arange(proba.shape[-1])))
+    """Mean negative log probability of the true class (scikit-learn's log loss).
+
+    The probabilities are cast to float64 (and each row renormalised) first: scikit-learn clips them at the
+    machine epsilon of their dtype, which for float32 caps the loss of a row at -log(1.2e-7) = 15.94.
+    """
+    p = np.asarray(proba, np.float64)
+    p = p / p.sum(axis=-1, keepdims=True)
+    return float(log_loss(y_true, p, labels=np.arange(p.shape[-1])))
 
 
 def picp(y_true: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:

@@ -1,0 +1,135 @@
+"""The settings of each sampler, one frozen dataclass per sampler, with their defaults defined once.
+
+Every field is a setting of ``bayesprune run`` (flag ``--name-with-dashes``), of an experiment config file
+(a table ``[lgmh]``, ``[mala]``, ``[hmc]`` or ``[nuts]``), of :func:`bayesprune.sample` /
+:func:`bayesprune.resample` (``settings=``) and of the estimators (``sampler_settings=``). The classes are
+hashable, so a compiled sampler is cached per settings.
+
+``default_samples`` and ``default_resample_samples`` are the run lengths used when none is given: the samplers
+differ by orders of magnitude in what one step buys (docs/BENCHMARKS.md), so each gets a length that mixes on
+the embedded iris in seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bayesprune import options
+from bayesprune.errors import OptionError
+from bayesprune.options import option
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamplerSettings:
+    """Base class: what every sampler's settings can do."""
+
+    sampler: ClassVar[str] = ""
+    default_samples: ClassVar[int] = 0
+    default_resample_samples: ClassVar[int] = 0
+
+    def __post_init__(self) -> None:
+        options.check_all(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LGMHSettings(SamplerSettings):
+    """The paper's Langevin-gradient Metropolis-Hastings (defaults: the paper's values)."""
+
+    sampler: ClassVar[str] = "lgmh"
+    default_samples: ClassVar[int] = 40000
+    default_resample_samples: ClassVar[int] = 20000
+
+    lr: float = option(0.01, "LG-MH gradient step of a Langevin proposal", check=options.non_negative)
+    step_w: float = option(0.025, "LG-MH proposal sd of the network parameters", check=options.non_negative)
+    step_eta: float = option(0.2, "LG-MH proposal sd of eta = log noise variance", check=options.non_negative)
+    l_prob: float = option(0.5, "LG-MH share of Langevin (gradient) proposals", check=options.probability)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _AdaptiveSettings(SamplerSettings):
+    step_size: float = option(0.01, "initial step size of MALA/HMC/NUTS (tuned in warm-up when adapting)",
+                              check=options.positive)
+    target_accept: float = option(0.8, "acceptance rate the warm-up adaptation aims at",
+                                  check=options.open_probability)
+    adapt: bool = option(True, "tune the step size (and the diagonal mass matrix of HMC/NUTS) in warm-up",
+                         check=options.one_of((True, False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MALASettings(_AdaptiveSettings):
+    """BlackJAX's MALA; step size tuned by dual averaging in warm-up."""
+
+    sampler: ClassVar[str] = "mala"
+    default_samples: ClassVar[int] = 40000
+    default_resample_samples: ClassVar[int] = 20000
+
+    target_accept: float = option(0.574, "acceptance rate the warm-up adaptation aims at",
+                                  check=options.open_probability)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HMCSettings(_AdaptiveSettings):
+    """BlackJAX's HMC with Stan-style window adaptation of step size and diagonal mass matrix."""
+
+    sampler: ClassVar[str] = "hmc"
+    default_samples: ClassVar[int] = 4000
+    default_resample_samples: ClassVar[int] = 2000
+
+    num_integration_steps: int = option(16, "HMC leapfrog steps per transition", check=options.integer(1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NUTSSettings(_AdaptiveSettings):
+    """BlackJAX's NUTS with Stan-style window adaptation of step size and diagonal mass matrix."""
+
+    sampler: ClassVar[str] = "nuts"
+    default_samples: ClassVar[int] = 1000
+    default_resample_samples: ClassVar[int] = 1000
+
+    max_num_doublings: int = option(10, "NUTS tree depth limit", check=options.integer(1))
+
+
+SETTINGS: dict[str, type[SamplerSettings]] = {
+    cls.sampler: cls for cls in (LGMHSettings, MALASettings, HMCSettings, NUTSSettings)
+}
+SAMPLERS = tuple(SETTINGS)
+
+
+def settings_class(sampler: str) -> type[SamplerSettings]:
+    """The settings class of a sampler (``lgmh``, ``mala``, ``hmc``, ``nuts``)."""
+    options.one_of(SAMPLERS)("sampler", sampler)
+    return SETTINGS[sampler]
+
+
+def settings_for(sampler: str, settings: SamplerSettings | Mapping[str, Any] | None = None) -> SamplerSettings:
+    """The settings of ``sampler``: its defaults, a mapping of some of them, or a settings object to check.
+
+    A mapping may only name settings of that sampler; anything else raises :class:`OptionError`.
+    """
+    return as_settings(settings_class(sampler), settings)
+
+
+def as_settings(cls: type[SamplerSettings], settings: SamplerSettings | Mapping[str, Any] | None) -> SamplerSettings:
+    """``settings`` as an instance of ``cls`` (see :func:`settings_for`)."""
+    if settings is None:
+        return cls()
+    if isinstance(settings, SamplerSettings):
+        if not isinstance(settings, cls):
+            raise OptionError.about("settings", f"are {type(settings).__name__}, not the {cls.__name__} of "
+                                                f"sampler '{cls.sampler}'")
+        return settings
+    if not isinstance(settings, Mapping):
+        raise OptionError.about("settings", f"must be a {cls.__name__} or a dict, got {settings!r}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        owners = [name for name, c in SETTINGS.items() if unknown[0] in {f.name for f in dataclasses.fields(c)}]
+        where = f"it is a setting of {', '.join(owners)}" if owners else f"known: {', '.join(sorted(known))}"
+        raise OptionError.about(unknown[0], f"is not a setting of sampler '{cls.sampler}' ({where})")
+    return cls(**settings)

@@ -1,0 +1,200 @@
+"""The settings of a run and of a grid, declared once: :class:`RunConfig` and :class:`GridSpec`.
+
+Every field is declared with :func:`bayesprune.options.option` (default, help, check, group, whether an
+experiment config file may set it); ``bayesprune run``'s options, the keys of an experiment config file and the
+validation are derived from these declarations, and the API functions run the same checks through
+:func:`check`. The sampler's own settings are one typed object nested in the run configuration
+(``sampler_settings``, a class of :mod:`bayesprune.samplers.settings`).
+
+Where a new setting goes: a field here (run-level) or in its sampler's settings class (sampler-level); the CLI
+flag, the TOML key and the check follow from the declaration. See docs/ARCHITECTURE.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bayesprune import options
+from bayesprune.errors import OptionError
+from bayesprune.model.mlp import ACTIVATIONS, check_hidden
+from bayesprune.options import option
+from bayesprune.posterior.prior import PRIOR_VAR
+from bayesprune.pruning.criteria import CRITERIA
+from bayesprune.samplers.settings import SAMPLERS, SamplerSettings, as_settings, settings_class
+
+TASKS = ("regression", "classification")
+SCORE_FROM = ("best-chain", "aligned", "pooled")
+RESAMPLE_STARTS = ("mean", "last")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a run: sample -> prune -> resample -> evaluate on one data set.
+
+    Defaults: the embedded iris set, HMC (the sampler with the best function-space ESS per second in the
+    benchmark; ``sampler="lgmh"`` is the paper's), the paper's STN criterion at 75%. ``samples`` and
+    ``resample_samples`` default to the sampler's own lengths, ``sampler_settings`` to its own defaults.
+    """
+
+    # data
+    dataset: str = option("iris", "named data set (see 'bayesprune data list')", group="data", toml=True)
+    data_dir: str | None = option(None, "folder holding the paper's data files (or set BAYESPRUNE_DATA)",
+                                  group="data")
+    csv: str | None = option(None, "your own CSV file instead of a named data set", group="data", toml=True)
+    target: str | None = option(None, "column to predict in --csv (header name, or 0-based number)", group="data",
+                                toml=True)
+    features: tuple[str, ...] | None = option(None, "feature columns of --csv, comma-separated", group="data",
+                                              toml=True)
+    task: str | None = option(None, "regression or classification (inferred when not given)", group="data",
+                              choices=(None, *TASKS), toml=True)
+    stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
+    test_fraction: float = option(0.4, "share of rows held out for testing", check=options.open_probability,
+                                  flag=None)
+    split_seed: int | None = option(None, "seed of the train/test split (default: the run's seed)",
+                                    check=options.optional(options.integer(0)), flag=None)
+    # model
+    hidden: tuple[int, ...] | None = option(None, "hidden widths, e.g. 12 or 32,16 (default: the paper's for the "
+                                            "data set, 12 for a CSV)", check=options.optional(check_hidden),
+                                            group="model", toml=True)
+    activation: str = option("sigmoid", "hidden-unit activation", choices=ACTIVATIONS, group="model", toml=True)
+    prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
+                              group="model", toml=True)
+    # sampling
+    sampler: str = option("hmc", "hmc (best function-space ESS/s in the benchmark), nuts, mala: BlackJAX with "
+                          "warm-up adaptation; lgmh: the paper's Langevin-gradient MH", choices=SAMPLERS,
+                          group="sampling")
+    chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
+    samples: int | None = option(None, "steps per chain incl. burn-in (default: hmc 4,000, nuts 1,000, "
+                                 "lgmh/mala 40,000)", check=options.optional(options.integer(2)), group="sampling")
+    burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
+    thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain)",
+                              check=options.optional(options.integer(1)), group="sampling")
+    seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
+    sampler_settings: SamplerSettings | None = option(None, "the sampler's own settings (default: its defaults)",
+                                                      flag=None)
+    # pruning and resampling
+    criteria: tuple[str, ...] = option(("stn",), "stn, spn, random, magnitude; comma-separated to compare",
+                                       check=options.each(options.one_of(CRITERIA)), flag="--criterion",
+                                       group="pruning and resampling")
+    rates: tuple[float, ...] = option((0.75,), "share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75",
+                                      check=options.each(options.pruning_rate), flag="--rate",
+                                      group="pruning and resampling")
+    structured: bool = option(False, "remove whole hidden units instead of weights", group="pruning and resampling")
+    per_layer: bool = option(False, "rank within each layer instead of globally", group="pruning and resampling")
+    score_from: str = option("best-chain", "moments for the scores: the best chain, all chains after aligning "
+                             "their hidden units to it, or all chains as they are", choices=SCORE_FROM,
+                             group="pruning and resampling")
+    resample_samples: int | None = option(None, "resampling steps per chain (default: hmc 2,000, nuts 1,000, "
+                                          "lgmh/mala 20,000)", check=options.optional(options.integer(2)),
+                                          group="pruning and resampling")
+    resample_burnin: float = option(0.5, "share of resampling steps discarded", check=options.share_discarded,
+                                    group="pruning and resampling")
+    resample_start: str = option("mean", "where resampling chains start: the pruned posterior mean or the last "
+                                 "states", choices=RESAMPLE_STARTS, group="pruning and resampling")
+
+    def __post_init__(self) -> None:
+        options.one_of(SAMPLERS)("sampler", self.sampler)
+        cls = settings_class(self.sampler)
+        if self.samples is None:
+            object.__setattr__(self, "samples", cls.default_samples)
+        if self.resample_samples is None:
+            object.__setattr__(self, "resample_samples", cls.default_resample_samples)
+        object.__setattr__(self, "sampler_settings", as_settings(cls, self.sampler_settings))
+        for name in ("features", "hidden", "criteria", "rates"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+
+    def validate(self) -> RunConfig:
+        """Check every setting (the first problem raises :class:`OptionError`); returns ``self``."""
+        options.check_all(self)
+        if self.csv and not self.target:
+            raise OptionError.about("csv", "needs a target: the column to predict")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (tuples as lists, the sampler settings as a dict)."""
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
+        """The inverse of :meth:`to_dict` (unknown keys are refused)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise OptionError.about(unknown[0], "is not a setting of a run")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+_DECLARED = {f.name: opt for f, opt in options.declared(RunConfig)}
+
+
+def check(name: str, value: Any, *, param: str | None = None) -> Any:
+    """Run the declared check of run setting ``name`` on ``value`` (errors name ``param``, default ``name``)."""
+    opt = _DECLARED[name]
+    param = param or name
+    if opt.choices is not None:
+        options.one_of(opt.choices)(param, value)
+    if opt.check is not None:
+        opt.check(param, value)
+    return value
+
+
+def _like(name: str, default: Any, help: str | None = None, **kw):
+    """A grid setting that is the run setting ``name`` with the grid's own default (and help)."""
+    opt = _DECLARED[name]
+    return option(default, help or opt.help, check=opt.check, choices=opt.choices, **kw)
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """The grid of ``bayesprune reproduce``: data sets x runs, each pruned at every criterion x rate.
+
+    Defaults are the paper's protocol. Settings shared with a run carry the run setting's declared check.
+    ``configs`` are :class:`~bayesprune.experiments.config.ExperimentConfig` objects, one per data set.
+    """
+
+    configs: tuple[Any, ...] = option((), "the data sets' configs", flag=None)
+    criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude")
+    rates: tuple[float, ...] = _like("rates", (0.25, 0.5, 0.75), "shares of parameters removed")
+    runs: int = option(5, "independent runs per data set", check=options.integer(1))
+    samples: int = _like("samples", 50000, "steps per run incl. burn-in")
+    burnin: float = _like("burnin", 0.5)
+    resample_samples: int = _like("resample_samples", 1000, "resampling steps per chain")
+    resample_burnin: float = _like("resample_burnin", 0.5)
+    sampler: str = _like("sampler", "lgmh", "the sampler of every run (the paper's lgmh by default; its settings "
+                         "come from the configs' sampler tables)")
+    chains: int = _like("chains", 1, "chains per run (the paper: 1)")
+    seed: int = _like("seed", 0, "data split seed; run k samples with seed + k")
+    data_dir: str | None = _like("data_dir", None)
+    score_from: str = _like("score_from", "best-chain")
+    structured: bool = _like("structured", False, "remove whole hidden units")
+
+    def __post_init__(self) -> None:
+        for name in ("criteria", "rates", "configs"):
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
+        options.check_all(self)
+
+    def run_config(self, cfg: Any, k: int) -> RunConfig:
+        """Configuration of run ``k`` (0-based) of data set ``cfg`` (an experiment config)."""
+        return RunConfig(
+            **cfg.run_fields(), data_dir=self.data_dir, sampler=self.sampler, chains=self.chains,
+            samples=self.samples, burnin=self.burnin, criteria=self.criteria, rates=self.rates,
+            structured=self.structured, score_from=self.score_from, resample_samples=self.resample_samples,
+            resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed,
+            sampler_settings=cfg.sampler_settings(self.sampler),
+        ).validate()
+
+    def plan(self) -> Iterator[tuple[Any, int, RunConfig]]:
+        """``(config, k, run configuration)`` of every run, data set by data set."""
+        for cfg in self.configs:
+            for k in range(self.runs):
+                yield cfg, k, self.run_config(cfg, k)

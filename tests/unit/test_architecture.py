@@ -1,0 +1,108 @@
+"""The layers depend one way (docs/ARCHITECTURE.md), no public name hides a submodule, and importing bayesprune
+changes no global state."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bayesprune
+
+PACKAGE = Path(bayesprune.__file__).parent
+
+# Each unit of the package and the units it must never import (at module level or inside a function).
+FORBIDDEN = {
+    "errors": "*",
+    "options": {"settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io", "api",
+                "experiments", "report", "cli", "estimators", "predictive"},
+    "data": {"model", "posterior", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments",
+             "report", "cli", "estimators", "predictive"},
+    "model": {"data", "posterior", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments",
+              "report", "cli", "estimators", "predictive"},
+    "posterior": {"data", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments", "report",
+                  "cli", "estimators", "predictive"},
+    "samplers": {"data", "pruning", "settings", "evaluation", "io", "api", "experiments", "report", "cli",
+                 "estimators", "predictive"},
+    "pruning": {"data", "samplers", "settings", "evaluation", "io", "api", "experiments", "report", "cli",
+                "estimators", "predictive"},
+    "settings": {"data", "evaluation", "io", "api", "experiments", "report", "cli", "estimators", "predictive"},
+    "predictive": {"data", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments", "report",
+                   "cli", "estimators"},
+    "evaluation": {"data", "samplers", "io", "api", "experiments", "report", "cli", "estimators"},
+    "io": {"api", "experiments", "report", "cli", "estimators"},
+    "api": {"io", "experiments", "report", "cli", "estimators"},
+    "estimators": {"io", "experiments", "report", "cli"},
+    "experiments": {"report", "cli", "estimators"},
+    # the report renders what the runner stored: files (io/) and records (evaluation/), nothing sampled
+    "report": {"api", "experiments", "samplers", "predictive", "posterior", "pruning", "cli", "estimators"},
+}
+
+
+def _unit(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """The bayesprune units a source file imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import
+                base = module.rsplit(".", node.level)[0]
+                names = [f"{base}.{node.module}" if node.module else base]
+            else:
+                names = [node.module or ""]
+                if node.module == "bayesprune":
+                    names = [f"bayesprune.{a.name}" for a in node.names]
+        else:
+            continue
+        found |= {_unit(n) for n in names if n.startswith("bayesprune.")}
+    return found - {""}
+
+
+def _modules():
+    for info in pkgutil.walk_packages(bayesprune.__path__, "bayesprune."):
+        spec = importlib.util.find_spec(info.name)
+        yield info.name, Path(spec.origin)
+
+
+@pytest.mark.parametrize(("module", "path"), list(_modules()), ids=lambda v: str(v).rsplit("/", 1)[-1])
+def test_layers_depend_one_way(module, path):
+    unit = _unit(module)
+    if unit not in FORBIDDEN:
+        return
+    imported = _imports(path, module) - {unit}
+    forbidden = FORBIDDEN[unit]
+    bad = imported if forbidden == "*" else imported & forbidden
+    assert not bad, f"{module} imports {sorted(bad)}"
+
+
+def test_no_public_name_hides_a_submodule():
+    submodules = {info.name.rsplit(".", 1)[-1] for info in pkgutil.iter_modules(bayesprune.__path__)}
+    for name in bayesprune.__all__:
+        assert name not in submodules, name
+    for name in ("evaluation.metrics", "predictive", "evaluation.records"):
+        assert importlib.import_module(f"bayesprune.{name}").__name__ == f"bayesprune.{name}"
+
+
+def test_importing_bayesprune_leaves_matplotlib_and_jax_settings_alone():
+    code = (
+        "import matplotlib, jax\n"
+        "before = (matplotlib.rcParams._get_backend_or_none(), jax.config.jax_compilation_cache_dir)\n"
+        "import bayesprune, bayesprune.cli, bayesprune.report.figures, bayesprune.report.grid\n"
+        "after = (matplotlib.rcParams._get_backend_or_none(), jax.config.jax_compilation_cache_dir)\n"
+        "assert before == after, (before, after)\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("MPLBACKEND", "JAX_COMPILATION_CACHE_DIR")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,149 @@
+"""Defects found in a review of the code, each pinned by a test that failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from bayesprune import api
+from bayesprune.data import Dataset, load_dataset
+from bayesprune.errors import InputError
+from bayesprune.evaluation import metrics
+from bayesprune.evaluation.diagnostics import outputs_at_points
+from bayesprune.io import compact
+from bayesprune.io.grid import FN_FILE, thin_outputs
+from bayesprune.report.grid import across_run_rhat
+
+
+def _run_outputs(favoured: int, rng, chains=2, draws=100, points=10) -> np.ndarray:
+    """Class probabilities (chain, draw, point, 3) of a run whose chains all favour class ``favoured``."""
+    p = np.full((chains, draws, points, 3), 0.15)
+    p[..., favoured] = 0.7
+    p = p + rng.normal(0.0, 0.01, p.shape)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def test_across_run_rhat_sees_runs_that_favour_different_classes(tmp_path):
+    """Two runs sure of different classes must not look converged: the saved test-point outputs keep every class
+    (formerly each run saved the probability of its own favourite class, 0.7 in both runs: R-hat 1.00)."""
+    rng = np.random.default_rng(0)
+    for k, favoured in enumerate((0, 1)):
+        folder = tmp_path / "runs" / "toy" / f"hmc-run{k + 1}"
+        folder.mkdir(parents=True)
+        saved = thin_outputs(outputs_at_points(_run_outputs(favoured, rng)))
+        np.savez_compressed(folder / FN_FILE, full=saved)
+    assert across_run_rhat(tmp_path, "toy", "full") > 1.5
+    # runs that agree stay converged
+    for k in range(2):
+        np.savez_compressed(tmp_path / "runs" / "toy" / f"hmc-run{k + 1}" / FN_FILE,
+                            full=thin_outputs(outputs_at_points(_run_outputs(2, rng))))
+    assert across_run_rhat(tmp_path, "toy", "full") < 1.05
+
+
+def test_random_pruning_gives_each_chain_its_own_mask(fake_sample):
+    """Chain agreement of random masks is chance agreement, not 1.0 (one key was used for every chain)."""
+    pr = api.prune(fake_sample(), criterion="random", rate=0.75, seed=0)
+    # two random 25-of-99 kept sets share ~6.3 parameters: Jaccard ~ 6.3 / 43.7 = 0.14
+    assert pr.chain_agreement < 0.4
+    again = api.prune(fake_sample(), criterion="random", rate=0.75, seed=0)
+    assert again.chain_agreement == pr.chain_agreement and np.array_equal(again.keep_mask, pr.keep_mask)
+
+
+def test_classification_nll_is_not_capped_by_float32():
+    """A true class given probability 1e-10 costs -log(1e-10) = 23.03 nats (float32 clipping capped it at 15.94)."""
+    proba = np.array([[1e-10, 1 - 1e-10], [0.5, 0.5]], np.float32)
+    nll = metrics.classification_nll(np.array([0, 0]), proba)
+    assert nll == pytest.approx((-np.log(1e-10) - np.log(0.5)) / 2, rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def regression_models(tmp_path_factory):
+    ds = load_dataset("diabetes", seed=0)
+    full = api.sample(ds, chains=2, samples=300, seed=0)
+    folder = tmp_path_factory.mktemp("models")
+    out = {}
+    for structured in (False, True):
+        pr = api.prune(full, criterion="stn", rate=0.5, structured=structured)
+        rs = api.resample(full, ds, pr, samples=200)
+        out[structured] = (rs, compact.save_compact(rs, ds, folder / f"m{int(structured)}.bpz", n_draws=20))
+    return ds, full, out
+
+
+def _rewrite(path, tmp_path, name, **arrays):
+    """A copy of a model file with some arrays replaced (or removed with ``None``), checksums recomputed."""
+    import hashlib
+
+    with np.load(path, allow_pickle=False) as npz:
+        content = {k: npz[k] for k in npz.files}
+    header = json.loads(content.pop("header").tobytes())
+    for k, v in arrays.items():
+        if v is None:
+            content.pop(k, None)
+        else:
+            content[k] = v
+    header["sha256"] = {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in content.items()}
+    out = tmp_path / f"{name}.bpz"
+    with open(out, "wb") as fh:
+        np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **content)
+    return out
+
+
+def test_compact_loader_refuses_inconsistent_files(regression_models, tmp_path):
+    """Files whose checksums match but whose contents cannot be trusted are refused with one line each
+    (formerly loaded, or a traceback)."""
+    _, _, models = regression_models
+    sparse = models[False][1]
+    with np.load(sparse) as npz:
+        kept, draws, noise = npz["kept_idx"], npz["draws"], npz["noise_var"]
+    nan_draws = draws.copy()
+    nan_draws[0, 0] = np.nan
+    cases = {
+        "duplicate kept indices": dict(kept_idx=np.concatenate([kept[:1], kept[:-1]])),
+        "kept indices must be a list of integers": dict(kept_idx=kept.astype(np.float64)),
+        "without noise variances": dict(noise_var=None),
+        "noise variances of shape": dict(noise_var=noise[:-1]),
+        "finite and > 0": dict(noise_var=-noise),
+        "non-finite values in the draws": dict(draws=nan_draws),
+        "columns for": dict(draws=draws[:, :-1]),
+    }
+    for i, (message, change) in enumerate(cases.items()):
+        bad = _rewrite(sparse, tmp_path, f"case{i}", **change)
+        with pytest.raises(InputError) as err:
+            compact.load_model(bad)
+        text = str(err.value)
+        assert message in text and str(bad) in text and "\n" not in text, (message, text)
+    assert compact.load_model(sparse).noise_var.shape == noise.shape  # the untouched file loads
+
+
+def test_regression_metrics_also_in_the_targets_units(regression_models):
+    """RMSE, MPIW, CRPS and NLL are reported for the scaled target (the paper) and in the target's units."""
+    ds, full, _ = regression_models
+    m = api.evaluate(full, ds)
+    pred_mean = api.predict(full, ds.X_test).mean()
+    rmse_units = float(np.sqrt(np.mean((ds.inverse_y(pred_mean) - ds.inverse_y(ds.y_test)) ** 2)))
+    assert ds.y_scale > 10  # diabetes progression spans ~300 units
+    assert m.rmse_original == pytest.approx(rmse_units, rel=1e-4)
+    assert m.mpiw90_original == pytest.approx(m.mpiw90 * ds.y_scale)
+    assert m.crps_original == pytest.approx(m.crps * ds.y_scale)
+    assert m.nll_original == pytest.approx(m.nll + np.log(ds.y_scale))
+
+
+def test_improper_posterior_is_warned_about():
+    """A regression network with at least as many parameters as rows can interpolate them; with the paper's
+    flat prior on the noise the posterior is then improper, and bayesprune says so."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2)).astype(np.float32)
+    y = rng.normal(size=30).astype(np.float32)
+
+    def dataset(hidden):
+        return Dataset("toy", "regression", X[:20], y[:20], X[20:], y[20:], ["a", "b"], hidden=hidden)
+
+    with pytest.warns(api.ImproperPosteriorWarning, match="21 network parameters for 20 training rows"):
+        api.build_posterior(dataset((5,)))  # 2*5 + 5 + 5 + 1 = 21 parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        api.build_posterior(dataset((4,)))  # 17 parameters: no warning
+        api.build_posterior(dataset((5,)), nu1=1.0, nu2=1.0)  # a proper prior on the noise: no warning
