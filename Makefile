@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/bayesprune run $(ARGS)
 
+# The suite runs on every core (pytest-xdist); tests that share an expensive module fixture stay on one worker.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 

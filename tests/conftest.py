@@ -4,13 +4,20 @@ tests that need them skip cleanly when it is not set or the folder is missing.""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-# One on-disk JAX compilation cache for this test session (fresh each session), shared with the subprocesses
-# that the CLI tests start: the same shapes are compiled once, not once per process. Set before JAX is imported.
-os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="bayesprune-test-jax-"))
+# One on-disk JAX compilation cache for this test session (fresh each session), shared by the test workers
+# (pytest-xdist's workers inherit it from the controller) and the subprocesses that the CLI tests start: a shape
+# compiled in one process is loaded, not compiled again, in the others. Every compilation is cached, however
+# short (JAX's default caches only those over a second). Set before JAX is imported.
+_OWN_CACHE = None
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    _OWN_CACHE = tempfile.mkdtemp(prefix="bayesprune-test-jax-")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = _OWN_CACHE
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -27,6 +34,12 @@ settings.register_profile("ci", max_examples=60, derandomize=True, deadline=None
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_unconfigure(config):
+    """The process that made the session's compilation cache removes it."""
+    if _OWN_CACHE is not None and not hasattr(config, "workerinput"):
+        shutil.rmtree(_OWN_CACHE, ignore_errors=True)
 
 
 def _data_dir() -> Path | None:

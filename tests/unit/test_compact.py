@@ -14,11 +14,13 @@ from bayesprune.errors import InputError
 from bayesprune.io import compact
 from bayesprune.predictive import posterior_predictive
 
+pytestmark = pytest.mark.xdist_group("compact")  # one worker samples the module's models
+
 
 @pytest.fixture(scope="module")
 def wine_models(tmp_path_factory):
     ds = load_dataset("wine", seed=0)
-    full = api.sample(ds, chains=2, samples=2000, seed=0)
+    full = api.sample(ds, chains=2, samples=800, seed=0)
     out = {}
     for structured in (False, True):
         pr = api.prune(full, criterion="stn", rate=0.75, structured=structured)
