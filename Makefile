@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/bayesprune run $(ARGS)
 
-# The suite runs on every core (pytest-xdist); tests that share an expensive module fixture stay on one worker.
+# The suite runs on every core (pytest-xdist), a test file per worker so module fixtures are built once.
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 

@@ -170,15 +170,18 @@ def add_sampler_options(parser) -> None:
         _argument(group, name, hint, opt, default, ", ".join(defaults))
 
 
-def flags() -> dict[str, str]:
-    """Python parameter name -> command-line flag, for every declared setting (errors name the flag)."""
+def flags(command: str) -> dict[str, str]:
+    """Python parameter name -> flag, for every option of ``command`` (errors name the flag the user typed).
+
+    A parameter is found by its option's destination (``criteria`` -> ``--criterion`` in ``run``) or by the
+    flag's own name (``rate`` -> ``--rate``)."""
     out: dict[str, str] = {}
-    for cls in (RunConfig, GridSpec, *SETTINGS.values()):
-        for f, opt in declared(cls):
-            if opt.flag is None:
-                continue
-            flag = flag_of(f.name, opt)
-            out.setdefault(f.name, flag)
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    for action in sub._actions:
+        if action.option_strings:
+            flag = max(action.option_strings, key=len)
+            out.setdefault(action.dest, flag)
             out.setdefault(flag.lstrip("-").replace("-", "_"), flag)
     return out
 
@@ -449,10 +452,10 @@ def enable_compilation_cache() -> None:
     jax.config.update("jax_compilation_cache_dir", str(cache_dir().parent / "jax"))
 
 
-def _as_cli_message(exc: BayesPruneError) -> str:
+def _as_cli_message(exc: BayesPruneError, command: str) -> str:
     """The error's line, with a parameter's Python name replaced by its command-line flag."""
     if isinstance(exc, OptionError) and exc.param and exc.detail is not None:
-        flag = flags().get(exc.param)
+        flag = flags(command).get(exc.param)
         if flag:
             return f"{flag} {exc.detail}"
     return str(exc)
@@ -478,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _cmd_report(args)
     except BayesPruneError as exc:
-        msg = " ".join(_as_cli_message(exc).split())
+        msg = " ".join(_as_cli_message(exc, args.command).split())
         sys.stderr.write(f"bayesprune {args.command}: error: {msg}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:

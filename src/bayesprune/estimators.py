@@ -122,8 +122,10 @@ class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
         return self._fit(X, self._encoder.transform(y).astype(np.int32))
 
     def predict_proba(self, X):
-        """Class probabilities averaged over posterior draws, shape (n, n_classes)."""
-        return self._predictive(X).mean()
+        """Class probabilities averaged over posterior draws, shape (n, n_classes), as float64 rows that sum to 1
+        (the network computes in float32, whose rounding alone leaves sums 1e-6 away from 1)."""
+        proba = self._predictive(X).mean().astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X, return_std: bool = False):
         """Most probable class; with ``return_std`` also the sd over draws of that class's probability."""

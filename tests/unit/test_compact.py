@@ -14,8 +14,6 @@ from bayesprune.errors import InputError
 from bayesprune.io import compact
 from bayesprune.predictive import posterior_predictive
 
-pytestmark = pytest.mark.xdist_group("compact")  # one worker samples the module's models
-
 
 @pytest.fixture(scope="module")
 def wine_models(tmp_path_factory):

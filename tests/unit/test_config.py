@@ -84,5 +84,5 @@ def test_missing_or_binary_config(tmp_path):
 
 
 def test_unknown_dataset_name():
-    with pytest.raises(OptionError, match="unknown data set 'irsi'"):
+    with pytest.raises(OptionError, match="datasets 'irsi' is unknown"):
         select_configs(["irsi"])

@@ -17,8 +17,6 @@ from bayesprune.io import compact
 from bayesprune.io.grid import FN_FILE, thin_outputs
 from bayesprune.report.grid import across_run_rhat
 
-pytestmark = pytest.mark.xdist_group("review_fixes")  # one worker samples the module's models
-
 
 def _run_outputs(favoured: int, rng, chains=2, draws=100, points=10) -> np.ndarray:
     """Class probabilities (chain, draw, point, 3) of a run whose chains all favour class ``favoured``."""

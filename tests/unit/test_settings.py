@@ -147,6 +147,8 @@ def test_resample_checks_its_lengths_like_sample(fake_sample):
 
 
 def test_cli_shows_flags_for_python_names():
-    f = flags()
+    f = flags("run")
     assert f["samples"] == "--samples" and f["criteria"] == "--criterion" and f["rate"] == "--rate"
-    assert f["num_integration_steps"] == "--num-integration-steps" and f["runs"] == "--runs"
+    assert f["num_integration_steps"] == "--num-integration-steps"
+    g = flags("reproduce")
+    assert g["criteria"] == "--criteria" and g["runs"] == "--runs" and g["datasets"] == "--datasets"

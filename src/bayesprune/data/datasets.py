@@ -183,7 +183,7 @@ def load_csv(
     target = _col(str(target))
     feats = [_col(f) for f in features] if features else [c for c in columns if c != target]
     if target in feats:
-        raise InputError(f"{path}: column '{target}' is both the target and a feature; drop it from --features")
+        raise InputError(f"{path}: column '{target}' is both the target and a feature; drop it from the features")
     if not feats:
         raise InputError(f"{path}: no feature columns left besides the target '{target}'")
     if task is None:

@@ -39,7 +39,7 @@ def split_indices(
             idx, test_size=test_fraction, random_state=np.random.RandomState(seed), stratify=stratify
         )
     except ValueError as exc:
-        raise InputError(f"cannot stratify the split: {exc}; drop --stratify or merge rare classes") from None
+        raise InputError(f"cannot stratify the split: {exc}; split without stratifying or merge rare classes") from None
     return np.sort(train), np.sort(test)
 
 

@@ -20,7 +20,7 @@ def _decode(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found; check the path or the --data-dir setting") from None
+        raise InputError(f"{path}: file not found; check the path or the data directory") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, expected a CSV file") from None
     except OSError as exc:

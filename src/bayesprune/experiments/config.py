@@ -178,8 +178,8 @@ def select_configs(names: list[str] | None, extra_files: list[str] | None = None
         known = {**builtin, **{c.name: c for c in extra}}
         missing = [n for n in names if n not in known]
         if missing:
-            raise OptionError(f"unknown data set '{missing[0]}' in --datasets; choose from {', '.join(known)} "
-                              "or add a config file with --config FILE.toml")
+            raise OptionError.about("datasets", f"'{missing[0]}' is unknown; choose from {', '.join(known)} or "
+                                                "add a config file (--config FILE.toml)")
         chosen = [known[n] for n in names]
     for c in extra:
         if c not in chosen and (names is None or c.name in names):

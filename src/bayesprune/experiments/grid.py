@@ -59,7 +59,7 @@ def _check_same_config(folder: Path, cfg: RunConfig) -> None:
     diff = sorted(k for k in want if k != "data_dir" and saved.get(k) != want[k])  # where the files are is no setting
     if diff:
         k = diff[0]
-        raise OptionError(f"{folder} was made with {k} = {saved.get(k)!r}, not {want[k]!r}; use another --out "
+        raise OptionError(f"{folder} was made with {k} = {saved.get(k)!r}, not {want[k]!r}; use another output "
                           "folder for different settings (or delete that run folder)")
 
 

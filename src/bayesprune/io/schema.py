@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from numbers import Real
 
+from bayesprune.evaluation.records import MAIN_METRIC, STAGES, main_metric, uncertainty_metrics
+
 TOP = {"dataset": str, "task": str, "sampler": str, "criterion": str, "rate": Real, "seed": int,
        "n_params": int, "n_params_kept": int, "stages": dict}
 STAGE_COMMON = ("nll", "rhat_fn_max", "ess_fn_min", "acceptance_rate", "seconds")
-STAGE_TASK = {"regression": ("rmse", "picp90", "mpiw90", "crps"), "classification": ("accuracy", "ece", "brier")}
-STAGES = ("full", "pruned", "resampled")
 
 
 def validate_metrics(obj: dict) -> list[str]:
@@ -20,15 +20,15 @@ def validate_metrics(obj: dict) -> list[str]:
         elif not isinstance(obj[key], kind) or isinstance(obj[key], bool):
             problems.append(f"'{key}' should be {kind.__name__}, got {type(obj[key]).__name__}")
     task = obj.get("task")
-    if task not in STAGE_TASK:
+    if task not in MAIN_METRIC:
         return problems + [f"task should be regression or classification, got {task!r}"]
-    main = "rmse" if task == "regression" else "accuracy"
+    main = main_metric(task)
     for stage in STAGES:
         m = obj.get("stages", {}).get(stage)
         if not isinstance(m, dict):
             problems.append(f"missing stage '{stage}'")
             continue
-        for key in STAGE_COMMON + STAGE_TASK[task]:
+        for key in (*STAGE_COMMON, main, *uncertainty_metrics(task)):
             if not isinstance(m.get(key), Real) or isinstance(m.get(key), bool):
                 problems.append(f"stages.{stage}.{key} should be a number, got {m.get(key)!r}")
         pe = m.get("point_estimate")
