@@ -36,7 +36,9 @@ class RunConfig:
 
     Defaults: the embedded iris set, HMC (the sampler with the best function-space ESS per second in the
     benchmark; ``sampler="lgmh"`` is the paper's), the paper's STN criterion at 75%. ``samples`` and
-    ``resample_samples`` default to the sampler's own lengths, ``sampler_settings`` to its own defaults.
+    ``resample_samples`` default to the sampler's own lengths, ``sampler_settings`` to its own defaults (they
+    must be the chosen sampler's: to switch samplers with ``dataclasses.replace``, pass
+    ``sampler_settings=None`` too).
     """
 
     # data

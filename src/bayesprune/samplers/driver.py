@@ -226,7 +226,7 @@ def run_chains(
         A callable ``advance(n_steps)`` (e.g. from :mod:`bayesprune.progress`), or ``None``.
     """
     sdef = get_sampler(sampler) if isinstance(sampler, str) else sampler
-    settings = as_settings(sdef.settings, settings)
+    settings = as_settings(sdef.settings, settings, param="settings")
     thin = max(1, int(thin))
     init_positions = jnp.asarray(init_positions, jnp.float32)
     n_chains, dim = init_positions.shape

@@ -115,17 +115,18 @@ def settings_for(sampler: str, settings: SamplerSettings | Mapping[str, Any] | N
     return as_settings(settings_class(sampler), settings)
 
 
-def as_settings(cls: type[SamplerSettings], settings: SamplerSettings | Mapping[str, Any] | None) -> SamplerSettings:
-    """``settings`` as an instance of ``cls`` (see :func:`settings_for`)."""
+def as_settings(cls: type[SamplerSettings], settings: SamplerSettings | Mapping[str, Any] | None, *,
+                param: str = "sampler_settings") -> SamplerSettings:
+    """``settings`` as an instance of ``cls`` (see :func:`settings_for`); errors name ``param``."""
     if settings is None:
         return cls()
     if isinstance(settings, SamplerSettings):
         if not isinstance(settings, cls):
-            raise OptionError.about("settings", f"are {type(settings).__name__}, not the {cls.__name__} of "
-                                                f"sampler '{cls.sampler}'")
+            raise OptionError.about(param, f"are {type(settings).__name__}, not the {cls.__name__} of "
+                                           f"sampler '{cls.sampler}'")
         return settings
     if not isinstance(settings, Mapping):
-        raise OptionError.about("settings", f"must be a {cls.__name__} or a dict, got {settings!r}")
+        raise OptionError.about(param, f"must be a {cls.__name__} or a dict, got {settings!r}")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(settings) - known)
     if unknown:
