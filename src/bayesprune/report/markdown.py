@@ -28,12 +28,12 @@ def _fmt(v, digits: int = 3) -> str:
 def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
     """Header and rows (one per stage) of the summary table of one (criterion, rate).
 
-    Regression adds the RMSE in the target's own units (the other metrics are for the min-max scaled target,
-    as in the paper).
+    Regression adds ``rmse (y)``, the RMSE in the target's own units (the other metrics are for the min-max
+    scaled target, as in the paper).
     """
     main = main_metric(record.task)
     unc = uncertainty_metrics(record.task)
-    units = ["rmse (y units)"] if record.task == "regression" else []
+    units = ["rmse (y)"] if record.task == "regression" else []  # in the target's own units
     header = ["stage", "kept", main, *units, "@mean", "NLL", *[u.upper() for u in unc],
               "R-hat fn", "ESS fn", "accept", "s"]
     rows = []
@@ -42,7 +42,7 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
         kept = record.n_params if stage == "full" else record.n_params_kept
         rows.append([
             stage, f"{kept}/{record.n_params}", _fmt(m.main),
-            *([_fmt(m.rmse_original, 4)] if units else []), _fmt(m.point_estimate),
+            *([f"{m.rmse_original:.4g}"] if units else []), _fmt(m.point_estimate),
             _fmt(m.nll), *[_fmt(m.value(u)) for u in unc], _fmt(m.rhat_fn_max, 2),
             _fmt(m.ess_fn_min, 0), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
         ])
