@@ -78,7 +78,7 @@ def step_profile(posterior, X, y, n_steps: int) -> dict[str, float]:
     @jax.jit
     def kernel(z, X, y):
         logdensity_fn = lambda q: posterior.logdensity(q, X, y, None)  # noqa: E731
-        state = sdef.init(z, logdensity_fn)
+        state = sdef.init(z, logdensity_fn, jax.random.key(0))
 
         def f(s, k):
             s, _ = sdef.step(k, s, logdensity_fn, params, cfg)

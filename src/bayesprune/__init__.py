@@ -23,10 +23,19 @@ from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
 from bayesprune.io.compact import CompactModel, load_model, save_compact
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import HMCSettings, LGMHSettings, MALASettings, NUTSSettings, run_chains
+from bayesprune.samplers import (
+    AdjustedMCLMCSettings,
+    HMCSettings,
+    LGMHSettings,
+    MALASettings,
+    MCLMCSettings,
+    NUTSSettings,
+    run_chains,
+)
 from bayesprune.settings import RunConfig
 
 __all__ = [
+    "AdjustedMCLMCSettings",
     "BNNPosterior",
     "BayesPruneError",
     "BayesianMLPClassifier",
@@ -40,6 +49,7 @@ __all__ = [
     "HMCSettings",
     "LGMHSettings",
     "MALASettings",
+    "MCLMCSettings",
     "NUTSSettings",
     "PruneResult",
     "RunConfig",

@@ -4,8 +4,13 @@ Bayesian linear regression is a network with no hidden layer and identity output
 prior N(0, sigma^2 I) its posterior is Gaussian with covariance S = (A^T A / tau^2 + I / sigma^2)^-1 and mean
 S A^T y / tau^2, where A = [X, 1]. After checking that every coordinate has bulk ESS > 200 we require
 |mean - truth| < z * MCSE(mean) and |sd - truth| < z * MCSE(sd), with MCSE from ArviZ. There are 3
-coordinates x 2 checks x 4 samplers + 5 checks on the 2-D Gaussian = 29 checks; z = 4.1 gives a two-sided
-per-check failure rate of 4.1e-5 and a family-wise rate below 1.2e-3 when the sampler is correct.
+coordinates x 2 checks x 7 sampler set-ups + 5 checks on the 2-D Gaussian = 47 checks; z = 4.1 gives a
+two-sided per-check failure rate of 4.1e-5 and a family-wise rate below 2e-3 when the sampler is correct.
+
+Unadjusted MCLMC has no Metropolis step and is biased by its discretisation. Measured on this posterior (32
+chains x 20,000 steps, BlackJAX's tuning to an energy error variance of 5e-4 per dimension): posterior sds
+0.7% +- 0.2% too small, means unbiased within 0.3% of an sd (1e-4: sds 0.4% too small). Its sd check
+allows that bias, 2% of the sd, on top of z * MCSE.
 """
 
 from __future__ import annotations
@@ -18,7 +23,16 @@ import pytest
 from bayesprune._arviz import az
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import HMCSettings, LGMHSettings, MALASettings, NUTSSettings, lgmh, run_chains
+from bayesprune.samplers import (
+    AdjustedMCLMCSettings,
+    HMCSettings,
+    LGMHSettings,
+    MALASettings,
+    MCLMCSettings,
+    NUTSSettings,
+    lgmh,
+    run_chains,
+)
 
 pytestmark = pytest.mark.slow
 Z = 4.1
@@ -35,7 +49,7 @@ def _blr_problem():
     return X, y, mean, np.sqrt(np.diag(cov))
 
 
-def _check(draws: np.ndarray, mean: np.ndarray, sd: np.ndarray, label: str) -> None:
+def _check(draws: np.ndarray, mean: np.ndarray, sd: np.ndarray, label: str, sd_bias: float = 0.0) -> None:
     ds = az.convert_to_dataset({"x": draws})
     ess = az.ess(ds, method="bulk")["x"].values
     assert np.all(ess > 200), f"{label}: ESS {ess} too low for the MCSE test"
@@ -45,27 +59,33 @@ def _check(draws: np.ndarray, mean: np.ndarray, sd: np.ndarray, label: str) -> N
     err_mean = np.abs(flat.mean(0) - mean)
     err_sd = np.abs(flat.std(0) - sd)
     assert np.all(err_mean < Z * mcse_mean), f"{label}: mean error {err_mean} vs MCSE {mcse_mean}"
-    assert np.all(err_sd < Z * mcse_sd), f"{label}: sd error {err_sd} vs MCSE {mcse_sd}"
+    assert np.all(err_sd < Z * mcse_sd + sd_bias * sd), f"{label}: sd error {err_sd} vs MCSE {mcse_sd}"
 
 
 SETTINGS = {
     # LG-MH with the paper's structure; lr and step scaled to this posterior (sd ~ 0.08, curvature ~ 160)
-    "lgmh": (LGMHSettings(lr=0.002, step_w=0.04), 4000, 40000),
-    "mala": (MALASettings(), 1000, 6000),
-    "hmc": (HMCSettings(num_integration_steps=8), 500, 6000),
-    "nuts": (NUTSSettings(), 500, 2000),
+    "lgmh": (LGMHSettings(lr=0.002, step_w=0.04), 4000, 40000, 0.0),
+    "mala": (MALASettings(), 1000, 6000, 0.0),
+    "hmc": (HMCSettings(num_integration_steps=8), 500, 6000, 0.0),
+    # HMC with a fixed trajectory resonates on this nearly whitened Gaussian when the trajectory (steps x ~0.8)
+    # comes near a period: measured with 5 steps, one chain's sd 1.7x (diagonal) and 2.2x (dense) the truth, and
+    # with 8 dense steps an ESS of 170 in 24,000. 3 steps (2.4 rad) test the dense mass matrix, not resonance.
+    "hmc-dense": (HMCSettings(num_integration_steps=3, dense_mass=True), 500, 6000, 0.0),
+    "nuts": (NUTSSettings(), 500, 2000, 0.0),
+    "mclmc": (MCLMCSettings(), 1000, 6000, 0.02),  # unadjusted: see the module docstring for its bias
+    "amclmc": (AdjustedMCLMCSettings(), 1000, 6000, 0.0),
 }
 
 
-@pytest.mark.parametrize("sampler", list(SETTINGS))
-def test_bayesian_linear_regression_closed_form(sampler):
+@pytest.mark.parametrize("setup", list(SETTINGS))
+def test_bayesian_linear_regression_closed_form(setup):
     X, y, mean, sd = _blr_problem()
     post = BNNPosterior(MLPSpec(2, (), 1), "regression", prior_var=SIGMA2, noise_var=TAU2)
-    config, warmup, draws = SETTINGS[sampler]
+    config, warmup, draws, sd_bias = SETTINGS[setup]
     init = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
-    r = run_chains(post, X, y, init, jax.random.key(7), sampler=sampler, settings=config,
+    r = run_chains(post, X, y, init, jax.random.key(7), sampler=config.sampler, settings=config,
                    num_warmup=warmup, num_draws=draws, thin=max(1, draws // 4000))
-    _check(r.draws, mean, sd, sampler)
+    _check(r.draws, mean, sd, setup, sd_bias)
     # the running (Welford) moments over every post-burn-in step agree with the closed form too
     np.testing.assert_allclose(r.pooled_mean, mean, atol=0.02)
     np.testing.assert_allclose(np.sqrt(r.pooled_var), sd, rtol=0.1)

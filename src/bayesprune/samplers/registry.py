@@ -5,8 +5,9 @@ the driver (:mod:`bayesprune.samplers.driver`) vmaps them over chains and jits o
 shape:
 
 - ``initial_params(settings, dim, has_eta)``: tuning parameters before warm-up (a pytree of arrays);
-- ``init(position, logdensity_fn) -> state`` and ``step(key, state, logdensity_fn, params, settings) -> (state,
-  info)``: BlackJAX's ``init``/``step`` with the tuning parameters and settings passed in;
+- ``init(position, logdensity_fn, key) -> state`` and ``step(key, state, logdensity_fn, params, settings) ->
+  (state, info)``: BlackJAX's ``init``/``step`` with the tuning parameters and settings passed in (``key`` for
+  samplers whose state holds something random, such as MCLMC's momentum);
 - ``summarise(info) -> (acceptance_rate, is_divergent, n_grad_evals)``;
 - ``warmup(key, position, logdensity_fn, params, num_steps, settings) -> (state, params)``, optional: warm-up
   *with adaptation* (step size, mass matrix). Without it, or when the settings turn adaptation off, or the
@@ -26,15 +27,20 @@ from typing import Any, Protocol
 import blackjax
 import jax
 import jax.numpy as jnp
+import numpy as np
 from blackjax.adaptation.base import get_filter_adapt_info_fn
+from blackjax.adaptation.mclmc_adaptation import MCLMCAdaptationState
 from blackjax.adaptation.step_size import dual_averaging_adaptation
+from blackjax.mcmc import adjusted_mclmc_dynamic, mclmc
 
 from bayesprune.samplers import langevin_mh
 from bayesprune.samplers.settings import (
     SAMPLERS,
+    AdjustedMCLMCSettings,
     HMCSettings,
     LGMHSettings,
     MALASettings,
+    MCLMCSettings,
     NUTSSettings,
     SamplerSettings,
     settings_class,
@@ -53,7 +59,7 @@ class ParamsFn(Protocol):
 
 
 class InitFn(Protocol):
-    def __call__(self, position: jax.Array, logdensity_fn: LogDensityFn) -> State: ...
+    def __call__(self, position: jax.Array, logdensity_fn: LogDensityFn, key: jax.Array) -> State: ...
 
 
 class StepFn(Protocol):
@@ -204,7 +210,8 @@ def _mala_summary(info):
 def _mass_matrix_params(settings, dim, has_eta):
     return {
         "step_size": jnp.asarray(settings.step_size, jnp.float32),
-        "inverse_mass_matrix": jnp.ones((dim,), jnp.float32),
+        "inverse_mass_matrix": jnp.eye(dim, dtype=jnp.float32) if settings.dense_mass else jnp.ones((dim,),
+                                                                                                    jnp.float32),
     }
 
 
@@ -226,9 +233,9 @@ def _window_adapted(algorithm_builder, blackjax_algo, extra: Callable[[Any], dic
 
     def warmup(key, position, logdensity_fn, params, num_steps, settings):
         adaptation = blackjax.window_adaptation(
-            blackjax_algo, logdensity_fn, initial_step_size=settings.step_size,
-            target_acceptance_rate=settings.target_accept, adaptation_info_fn=get_filter_adapt_info_fn(),
-            **extra(settings),
+            blackjax_algo, logdensity_fn, is_mass_matrix_diagonal=not settings.dense_mass,
+            initial_step_size=settings.step_size, target_acceptance_rate=settings.target_accept,
+            adaptation_info_fn=get_filter_adapt_info_fn(), **extra(settings),
         )
         (state, tuned), _ = adaptation.run(key, position, num_steps)
         return state, {
@@ -247,27 +254,139 @@ _hmc_step, _hmc_warmup, _hmc_summary = _window_adapted(
 _nuts_step, _nuts_warmup, _nuts_summary = _window_adapted(
     _nuts_algorithm, blackjax.nuts, lambda s: {"max_num_doublings": s.max_num_doublings})
 
+# --- MCLMC, unadjusted and adjusted ----------------------------------------------------------------------
+
+MCLMC_TUNING = (0.1, 0.1, 0.1)  # BlackJAX's three tuning phases, as shares of its nominal run length
+GRADS_PER_STEP = 2  # the isokinetic McLachlan integrator evaluates the gradient twice per step
+MAX_AVERAGE_STEPS = 64.0  # adjusted MCLMC's average integration steps per transition, at most
+
+
+def _no_key(init):
+    """BlackJAX's ``init(position, logdensity_fn)`` in the protocol's shape (no randomness in the state)."""
+    return lambda position, logdensity_fn, key: init(position, logdensity_fn)
+
+
+def _microcanonical_params(settings, dim, has_eta):
+    step = settings.step_size if settings.step_size is not None else float(np.sqrt(dim)) * 0.25
+    length = settings.decoherence_length if settings.decoherence_length is not None else float(np.sqrt(dim))
+    return {"L": jnp.asarray(length, jnp.float32), "step_size": jnp.asarray(step, jnp.float32),
+            "inverse_mass_matrix": jnp.ones((dim,), jnp.float32)}
+
+
+def _adaptation_state(params) -> MCLMCAdaptationState:
+    return MCLMCAdaptationState(params["L"], params["step_size"], params["inverse_mass_matrix"])
+
+
+def _as_params(tuned: MCLMCAdaptationState):
+    return {"L": jnp.asarray(tuned.L, jnp.float32), "step_size": jnp.asarray(tuned.step_size, jnp.float32),
+            "inverse_mass_matrix": jnp.asarray(tuned.inverse_mass_matrix, jnp.float32)}
+
+
+def _mclmc_init(position, logdensity_fn, key):
+    return mclmc.init(position, logdensity_fn, key)
+
+
+def _mclmc_step(key, state, logdensity_fn, params, settings):
+    kernel = mclmc.build_kernel(desired_energy_var=getattr(settings, "desired_energy_var", 5e-4))
+    return kernel(key, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], params["step_size"])
+
+
+def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=5e-4):
+    """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
+    sized so that its three phases take ``num_steps`` steps."""
+    init_key, tune_key = jax.random.split(key)
+    state = _mclmc_init(position, logdensity_fn, init_key)
+    kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
+    nominal = max(int(round(num_steps / sum(MCLMC_TUNING))), 1)
+    state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
+        kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=MCLMC_TUNING[0],
+        frac_tune2=MCLMC_TUNING[1], frac_tune3=MCLMC_TUNING[2], desired_energy_var=desired_energy_var,
+        diagonal_preconditioning=settings.diagonal_preconditioning, params=_adaptation_state(params))
+    return state, _as_params(tuned)
+
+
+def _mclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: MCLMCSettings):
+    return _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, settings.desired_energy_var)
+
+
+def _mclmc_summary(info):
+    # no Metropolis step, so no acceptance rate (NaN: nothing to warn about); a NaN step is undone and counted
+    return jnp.full((), jnp.nan), ~info.nonans, jnp.full((), GRADS_PER_STEP, jnp.int32)
+
+
+_amclmc_kernel = adjusted_mclmc_dynamic.build_kernel(
+    integration_steps_fn=adjusted_mclmc_dynamic.make_random_trajectory_length_fn(True))
+
+
+def _amclmc_init(position, logdensity_fn, key):
+    return adjusted_mclmc_dynamic.init(position, logdensity_fn, key)
+
+
+def _amclmc_tuning_kernel(rng_key, state, logdensity_fn, step_size, inverse_mass_matrix, integration_steps_params):
+    return _amclmc_kernel(rng_key, state, logdensity_fn, step_size, jnp.inf, inverse_mass_matrix,
+                          integration_steps_params)
+
+
+def _amclmc_step(key, state, logdensity_fn, params, settings):
+    return _amclmc_tuning_kernel(key, state, logdensity_fn, params["step_size"], params["inverse_mass_matrix"],
+                                 (params["L"] / params["step_size"],))
+
+
+def _amclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: AdjustedMCLMCSettings):
+    """BlackJAX's recipe: unadjusted MCLMC tuning on the first half of the warm-up, then the adjusted kernel's own
+    tuning (step size to ``target_accept``, L) from there on the second half."""
+    k_unadjusted, k_init, k_adjusted = jax.random.split(key, 3)
+    first = num_steps // 2
+    state, params = _mclmc_tune(k_unadjusted, position, logdensity_fn, params, first, settings)
+    state = _amclmc_init(state.position, logdensity_fn, k_init)
+    # the adjusted tuning's phases (step size and preconditioner, then L from the autocorrelation, then the
+    # step size again) take about 0.1 + 0.1 + 0.1 + 0.1 of its nominal length
+    nominal = max(int(round((num_steps - first) / 0.4)), 1)
+    # the trajectory (L / step size integration steps on average) keeps the unadjusted tuning's length
+    steps = jnp.clip(params["L"] / params["step_size"], 2.0, MAX_AVERAGE_STEPS)
+    state, tuned, _ = blackjax.adjusted_mclmc_find_L_and_step_size(
+        _amclmc_tuning_kernel, logdensity_fn, nominal, state, k_adjusted, settings.target_accept, frac_tune1=0.1,
+        frac_tune2=0.1, frac_tune3=0.1, diagonal_preconditioning=settings.diagonal_preconditioning,
+        params=_adaptation_state(params), target_num_integration_steps=steps)
+    return state, _as_params(tuned)
+
+
+def _amclmc_summary(info):
+    return (info.acceptance_rate, info.is_divergent,
+            (info.num_integration_steps * GRADS_PER_STEP).astype(jnp.int32))
+
+
 _SAMPLERS = {
     "lgmh": SamplerDef(
         name="lgmh", description="the paper's Langevin-gradient Metropolis-Hastings (lr 0.01, step 0.025, "
-        "l_prob 0.5)", settings=LGMHSettings, initial_params=_lgmh_params, init=langevin_mh.init,
+        "l_prob 0.5)", settings=LGMHSettings, initial_params=_lgmh_params, init=_no_key(langevin_mh.init),
         step=_lgmh_step, summarise=_lgmh_summary,
         randomness=BlockRandomness(generate=_lgmh_generate, transition=_lgmh_transition),
     ),
     "mala": SamplerDef(
         name="mala", description="BlackJAX MALA, step size tuned by dual averaging in warm-up",
-        settings=MALASettings, initial_params=_step_size_params, init=blackjax.mala.init, step=_mala_step,
+        settings=MALASettings, initial_params=_step_size_params, init=_no_key(blackjax.mala.init), step=_mala_step,
         summarise=_mala_summary, warmup=_mala_warmup,
     ),
     "hmc": SamplerDef(
         name="hmc", description="BlackJAX HMC, Stan-style window adaptation of step size and diagonal mass matrix",
-        settings=HMCSettings, initial_params=_mass_matrix_params, init=blackjax.hmc.init, step=_hmc_step,
+        settings=HMCSettings, initial_params=_mass_matrix_params, init=_no_key(blackjax.hmc.init), step=_hmc_step,
         summarise=_hmc_summary, warmup=_hmc_warmup,
     ),
     "nuts": SamplerDef(
         name="nuts", description="BlackJAX NUTS, Stan-style window adaptation of step size and diagonal mass "
-        "matrix", settings=NUTSSettings, initial_params=_mass_matrix_params, init=blackjax.nuts.init,
+        "matrix", settings=NUTSSettings, initial_params=_mass_matrix_params, init=_no_key(blackjax.nuts.init),
         step=_nuts_step, summarise=_nuts_summary, warmup=_nuts_warmup,
+    ),
+    "mclmc": SamplerDef(
+        name="mclmc", description="BlackJAX unadjusted microcanonical Langevin MC, step size and L tuned in "
+        "warm-up", settings=MCLMCSettings, initial_params=_microcanonical_params, init=_mclmc_init,
+        step=_mclmc_step, summarise=_mclmc_summary, warmup=_mclmc_warmup,
+    ),
+    "amclmc": SamplerDef(
+        name="amclmc", description="BlackJAX adjusted (Metropolis-Hastings) microcanonical Langevin MC, tuned in "
+        "warm-up", settings=AdjustedMCLMCSettings, initial_params=_microcanonical_params, init=_amclmc_init,
+        step=_amclmc_step, summarise=_amclmc_summary, warmup=_amclmc_warmup,
     ),
 }
 assert tuple(_SAMPLERS) == SAMPLERS

@@ -1,7 +1,7 @@
 """The settings of each sampler, one frozen dataclass per sampler, with their defaults defined once.
 
 Every field is a setting of ``bayesprune run`` (flag ``--name-with-dashes``), of an experiment config file
-(a table ``[lgmh]``, ``[mala]``, ``[hmc]`` or ``[nuts]``), of :func:`bayesprune.sample` /
+(a table named after the sampler: ``[lgmh]``, ``[hmc]``, ``[mclmc]``, ...), of :func:`bayesprune.sample` /
 :func:`bayesprune.resample` (``settings=``) and of the estimators (``sampler_settings=``). The classes are
 hashable, so a compiled sampler is cached per settings.
 
@@ -75,28 +75,71 @@ class MALASettings(_AdaptiveSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class HMCSettings(_AdaptiveSettings):
-    """BlackJAX's HMC with Stan-style window adaptation of step size and diagonal mass matrix."""
+    """BlackJAX's HMC with Stan-style window adaptation of step size and mass matrix (diagonal or dense)."""
 
     sampler: ClassVar[str] = "hmc"
     default_samples: ClassVar[int] = 4000
     default_resample_samples: ClassVar[int] = 2000
 
     num_integration_steps: int = option(16, "HMC leapfrog steps per transition", check=options.integer(1))
+    dense_mass: bool = option(False, "adapt a dense mass matrix (all covariances; dim^2 memory and work per "
+                              "step) instead of a diagonal one", check=options.one_of((True, False)))
 
 
 @dataclass(frozen=True, kw_only=True)
 class NUTSSettings(_AdaptiveSettings):
-    """BlackJAX's NUTS with Stan-style window adaptation of step size and diagonal mass matrix."""
+    """BlackJAX's NUTS with Stan-style window adaptation of step size and mass matrix (diagonal or dense)."""
 
     sampler: ClassVar[str] = "nuts"
     default_samples: ClassVar[int] = 1000
     default_resample_samples: ClassVar[int] = 1000
 
     max_num_doublings: int = option(10, "NUTS tree depth limit", check=options.integer(1))
+    dense_mass: bool = option(False, "adapt a dense mass matrix (all covariances; dim^2 memory and work per "
+                              "step) instead of a diagonal one", check=options.one_of((True, False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _MicrocanonicalSettings(SamplerSettings):
+    adapt: bool = option(True, "tune the step size and the momentum decoherence length L (and a diagonal "
+                         "preconditioner) in warm-up, BlackJAX's MCLMC tuning", check=options.one_of((True, False)))
+    step_size: float | None = option(None, "initial step size (default sqrt(dim) / 4, BlackJAX's)",
+                                     check=options.optional(options.positive))
+    decoherence_length: float | None = option(None, "initial momentum decoherence length L (default sqrt(dim))",
+                                              check=options.optional(options.positive))
+    diagonal_preconditioning: bool = option(True, "tune a diagonal preconditioner in warm-up",
+                                            check=options.one_of((True, False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MCLMCSettings(_MicrocanonicalSettings):
+    """BlackJAX's unadjusted microcanonical Langevin MC (Robnik et al. 2023), tuned automatically. No
+    Metropolis step: its bias is controlled by the energy error the tuning aims at (``desired_energy_var``)."""
+
+    sampler: ClassVar[str] = "mclmc"
+    default_samples: ClassVar[int] = 10000
+    default_resample_samples: ClassVar[int] = 5000
+
+    desired_energy_var: float = option(5e-4, "energy error variance per dimension the step size is tuned to "
+                                       "(smaller: less bias, smaller steps)", check=options.positive)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustedMCLMCSettings(_MicrocanonicalSettings):
+    """BlackJAX's adjusted microcanonical Langevin MC: MCLMC trajectories with a Metropolis-Hastings step (exact
+    in the limit), random trajectory lengths; tuned from an unadjusted MCLMC tuning, then to ``target_accept``."""
+
+    sampler: ClassVar[str] = "amclmc"
+    default_samples: ClassVar[int] = 4000
+    default_resample_samples: ClassVar[int] = 2000
+
+    target_accept: float = option(0.9, "acceptance rate the warm-up adaptation aims at",
+                                  check=options.open_probability)
 
 
 SETTINGS: dict[str, type[SamplerSettings]] = {
-    cls.sampler: cls for cls in (LGMHSettings, MALASettings, HMCSettings, NUTSSettings)
+    cls.sampler: cls for cls in (LGMHSettings, MALASettings, HMCSettings, NUTSSettings, MCLMCSettings,
+                                 AdjustedMCLMCSettings)
 }
 SAMPLERS = tuple(SETTINGS)
 
