@@ -25,13 +25,14 @@ import numpy as np
 from bayesprune import options, settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
-from bayesprune.evaluation.diagnostics import weight_space
+from bayesprune.evaluation.diagnostics import function_space, weight_space
 from bayesprune.evaluation.records import StageMetrics
 from bayesprune.evaluation.stage import PredictiveScore, score_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.predictive import Predictive, posterior_predictive
 from bayesprune.pruning import align, criteria, masks
+from bayesprune.samplers import warmstart
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.seeds import stream_key
@@ -207,6 +208,9 @@ def sample(
     thin: int | None = None,
     seed: int = RunConfig.seed,
     sampler_settings: SamplerSettingsLike = None,
+    init: str = RunConfig.init,
+    init_steps: int = RunConfig.init_steps,
+    until_converged: float | None = RunConfig.until_converged,
     progress=None,
     draws_file=None,
 ) -> PosteriorSample:
@@ -215,23 +219,70 @@ def sample(
     ``samples=None`` uses the sampler's default length; ``sampler_settings`` are the sampler's own settings (its
     settings class from :mod:`bayesprune.samplers.settings`, or a dict of some of them, e.g.
     ``{"num_integration_steps": 32}``; ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain
-    for prediction; pruning scores still use every post-burn-in draw (running moments).
+    for prediction; pruning scores still use every post-burn-in draw (running moments). ``init="optimised"``
+    starts every chain from its own network optimised for ``init_steps`` Adam steps
+    (:mod:`bayesprune.samplers.warmstart`); the time it takes is ``result.seconds["init"]``. With
+    ``until_converged=SECONDS`` the chains go on, each extension as long as all sampled so far, until the
+    test-point predictions have converged (:func:`converged`) or that many seconds have passed.
     """
     settings.check("sampler", sampler)
     settings.check("chains", chains)
     settings.check("seed", seed)
+    settings.check("init", init)
+    settings.check("init_steps", init_steps)
+    settings.check("until_converged", until_converged)
     samples = settings_class(sampler).default_samples if samples is None else samples
     num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin)
     posterior = posterior or build_posterior(ds)
     keys = jax.random.split(stream_key(seed, "init"), chains)
-    init = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
+    start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
+    if init == "optimised":
+        start, _ = warmstart.optimise(posterior, ds.X_train, ds.y_train, start, steps=init_steps)
+    t_init = time.perf_counter() - t0
     result = run_chains(
-        posterior, ds.X_train, ds.y_train, init, stream_key(seed, "sample"), sampler=sampler,
+        posterior, ds.X_train, ds.y_train, start, stream_key(seed, "sample"), sampler=sampler,
         settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
         draws_file=draws_file,
     )
-    return PosteriorSample(posterior, result, None, time.perf_counter() - t0)
+    result.seconds["init"] = t_init
+    if until_converged is not None:
+        result = _until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
+                                  None, until_converged, progress)
+    return PosteriorSample(posterior, result, None, time.perf_counter() - t0, {"init": init})
+
+
+CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat
+CONVERGED_ESS = 400  # and their minimum bulk ESS for reliable estimates (100 per chain with 4 chains)
+
+
+def converged(metrics: dict[str, float]) -> bool:
+    """Whether test-point predictions have converged: function-space R-hat <= 1.01 (when defined: two or more
+    chains) and function-space bulk ESS >= 400."""
+    rhat, ess = metrics["rhat_fn_max"], metrics["ess_fn_min"]
+    return (not np.isfinite(rhat) or rhat <= CONVERGED_RHAT) and np.isfinite(ess) and ess >= CONVERGED_ESS
+
+
+def _until_converged(posterior, ds, result, key, sampler, sampler_settings, kept_idx, seconds, progress):
+    """Continue the chains of ``result`` (same tuning, no warm-up) until the predictions at the test inputs (the
+    training inputs when there are none; no labels are used) converge or ``seconds`` pass. Each extension is as
+    long as everything sampled so far (so the checks cost a logarithmic number of evaluations), and the kept
+    draws are thinned by 2 whenever they pass twice the usual number per chain."""
+    X = ds.X_test if len(ds.X_test) else ds.X_train
+    t0 = time.perf_counter()
+    for extension in range(1, 64):
+        outputs = posterior_predictive(posterior, result.draws, X, kept_idx).outputs
+        if converged(function_space(outputs)) or time.perf_counter() - t0 > seconds:
+            break
+        more = run_chains(
+            posterior, ds.X_train, ds.y_train, result.last_position, jax.random.fold_in(key, extension),
+            sampler=sampler, settings=sampler_settings, num_warmup=0, num_draws=result.draws.shape[1] * result.thin,
+            thin=result.thin, kept_idx=kept_idx, params=result.params, progress=progress,
+        )
+        result = result.extended(more)
+        if result.draws.shape[1] > 2 * DEFAULT_KEPT_DRAWS:
+            result = result.thinned(2)
+    return result
 
 
 @dataclass
@@ -327,6 +378,7 @@ def resample(
     seed: int = RunConfig.seed,
     sampler_settings: SamplerSettingsLike = None,
     chains: int | None = None,
+    until_converged: float | None = RunConfig.until_converged,
     progress=None,
 ) -> PosteriorSample:
     """Run MCMC again on the kept parameters only; pruned ones stay exactly 0 and are never proposed.
@@ -342,12 +394,15 @@ def resample(
         scored on; ``last``: from those chains' last states, pruned (cycled over the chains).
     chains
         Number of chains (default: as many as the full sample had).
+    until_converged
+        Go on until the predictions converge, for at most this many seconds (as in :func:`sample`).
     """
     sampler = sampler or ps.result.sampler
     settings.check("sampler", sampler)
     n_chains = ps.result.num_chains if chains is None else chains
     settings.check("chains", n_chains)
     settings.check("resample_start", start, param="start")
+    settings.check("until_converged", until_converged)
     samples = settings_class(sampler).default_resample_samples if samples is None else samples
     num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin, samples_field="resample_samples",
                                                     burnin_field="resample_burnin")
@@ -368,6 +423,9 @@ def resample(
         settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, kept_idx=kept_idx,
         progress=progress,
     )
+    if until_converged is not None:
+        result = _until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
+                                  sampler_settings, kept_idx, until_converged, progress)
     return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
 
 
@@ -392,6 +450,6 @@ def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.se
     metrics = StageMetrics(
         task=ds.task, **scored.values, **weight_space(np.asarray(ps.result.draws)[..., : ps.n_params_kept]),
         acceptance_rate=ps.result.acceptance_rate, n_divergent=int(np.sum(ps.result.n_divergent)),
-        seconds=float(ps.seconds),
+        seconds=float(ps.seconds), steps=int(ps.result.n_steps),
     )
     return metrics, scored

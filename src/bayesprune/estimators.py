@@ -39,7 +39,7 @@ class _BayesianMLP(BaseEstimator):
 
     def __init__(self, hidden=DEFAULT_HIDDEN, activation=RunConfig.activation, sampler=RunConfig.sampler,
                  chains=RunConfig.chains, samples=RunConfig.samples, burnin=RunConfig.burnin,
-                 prior_var=RunConfig.prior_var, seed=RunConfig.seed, sampler_settings=None):
+                 prior_var=RunConfig.prior_var, seed=RunConfig.seed, sampler_settings=None, init=RunConfig.init):
         self.hidden = hidden
         self.activation = activation
         self.sampler = sampler
@@ -49,6 +49,7 @@ class _BayesianMLP(BaseEstimator):
         self.prior_var = prior_var
         self.seed = seed
         self.sampler_settings = sampler_settings
+        self.init = init
 
     def _dataset(self, X, y) -> Dataset:
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
@@ -65,7 +66,7 @@ class _BayesianMLP(BaseEstimator):
         posterior = api.build_posterior(self.dataset_, activation=self.activation, prior_var=self.prior_var)
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
                                   samples=self.samples, burnin=self.burnin, seed=self.seed,
-                                  sampler_settings=self.sampler_settings)
+                                  sampler_settings=self.sampler_settings, init=self.init)
         self.n_params_ = posterior.spec.n_params
         self.n_params_kept_ = self.n_params_
         self.keep_mask_ = np.ones(self.n_params_, bool)

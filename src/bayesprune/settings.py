@@ -24,6 +24,7 @@ from bayesprune.options import option
 from bayesprune.posterior.prior import PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
 from bayesprune.samplers.settings import SAMPLERS, SamplerSettings, as_settings, settings_class
+from bayesprune.samplers.warmstart import INITS
 
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
@@ -65,15 +66,21 @@ class RunConfig:
     prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
                               group="model", toml=True)
     # sampling
-    sampler: str = option("hmc", "hmc (best function-space ESS/s in the benchmark), nuts, mala: BlackJAX with "
-                          "warm-up adaptation; lgmh: the paper's Langevin-gradient MH", choices=SAMPLERS,
-                          group="sampling")
+    sampler: str = option("hmc", "hmc, nuts, mala: BlackJAX with warm-up adaptation; mclmc, amclmc: BlackJAX's "
+                          "microcanonical Langevin MC (unadjusted, adjusted), tuned in warm-up; lgmh: the paper's "
+                          "Langevin-gradient MH", choices=SAMPLERS, group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
     samples: int | None = option(None, "steps per chain incl. burn-in (default: hmc 4,000, nuts 1,000, "
                                  "lgmh/mala 40,000)", check=options.optional(options.integer(2)), group="sampling")
     burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
     thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain)",
                               check=options.optional(options.integer(1)), group="sampling")
+    init: str = option("prior", "where chains start: a random network (prior) or each chain's own optimised network "
+                       "(optimised: Adam on the log posterior, a deep ensemble)", choices=INITS, group="sampling")
+    init_steps: int = option(1000, "Adam steps of --init optimised", check=options.integer(0), group="sampling")
+    until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
+                                           "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
+                                           "seconds", check=options.optional(options.positive), group="sampling")
     seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
     sampler_settings: SamplerSettings | None = option(None, "the sampler's own settings (default: its defaults)",
                                                       flag=None)
@@ -174,6 +181,7 @@ class GridSpec:
     sampler: str = _like("sampler", "lgmh", "the sampler of every run (the paper's lgmh by default; its settings "
                          "come from the configs' sampler tables)")
     chains: int = _like("chains", 1, "chains per run (the paper: 1)")
+    init: str = _like("init", "prior", "where each run's chains start (the paper: prior, a random network)")
     seed: int = _like("seed", 0, "data split seed; run k samples with seed + k")
     data_dir: str | None = _like("data_dir", None)
     score_from: str = _like("score_from", "best-chain")
@@ -191,7 +199,7 @@ class GridSpec:
             **cfg.run_fields(), data_dir=self.data_dir, sampler=self.sampler, chains=self.chains,
             samples=self.samples, burnin=self.burnin, criteria=self.criteria, rates=self.rates,
             structured=self.structured, score_from=self.score_from, resample_samples=self.resample_samples,
-            resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed,
+            resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed, init=self.init,
             sampler_settings=cfg.sampler_settings(self.sampler),
         ).validate()
 

@@ -66,3 +66,22 @@ def test_lgmh_block_generated_numbers_give_the_step_by_step_chain(num_warmup, nu
     np.testing.assert_allclose(blocked.draws, reference.draws, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(blocked.mean, reference.mean, rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(blocked.acceptance > 0, reference.acceptance > 0)
+
+
+def test_a_continued_run_pools_its_moments_exactly():
+    """``extended`` appends a continuation (same tuning, no warm-up) and combines the running moments exactly:
+    with every step kept they equal the moments of all the draws."""
+    post, X, y = _problem()
+    init = np.zeros((2, post.position_size()), np.float32)
+    first = run_chains(post, X, y, init, jax.random.key(0), sampler="hmc", num_warmup=100, num_draws=150, thin=1)
+    more = run_chains(post, X, y, first.last_position, jax.random.key(1), sampler="hmc", num_warmup=0,
+                      num_draws=250, thin=1, params=first.params)
+    assert np.array_equal(more.params["step_size"], first.params["step_size"])  # the tuning carried over
+    both = first.extended(more)
+    assert both.draws.shape == (2, 400, post.position_size()) and both.n_steps == 400
+    np.testing.assert_allclose(both.mean, both.draws.mean(axis=1), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(both.var, both.draws.var(axis=1), rtol=1e-3, atol=1e-6)
+    thinned = both.thinned(3)
+    assert thinned.thin == 3 and thinned.draws.shape[1] == 133
+    np.testing.assert_array_equal(thinned.draws, both.draws[:, 2:399:3])
+    np.testing.assert_array_equal(thinned.mean, both.mean)

@@ -55,6 +55,7 @@ class StageMetrics:
     acceptance_rate: float
     n_divergent: int
     seconds: float
+    steps: int | None = None  # post-burn-in steps per chain (more than asked for after --until-converged)
     accuracy: float | None = None
     ece: float | None = None
     brier: float | None = None

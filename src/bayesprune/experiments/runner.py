@@ -102,7 +102,7 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
     full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains, samples=cfg.samples,
                       burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
-                      progress=adv)
+                      init=cfg.init, init_steps=cfg.init_steps, until_converged=cfg.until_converged, progress=adv)
     full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
@@ -119,7 +119,7 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
                    if reporter else None)
             res = api.resample(full, ds, pr, samples=cfg.resample_samples, burnin=cfg.resample_burnin,
                                start=cfg.resample_start, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
-                               progress=adv)
+                               until_converged=cfg.until_converged, progress=adv)
             res_metrics, res_scored = api.evaluate_stage(res, ds, seed=cfg.seed)
             model, compact = pack_compact(res, ds)
             record = CellRecord(

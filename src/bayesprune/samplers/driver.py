@@ -10,6 +10,7 @@ draws, not by the number of steps.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,6 +84,32 @@ class ChainResult:
         """Variance over all chains' draws (law of total variance over equally long chains)."""
         return self.var.mean(axis=0) + self.mean.var(axis=0)
 
+    def thinned(self, factor: int) -> ChainResult:
+        """Every ``factor``-th kept draw (moments and totals, which cover every step, are unchanged)."""
+        every = lambda a: a[:, factor - 1::factor]  # noqa: E731
+        n = (self.draws.shape[1] // factor) * factor
+        acc = self.acceptance[:, :n].reshape(self.num_chains, -1, factor).mean(axis=-1)
+        div = self.diverging[:, :n].reshape(self.num_chains, -1, factor).any(axis=-1)
+        return dataclasses.replace(self, draws=every(self.draws[:, :n]), logdensity=every(self.logdensity[:, :n]),
+                                   acceptance=acc, diverging=div, thin=self.thin * factor)
+
+    def extended(self, more: ChainResult) -> ChainResult:
+        """This run followed by ``more``, the same chains continued: draws appended, moments pooled (the
+        running means and variances of both parts combined exactly), totals added."""
+        n1, n2 = self.n_steps, more.n_steps
+        n = max(n1 + n2, 1)
+        mean = (n1 * self.mean + n2 * more.mean) / n
+        var = (n1 * self.var + n2 * more.var) / n + n1 * n2 / n**2 * (self.mean - more.mean) ** 2
+        seconds = {k: self.seconds.get(k, 0.0) + more.seconds.get(k, 0.0) for k in {*self.seconds, *more.seconds}}
+        join = lambda a, b: np.concatenate([a, b], axis=1)  # noqa: E731
+        return dataclasses.replace(
+            self, draws=join(self.draws, more.draws), logdensity=join(self.logdensity, more.logdensity),
+            acceptance=join(self.acceptance, more.acceptance), diverging=join(self.diverging, more.diverging),
+            mean=mean, var=var, last_position=more.last_position, n_steps=n1 + n2,
+            n_divergent=self.n_divergent + more.n_divergent, n_grad_evals=self.n_grad_evals + more.n_grad_evals,
+            mean_acceptance=(n1 * self.mean_acceptance + n2 * more.mean_acceptance) / n, params=more.params,
+            seconds=seconds)
+
 
 @lru_cache(maxsize=64)
 def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettings, num_warmup: int,
@@ -124,7 +151,7 @@ def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettin
             return jax.vmap(lambda k, p, pr: sdef.warmup(k, p, logdensity_fn, pr, num_warmup, settings))(
                 keys, positions, params)
         # burn-in with plain steps, every chain on the keys split from its own warm-up key
-        states = jax.vmap(lambda p: sdef.init(p, logdensity_fn))(positions)
+        states = jax.vmap(lambda p, k: sdef.init(p, logdensity_fn, jax.random.fold_in(k, 0)))(positions, keys)
         if num_warmup == 0:
             return states, params
         step_keys = jnp.swapaxes(jax.vmap(lambda k: jax.random.split(k, num_warmup))(keys), 0, 1)
@@ -193,6 +220,7 @@ def run_chains(
     draws_file: str | Path | None = None,
     progress: Any = None,
     description: str = "sampling",
+    params: Any = None,
 ) -> ChainResult:
     """Sample ``C = len(init_positions)`` chains of the posterior.
 
@@ -224,6 +252,9 @@ def run_chains(
         Write kept draws to this ``.npy`` file (memory-mapped) instead of RAM.
     progress
         A callable ``advance(n_steps)`` (e.g. from :mod:`bayesprune.progress`), or ``None``.
+    params
+        Tuned parameters per chain (``ChainResult.params`` of a previous run) to start from instead of the
+        sampler's initial ones; with ``num_warmup=0`` a run continues another with its tuning.
     """
     sdef = get_sampler(sampler) if isinstance(sampler, str) else sampler
     settings = as_settings(sdef.settings, settings, param="settings")
@@ -238,8 +269,11 @@ def run_chains(
     y = jnp.asarray(y)
     key_warm, key_sample = jax.random.split(key)
 
-    params0 = sdef.initial_params(settings, dim, posterior.has_eta)
-    params0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_chains, *jnp.shape(a))), params0)
+    if params is None:
+        params0 = sdef.initial_params(settings, dim, posterior.has_eta)
+        params0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (n_chains, *jnp.shape(a))), params0)
+    else:
+        params0 = jax.tree.map(jnp.asarray, params)
     warm_fn, chunk_fn = _compiled(posterior, sdef, settings, int(num_warmup), chunk_draws, thin, masked)
 
     t0 = time.perf_counter()

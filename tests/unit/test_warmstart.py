@@ -1,0 +1,34 @@
+"""Warm starts: each chain optimised from its own random start, and sampling continued until converged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import bayesprune as bp
+from bayesprune.samplers import warmstart
+
+
+def test_optimised_starts_are_better_and_stay_distinct():
+    ds = bp.load_dataset("sklearn:iris", seed=0)
+    post = bp.build_posterior(ds, hidden=(4,))
+    import jax
+
+    starts = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in jax.random.split(jax.random.key(0), 3)])
+    logp = lambda z: float(post.logdensity(z, ds.X_train, ds.y_train))  # noqa: E731
+    optimised, loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=300)
+    for s, o, l in zip(starts, optimised, loss, strict=True):
+        assert logp(o) > logp(s) + 10  # a much better network than its random start
+        np.testing.assert_allclose(-logp(o), l, rtol=1e-3)
+    assert np.min(np.linalg.norm(optimised[:, None] - optimised[None], axis=-1)[np.triu_indices(3, 1)]) > 0.1
+    same, _ = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=0)
+    np.testing.assert_array_equal(same, starts)
+
+
+def test_until_converged_goes_on_until_the_predictions_converge():
+    ds = bp.load_dataset("sklearn:iris", seed=0)
+    post = bp.build_posterior(ds, hidden=(3,))
+    ps = bp.sample(ds, posterior=post, samples=120, seed=0, init="optimised", init_steps=200, until_converged=120)
+    m = bp.evaluate(ps, ds)
+    assert m.steps > 60  # continued past the 60 post-burn-in steps asked for
+    assert bp.api.converged({"rhat_fn_max": m.rhat_fn_max, "ess_fn_min": m.ess_fn_min})
+    assert ps.result.seconds["init"] > 0
