@@ -8,9 +8,11 @@ and minimum function-space bulk ESS over the test points, the test metric. Per d
 the two seeds' predictive means are apart (mean over test points of |difference| in the scaled target, whose
 range is 1, for regression; of the largest class-probability difference for classification).
 
-The rule: among the candidates whose fn R-hat is <= 1.05 on every data set (both seeds), the one with the
-highest geometric-mean fn-ESS/s (median ESS); when no candidate passes everywhere, the one passing on the most
-data sets, ties broken by that geometric mean. NumPyro's NUTS on the same log posterior and the paper's LG-MH
+The rule: a candidate with a broken run anywhere (a chain that left the posterior's bulk: test RMSE more than
+twice the best run's on that data set, or accuracy more than 10 points below it) cannot be the default; among
+the others, the one whose fn R-hat is <= 1.05 (both seeds) on the most of the paper's data sets, ties broken by
+the highest geometric-mean fn-ESS/s (median ESS). (The broken-run condition was added after unadjusted MCLMC
+broke one of two abalone runs: a default must not.) NumPyro's NUTS on the same log posterior and the paper's LG-MH
 are measured beside them for the ratios.
 
 Usage: python benchmarks/default_sampler.py [--data-dir DIR] [--datasets a,b] [--candidates s:i:n,...]
@@ -107,15 +109,19 @@ def main() -> None:
     p.add_argument("--candidates", default=",".join(CANDIDATES))
     p.add_argument("--numpyro", action="store_true", help="add NumPyro NUTS (1,000 steps, seed 0 only)")
     p.add_argument("--out", default="benchmarks/results/default_sampler.md")
+    p.add_argument("--add", action="store_true",
+                   help="keep the measurements already in the .json beside --out and add these candidates")
     args = p.parse_args()
     candidates = args.candidates.split(",") + (["numpyro:prior:1000"] if args.numpyro else [])
-    rows = []
     raw_path = Path(args.out).with_suffix(".json")
-    t_all = time.perf_counter()
+    rows = json.loads(raw_path.read_text()) if args.add and raw_path.exists() else []
+    done = {(r["dataset"], r["candidate"]) for r in rows}
     for name in args.datasets.split(","):
         ds = load_dataset(name, data_dir=args.data_dir, seed=0)
         posterior = api.build_posterior(ds)
         for cand in candidates:
+            if (name, cand) in done:
+                continue
             seeds = SEEDS[:1] if cand.startswith("numpyro") else SEEDS
             runs, means = [], []
             for seed in seeds:
@@ -129,7 +135,8 @@ def main() -> None:
                          "apart": apart(ds.task, *means) if len(means) == 2 else float("nan")})
             raw_path.parent.mkdir(parents=True, exist_ok=True)
             raw_path.write_text(json.dumps(rows, indent=1))
-    write_markdown(args.out, report(rows, candidates, args, time.perf_counter() - t_all))
+    everything = list(dict.fromkeys(r["candidate"] for r in rows))
+    write_markdown(args.out, report(rows, everything, args))
 
 
 def _gmean(values) -> float:
@@ -137,17 +144,19 @@ def _gmean(values) -> float:
     return float(np.exp(np.mean(np.log(v)))) if v.size else float("nan")
 
 
-def report(rows: list[dict], candidates: list[str], args, seconds: float) -> list[str]:
+def report(rows: list[dict], candidates: list[str], args) -> list[str]:
     datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    rows = sorted(rows, key=lambda r: (datasets.index(r["dataset"]), candidates.index(r["candidate"])))
+    seconds = sum(x["seconds"] for r in rows for x in r["runs"])
     paper = [d for d in datasets if d in PAPER_DATASETS]
     lines = ["# The default sampler, chosen by measurement", "",
-             f"Command: `python benchmarks/default_sampler.py{' --numpyro' if args.numpyro else ''}` "
-             f"({seconds / 60:.0f} min on this machine). {CHAINS} chains; `candidate` is `sampler:init:steps` "
+             f"Command: `python benchmarks/default_sampler.py{' --numpyro' if args.numpyro else ''}` (its runs "
+             f"took {seconds / 60:.0f} min on this machine). {CHAINS} chains; `candidate` is `sampler:init:steps` "
              "(steps per chain including the 50% burn-in); seconds include compilation and the warm start, as a "
-             "user waits for them. Per data set and candidate: the worse of the two seeds' fn R-hat (max over up "
-             "to 200 test points), fn-ESS/s (median fn-ESS over the test points, per second; mean of the seeds), "
-             "min fn-ESS, and how far the seeds' predictive means are apart (scaled target; largest class "
-             "probability).", ""]
+             "user waits for them. Per data set and candidate: the worse of the two seeds' fn R-hat (max over "
+             "up to 200 test points), fn-ESS/s (median fn-ESS over the test points, per second; mean of the "
+             "seeds), min fn-ESS, the test metric (mean of the seeds) and how far the seeds' predictive means "
+             "are apart (scaled target; largest class probability).", ""]
     lines += ["| data set | candidate | R-hat fn (worse seed) | fn-ESS/s | min fn-ESS | seconds | test metric | "
               "seeds apart |", "|---|---|---|---|---|---|---|---|"]
     summary = {}
@@ -158,9 +167,10 @@ def report(rows: list[dict], candidates: list[str], args, seconds: float) -> lis
         lines.append(f"| {r['dataset']} | {r['candidate']} | {rh:.3f} | {eps:.2f} | "
                      f"{min(x['ess_min'] for x in r['runs']):.0f} | {np.mean([x['seconds'] for x in r['runs']]):.1f} "
                      f"| {np.mean([x['main'] for x in r['runs']]):.3f} | {r['apart']:.4f} |")
+    broken = failures(rows)
     lines += ["", "## Summary over the paper's seven data sets", "",
-              "| candidate | data sets with fn R-hat <= 1.05 | geometric-mean fn-ESS/s | worst fn R-hat |",
-              "|---|---|---|---|"]
+              "| candidate | data sets with fn R-hat <= 1.05 | geometric-mean fn-ESS/s | worst fn R-hat | "
+              "broken runs (all ten data sets) |", "|---|---|---|---|---|"]
     scored = []
     for cand in candidates:
         entries = [e for e in summary.get(cand, []) if e[0] in paper]
@@ -169,18 +179,35 @@ def report(rows: list[dict], candidates: list[str], args, seconds: float) -> lis
         passing = sum(e[1] <= RHAT_OK for e in entries)
         g = _gmean(e[2] for e in entries)
         scored.append((passing, g, cand))
-        lines.append(f"| {cand} | {passing} of {len(entries)} | {g:.2f} | {max(e[1] for e in entries):.2f} |")
-    eligible = [s for s in scored if not s[2].startswith(("lgmh", "numpyro"))]
+        lines.append(f"| {cand} | {passing} of {len(entries)} | {g:.2f} | {max(e[1] for e in entries):.2f} | "
+                     f"{', '.join(broken.get(cand, [])) or 'none'} |")
+    eligible = [s for s in scored if not s[2].startswith(("lgmh", "numpyro")) and s[2] not in broken]
     if eligible:
         best = max(eligible, key=lambda s: (s[0], s[1]))
         lines += ["", f"By the rule (module docstring), the default is **{best[2]}**: fn R-hat <= {RHAT_OK} on "
-                  f"{best[0]} of {len(paper)} paper data sets, geometric-mean fn-ESS/s {best[1]:.2f}."]
+                  f"{best[0]} of {len(paper)} paper data sets, geometric-mean fn-ESS/s {best[1]:.2f}, no broken run."]
         for ref in ("lgmh:prior:40000", "numpyro:prior:1000", "hmc:prior:4000"):
             match = [s for s in scored if s[2] == ref]
             if match and np.isfinite(match[0][1]) and match[0][1] > 0:
                 lines.append(f"- {best[1] / match[0][1]:.1f}x the geometric-mean fn-ESS/s of {ref}.")
     return lines
 
+
+def failures(rows: list[dict]) -> dict[str, list[str]]:
+    """Candidate -> the runs (``dataset seed k``) that broke: a test RMSE more than twice the best run's on that
+    data set, or an accuracy more than 10 points below it (a chain that left the posterior's bulk)."""
+    out: dict[str, list[str]] = {}
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        mine = [r for r in rows if r["dataset"] == name]
+        regression = mine[0]["task"] == "regression"
+        values = [x["main"] for r in mine for x in r["runs"]]
+        best = min(values) if regression else max(values)
+        for r in mine:
+            for k, x in enumerate(r["runs"]):
+                bad = x["main"] > 2 * best if regression else x["main"] < best - 0.10
+                if bad:
+                    out.setdefault(r["candidate"], []).append(f"{name} seed {k}")
+    return out
 
 if __name__ == "__main__":
     main()
