@@ -259,6 +259,8 @@ _nuts_step, _nuts_warmup, _nuts_summary = _window_adapted(
 MCLMC_TUNING = (0.1, 0.1, 0.1)  # BlackJAX's three tuning phases, as shares of its nominal run length
 GRADS_PER_STEP = 2  # the isokinetic McLachlan integrator evaluates the gradient twice per step
 MAX_AVERAGE_STEPS = 64.0  # adjusted MCLMC's average integration steps per transition, at most
+STEP_SEARCH_XI = 100.0  # the initial step size's energy error, at most this many times the tuning's target
+STEP_SEARCH_HALVINGS = 40  # 2**-40: a step size that is still too large after that is left to the tuning
 
 
 def _no_key(init):
@@ -291,12 +293,41 @@ def _mclmc_step(key, state, logdensity_fn, params, settings):
     return kernel(key, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], params["step_size"])
 
 
+def _reasonable_step_size(key, state, logdensity_fn, params, kernel, desired_energy_var):
+    """Halve the initial step size until one step's energy error is within reach of BlackJAX's tuning.
+
+    The tuning predicts the step size from ``xi / step**6`` (the energy variance grows as step**6) in float32.
+    From a step size far too large for the posterior (a sharp mode at an optimised start: ``xi`` ~ 1e60) the
+    prediction underflows to 0, then ``xi / 0**6`` overflows, and the step size stays 0 for the whole run: seen
+    on abalone, 2 of 4 chains frozen at their start. BlackJAX has no initial step-size search for MCLMC, so
+    this is the halving heuristic of Hoffman & Gelman (2014, Algorithm 4) on MCLMC's energy error: the first
+    step size whose ``xi = energy_change**2 / (dim * desired_energy_var)`` is finite and at most
+    ``STEP_SEARCH_XI`` (the tuning then shrinks it by at most ``STEP_SEARCH_XI ** (1/6)``)."""
+    dim = state.position.shape[0]
+
+    def body(carry):
+        step, k, _, i = carry
+        k, probe = jax.random.split(k)
+        _, info = kernel(probe, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], step)
+        xi = jnp.square(info.energy_change) / (dim * desired_energy_var)
+        bad = ~(jnp.isfinite(xi) & info.nonans) | (xi > STEP_SEARCH_XI)
+        return jnp.where(bad, step / 2, step), k, bad, i + 1
+
+    def cond(carry):
+        return carry[2] & (carry[3] < STEP_SEARCH_HALVINGS)
+
+    step, _, _, _ = jax.lax.while_loop(cond, body, (params["step_size"], key, jnp.asarray(True), 0))
+    return step
+
+
 def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=5e-4):
     """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
-    sized so that its three phases take ``num_steps`` steps."""
-    init_key, tune_key = jax.random.split(key)
+    sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable."""
+    init_key, search_key, tune_key = jax.random.split(key, 3)
     state = _mclmc_init(position, logdensity_fn, init_key)
     kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
+    params = {**params, "step_size": _reasonable_step_size(search_key, state, logdensity_fn, params, kernel,
+                                                           desired_energy_var)}
     nominal = max(int(round(num_steps / sum(MCLMC_TUNING))), 1)
     state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
         kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=MCLMC_TUNING[0],
