@@ -181,15 +181,23 @@ def report(rows: list[dict], candidates: list[str], args) -> list[str]:
         scored.append((passing, g, cand))
         lines.append(f"| {cand} | {passing} of {len(entries)} | {g:.2f} | {max(e[1] for e in entries):.2f} | "
                      f"{', '.join(broken.get(cand, [])) or 'none'} |")
+    for cand in candidates:
+        missing = [d for d in paper if d not in {e[0] for e in summary.get(cand, [])}]
+        if missing:
+            lines.append(f"\n{cand} has no measurement on {', '.join(missing)} (a run that did not finish in the "
+                         "time it was given is not recorded).")
     eligible = [s for s in scored if not s[2].startswith(("lgmh", "numpyro")) and s[2] not in broken]
     if eligible:
         best = max(eligible, key=lambda s: (s[0], s[1]))
         lines += ["", f"By the rule (module docstring), the default is **{best[2]}**: fn R-hat <= {RHAT_OK} on "
                   f"{best[0]} of {len(paper)} paper data sets, geometric-mean fn-ESS/s {best[1]:.2f}, no broken run."]
+        mine = {e[0]: e[2] for e in summary[best[2]] if e[0] in paper}
         for ref in ("lgmh:prior:40000", "numpyro:prior:1000", "hmc:prior:4000"):
-            match = [s for s in scored if s[2] == ref]
-            if match and np.isfinite(match[0][1]) and match[0][1] > 0:
-                lines.append(f"- {best[1] / match[0][1]:.1f}x the geometric-mean fn-ESS/s of {ref}.")
+            theirs = {e[0]: e[2] for e in summary.get(ref, []) if e[0] in mine}
+            if theirs:  # over the data sets both were measured on
+                ratio = _gmean([mine[d] / theirs[d] for d in theirs])
+                lines.append(f"- {ratio:.1f}x the fn-ESS/s of {ref} (geometric mean of the per-data-set ratios over "
+                             f"{', '.join(theirs)}).")
     return lines
 
 
