@@ -208,7 +208,7 @@ def sample(
     thin: int | None = None,
     seed: int = RunConfig.seed,
     sampler_settings: SamplerSettingsLike = None,
-    init: str = RunConfig.init,
+    init: str | None = RunConfig.init,
     init_steps: int = RunConfig.init_steps,
     until_converged: float | None = RunConfig.until_converged,
     progress=None,
@@ -216,9 +216,10 @@ def sample(
 ) -> PosteriorSample:
     """Sample the full BNN posterior: ``samples`` steps per chain, the first ``burnin`` share discarded.
 
-    ``samples=None`` uses the sampler's default length; ``sampler_settings`` are the sampler's own settings (its
-    settings class from :mod:`bayesprune.samplers.settings`, or a dict of some of them, e.g.
-    ``{"num_integration_steps": 32}``; ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain
+    ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
+    ``sampler_settings`` are the sampler's own settings (its settings class from
+    :mod:`bayesprune.samplers.settings`, or a dict of some of them, e.g. ``{"num_integration_steps": 32}``;
+    ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain
     for prediction; pruning scores still use every post-burn-in draw (running moments). ``init="optimised"``
     starts every chain from its own network optimised for ``init_steps`` Adam steps
     (:mod:`bayesprune.samplers.warmstart`); the time it takes is ``result.seconds["init"]``. With
@@ -228,6 +229,7 @@ def sample(
     settings.check("sampler", sampler)
     settings.check("chains", chains)
     settings.check("seed", seed)
+    init = settings_class(sampler).default_init if init is None else init
     settings.check("init", init)
     settings.check("init_steps", init_steps)
     settings.check("until_converged", until_converged)

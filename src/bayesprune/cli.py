@@ -27,7 +27,7 @@ network on its remaining parameters, and reports accuracy and uncertainty before
 (Deo, Sisson, Webster, Chandra 2025).
 
 examples:
-  bayesprune run                                  iris (embedded), HMC, STN at 75%, in seconds
+  bayesprune run                                  iris (embedded), MCLMC, STN at 75%, in seconds
   bayesprune run --dataset ionosphere --data-dir ../shared/data --rate 0.5,0.75,0.9 --out runs/iono
   bayesprune run --csv core.csv --target Species --features Bulk,Porosity,Resistivity --out runs/core
   bayesprune run --sampler lgmh --resample-samples 1000   the paper's sampler and resampling length
@@ -42,9 +42,11 @@ Sample -> prune -> resample -> evaluate on one data set, and print a summary tab
 (ArviZ NetCDF), report.md and figures. Several criteria or rates (comma-separated) sweep them all and share
 one full-model sample.
 
-defaults: HMC with step size and mass matrix adapted in warm-up (the sampler with the best function-space ESS
-per second in benchmarks/), 4 chains x 4,000 samples with 50% burn-in, prior N(0, 25), STN pruning of 75% of
-the parameters, 2,000 resampling steps. The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step
+defaults: MCLMC (BlackJAX's microcanonical Langevin MC, step size, L and preconditioner tuned in warm-up), each
+of 4 chains started from its own Adam-optimised network, 40,000 steps with 50% burn-in (chosen by measurement:
+benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the parameters, 20,000 resampling steps.
+When the chains disagree the summary says so and what to change; --until-converged SECONDS samples on until
+they agree. The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step
 0.2, l_prob 0.5; 40,000 samples, 20,000 resampling steps by default) with --resample-samples 1000.
 """
 

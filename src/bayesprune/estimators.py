@@ -10,7 +10,7 @@ Example
 >>> from sklearn.datasets import load_iris
 >>> from bayesprune import BayesianMLPClassifier
 >>> X, y = load_iris(return_X_y=True)
->>> clf = BayesianMLPClassifier(samples=4000).fit(X, y)   # HMC, 4 chains, prior N(0, 25)
+>>> clf = BayesianMLPClassifier(samples=10000).fit(X, y)   # MCLMC, 4 chains, prior N(0, 25)
 >>> small = clf.prune("stn", 0.75)
 >>> small.predict_proba(X[:3]), small.n_params_kept_
 """
@@ -32,8 +32,9 @@ from bayesprune.settings import RunConfig
 
 class _BayesianMLP(BaseEstimator):
     """Parameters are those of ``bayesprune run`` (:class:`~bayesprune.settings.RunConfig`), with its defaults:
-    the sampler (HMC), its length (``samples=None``: the sampler's default) and its own settings
-    (``sampler_settings``: a dict such as ``{"num_integration_steps": 32}``, or ``None`` for its defaults)."""
+    the sampler (MCLMC, from optimised starts), its length (``samples=None``: the sampler's default) and its own
+    settings (``sampler_settings``: a dict such as ``{"desired_energy_var": 1e-4}``, or ``None`` for its
+    defaults)."""
 
     _task = "regression"
 
@@ -93,7 +94,7 @@ class _BayesianMLP(BaseEstimator):
 
 
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
-    """Bayesian MLP regression sampled by MCMC (default: HMC, 4 chains, prior N(0, 25); ``sampler="lgmh"`` is
+    """Bayesian MLP regression sampled by MCMC (default: MCLMC, 4 chains, prior N(0, 25); ``sampler="lgmh"`` is
     the paper's sampler)."""
 
     _task = "regression"
@@ -109,7 +110,7 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
 
 
 class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
-    """Bayesian MLP classification (softmax output) sampled by MCMC (default: HMC, 4 chains, prior N(0, 25))."""
+    """Bayesian MLP classification (softmax output) sampled by MCMC (default: MCLMC, 4 chains, prior N(0, 25))."""
 
     _task = "classification"
 

@@ -31,6 +31,11 @@ SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("mean", "last")
 
 
+def _per_sampler(attribute: str) -> str:
+    """``mclmc 40,000, hmc 4,000, ...``: a per-sampler default for help texts, from the settings classes."""
+    return ", ".join(f"{name} {getattr(settings_class(name), attribute):,}" for name in SAMPLERS)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run: sample -> prune -> resample -> evaluate on one data set.
@@ -66,17 +71,20 @@ class RunConfig:
     prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
                               group="model", toml=True)
     # sampling
-    sampler: str = option("hmc", "hmc, nuts, mala: BlackJAX with warm-up adaptation; mclmc, amclmc: BlackJAX's "
-                          "microcanonical Langevin MC (unadjusted, adjusted), tuned in warm-up; lgmh: the paper's "
+    sampler: str = option("mclmc", "mclmc, amclmc: BlackJAX's microcanonical Langevin MC (unadjusted, adjusted), "
+                          "tuned in warm-up; hmc, nuts, mala: BlackJAX with warm-up adaptation; lgmh: the paper's "
                           "Langevin-gradient MH", choices=SAMPLERS, group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
-    samples: int | None = option(None, "steps per chain incl. burn-in (default: hmc 4,000, nuts 1,000, "
-                                 "lgmh/mala 40,000)", check=options.optional(options.integer(2)), group="sampling")
+    samples: int | None = option(None, "steps per chain incl. burn-in (default: the sampler's, "
+                                 + _per_sampler("default_samples") + ")",
+                                 check=options.optional(options.integer(2)), group="sampling")
     burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
     thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain)",
                               check=options.optional(options.integer(1)), group="sampling")
-    init: str = option("prior", "where chains start: a random network (prior) or each chain's own optimised network "
-                       "(optimised: Adam on the log posterior, a deep ensemble)", choices=INITS, group="sampling")
+    init: str | None = option(None, "where chains start: a random network (prior) or each chain's own optimised "
+                              "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
+                              "sampler's (optimised for mclmc and amclmc, prior for the others)",
+                              choices=INITS, group="sampling")
     init_steps: int = option(1000, "Adam steps of --init optimised", check=options.integer(0), group="sampling")
     until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
                                            "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
@@ -96,8 +104,9 @@ class RunConfig:
     score_from: str = option("best-chain", "moments for the scores: the best chain, all chains after aligning "
                              "their hidden units to it, or all chains as they are", choices=SCORE_FROM,
                              group="pruning and resampling")
-    resample_samples: int | None = option(None, "resampling steps per chain (default: hmc 2,000, nuts 1,000, "
-                                          "lgmh/mala 20,000)", check=options.optional(options.integer(2)),
+    resample_samples: int | None = option(None, "resampling steps per chain (default: the sampler's, "
+                                          + _per_sampler("default_resample_samples") + ")",
+                                          check=options.optional(options.integer(2)),
                                           group="pruning and resampling")
     resample_burnin: float = option(0.5, "share of resampling steps discarded", check=options.share_discarded,
                                     group="pruning and resampling")
@@ -111,6 +120,8 @@ class RunConfig:
             object.__setattr__(self, "samples", cls.default_samples)
         if self.resample_samples is None:
             object.__setattr__(self, "resample_samples", cls.default_resample_samples)
+        if self.init is None:
+            object.__setattr__(self, "init", cls.default_init)
         object.__setattr__(self, "sampler_settings", as_settings(cls, self.sampler_settings))
         for name in ("features", "hidden", "criteria", "rates"):
             value = getattr(self, name)

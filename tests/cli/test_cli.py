@@ -56,7 +56,7 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
 
 def test_run_regression_sweep(tmp_path, capsys, no_data_env):
     out_dir = tmp_path / "diab"
-    code, _, err = run_cli(["run", "--dataset", "diabetes", *TINY, "--criterion", "stn,random",
+    code, _, err = run_cli(["run", "--dataset", "diabetes", *TINY, "--sampler", "hmc", "--criterion", "stn,random",
                             "--rate", "0.5,0.9", "--structured", "--out", str(out_dir)], capsys)
     assert code == 0, err
     sweep = json.loads((out_dir / "sweep.json").read_text())
@@ -94,7 +94,7 @@ def test_run_user_csv(tmp_path, capsys):
     csv = tmp_path / "mine.csv"
     csv.write_text("\r".join(lines))  # CR-only endings, like the reef files
     code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,q",
-                              "--hidden", "4", *TINY], capsys)
+                              "--hidden", "4", *TINY, "--sampler", "hmc"], capsys)
     assert code == 0, err
     assert "mine" in out
 

@@ -18,7 +18,7 @@ from bayesprune.predictive import posterior_predictive
 @pytest.fixture(scope="module")
 def wine_models(tmp_path_factory):
     ds = load_dataset("wine", seed=0)
-    full = api.sample(ds, chains=2, samples=800, seed=0)
+    full = api.sample(ds, sampler="hmc", chains=2, samples=800, seed=0)
     out = {}
     for structured in (False, True):
         pr = api.prune(full, criterion="stn", rate=0.75, structured=structured)
@@ -46,7 +46,7 @@ def test_round_trip_matches_in_memory_predictive(wine_models, structured):
 
 def test_regression_round_trip_in_original_units(tmp_path):
     ds = load_dataset("diabetes", seed=0)
-    full = api.sample(ds, chains=2, samples=2000, seed=0)
+    full = api.sample(ds, sampler="hmc", chains=2, samples=2000, seed=0)
     pr = api.prune(full, criterion="spn", rate=0.5, structured=True)
     rs = api.resample(full, ds, pr, samples=400)
     path = compact.save_compact(rs, ds, tmp_path / "m.bpz", n_draws=40)

@@ -17,7 +17,7 @@ FAST = {"hidden": (3,), "chains": 1, "samples": 3000, "sampler": "mala"}
 def test_classifier_fit_predict_prune():
     X, y = load_iris(return_X_y=True)
     X = (X - X.mean(0)) / X.std(0)
-    clf = BayesianMLPClassifier(hidden=(8,), chains=2, samples=4000).fit(X, y)
+    clf = BayesianMLPClassifier(hidden=(8,), chains=2, samples=4000, sampler="hmc").fit(X, y)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert clf.score(X, y) > 0.8
@@ -33,7 +33,7 @@ def test_classifier_fit_predict_prune():
 def test_regressor_return_std():
     X, y = make_regression(n_samples=80, n_features=3, noise=5.0, random_state=0)
     y = (y - y.mean()) / y.std()
-    reg = BayesianMLPRegressor(hidden=(5,), chains=2, samples=4000).fit(X, y)
+    reg = BayesianMLPRegressor(hidden=(5,), chains=2, samples=4000, sampler="hmc").fit(X, y)
     mean, std = reg.predict(X, return_std=True)
     assert mean.shape == std.shape == (80,)
     assert np.all(std > 0)

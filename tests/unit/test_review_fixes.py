@@ -62,7 +62,7 @@ def test_classification_nll_is_not_capped_by_float32():
 @pytest.fixture(scope="module")
 def regression_models(tmp_path_factory):
     ds = load_dataset("diabetes", seed=0)
-    full = api.sample(ds, chains=2, samples=300, seed=0)
+    full = api.sample(ds, sampler="hmc", chains=2, samples=300, seed=0)
     folder = tmp_path_factory.mktemp("models")
     out = {}
     for structured in (False, True):

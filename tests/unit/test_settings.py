@@ -46,7 +46,17 @@ def test_every_run_option_is_a_declared_setting_and_back():
 
 def test_no_options_give_the_declared_defaults():
     assert run_config(_parse([])) == RunConfig()
-    assert RunConfig().sampler_settings == settings_for("hmc")
+    assert RunConfig().sampler_settings == settings_for(RunConfig().sampler)
+
+
+@pytest.mark.parametrize("sampler", sorted(SETTINGS))
+def test_length_and_start_default_to_the_samplers_own(sampler):
+    cls = SETTINGS[sampler]
+    cfg = run_config(_parse(["--sampler", sampler]))
+    assert (cfg.samples, cfg.resample_samples, cfg.init) == (cls.default_samples, cls.default_resample_samples,
+                                                             cls.default_init)
+    other = "prior" if cls.default_init == "optimised" else "optimised"
+    assert run_config(_parse(["--sampler", sampler, "--init", other])).init == other
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLER_FIELDS))
@@ -122,7 +132,8 @@ def test_grid_settings_share_the_run_checks():
     (lambda ds: api.sample(ds, sampler="gibbs"), "sampler 'gibbs' is unknown"),
     (lambda ds: api.sample(ds, thin=0), "thin must be >= 1, got 0"),
     (lambda ds: api.sample(ds, samples=10, thin=8), "thin 8 must be between 1 and the post-burn-in draws (5)"),
-    (lambda ds: api.sample(ds, sampler_settings={"num_integration_steps": 0}), "num_integration_steps must be"),
+    (lambda ds: api.sample(ds, sampler="hmc", sampler_settings={"num_integration_steps": 0}),
+     "num_integration_steps must be"),
     (lambda ds: api.build_posterior(ds, prior_var=-1.0), "prior_var must be a finite number > 0, got -1.0"),
     (lambda ds: api.build_posterior(ds, hidden=(0,)), "hidden must list widths >= 1"),
 ])

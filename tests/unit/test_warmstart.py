@@ -27,7 +27,8 @@ def test_optimised_starts_are_better_and_stay_distinct():
 def test_until_converged_goes_on_until_the_predictions_converge():
     ds = bp.load_dataset("sklearn:iris", seed=0)
     post = bp.build_posterior(ds, hidden=(3,))
-    ps = bp.sample(ds, posterior=post, samples=120, seed=0, init="optimised", init_steps=200, until_converged=120)
+    ps = bp.sample(ds, posterior=post, sampler="hmc", samples=120, seed=0, init="optimised", init_steps=200,
+                   until_converged=120)
     m = bp.evaluate(ps, ds)
     assert m.steps > 60  # continued past the 60 post-burn-in steps asked for
     assert bp.api.converged({"rhat_fn_max": m.rhat_fn_max, "ess_fn_min": m.ess_fn_min})

@@ -92,7 +92,7 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     longer = f"sample longer ({length_flag} {2 * length}) or until converged (--until-converged 600)"
     out = []
     if m.acceptance_rate < 0.01:
-        fix = ("lower the step sizes (e.g. --lr 0.001 --step-w 0.005) or use --sampler hmc"
+        fix = (f"lower the step sizes (e.g. --lr 0.001 --step-w 0.005) or use --sampler {RunConfig.sampler}"
                if cfg.sampler == "lgmh" else "adapt the step size in a longer warm-up (--burnin 0.5 and more "
                f"{length_flag})")
         out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} < 1%, the chain is stuck; {fix}")
@@ -100,15 +100,17 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
         out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore; "
                    + ("raise --step-w" if cfg.sampler == "lgmh" else "lower --target-accept"))
     if np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
-        fix = "use --sampler hmc (LG-MH's fixed steps mix slowly)" if cfg.sampler == "lgmh" else longer
+        fix = f"use --sampler {RunConfig.sampler} (LG-MH's fixed steps mix slowly)" if cfg.sampler == "lgmh" \
+            else longer
         out.append(f"{stage}: chains disagree on the test predictions (function-space R-hat {m.rhat_fn_max:.2f}, "
                    f"should be <= {RHAT_WARN}); {fix}")
     if np.isfinite(m.ess_fn_min) and m.ess_fn_min < ESS_WARN:
         out.append(f"{stage}: only {m.ess_fn_min:.0f} effective draws of the least certain test prediction "
                    f"(fewer than {ESS_WARN}); {longer}")
     if m.n_divergent:
-        fix = "; raise --target-accept (e.g. 0.95) for smaller steps" if cfg.sampler in ("hmc", "nuts", "amclmc") \
-            else ""
+        fix = {"hmc": "; raise --target-accept (e.g. 0.95) for smaller steps",
+               "mclmc": "; lower --desired-energy-var (e.g. 1e-4) for smaller steps"}.get(
+            "hmc" if cfg.sampler in ("nuts", "amclmc") else cfg.sampler, "")
         out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected{fix}")
     return out
 

@@ -29,6 +29,7 @@ class SamplerSettings:
     sampler: ClassVar[str] = ""
     default_samples: ClassVar[int] = 0
     default_resample_samples: ClassVar[int] = 0
+    default_init: ClassVar[str] = "prior"  # where chains start unless told (bayesprune.samplers.warmstart.INITS)
 
     def __post_init__(self) -> None:
         options.check_all(self)
@@ -117,8 +118,9 @@ class MCLMCSettings(_MicrocanonicalSettings):
     Metropolis step: its bias is controlled by the energy error the tuning aims at (``desired_energy_var``)."""
 
     sampler: ClassVar[str] = "mclmc"
-    default_samples: ClassVar[int] = 10000
-    default_resample_samples: ClassVar[int] = 5000
+    default_samples: ClassVar[int] = 40000  # chosen by benchmarks/default_sampler.py (docs/BENCHMARKS.md)
+    default_resample_samples: ClassVar[int] = 20000
+    default_init: ClassVar[str] = "optimised"  # MILE's recipe (Sommer et al. 2025): an ensemble of optimised nets
 
     desired_energy_var: float = option(5e-4, "energy error variance per dimension the step size is tuned to "
                                        "(smaller: less bias, smaller steps)", check=options.positive)
@@ -132,6 +134,7 @@ class AdjustedMCLMCSettings(_MicrocanonicalSettings):
     sampler: ClassVar[str] = "amclmc"
     default_samples: ClassVar[int] = 4000
     default_resample_samples: ClassVar[int] = 2000
+    default_init: ClassVar[str] = "optimised"
 
     target_accept: float = option(0.9, "acceptance rate the warm-up adaptation aims at",
                                   check=options.open_probability)
