@@ -75,7 +75,13 @@ class MALASettings(_AdaptiveSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HMCSettings(_AdaptiveSettings):
+class _WindowAdaptedSettings(_AdaptiveSettings):
+    dense_mass: bool = option(False, "adapt a dense mass matrix (all covariances; dim^2 memory and work per "
+                              "step) instead of a diagonal one", check=options.one_of((True, False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class HMCSettings(_WindowAdaptedSettings):
     """BlackJAX's HMC with Stan-style window adaptation of step size and mass matrix (diagonal or dense)."""
 
     sampler: ClassVar[str] = "hmc"
@@ -83,12 +89,10 @@ class HMCSettings(_AdaptiveSettings):
     default_resample_samples: ClassVar[int] = 2000
 
     num_integration_steps: int = option(16, "HMC leapfrog steps per transition", check=options.integer(1))
-    dense_mass: bool = option(False, "adapt a dense mass matrix (all covariances; dim^2 memory and work per "
-                              "step) instead of a diagonal one", check=options.one_of((True, False)))
 
 
 @dataclass(frozen=True, kw_only=True)
-class NUTSSettings(_AdaptiveSettings):
+class NUTSSettings(_WindowAdaptedSettings):
     """BlackJAX's NUTS with Stan-style window adaptation of step size and mass matrix (diagonal or dense)."""
 
     sampler: ClassVar[str] = "nuts"
@@ -96,8 +100,6 @@ class NUTSSettings(_AdaptiveSettings):
     default_resample_samples: ClassVar[int] = 1000
 
     max_num_doublings: int = option(10, "NUTS tree depth limit", check=options.integer(1))
-    dense_mass: bool = option(False, "adapt a dense mass matrix (all covariances; dim^2 memory and work per "
-                              "step) instead of a diagonal one", check=options.one_of((True, False)))
 
 
 @dataclass(frozen=True, kw_only=True)
