@@ -229,11 +229,12 @@ def sample(
     settings.check("sampler", sampler)
     settings.check("chains", chains)
     settings.check("seed", seed)
-    init = settings_class(sampler).default_init if init is None else init
+    defaults = settings_class(sampler)
+    init = defaults.default_init if init is None else init
     settings.check("init", init)
     settings.check("init_steps", init_steps)
     settings.check("until_converged", until_converged)
-    samples = settings_class(sampler).default_samples if samples is None else samples
+    samples = defaults.default_samples if samples is None else samples
     num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin)
     posterior = posterior or build_posterior(ds)
     keys = jax.random.split(stream_key(seed, "init"), chains)

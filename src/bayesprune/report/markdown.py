@@ -108,9 +108,12 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
         out.append(f"{stage}: only {m.ess_fn_min:.0f} effective draws of the least certain test prediction "
                    f"(fewer than {ESS_WARN}); {longer}")
     if m.n_divergent:
-        fix = {"hmc": "; raise --target-accept (e.g. 0.95) for smaller steps",
-               "mclmc": "; lower --desired-energy-var (e.g. 1e-4) for smaller steps"}.get(
-            "hmc" if cfg.sampler in ("nuts", "amclmc") else cfg.sampler, "")
+        if cfg.sampler in ("hmc", "nuts", "amclmc"):
+            fix = "; raise --target-accept (e.g. 0.95) for smaller steps"
+        elif cfg.sampler == "mclmc":
+            fix = "; lower --desired-energy-var (e.g. 1e-4) for smaller steps"
+        else:
+            fix = ""
         out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected{fix}")
     return out
 

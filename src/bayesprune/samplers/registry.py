@@ -35,6 +35,7 @@ from blackjax.mcmc import adjusted_mclmc_dynamic, mclmc
 
 from bayesprune.samplers import langevin_mh
 from bayesprune.samplers.settings import (
+    DESIRED_ENERGY_VAR,
     SAMPLERS,
     AdjustedMCLMCSettings,
     HMCSettings,
@@ -284,12 +285,8 @@ def _as_params(tuned: MCLMCAdaptationState):
             "inverse_mass_matrix": jnp.asarray(tuned.inverse_mass_matrix, jnp.float32)}
 
 
-def _mclmc_init(position, logdensity_fn, key):
-    return mclmc.init(position, logdensity_fn, key)
-
-
-def _mclmc_step(key, state, logdensity_fn, params, settings):
-    kernel = mclmc.build_kernel(desired_energy_var=getattr(settings, "desired_energy_var", 5e-4))
+def _mclmc_step(key, state, logdensity_fn, params, settings: MCLMCSettings):
+    kernel = mclmc.build_kernel(desired_energy_var=settings.desired_energy_var)
     return kernel(key, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], params["step_size"])
 
 
@@ -320,11 +317,11 @@ def _reasonable_step_size(key, state, logdensity_fn, params, kernel, desired_ene
     return step
 
 
-def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=5e-4):
+def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=DESIRED_ENERGY_VAR):
     """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
     sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable."""
     init_key, search_key, tune_key = jax.random.split(key, 3)
-    state = _mclmc_init(position, logdensity_fn, init_key)
+    state = mclmc.init(position, logdensity_fn, init_key)
     kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
     params = {**params, "step_size": _reasonable_step_size(search_key, state, logdensity_fn, params, kernel,
                                                            desired_energy_var)}
@@ -349,10 +346,6 @@ _amclmc_kernel = adjusted_mclmc_dynamic.build_kernel(
     integration_steps_fn=adjusted_mclmc_dynamic.make_random_trajectory_length_fn(True))
 
 
-def _amclmc_init(position, logdensity_fn, key):
-    return adjusted_mclmc_dynamic.init(position, logdensity_fn, key)
-
-
 def _amclmc_tuning_kernel(rng_key, state, logdensity_fn, step_size, inverse_mass_matrix, integration_steps_params):
     return _amclmc_kernel(rng_key, state, logdensity_fn, step_size, jnp.inf, inverse_mass_matrix,
                           integration_steps_params)
@@ -369,7 +362,7 @@ def _amclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: Ad
     k_unadjusted, k_init, k_adjusted = jax.random.split(key, 3)
     first = num_steps // 2
     state, params = _mclmc_tune(k_unadjusted, position, logdensity_fn, params, first, settings)
-    state = _amclmc_init(state.position, logdensity_fn, k_init)
+    state = adjusted_mclmc_dynamic.init(state.position, logdensity_fn, k_init)
     # the adjusted tuning's phases (step size and preconditioner, then L from the autocorrelation, then the
     # step size again) take about 0.1 + 0.1 + 0.1 + 0.1 of its nominal length
     nominal = max(int(round((num_steps - first) / 0.4)), 1)
@@ -411,12 +404,13 @@ _SAMPLERS = {
     ),
     "mclmc": SamplerDef(
         name="mclmc", description="BlackJAX unadjusted microcanonical Langevin MC, step size and L tuned in "
-        "warm-up", settings=MCLMCSettings, initial_params=_microcanonical_params, init=_mclmc_init,
+        "warm-up", settings=MCLMCSettings, initial_params=_microcanonical_params, init=mclmc.init,
         step=_mclmc_step, summarise=_mclmc_summary, warmup=_mclmc_warmup,
     ),
     "amclmc": SamplerDef(
         name="amclmc", description="BlackJAX adjusted (Metropolis-Hastings) microcanonical Langevin MC, tuned in "
-        "warm-up", settings=AdjustedMCLMCSettings, initial_params=_microcanonical_params, init=_amclmc_init,
+        "warm-up", settings=AdjustedMCLMCSettings, initial_params=_microcanonical_params,
+        init=adjusted_mclmc_dynamic.init,
         step=_amclmc_step, summarise=_amclmc_summary, warmup=_amclmc_warmup,
     ),
 }

@@ -21,6 +21,8 @@ from bayesprune import options
 from bayesprune.errors import OptionError
 from bayesprune.options import option
 
+DESIRED_ENERGY_VAR = 5e-4  # BlackJAX's MCLMC default; adjusted MCLMC's unadjusted tuning phase uses it too
+
 
 @dataclass(frozen=True, kw_only=True)
 class SamplerSettings:
@@ -124,8 +126,8 @@ class MCLMCSettings(_MicrocanonicalSettings):
     default_resample_samples: ClassVar[int] = 20000
     default_init: ClassVar[str] = "optimised"  # MILE's recipe (Sommer et al. 2025): an ensemble of optimised nets
 
-    desired_energy_var: float = option(5e-4, "energy error variance per dimension the step size is tuned to "
-                                       "(smaller: less bias, smaller steps)", check=options.positive)
+    desired_energy_var: float = option(DESIRED_ENERGY_VAR, "energy error variance per dimension the step size is "
+                                       "tuned to (smaller: less bias, smaller steps)", check=options.positive)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,11 +23,11 @@ LEARNING_RATE = 0.01  # Adam's step on the (scaled) inputs and targets the data 
 
 
 @lru_cache(maxsize=16)
-def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, masked: bool):
+def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float):
     optimiser = optax.adam(learning_rate)
 
-    def one_chain(position, X, y, kept_idx):
-        loss = lambda z: -posterior.logdensity(z, X, y, kept_idx if masked else None)  # noqa: E731
+    def one_chain(position, X, y):
+        loss = lambda z: -posterior.logdensity(z, X, y)  # noqa: E731
 
         def step(carry, _):
             z, opt_state = carry
@@ -41,19 +41,17 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, masked:
         (z, _), losses = jax.lax.scan(step, (position, optimiser.init(position)), None, length=steps)
         return z, losses[-1]
 
-    return jax.jit(jax.vmap(one_chain, in_axes=(0, None, None, None)))
+    return jax.jit(jax.vmap(one_chain, in_axes=(0, None, None)))
 
 
 def optimise(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray, positions: np.ndarray, *, steps: int,
-             kept_idx: np.ndarray | None = None, learning_rate: float = LEARNING_RATE) -> tuple[np.ndarray, np.ndarray]:
+             learning_rate: float = LEARNING_RATE) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` Adam steps on ``-log p(z | data)`` from every row of ``positions`` ``(chains, dim)``.
 
     Returns the optimised positions and each chain's final negative log posterior.
     """
     if steps == 0:
         return np.asarray(positions), np.full(len(positions), np.nan)
-    masked = kept_idx is not None
-    kept = jnp.asarray(kept_idx if masked else np.zeros(0, np.int32), jnp.int32)
-    fn = _compiled(posterior, int(steps), float(learning_rate), masked)
-    z, loss = fn(jnp.asarray(positions, jnp.float32), jnp.asarray(X, jnp.float32), jnp.asarray(y), kept)
+    fn = _compiled(posterior, int(steps), float(learning_rate))
+    z, loss = fn(jnp.asarray(positions, jnp.float32), jnp.asarray(X, jnp.float32), jnp.asarray(y))
     return np.asarray(z), np.asarray(loss)
