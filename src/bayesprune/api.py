@@ -25,13 +25,15 @@ import numpy as np
 from bayesprune import options, settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
+from bayesprune.evaluation import selection
 from bayesprune.evaluation.diagnostics import function_space, weight_space
 from bayesprune.evaluation.records import StageMetrics
 from bayesprune.evaluation.stage import PredictiveScore, score_predictive
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.predictive import Predictive, posterior_predictive
-from bayesprune.pruning import align, criteria, masks
+from bayesprune.predictive import Predictive, pointwise_loglik, posterior_predictive
+from bayesprune.pruning import align, criteria, masks, paths
+from bayesprune.pruning import schedule as schedules
 from bayesprune.samplers import warmstart
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.settings import SamplerSettings, settings_class
@@ -290,7 +292,11 @@ def _until_converged(posterior, ds, result, key, sampler, sampler_settings, kept
 
 @dataclass
 class PruneResult:
-    """A keep-mask and how it was chosen."""
+    """A keep-mask and how it was chosen.
+
+    ``repair``: what :func:`bayesprune.pruning.paths.repair` changed (``None`` without repair);
+    ``dropped_inputs``: input features no kept path uses; ``selection``: the candidates of ``rate="auto"``.
+    """
 
     keep_mask: np.ndarray
     scores: np.ndarray
@@ -302,6 +308,9 @@ class PruneResult:
     threshold: float
     source_chains: list[int]
     reference: PosteriorSample | None = None  # the (selected or aligned) draws the scores came from
+    repair: paths.Repair | None = None
+    dropped_inputs: tuple[int, ...] = ()
+    selection: selection.RateSelection | None = None
 
     @property
     def kept_idx(self) -> np.ndarray:
@@ -312,31 +321,56 @@ def prune(
     ps: PosteriorSample,
     *,
     criterion: str = RunConfig.criteria[0],
-    rate: float = RunConfig.rates[0],
+    rate: float | str = RunConfig.rates[0],
     structured: bool = RunConfig.structured,
     per_layer: bool = RunConfig.per_layer,
     score_from: str = RunConfig.score_from,
+    repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
+    data: Dataset | None = None,
+    **compress_options: Any,
 ) -> PruneResult:
     """Score every parameter from the posterior draws and remove the ``rate`` share with the lowest score.
 
     Parameters
     ----------
+    rate
+        Share of the network's parameters removed, or ``"auto"``: chosen from the training rows of ``data`` by
+        PSIS-LOO (:func:`compress`, which also takes ``compress_options`` such as ``auto_rates``); the
+        candidates are in ``result.selection`` and the resampled posterior at the chosen rate is
+        ``compress(...).resampled``.
     score_from
         ``best-chain`` (default): moments of the chain with the highest mean log posterior. Independent
         chains of a BNN settle in different modes related by unit permutations and sign flips, so a
         parameter's mean pooled over chains mixes unrelated weights; the paper likewise prunes each run
         (one chain) on its own draws. ``aligned``: all chains pooled after relabelling their hidden units to
-        match the best chain. ``pooled``: all chains pooled as they are.
+        match the best chain. ``pooled``: all chains pooled as they are. A sample that is already pruned (a
+        step of a gradual schedule) pools all its chains: they were all started in the mode its mask was
+        scored on.
+    repair
+        Remove parameters that no longer lie on a path from the inputs to the outputs and spend their budget on
+        live ones (:func:`bayesprune.pruning.paths.repair`); the count kept is unchanged.
 
-    ``chain_agreement`` is the mean pairwise Jaccard index of the masks each chain alone would give (random
-    pruning draws each chain's scores from its own key, so it measures chance agreement there).
+    Parameters already removed from a pruned ``ps`` stay removed (they score lowest), so the rate is always
+    the share of the whole network. ``chain_agreement`` is the mean pairwise Jaccard index of the masks each
+    chain alone would give (random pruning draws each chain's scores from its own key, so it measures chance
+    agreement there).
     """
+    if rate == "auto":
+        if data is None:
+            raise OptionError.about("data", "is needed by rate='auto' (the training rows choose the rate)")
+        return compress(ps, data, criterion=criterion, rate="auto", structured=structured, per_layer=per_layer,
+                        score_from=score_from, repair=repair, seed=seed, **compress_options).prune
+    if compress_options:
+        raise OptionError.about(next(iter(compress_options)), "is an option of rate='auto' only")
     settings.check("criteria", (criterion,), param="criterion")
     settings.check("rates", (rate,), param="rate")
     settings.check("score_from", score_from)
     key = stream_key(seed, f"prune:{criterion}")
-    if score_from == "best-chain":
+    if ps.kept_idx is not None:
+        source = list(range(ps.result.num_chains))
+        reference = ps
+    elif score_from == "best-chain":
         source = [ps.best_chain()]
         reference = ps.select_chains(source)
     elif score_from == "aligned":
@@ -345,24 +379,46 @@ def prune(
     else:
         source = list(range(ps.result.num_chains))
         reference = ps
-    scores = criteria.score(criterion, reference.moments(), key)
-    keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
-    per_chain = [
-        masks.make_mask(criteria.score(criterion, m, jax.random.fold_in(key, c)), ps.spec, rate,
-                        structured=structured, per_layer=per_layer)
-        for c, m in enumerate((reference if score_from == "aligned" else ps).chain_moments())
-    ]
-    removed_scores = scores[~keep]
+    removed = ~ps.keep_mask
+
+    def select(moments: criteria.PosteriorMoments, k: jax.Array) -> tuple[np.ndarray, np.ndarray, paths.Repair | None]:
+        scores = criteria.score(criterion, moments, k)
+        scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
+        keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
+        if not repair:
+            return scores, keep, None
+        keep, info = paths.repair(keep, scores, ps.spec)
+        return scores, keep, info
+
+    scores, keep, info = select(reference.moments(), key)
+    chain_source = reference if (score_from == "aligned" or ps.kept_idx is not None) else ps
+    per_chain = [select(m, jax.random.fold_in(key, c))[1] for c, m in enumerate(chain_source.chain_moments())]
+    removed_scores = scores[~keep & np.isfinite(scores)]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
     return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
-                       masks.mean_pairwise_jaccard(per_chain), threshold, source, reference)
+                       masks.mean_pairwise_jaccard(per_chain), threshold, source, reference, info,
+                       tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)))
+
+
+def _reposition(ps: PosteriorSample, positions: np.ndarray, kept_idx: np.ndarray) -> np.ndarray:
+    """Positions of ``ps`` (its kept parameters [+ eta]) as positions over ``kept_idx``: parameters it does not
+    hold start at 0."""
+    post = ps.posterior
+    positions = np.asarray(positions)
+    if ps.kept_idx is None:
+        return np.asarray(post.restrict(positions, kept_idx))
+    full = np.zeros(positions.shape[:-1] + (post.position_size(),), positions.dtype)
+    full[..., ps.kept_idx] = positions[..., : len(ps.kept_idx)]
+    if post.has_eta:
+        full[..., -1] = positions[..., -1]
+    return np.asarray(post.restrict(full, kept_idx))
 
 
 def pruned(ps: PosteriorSample, pr: PruneResult) -> PosteriorSample:
     """The draws the mask was scored on, pruned parameters set to 0, no resampling (the paper's 'pruned')."""
     kept_idx = pr.kept_idx
     r = (pr.reference or ps.select_chains(pr.source_chains)).result
-    restrict = lambda a: np.asarray(ps.posterior.restrict(a, kept_idx))  # noqa: E731
+    restrict = lambda a: _reposition(ps, a, kept_idx)  # noqa: E731
     res = dataclasses.replace(r, draws=restrict(r.draws), mean=restrict(r.mean), var=restrict(r.var),
                               last_position=restrict(r.last_position), seconds=dict(r.seconds))
     return PosteriorSample(ps.posterior, res, kept_idx, 0.0)
@@ -386,6 +442,9 @@ def resample(
 ) -> PosteriorSample:
     """Run MCMC again on the kept parameters only; pruned ones stay exactly 0 and are never proposed.
 
+    ``ps`` is the sample the mask was scored on: the full one, or a pruned and resampled one (a step of a
+    gradual schedule; parameters the new mask keeps that ``ps`` did not start at 0).
+
     Parameters
     ----------
     sampler, sampler_settings
@@ -393,8 +452,10 @@ def resample(
     samples
         Steps per chain including burn-in (default: the sampler's default resampling length).
     start
-        ``mean`` (the paper): every chain starts from the pruned posterior mean of the chains the mask was
-        scored on; ``last``: from those chains' last states, pruned (cycled over the chains).
+        ``draws`` (default): each chain from a different draw of the posterior the mask was scored on, pruned
+        (draws spread evenly over its chains and iterations), so the chains start apart and split R-hat can
+        see when they end in different places; ``mean`` (the paper): every chain from the pruned posterior
+        mean of those chains; ``last``: from their last states, pruned (cycled over the chains).
     chains
         Number of chains (default: as many as the full sample had).
     until_converged
@@ -412,13 +473,14 @@ def resample(
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
-    if ps.kept_idx is not None:
-        raise OptionError.about("ps", "is already pruned; resample from the full posterior sample")
     r = (pr.reference or ps.select_chains(pr.source_chains)).result
     if start == "mean":
-        init = np.repeat(np.asarray(ps.posterior.restrict(r.pooled_mean, kept_idx))[None], n_chains, 0)
+        init = np.repeat(_reposition(ps, r.pooled_mean, kept_idx)[None], n_chains, 0)
+    elif start == "draws":
+        flat = np.asarray(r.draws).reshape(-1, r.draws.shape[-1])
+        init = _reposition(ps, flat[((np.arange(n_chains) + 0.5) * len(flat) / n_chains).astype(int)], kept_idx)
     else:
-        last = np.asarray(ps.posterior.restrict(r.last_position, kept_idx))
+        last = _reposition(ps, r.last_position, kept_idx)
         init = last[np.arange(n_chains) % len(last)]
     t0 = time.perf_counter()
     result = run_chains(
@@ -430,6 +492,109 @@ def resample(
         result = _until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
                                   sampler_settings, kept_idx, until_converged, progress)
     return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
+
+
+@dataclass
+class Step:
+    """One prune -> resample step of a schedule."""
+
+    rate: float
+    prune: PruneResult
+    pruned: PosteriorSample  # the mask on the draws it was scored on, not resampled
+    resampled: PosteriorSample
+
+    def summary(self) -> dict[str, Any]:
+        return {"rate": self.rate, "n_params_kept": int(self.prune.keep_mask.sum()),
+                "seconds": float(self.resampled.seconds)}
+
+
+@dataclass
+class Compression:
+    """The outcome of :func:`compress`: the final mask, its pruned and resampled posteriors, every step taken
+    (the candidates of ``rate="auto"`` included) and, for ``rate="auto"``, the rate selection."""
+
+    prune: PruneResult
+    pruned: PosteriorSample
+    resampled: PosteriorSample
+    steps: list[Step]
+    selection: selection.RateSelection | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.prune.rate
+
+
+def compress(
+    ps: PosteriorSample,
+    ds: Dataset,
+    *,
+    criterion: str = RunConfig.criteria[0],
+    rate: float | str = RunConfig.rates[0],
+    schedule: str = RunConfig.schedule,
+    schedule_steps: int = RunConfig.schedule_steps,
+    auto_rates: tuple[float, ...] = RunConfig.auto_rates,
+    auto_se: float = RunConfig.auto_se,
+    auto_tolerance: float = RunConfig.auto_tolerance,
+    structured: bool = RunConfig.structured,
+    per_layer: bool = RunConfig.per_layer,
+    score_from: str = RunConfig.score_from,
+    repair: bool = RunConfig.repair,
+    seed: int = RunConfig.seed,
+    progress=None,
+    **resample_options: Any,
+) -> Compression:
+    """Prune the full sample ``ps`` to ``rate`` and resample, in one step (``schedule="oneshot"``, the paper) or
+    several (``gradual``: :mod:`bayesprune.pruning.schedule`, each step scored on the previous step's resampled
+    posterior and resampled from its draws).
+
+    ``rate="auto"`` tries every rate of ``auto_rates`` (each from the full sample when one-shot; in increasing
+    order, each from the previous, when gradual) and keeps the largest whose PSIS-LOO ELPD loss on the training
+    rows, less ``auto_se`` standard errors, is at most ``auto_tolerance`` of the full model's gain over a model
+    without inputs (projpred's rule, :mod:`bayesprune.evaluation.selection`); the full model's rate 0 when
+    none is. The test rows are never read. ``resample_options`` go to
+    :func:`resample` (``samples``, ``burnin``, ``start``, ``sampler_settings`` ...); ``progress(label)`` may
+    return a progress callback for each resampling.
+    """
+    if ps.kept_idx is not None:
+        raise OptionError.about("ps", "is already pruned; compress the full posterior sample")
+    settings.check("schedule", schedule)
+    settings.check("schedule_steps", schedule_steps)
+    settings.check("rates", (rate,), param="rate")
+    settings.check("auto_rates", tuple(auto_rates))
+    settings.check("auto_se", auto_se)
+    settings.check("auto_tolerance", auto_tolerance)
+    prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, score_from=score_from,
+                         repair=repair, seed=seed)
+
+    def step(source: PosteriorSample, r: float) -> Step:
+        pr = prune(source, rate=r, **prune_options)
+        adv = progress(f"resampling {criterion} {r:.0%}") if progress else None
+        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, seed=seed, progress=adv, **resample_options))
+
+    def ladder(rates: tuple[float, ...]) -> list[Step]:
+        out: list[Step] = []
+        source = ps
+        for r in rates:
+            out.append(step(source, r))
+            source = out[-1].resampled
+        return out
+
+    if rate != "auto":
+        steps = ladder(schedules.rates(schedule, float(rate), schedule_steps))
+        return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
+    candidates = sorted(set(float(r) for r in auto_rates))
+    steps = ladder(tuple(candidates)) if schedule == "gradual" else [step(ps, r) for r in candidates]
+    full_loo = selection.loo(pointwise_loglik(ps.posterior, ps.result.draws, ds.X_train, ds.y_train))
+    null = selection.null_elpd(ds.task, ds.y_train)
+    found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),
+                                 selection.loo(pointwise_loglik(ps.posterior, s.resampled.result.draws,
+                                                                ds.X_train, ds.y_train, s.resampled.kept_idx)),
+                                 auto_se, auto_tolerance)
+             for s in steps]
+    chosen = selection.choose(full_loo, null, found, auto_se, auto_tolerance)
+    final = next((s for s in steps if s.rate == chosen.chosen), None) or step(ps, 0.0)
+    final.prune.selection = chosen
+    return Compression(final.prune, final.pruned, final.resampled, steps, chosen)
 
 
 def predict(ps: PosteriorSample, X: np.ndarray) -> Predictive:

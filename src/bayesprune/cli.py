@@ -89,11 +89,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _csv_list(kind):
+    kinds = typing.get_args(kind) or (kind,)  # float | str: a number where it parses as one, else the word
+
+    def one(text: str):
+        for k in kinds:
+            try:
+                return k(text)
+            except ValueError:
+                continue
+        raise ValueError(text)
+
     def parse(text: str):
         try:
-            return tuple(kind(t.strip()) for t in text.split(",") if t.strip())
+            return tuple(one(t.strip()) for t in text.split(",") if t.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of {kind.__name__}") from None
+            raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of "
+                                             f"{' or '.join(k.__name__ for k in kinds)}") from None
 
     return parse
 

@@ -143,6 +143,15 @@ def pruning_rate(name: str, value: Any) -> None:
         raise OptionError.about(name, f"{value} is outside [0, 1); e.g. 0.75 removes 75% of the parameters")
 
 
+def rate_or_auto(name: str, value: Any) -> None:
+    """A pruning rate in [0, 1), or ``"auto"`` (chosen from the training data)."""
+    if isinstance(value, str):
+        if value != "auto":
+            raise OptionError.about(name, f"'{value}' is neither a rate in [0, 1) nor 'auto'")
+        return
+    pruning_rate(name, value)
+
+
 def one_of(choices: Sequence[Any]) -> Check:
     """One of ``choices``."""
 

@@ -42,6 +42,34 @@ def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, 
     return out.reshape(*lead, *out.shape[1:])
 
 
+@partial(jax.jit, static_argnums=0)
+def _pointwise(posterior: BNNPosterior, draws: jax.Array, X: jax.Array, y: jax.Array, kept_idx) -> jax.Array:
+    return jax.vmap(lambda z: posterior.pointwise_loglik(z, X, y, kept_idx))(draws)
+
+
+def pointwise_loglik(posterior: BNNPosterior, draws: np.ndarray, X: np.ndarray, y: np.ndarray,
+                     kept_idx: np.ndarray | None = None, *, batch: int = 512) -> np.ndarray:
+    """log p(y_i | x_i, z) for every draw and row: positions ``draws`` (..., dim) -> (..., n), in float64.
+
+    The input of PSIS-LOO (:mod:`bayesprune.evaluation.selection`) and the ``log_likelihood`` group of the saved
+    posterior; computed in fixed-size batches of draws so one compiled shape serves any number of draws.
+    """
+    draws = np.asarray(draws, np.float32)
+    lead = draws.shape[:-1]
+    flat = draws.reshape(-1, draws.shape[-1])
+    Xj, yj = jnp.asarray(X, jnp.float32), jnp.asarray(y)
+    kept = None if kept_idx is None else jnp.asarray(kept_idx)
+    size = min(batch, flat.shape[0])
+    parts = []
+    for start in range(0, flat.shape[0], size):
+        chunk = flat[start : start + size]
+        pad = size - chunk.shape[0]
+        if pad:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+        parts.append(np.asarray(_pointwise(posterior, jnp.asarray(chunk), Xj, yj, kept), np.float64)[: size - pad])
+    return np.concatenate(parts, axis=0).reshape(*lead, len(y))
+
+
 @dataclass
 class Predictive:
     """The posterior predictive on a set of inputs, from ``C x D`` draws.

@@ -23,12 +23,13 @@ from bayesprune.model.mlp import ACTIVATIONS, check_hidden
 from bayesprune.options import option
 from bayesprune.posterior.prior import PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
+from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
 from bayesprune.samplers.settings import SAMPLERS, SamplerSettings, as_settings, settings_class
 from bayesprune.samplers.warmstart import INITS
 
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
-RESAMPLE_STARTS = ("mean", "last")
+RESAMPLE_STARTS = ("draws", "mean", "last")
 
 
 def _per_sampler(attribute: str) -> str:
@@ -96,9 +97,28 @@ class RunConfig:
     criteria: tuple[str, ...] = option(("stn",), "stn, spn, random, magnitude; comma-separated to compare",
                                        check=options.each(options.one_of(CRITERIA)), flag="--criterion",
                                        group="pruning and resampling")
-    rates: tuple[float, ...] = option((0.75,), "share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75",
-                                      check=options.each(options.pruning_rate), flag="--rate",
-                                      group="pruning and resampling")
+    rates: tuple[float | str, ...] = option((0.75,), "share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75; "
+                                            "auto: the largest of --auto-rates that keeps the full model's "
+                                            "PSIS-LOO ELPD on the training rows (see --auto-tolerance)",
+                                            check=options.each(options.rate_or_auto), flag="--rate",
+                                            group="pruning and resampling")
+    auto_rates: tuple[float, ...] = option((0.5, 0.75, 0.9, 0.95), "candidate rates of --rate auto, each pruned and "
+                                           "resampled", check=options.each(options.pruning_rate),
+                                           group="pruning and resampling")
+    auto_se: float = option(1.0, "--rate auto: standard errors of the paired ELPD difference given to a "
+                            "candidate (projpred's alpha 0.32: 1)", check=options.non_negative,
+                            group="pruning and resampling")
+    auto_tolerance: float = option(0.05, "--rate auto: ELPD loss allowed, as a share of the full model's gain "
+                                   "over a model without inputs (projpred's pct)", check=options.probability,
+                                   group="pruning and resampling")
+    schedule: str = option("oneshot", "oneshot: prune once to the rate (the paper); gradual: several prune -> "
+                           "resample steps on Zhu & Gupta's cubic schedule, scores recomputed at each",
+                           choices=SCHEDULES, group="pruning and resampling")
+    schedule_steps: int = option(DEFAULT_STEPS, "prune -> resample steps of --schedule gradual",
+                                 check=options.integer(1), group="pruning and resampling")
+    repair: bool = option(True, "after an unstructured selection, remove weights of dead hidden units, give every "
+                          "output a path from the inputs and spend the freed budget on live parameters",
+                          group="pruning and resampling")
     structured: bool = option(False, "remove whole hidden units instead of weights", group="pruning and resampling")
     per_layer: bool = option(False, "rank within each layer instead of globally", group="pruning and resampling")
     score_from: str = option("best-chain", "moments for the scores: the best chain, all chains after aligning "
@@ -110,8 +130,10 @@ class RunConfig:
                                           group="pruning and resampling")
     resample_burnin: float = option(0.5, "share of resampling steps discarded", check=options.share_discarded,
                                     group="pruning and resampling")
-    resample_start: str = option("mean", "where resampling chains start: the pruned posterior mean or the last "
-                                 "states", choices=RESAMPLE_STARTS, group="pruning and resampling")
+    resample_start: str = option("draws", "where resampling chains start: different draws of the posterior the "
+                                 "mask was scored on, pruned (dispersed, so R-hat can see disagreement), its "
+                                 "pruned mean (the paper: every chain from one point), or its chains' last states",
+                                 choices=RESAMPLE_STARTS, group="pruning and resampling")
 
     def __post_init__(self) -> None:
         options.one_of(SAMPLERS)("sampler", self.sampler)
@@ -123,7 +145,7 @@ class RunConfig:
         if self.init is None:
             object.__setattr__(self, "init", cls.default_init)
         object.__setattr__(self, "sampler_settings", as_settings(cls, self.sampler_settings))
-        for name in ("features", "hidden", "criteria", "rates"):
+        for name in ("features", "hidden", "criteria", "rates", "auto_rates"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -197,6 +219,10 @@ class GridSpec:
     data_dir: str | None = _like("data_dir", None)
     score_from: str = _like("score_from", "best-chain")
     structured: bool = _like("structured", False, "remove whole hidden units")
+    schedule: str = _like("schedule", "oneshot")
+    repair: bool = _like("repair", False, "repair masks (remove dead units' weights, respend the budget); the "
+                         "paper does not")
+    resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)")
 
     def __post_init__(self) -> None:
         for name in ("criteria", "rates", "configs"):
@@ -210,6 +236,7 @@ class GridSpec:
             **cfg.run_fields(), data_dir=self.data_dir, sampler=self.sampler, chains=self.chains,
             samples=self.samples, burnin=self.burnin, criteria=self.criteria, rates=self.rates,
             structured=self.structured, score_from=self.score_from, resample_samples=self.resample_samples,
+            schedule=self.schedule, repair=self.repair, resample_start=self.resample_start,
             resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed, init=self.init,
             sampler_settings=cfg.sampler_settings(self.sampler),
         ).validate()

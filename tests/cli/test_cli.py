@@ -102,7 +102,7 @@ def test_run_user_csv(tmp_path, capsys):
 BAD = [
     (["run", "--dataset", "nope"], "unknown data set 'nope'"),
     (["run", "--rate", "1.5"], "outside [0, 1)"),
-    (["run", "--rate", "abc"], "not a comma-separated list"),
+    (["run", "--rate", "abc"], "--rate 'abc' is neither a rate in [0, 1) nor 'auto'"),
     (["run", "--samples", "0"], "--samples must be >= 2, got 0"),
     (["run", "--sampler", "gibbs"], "--sampler 'gibbs' is unknown; choose one of lgmh"),
     (["run", "--criterion", "size"], "--criterion 'size' is unknown"),

@@ -22,6 +22,9 @@ MAIN_METRIC = {"regression": "rmse", "classification": "accuracy"}
 LOWER_IS_BETTER = frozenset({"rmse", "nll", "crps", "mpiw90", "ece", "brier", "point_rmse", "rmse_original",
                              "nll_original", "crps_original", "mpiw90_original"})
 STAGES = ("full", "pruned", "resampled")
+# also recorded when the mask was scored on some chains only: the full model on those chains, so the pruned
+# stage (the same chains, pruned) can be compared like with like
+FULL_SCORED = "full_scored"
 
 
 def main_metric(task: str) -> str:
@@ -137,6 +140,11 @@ class CellRecord:
     provenance: dict[str, Any]
     compact: CompactInfo | None = None
     run: int | None = None  # the run's number in a grid
+    requested_rate: float | str | None = None  # what was asked: the rate, or "auto" (then ``rate`` is the chosen)
+    schedule: list[dict[str, Any]] | None = None  # the prune -> resample steps: rate, n_params_kept, seconds
+    rate_selection: dict[str, Any] | None = None  # rate "auto": every candidate and the rule (selection.py)
+    mask_repair: dict[str, Any] | None = None  # what the mask repair changed (pruning/paths.py)
+    dropped_features: list[str] | None = None  # input features no kept path uses
 
     @property
     def kept_share(self) -> float:

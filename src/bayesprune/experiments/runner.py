@@ -107,30 +107,39 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
     prov = provenance(ds)
+    progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     for criterion in cfg.criteria:
         for rate in cfg.rates:
             t0 = time.perf_counter()
-            pr = api.prune(full, criterion=criterion, rate=rate, structured=cfg.structured,
-                           per_layer=cfg.per_layer, score_from=cfg.score_from, seed=cfg.seed)
-            pruned = api.pruned(full, pr)
-            pruned.seconds = time.perf_counter() - t0
+            comp = api.compress(
+                full, ds, criterion=criterion, rate=rate, schedule=cfg.schedule, schedule_steps=cfg.schedule_steps,
+                auto_rates=cfg.auto_rates, auto_se=cfg.auto_se, auto_tolerance=cfg.auto_tolerance,
+                structured=cfg.structured, per_layer=cfg.per_layer,
+                score_from=cfg.score_from, repair=cfg.repair, seed=cfg.seed, progress=progress,
+                samples=cfg.resample_samples, burnin=cfg.resample_burnin, start=cfg.resample_start,
+                sampler_settings=cfg.sampler_settings, until_converged=cfg.until_converged,
+            )
+            pr, pruned, res = comp.prune, comp.pruned, comp.resampled
+            pruned.seconds = time.perf_counter() - t0 - sum(s.resampled.seconds for s in comp.steps)
             pruned_metrics, pruned_scored = api.evaluate_stage(pruned, ds, seed=cfg.seed)
-            adv = (reporter.stage(f"resampling {criterion} {rate:.0%}", cfg.resample_samples)
-                   if reporter else None)
-            res = api.resample(full, ds, pr, samples=cfg.resample_samples, burnin=cfg.resample_burnin,
-                               start=cfg.resample_start, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
-                               until_converged=cfg.until_converged, progress=adv)
             res_metrics, res_scored = api.evaluate_stage(res, ds, seed=cfg.seed)
+            stages = {"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics}
+            if len(comp.steps) == 1 and pr.source_chains != list(range(full.result.num_chains)):
+                # like with like: the full model on the chains the mask was scored on (the pruned stage's)
+                stages["full_scored"] = api.evaluate(full.select_chains(pr.source_chains), ds, seed=cfg.seed)
             model, compact = pack_compact(res, ds)
             record = CellRecord(
-                dataset=label or ds.name, task=ds.task, sampler=cfg.sampler, criterion=criterion, rate=float(rate),
-                seed=int(cfg.seed), n_params=int(posterior.spec.n_params), n_params_kept=int(pr.keep_mask.sum()),
-                stages={"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics},
-                structured=cfg.structured, per_layer=cfg.per_layer, chain_agreement_jaccard=pr.chain_agreement,
-                score_chains=pr.source_chains, architecture=posterior.spec.to_dict(), config=cfg,
-                provenance=prov, compact=compact, run=run_index,
+                dataset=label or ds.name, task=ds.task, sampler=cfg.sampler, criterion=criterion,
+                rate=float(comp.rate), seed=int(cfg.seed), n_params=int(posterior.spec.n_params),
+                n_params_kept=int(pr.keep_mask.sum()), stages=stages, structured=cfg.structured,
+                per_layer=cfg.per_layer, chain_agreement_jaccard=pr.chain_agreement, score_chains=pr.source_chains,
+                architecture=posterior.spec.to_dict(), config=cfg, provenance=prov, compact=compact, run=run_index,
+                requested_rate=rate, schedule=[s.summary() for s in comp.steps],
+                rate_selection=to_json(comp.selection) if comp.selection else None,
+                mask_repair=pr.repair.to_dict() if pr.repair else None,
+                dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
             )
-            outcome.cells.append(CellResult(criterion, float(rate), pr, pruned, res, record,
+            outcome.cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
                                             {"pruned": pruned_scored.fn_outputs, "resampled": res_scored.fn_outputs},
                                             model))
             view.cells.append(CellView(record, pr.scores, pr.threshold, res_scored.summary))

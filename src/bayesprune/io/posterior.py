@@ -8,20 +8,12 @@ parameters; ``tau2`` for regression), ``sample_stats`` (``lp``, ``acceptance_rat
 from __future__ import annotations
 
 import warnings
-from functools import partial
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from bayesprune._arviz import az
 from bayesprune.io.atomic import atomic_path
-
-
-@partial(jax.jit, static_argnums=0)
-def _pointwise(posterior, draws, X, y, kept_idx):
-    f = lambda z: posterior.pointwise_loglik(z, X, y, kept_idx)  # noqa: E731
-    return jax.vmap(jax.vmap(f))(draws)
+from bayesprune.predictive import pointwise_loglik
 
 
 def to_inference_data(ps, ds, *, log_likelihood: bool = True) -> az.InferenceData:
@@ -42,9 +34,8 @@ def to_inference_data(ps, ds, *, log_likelihood: bool = True) -> az.InferenceDat
     }
     kwargs = {}
     if log_likelihood:
-        ll = _pointwise(post, jnp.asarray(draws), jnp.asarray(ds.X_train), jnp.asarray(ds.y_train),
-                        None if ps.kept_idx is None else jnp.asarray(ps.kept_idx))
-        kwargs["log_likelihood"] = {"y": np.asarray(ll)}
+        ll = pointwise_loglik(post, draws, ds.X_train, ds.y_train, ps.kept_idx)
+        kwargs["log_likelihood"] = {"y": ll.astype(np.float32)}
         kwargs["observed_data"] = {"y": np.asarray(ds.y_train)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

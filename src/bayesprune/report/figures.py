@@ -97,3 +97,29 @@ def metric_vs_rate(records: list, path: Path) -> Path:
     ax.legend(fontsize=7)
     ax.set_title(f"Test {metric} against pruning rate")
     return _save(fig, path)
+
+
+def rate_selection(selection: dict, path: Path) -> Path:
+    """``--rate auto``: each candidate's PSIS-LOO ELPD loss against the full model (+- its paired standard error,
+    training rows) with the allowed loss, the chosen rate marked (``selection``: the ``rate_selection`` block)."""
+    cands = selection["candidates"]
+    rates = np.array([c["rate"] for c in cands])
+    loss = np.array([c["loss"] for c in cands])
+    se = np.array([c["loss_se"] for c in cands])
+    fig, ax = new_figure((6, 3.8))
+    ax.errorbar(rates, loss, yerr=se, marker="o", capsize=3, label="ELPD loss +- 1 SE")
+    allowed = selection["tolerance"] * max(selection["full_elpd"] - selection["null_elpd"], 0.0)
+    ax.plot(rates, allowed + selection["n_se"] * se, color="tab:red", ls="--", lw=1,
+            label=f"allowed: {selection['tolerance']:.0%} of the gain over no inputs + {selection['n_se']:g} SE")
+    ax.axhline(0, color="black", lw=1)
+    for c in cands:
+        ax.annotate(f"{c['n_params_kept']} kept", (c["rate"], c["loss"]), textcoords="offset points",
+                    xytext=(4, 6), fontsize=7)
+    if selection["chosen"] > 0:
+        ax.axvline(selection["chosen"], color="tab:green", lw=2, alpha=0.6, label=f"chosen: {selection['chosen']:.0%}")
+    ax.set_xlabel("pruning rate")
+    ax.set_ylabel("ELPD loss vs full model (nats, training LOO)")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.legend(fontsize=7)
+    ax.set_title("Rate selection (PSIS-LOO, training rows only)")
+    return _save(fig, path)

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesprune.evaluation.records import STAGES, CellRecord, RunView, StageMetrics, main_metric, uncertainty_metrics
+from bayesprune.evaluation.records import (
+    FULL_SCORED,
+    STAGES,
+    CellRecord,
+    RunView,
+    StageMetrics,
+    main_metric,
+    uncertainty_metrics,
+)
 from bayesprune.io.atomic import write_text
 from bayesprune.report import figures
 from bayesprune.settings import RunConfig
@@ -38,11 +46,14 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
     header = ["stage", "kept", main, *units, "@mean", "NLL", *[u.upper() for u in unc],
               "R-hat fn", "ESS fn", "accept", "s"]
     rows = []
-    for stage in STAGES:
-        m = record.stages[stage]
-        kept = record.n_params if stage == "full" else record.n_params_kept
+    names = {FULL_SCORED: "full, scoring chain" + ("s" if len(record.score_chains) > 1 else "")}
+    for stage in (STAGES[0], FULL_SCORED, *STAGES[1:]):
+        m = record.stages.get(stage)
+        if m is None:
+            continue
+        kept = record.n_params if stage in ("full", FULL_SCORED) else record.n_params_kept
         rows.append([
-            stage, f"{kept}/{record.n_params}", _fmt(m.main),
+            names.get(stage, stage), f"{kept}/{record.n_params}", _fmt(m.main),
             *([f"{m.rmse_original:.4g}"] if units else []), _fmt(m.point_estimate),
             _fmt(m.nll), *[_fmt(m.value(u)) for u in unc], _fmt(m.rhat_fn_max, 2),
             _fmt(m.ess_fn_min, 0), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
@@ -56,9 +67,50 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _rate_text(record: CellRecord) -> str:
+    """``75%``, ``auto: 90%``, with ``(gradual, 3 steps)`` when the schedule had several."""
+    text = f"auto: {record.rate:.0%}" if record.requested_rate == "auto" else f"{record.rate:.0%}"
+    steps = [s for s in record.schedule or [] if record.requested_rate != "auto"]
+    if len(steps) > 1:
+        text += f" (gradual, {len(steps)} steps)"
+    return text
+
+
 def _title(record: CellRecord) -> str:
     return (f"{record.dataset} · {record.sampler} · {record.criterion.upper()} "
-            f"{'structured ' if record.structured else ''}{record.rate:.0%} pruned")
+            f"{'structured ' if record.structured else ''}{_rate_text(record)} pruned")
+
+
+def mask_lines(record: CellRecord) -> list[str]:
+    """What the mask repair changed and which features are gone, as plain sentences."""
+    out = []
+    rep = record.mask_repair
+    if rep and (rep["removed_dead"] or rep["path_added"]):
+        out.append(f"mask repair: {rep['removed_dead']} parameters of dead hidden units removed and "
+                   f"{rep['refilled']} live ones kept instead" + (f"; {rep['path_added']} added so every output has "
+                                                                 "a path from the inputs" if rep["path_added"] else ""))
+    if record.dropped_features:
+        out.append(f"dropped features (no kept path to an output): {', '.join(record.dropped_features)}")
+    return out
+
+
+def allowed_loss(selection: dict) -> float:
+    """The ELPD loss a candidate of ``--rate auto`` may have before its standard errors are added."""
+    return selection["tolerance"] * max(selection["full_elpd"] - selection["null_elpd"], 0.0)
+
+
+def selection_table(selection: dict) -> str:
+    """The candidates of ``--rate auto`` as a Markdown table."""
+    header = ["rate", "kept", "ELPD (LOO)", "loss vs full", "SE of loss", "passes", "Pareto k > good"]
+    allowed = allowed_loss(selection)
+    rows = [["no inputs", "-", f"{selection['null_elpd']:.1f}", "-", "-", "-", "-"],
+            ["full", "-", f"{selection['full_elpd']:.1f} ± {selection['full_se']:.1f}", f"allowed {allowed:.1f}",
+             "-", "-", str(selection["full_n_bad_k"])]]
+    for c in selection["candidates"]:
+        rows.append([f"{c['rate']:.0%}" + (" (chosen)" if c["rate"] == selection["chosen"] else ""),
+                     str(c["n_params_kept"]), f"{c['elpd']:.1f} ± {c['se']:.1f}", f"{c['loss']:.1f}",
+                     f"{c['loss_se']:.1f}", "yes" if c["within"] else "no", str(c["n_bad_k"])])
+    return markdown_table(header, rows)
 
 
 def print_summary(view: RunView, console) -> None:
@@ -73,6 +125,14 @@ def print_summary(view: RunView, console) -> None:
         for r in rows:
             table.add_row(*r)
         console.print(table)
+        sel = cell.record.rate_selection
+        if sel:
+            console.print("rate auto: " + ", ".join(
+                f"{c['rate']:.0%} loss {c['loss']:.1f} ± {c['loss_se']:.1f}" for c in sel["candidates"])
+                + f" -> {sel['chosen']:.0%} (allowed loss {allowed_loss(sel):.1f} + {sel['n_se']:g} SE; PSIS-LOO "
+                "on the training rows)")
+        for line in mask_lines(cell.record):
+            console.print(line)
         for w in warnings_for(cell.record):
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
@@ -147,6 +207,9 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
             figs.append(("Predictive mean and 90% interval on test data", p.name))
         for c in view.cells:
             r = c.record
+            if r.rate_selection:
+                p = figures.rate_selection(r.rate_selection, figdir / f"rate_selection_{r.criterion}.png")
+                figs.append((f"Rate selection ({r.criterion.upper()})", p.name))
             p = figures.score_histogram(c.scores, c.threshold, r.criterion, r.rate,
                                         figdir / f"scores_{r.criterion}_{r.rate:g}.png")
             figs.append((f"{r.criterion.upper()} scores at {r.rate:.0%}", p.name))
@@ -177,9 +240,16 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
     for c in view.cells:
         m = c.record
         lines += [f"## {m.criterion.upper()} {'structured ' if m.structured else ''}pruning at "
-                  f"{m.rate:.0%} ({m.n_params_kept} of {m.n_params} parameters kept)", ""]
+                  f"{_rate_text(m)} ({m.n_params_kept} of {m.n_params} parameters kept)", ""]
         header, rows = summary_rows(m)
         lines += [markdown_table(header, rows), ""]
+        if m.rate_selection:
+            lines += [f"Rate chosen by the rule: {m.rate_selection['rule']}. Candidates:", "",
+                      selection_table(m.rate_selection), ""]
+        if m.schedule and len(m.schedule) > 1 and not m.rate_selection:
+            lines += ["Steps: " + " -> ".join(f"{s['rate']:.0%} ({s['n_params_kept']} kept)" for s in m.schedule),
+                      ""]
+        lines += [f"- {line}" for line in mask_lines(m)] + ([""] if mask_lines(m) else [])
         comp = m.compact
         if comp:
             lines.append(

@@ -1,0 +1,129 @@
+"""Choosing the pruning rate from the training data: PSIS-LOO expected log predictive density of each candidate.
+
+For every candidate rate the pruned network is resampled, and its expected log predictive density (ELPD) is
+estimated by Pareto-smoothed importance-sampling leave-one-out cross-validation on the training rows (ArviZ's
+``loo``; Vehtari, Gelman & Gabry 2017). The loss of a candidate against the full model is the sum over rows of
+the pointwise difference of their LOO log densities, with standard error ``sqrt(n * var(diff_i))`` (Vehtari et
+al. 2017, Eq. 24: the paired SE, which is what ``arviz.compare`` reports as ``dse``).
+
+The rule is projpred's ``suggest_size`` (Piironen, Paasiniemi & Vehtari 2020) with its ``alpha`` and ``pct``:
+the largest rate whose loss, less ``n_se`` standard errors, is at most ``tolerance`` times the full model's gain
+over a null model that ignores the inputs (the class frequencies, or a Gaussian with the target's mean and
+variance, each left-one-out exactly). With ``tolerance=0`` it is the one-standard-error rule; the default 0.05
+asks the compact model to keep 95% of what the inputs add to the log predictive density. The full model itself
+(rate 0) is chosen when no candidate passes. The test set is never read: this module sees training
+log-likelihoods and training targets only.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesprune._arviz import az
+from bayesprune.errors import OptionError
+
+
+@dataclass(frozen=True)
+class LOO:
+    """PSIS-LOO of one posterior on the training rows."""
+
+    elpd: float
+    se: float
+    p_loo: float
+    pointwise: np.ndarray  # elpd_loo_i per row
+    pareto_k: np.ndarray
+    good_k: float  # ArviZ's threshold for a reliable importance-sampling estimate (0.7 for many draws)
+
+    @property
+    def n_bad_k(self) -> int:
+        return int(np.sum(self.pareto_k > self.good_k))
+
+
+def loo(loglik: np.ndarray) -> LOO:
+    """PSIS-LOO (ArviZ) from pointwise log-likelihoods of shape (chain, draw, row)."""
+    loglik = np.asarray(loglik, np.float64)
+    if loglik.ndim != 3:
+        raise OptionError.about("loglik", f"must have shape (chain, draw, row), got {loglik.shape}")
+    idata = az.from_dict(posterior={"_": np.zeros(loglik.shape[:2])}, log_likelihood={"y": loglik})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pareto-k warnings are counted and reported instead
+        e = az.loo(idata, pointwise=True)
+    k = np.asarray(e["pareto_k"], np.float64)
+    return LOO(float(e["elpd_loo"]), float(e["se"]), float(e["p_loo"]), np.asarray(e["loo_i"], np.float64), k,
+               float(e.get("good_k", 0.7)))
+
+
+def null_elpd(task: str, y: np.ndarray) -> float:
+    """Exact leave-one-out ELPD of a model without inputs: class frequencies of the other rows (add-one
+    smoothed, so a class seen once still has a probability), or a Gaussian with their mean and variance."""
+    y = np.asarray(y)
+    n = len(y)
+    if task == "classification":
+        k = int(y.max()) + 1
+        counts = np.bincount(y.astype(int), minlength=k).astype(np.float64)
+        p = (counts[y.astype(int)] - 1 + 1) / (n - 1 + k)
+        return float(np.sum(np.log(p)))
+    y = y.astype(np.float64)
+    mean = (y.sum() - y) / (n - 1)
+    sq = (np.sum(y**2) - y**2) / (n - 1)
+    var = np.maximum(sq - mean**2, 1e-12) * (n - 1) / max(n - 2, 1)
+    return float(np.sum(-0.5 * (np.log(2 * np.pi * var) + (y - mean) ** 2 / var)))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate rate: its LOO estimate and its loss against the full model."""
+
+    rate: float
+    n_params_kept: int
+    elpd: float
+    se: float
+    loss: float  # elpd(full) - elpd(candidate): positive when the pruned model predicts worse
+    loss_se: float
+    n_bad_k: int
+    within: bool  # loss - n_se * loss_se <= tolerance * (full elpd - null elpd)
+
+
+@dataclass(frozen=True)
+class RateSelection:
+    """Every candidate and the rate the rule chose (``rate_selection`` in metrics.json)."""
+
+    rule: str
+    n_se: float
+    tolerance: float
+    null_elpd: float
+    full_elpd: float
+    full_se: float
+    full_n_bad_k: int
+    candidates: list[Candidate] = field(default_factory=list)
+    chosen: float = 0.0
+
+    @property
+    def chosen_candidate(self) -> Candidate | None:
+        return next((c for c in self.candidates if c.rate == self.chosen), None)
+
+
+def rule_text(n_se: float, tolerance: float) -> str:
+    return (f"largest rate whose PSIS-LOO ELPD loss on the training rows, less {n_se:g} standard error(s) of the "
+            f"paired difference, is at most {tolerance:.0%} of the full model's gain over a model without inputs")
+
+
+def candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, n_se: float,
+              tolerance: float) -> Candidate:
+    """A candidate's loss against the full model, from the two pointwise LOO estimates (same rows)."""
+    diff = full.pointwise - cand.pointwise
+    loss = float(np.sum(diff))
+    loss_se = float(np.sqrt(len(diff) * np.var(diff)))
+    allowed = tolerance * max(full.elpd - null, 0.0)
+    return Candidate(float(rate), int(n_kept), cand.elpd, cand.se, loss, loss_se, cand.n_bad_k,
+                     bool(loss - n_se * loss_se <= allowed))
+
+
+def choose(full: LOO, null: float, candidates: list[Candidate], n_se: float, tolerance: float) -> RateSelection:
+    """Apply the rule: the largest rate that passes (0.0, the full model, when none does)."""
+    ok = [c.rate for c in candidates if c.within]
+    return RateSelection(rule_text(n_se, tolerance), float(n_se), float(tolerance), float(null), full.elpd,
+                         full.se, full.n_bad_k, sorted(candidates, key=lambda c: c.rate), max(ok) if ok else 0.0)

@@ -1,0 +1,98 @@
+"""compress(): gradual schedules reach the requested rate, rate="auto" never reads the test rows, resampling from
+dispersed starts lets R-hat see chains in different modes. Short HMC chains on iris (one compiled shape)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from bayesprune import api
+from bayesprune.data import load_dataset
+from bayesprune.errors import OptionError
+from bayesprune.evaluation import selection
+from bayesprune.pruning import n_to_remove, paths
+
+SHORT = {"samples": 200}  # resampling steps per chain: enough to move, cheap to compile and run
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_dataset("iris")
+
+
+@pytest.fixture(scope="module")
+def full(iris):
+    return api.sample(iris, sampler="hmc", chains=2, samples=300, seed=0)
+
+
+def test_gradual_schedule_reaches_exactly_the_rate_and_keeps_paths(iris, full):
+    comp = api.compress(full, iris, rate=0.9, schedule="gradual", schedule_steps=3, **SHORT)
+    n = full.spec.n_params
+    assert [s.rate for s in comp.steps] == pytest.approx([0.9 * (1 - (2 / 3) ** 3), 0.9 * (1 - (1 / 3) ** 3), 0.9])
+    kept = [int(s.prune.keep_mask.sum()) for s in comp.steps]
+    assert kept == [n - n_to_remove(n, s.rate) for s in comp.steps]
+    assert comp.resampled.n_params_kept == n - n_to_remove(n, 0.9)
+    for s in comp.steps:  # each step keeps a subset of what the step before it kept, up to repair's refills
+        assert paths.useful(full.spec, s.prune.keep_mask)[s.prune.keep_mask].all()
+        assert paths.orphan_outputs(full.spec, s.prune.keep_mask).size == 0
+    # a later step was scored on the earlier step's resampled posterior, and starts from its draws
+    assert comp.steps[1].prune.reference is comp.steps[0].resampled
+
+
+def test_rate_auto_never_reads_the_test_rows(iris, full):
+    """The same training rows with the test rows replaced by NaN choose the same rate from the same numbers."""
+    blind = dataclasses.replace(iris, X_test=np.full_like(iris.X_test, np.nan),
+                                y_test=np.zeros_like(iris.y_test))
+    kw = dict(rate="auto", auto_rates=(0.5, 0.9), **SHORT)
+    a = api.compress(full, iris, **kw).selection
+    b = api.compress(full, blind, **kw).selection
+    assert a == b
+    assert [c.rate for c in a.candidates] == [0.5, 0.9]
+    assert a.chosen in (0.0, 0.5, 0.9)
+    passing = [c.rate for c in a.candidates if c.within]
+    assert a.chosen == (max(passing) if passing else 0.0)
+
+
+def test_prune_rate_auto_needs_the_data(full):
+    with pytest.raises(OptionError, match="data is needed by rate='auto'"):
+        api.prune(full, rate="auto")
+    with pytest.raises(OptionError, match="auto_rates is an option of rate='auto' only"):
+        api.prune(full, rate=0.5, auto_rates=(0.5,))
+
+
+def test_selection_rule_by_hand():
+    rng = np.random.default_rng(0)
+    base = rng.normal(-0.5, 0.1, size=(2, 50, 40))
+    full = selection.loo(base)
+    worse = selection.loo(base - 0.2)  # 8 nats worse over 40 rows, with almost no spread: a clear loss
+    same = selection.loo(base + rng.normal(0, 1e-3, size=base.shape))
+    null = selection.null_elpd("classification", np.repeat([0, 1], 20))
+    assert null == pytest.approx(40 * np.log(20 / 41))  # exact LOO of add-one smoothed frequencies
+    cands = [selection.candidate(full, null, 0.5, 10, same, 1.0, 0.0),
+             selection.candidate(full, null, 0.9, 2, worse, 1.0, 0.0)]
+    assert cands[1].loss == pytest.approx(8.0, rel=1e-6) and not cands[1].within
+    assert cands[0].within
+    assert selection.choose(full, null, cands, 1.0, 0.0).chosen == 0.5
+    # a tolerance of the gain over the null model lets the 8-nat loss pass
+    gain = full.elpd - null
+    tolerant = selection.candidate(full, null, 0.9, 2, worse, 1.0, 8.5 / gain)
+    assert tolerant.within
+
+
+def test_dispersed_resampling_starts_let_rhat_see_two_modes(iris, full, fake_sample):
+    """Two chains in modes that predict differently: resampling from draws of both (start='draws') gives chains
+    that disagree, and function-space R-hat says so; started from one point (the paper's 'mean'), it cannot."""
+    r = full.result
+    flipped = np.asarray(r.draws).copy()
+    w2, b2 = full.spec.layer_slices[1]
+    flipped[1, :, w2.start : b2.stop] *= -1.0  # chain 1: the output layer negated, another function
+    two_modes = api.PosteriorSample(full.posterior, dataclasses.replace(
+        r, draws=flipped, mean=flipped.mean(axis=1), var=flipped.var(axis=1), last_position=flipped[:, -1]))
+    pr = api.prune(two_modes, rate=0.25, score_from="pooled")
+    quiet = {"step_size": 1e-4, "adapt": False}  # tiny steps: the chains stay where they start
+    dispersed = api.resample(two_modes, iris, pr, start="draws", samples=60, sampler_settings=quiet)
+    one_point = api.resample(two_modes, iris, pr, start="mean", samples=60, sampler_settings=quiet)
+    assert api.evaluate(dispersed, iris).rhat_fn_max > 1.5
+    assert api.evaluate(one_point, iris).rhat_fn_max < api.evaluate(dispersed, iris).rhat_fn_max
