@@ -205,7 +205,9 @@ class GridSpec:
 
     configs: tuple[Any, ...] = option((), "the data sets' configs", flag=None)
     criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude")
-    rates: tuple[float, ...] = _like("rates", (0.25, 0.5, 0.75), "shares of parameters removed")
+    rates: tuple[float, ...] = option((0.25, 0.5, 0.75), "shares of parameters removed (fixed rates: runs are "
+                                      "compared rate by rate; choose a rate per data set with 'bayesprune run "
+                                      "--rate auto')", check=options.each(options.pruning_rate))
     runs: int = option(5, "independent runs per data set", check=options.integer(1))
     samples: int = _like("samples", 50000, "steps per run incl. burn-in")
     burnin: float = _like("burnin", 0.5)

@@ -32,6 +32,8 @@ def test_repaired_masks_have_no_dead_paths_and_keep_the_count(which, rate, seed,
     assert paths.orphan_outputs(spec, repaired).size == 0, "an output has no path from the inputs"
     assert repaired.sum() == max(keep.sum(), _minimum(spec)) or not (paths.useful(spec, repaired) & ~repaired).any()
     assert info.dropped_inputs == tuple(paths.dropped_inputs(spec, repaired))
+    if repaired.sum() == keep.sum():
+        assert info.removed_dead == info.refilled + info.path_added
     again, _ = paths.repair(repaired, scores, spec)
     np.testing.assert_array_equal(again, repaired)  # a repaired mask needs no repair
 
@@ -42,7 +44,7 @@ def test_dead_unit_is_removed_and_its_budget_respent():
     keep = np.ones(13, bool)
     keep[[9, 12]] = False  # unit 0's only outgoing weight and the output bias: unit 0 is dead
     repaired, info = paths.repair(keep, scores, spec)
-    assert info.removed_dead == 3  # unit 0's two incoming weights and its bias
+    assert info.removed_dead == 2 and info.refilled == 2  # unit 0 keeps one incoming weight (below), loses 3, 6
     assert repaired[12]  # the output bias, the best removed parameter on a live path, came back first
     # with no other live connection left to add, the last two go to bringing unit 0 back: its best incoming
     # weight and its outgoing weight

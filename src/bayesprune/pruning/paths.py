@@ -99,8 +99,9 @@ def best_path(spec: MLPSpec, scores: np.ndarray, output: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Repair:
-    """What :func:`repair` changed: parameters removed as dead, added back from the freed budget, added to give
-    an output a path, and the input features that no kept path uses."""
+    """What :func:`repair` changed: parameters of the selection it removed (dead), removed ones it kept instead
+    (refilled, from the freed budget), removed ones it kept to give an output a path, and the input features that
+    no kept path uses. ``removed_dead = refilled + path_added`` unless the budget could not be spent."""
 
     removed_dead: int
     refilled: int
@@ -168,7 +169,6 @@ def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndar
     protected = np.zeros_like(keep)
     order_desc = np.lexsort((np.arange(len(scores)), -np.nan_to_num(scores, nan=-np.inf)))
     order_asc = np.lexsort((np.arange(len(scores)), np.nan_to_num(scores, nan=-np.inf)))
-    removed_dead = 0
     for _ in range(4 * spec.n_params + 4):
         for output in orphan_outputs(spec, keep):
             path = best_path(spec, np.where(protected, np.finfo(float).max / 8, scores), int(output))
@@ -178,7 +178,6 @@ def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndar
             dead = keep & ~useful(spec, keep) & ~protected
             if not dead.any():
                 break
-            removed_dead += int(dead.sum())
             keep &= ~dead
         excess = int(keep.sum()) - budget
         if excess > 0:
@@ -192,6 +191,6 @@ def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndar
             keep[add] = True
             continue
         break
-    return keep, Repair(removed_dead=removed_dead, refilled=int(np.sum(keep & ~original & ~protected)),
+    return keep, Repair(removed_dead=int(np.sum(original & ~keep)), refilled=int(np.sum(keep & ~original & ~protected)),
                         path_added=int(np.sum(protected & ~original)),
                         dropped_inputs=tuple(int(i) for i in dropped_inputs(spec, keep)))
