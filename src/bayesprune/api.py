@@ -350,6 +350,8 @@ def prune(
     repair
         Remove parameters that no longer lie on a path from the inputs to the outputs and spend their budget on
         live ones (:func:`bayesprune.pruning.paths.repair`); the count kept is unchanged.
+    data
+        The data set: needed by ``rate="auto"`` and by the ``lppd`` criterion (scored on its training rows).
 
     Parameters already removed from a pruned ``ps`` stay removed (they score lowest), so the rate is always
     the share of the whole network. ``chain_agreement`` is the mean pairwise Jaccard index of the masks each
@@ -380,9 +382,15 @@ def prune(
         source = list(range(ps.result.num_chains))
         reference = ps
     removed = ~ps.keep_mask
+    if criterion in criteria.NEEDS_DATA and data is None:
+        raise OptionError.about("data", f"is needed by the {criterion} criterion (it is scored on the training rows)")
 
-    def select(moments: criteria.PosteriorMoments, k: jax.Array) -> tuple[np.ndarray, np.ndarray, paths.Repair | None]:
-        scores = criteria.score(criterion, moments, k)
+    def select(source: PosteriorSample, k: jax.Array) -> tuple[np.ndarray, np.ndarray, paths.Repair | None]:
+        if criterion in criteria.NEEDS_DATA:
+            full_positions = _reposition(source, np.asarray(source.result.draws), np.arange(ps.spec.n_params))
+            scores = criteria.lppd_loss(ps.posterior, full_positions, data.X_train, data.y_train)
+        else:
+            scores = criteria.score(criterion, source.moments(), k)
         scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
         keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
         if not repair:
@@ -390,9 +398,10 @@ def prune(
         keep, info = paths.repair(keep, scores, ps.spec)
         return scores, keep, info
 
-    scores, keep, info = select(reference.moments(), key)
+    scores, keep, info = select(reference, key)
     chain_source = reference if (score_from == "aligned" or ps.kept_idx is not None) else ps
-    per_chain = [select(m, jax.random.fold_in(key, c))[1] for c, m in enumerate(chain_source.chain_moments())]
+    per_chain = [select(chain_source.select_chains([c]), jax.random.fold_in(key, c))[1]
+                 for c in range(chain_source.result.num_chains)]
     removed_scores = scores[~keep & np.isfinite(scores)]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
     return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
@@ -564,7 +573,7 @@ def compress(
     settings.check("auto_se", auto_se)
     settings.check("auto_tolerance", auto_tolerance)
     prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, score_from=score_from,
-                         repair=repair, seed=seed)
+                         repair=repair, seed=seed, data=ds)
 
     def step(source: PosteriorSample, r: float) -> Step:
         pr = prune(source, rate=r, **prune_options)

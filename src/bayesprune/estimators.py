@@ -78,18 +78,22 @@ class _BayesianMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return api.predict(self.sample_, np.asarray(X, np.float32))
 
-    def prune(self, criterion: str = RunConfig.criteria[0], rate: float = RunConfig.rates[0], *,
-              structured: bool = RunConfig.structured, resample_samples: int | None = None):
-        """A new fitted estimator: ``rate`` of the parameters removed by ``criterion``, then resampled
-        (``resample_samples=None``: the sampler's default resampling length)."""
+    def prune(self, criterion: str = RunConfig.criteria[0], rate: float | str = RunConfig.rates[0], *,
+              structured: bool = RunConfig.structured, schedule: str = RunConfig.schedule,
+              resample_samples: int | None = None):
+        """A new fitted estimator: ``rate`` of the parameters removed by ``criterion`` (``rate="auto"``: chosen
+        by PSIS-LOO on the training rows; ``schedule="gradual"``: in several prune -> resample steps), then
+        resampled (``resample_samples=None``: the sampler's default resampling length). See
+        :func:`bayesprune.api.compress`."""
         check_is_fitted(self, "sample_")
-        pr = api.prune(self.sample_, criterion=criterion, rate=rate, structured=structured, seed=self.seed)
+        comp = api.compress(self.sample_, self.dataset_, criterion=criterion, rate=rate, structured=structured,
+                            schedule=schedule, seed=self.seed, samples=resample_samples, burnin=self.burnin,
+                            sampler_settings=self.sampler_settings)
         new = copy.copy(self)
-        new.sample_ = api.resample(self.sample_, self.dataset_, pr, samples=resample_samples, burnin=self.burnin,
-                                   seed=self.seed, sampler_settings=self.sampler_settings)
-        new.keep_mask_ = pr.keep_mask
-        new.n_params_kept_ = int(pr.keep_mask.sum())
-        new.prune_result_ = pr
+        new.sample_ = comp.resampled
+        new.keep_mask_ = comp.prune.keep_mask
+        new.n_params_kept_ = int(comp.prune.keep_mask.sum())
+        new.prune_result_ = comp.prune
         return new
 
 

@@ -94,7 +94,9 @@ class RunConfig:
     sampler_settings: SamplerSettings | None = option(None, "the sampler's own settings (default: its defaults)",
                                                       flag=None)
     # pruning and resampling
-    criteria: tuple[str, ...] = option(("stn",), "stn, spn, random, magnitude; comma-separated to compare",
+    criteria: tuple[str, ...] = option(("stn",), "stn, spn, random, magnitude, lppd (the loss of training log "
+                                       "predictive density when a parameter is set to 0); comma-separated to "
+                                       "compare",
                                        check=options.each(options.one_of(CRITERIA)), flag="--criterion",
                                        group="pruning and resampling")
     rates: tuple[float | str, ...] = option((0.75,), "share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75; "
@@ -204,7 +206,7 @@ class GridSpec:
     """
 
     configs: tuple[Any, ...] = option((), "the data sets' configs", flag=None)
-    criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude")
+    criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude, lppd")
     rates: tuple[float, ...] = option((0.25, 0.5, 0.75), "shares of parameters removed (fixed rates: runs are "
                                       "compared rate by rate; choose a rate per data set with 'bayesprune run "
                                       "--rate auto')", check=options.each(options.pruning_rate))

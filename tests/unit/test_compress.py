@@ -99,3 +99,29 @@ def test_dispersed_resampling_starts_let_rhat_see_two_modes(iris, full, fake_sam
     one_point = api.resample(two_modes, iris, pr, start="mean", samples=60, sampler_settings=quiet)
     assert api.evaluate(dispersed, iris).rhat_fn_max > 1.5
     assert api.evaluate(one_point, iris).rhat_fn_max < api.evaluate(dispersed, iris).rhat_fn_max
+
+
+def test_lppd_criterion_is_the_drop_in_training_log_predictive_density(fake_sample):
+    from scipy.special import logsumexp
+
+    from bayesprune.predictive import pointwise_loglik
+    from bayesprune.pruning import criteria
+
+    ps = fake_sample(chains=2)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)).astype(np.float32), rng.integers(0, 3, size=30)
+    draws = np.asarray(ps.result.draws)
+    scores = criteria.lppd_loss(ps.posterior, draws, X, y, max_draws=40)
+    assert scores.shape == (ps.spec.n_params,)
+
+    def lppd(z):
+        ll = pointwise_loglik(ps.posterior, z, X, y)
+        return float(np.sum(logsumexp(ll, axis=0) - np.log(len(z))))
+
+    flat = draws.reshape(-1, draws.shape[-1])  # 40 draws: all of them
+    for i in (0, 50, 98):
+        zi = flat.copy()
+        zi[:, i] = 0.0
+        assert scores[i] == pytest.approx(lppd(flat) - lppd(zi), abs=2e-3)
+    with pytest.raises(OptionError, match="data is needed by the lppd criterion"):
+        api.prune(ps, criterion="lppd", rate=0.5)

@@ -4,21 +4,32 @@
 - SPN, signal-plus-noise (Eq. 16):           score_i = |mu_i| + s_i
 - magnitude:                                 score_i = |mu_i|
 - random:                                    score_i ~ U(0, 1), seeded (the baseline)
+- lppd (function space):                     score_i = lppd(draws) - lppd(draws with parameter i set to 0)
 
 mu_i and s_i are the mean and standard deviation of parameter i over the post-burn-in draws of all chains.
+``lppd`` is the log pointwise predictive density of the training rows, ``sum_n log mean_s p(y_n | theta_s)``
+(Gelman, Hwang & Vehtari 2014): the drop when a parameter is removed from every draw is what removing it costs the
+posterior predictive, whatever the draws' hidden units are called, so it does not need the chains to agree on
+weights (which permutation symmetry prevents) the way |mu| / sigma does. It needs the data and one network
+evaluation per parameter, draw and row (:func:`lppd_loss`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.errors import OptionError
 from bayesprune.options import one_of
 
-CRITERIA = ("stn", "spn", "random", "magnitude")
+CRITERIA = ("stn", "spn", "random", "magnitude", "lppd")
+NEEDS_DATA = frozenset({"lppd"})  # criteria scored from draws and training rows, not from moments
+LPPD_DRAWS = 100  # draws per scoring (evenly thinned): the score is a difference of two sums over the same draws
+LPPD_BATCH = 16  # parameters removed at once (one compiled shape)
 
 
 @dataclass(frozen=True)
@@ -57,8 +68,40 @@ def random_scores(key: jax.Array, n: int) -> np.ndarray:
     return np.asarray(jax.random.uniform(key, (n,)), np.float64)
 
 
+@partial(jax.jit, static_argnums=0)
+def _lppd_without(posterior, z: jax.Array, X: jax.Array, y: jax.Array, drop: jax.Array) -> jax.Array:
+    """lppd of the draws ``z`` (S, dim) with coordinate ``drop[b]`` set to 0, for each ``b``; ``drop`` = -1: none."""
+    n_draws = z.shape[0]
+
+    def one(i):
+        zi = jnp.where((jnp.arange(z.shape[1]) == i)[None, :], 0.0, z)
+        ll = jax.vmap(lambda v: posterior.pointwise_loglik(v, X, y))(zi)  # (S, n)
+        return jnp.sum(jax.scipy.special.logsumexp(ll, axis=0) - jnp.log(n_draws))
+
+    return jax.vmap(one)(drop)
+
+
+def lppd_loss(posterior, positions: np.ndarray, X: np.ndarray, y: np.ndarray, *,
+              max_draws: int = LPPD_DRAWS) -> np.ndarray:
+    """The ``lppd`` criterion: for every network parameter, how much the training rows' log pointwise predictive
+    density falls when that parameter is set to 0 in every draw. ``positions``: full positions (..., dim) (all
+    parameters, then eta for regression)."""
+    z = np.asarray(positions, np.float32).reshape(-1, np.shape(positions)[-1])
+    z = jnp.asarray(z[np.linspace(0, len(z) - 1, min(max_draws, len(z))).round().astype(int)])
+    Xj, yj = jnp.asarray(X, jnp.float32), jnp.asarray(y)
+    n = posterior.spec.n_params
+    base = float(_lppd_without(posterior, z, Xj, yj, jnp.array([-1] * LPPD_BATCH))[0])
+    out = []
+    for start in range(0, n, LPPD_BATCH):
+        idx = np.arange(start, start + LPPD_BATCH)
+        vals = np.asarray(_lppd_without(posterior, z, Xj, yj, jnp.asarray(np.where(idx < n, idx, -1))), np.float64)
+        out.append(vals[idx < n])
+    return base - np.concatenate(out)
+
+
 def score(criterion: str, moments: PosteriorMoments, key: jax.Array | None = None) -> np.ndarray:
-    """Scores of every parameter under ``criterion`` (``stn``, ``spn``, ``random``, ``magnitude``)."""
+    """Scores of every parameter under a moment criterion (``stn``, ``spn``, ``random``, ``magnitude``); the
+    ``lppd`` criterion is :func:`lppd_loss`."""
     if criterion == "stn":
         return stn(moments)
     if criterion == "spn":
@@ -66,6 +109,8 @@ def score(criterion: str, moments: PosteriorMoments, key: jax.Array | None = Non
     if criterion == "magnitude":
         return magnitude(moments)
     one_of(CRITERIA)("criterion", criterion)
+    if criterion in NEEDS_DATA:
+        raise OptionError.about("criterion", f"'{criterion}' is scored from draws and data: use lppd_loss")
     if key is None:
         raise OptionError.about("key", "is needed by random pruning (a JAX key from the seed)")
     return random_scores(key, len(moments.mean))
