@@ -12,6 +12,7 @@ from bayesprune.cli import main
 from bayesprune.data import load_dataset
 from bayesprune.errors import InputError
 from bayesprune.io import compact
+from bayesprune.model.mlp import hidden_unit_groups
 from bayesprune.predictive import posterior_predictive
 
 
@@ -42,6 +43,10 @@ def test_round_trip_matches_in_memory_predictive(wine_models, structured):
     if structured:
         assert sum(model.spec.hidden) < sum(rs.spec.hidden)
         assert model.spec.n_params == model.header["n_params_kept"]
+    else:  # the repaired mask leaves dead units without any parameter: the file's network has fewer units
+        dead = sum(1 for _, _, g in hidden_unit_groups(rs.spec) if not rs.keep_mask[g].any())
+        assert sum(model.spec.hidden) == sum(rs.spec.hidden) - dead
+        assert model.kept_idx.size == model.header["n_params_kept"] == rs.n_params_kept
 
 
 def test_regression_round_trip_in_original_units(tmp_path):

@@ -7,8 +7,9 @@ Format (``.bpz``, an uncompressed NumPy ``.npz`` archive read with ``allow_pickl
   the SHA-256 of every other array (checked on load);
 - ``layout = "dense"`` (structured pruning): dead hidden units are removed, so ``draws`` holds the parameters
   of a physically narrower network, shape ``(n_draws, n_params_compact)``;
-- ``layout = "sparse"`` (unstructured pruning): ``kept_idx`` (int32) lists the kept positions of the full
-  parameter vector and ``draws`` holds only their values, shape ``(n_draws, n_kept)``;
+- ``layout = "sparse"`` (unstructured pruning): ``kept_idx`` (int32) lists the kept positions of the parameter
+  vector of ``architecture`` (the network without the hidden units that keep no parameter) and ``draws`` holds
+  only their values, shape ``(n_draws, n_kept)``;
 - ``noise_var`` (regression): tau^2 per draw.
 
 The loader refuses anything it cannot trust (wrong magic, unknown version, a checksum that does not match, arrays
@@ -64,11 +65,12 @@ def _apply_scaler(params: dict | None, X: np.ndarray, inverse: bool = False) -> 
 
 
 def compact_spec(spec: MLPSpec, keep_mask: np.ndarray) -> tuple[MLPSpec, np.ndarray] | None:
-    """For a mask that removes whole hidden units only: the narrower spec and, for each of its parameters, the
-    index in the full vector. ``None`` when the mask is not unit-structured (some kept parameter would be lost)."""
+    """The network without the hidden units that keep no parameter (removed by structured pruning, or dead and
+    emptied by the mask repair): the narrower spec and, for each of its parameters, the index in the full vector.
+    ``None`` when a hidden layer would be left empty or a kept parameter would be lost."""
     alive = {}
     for layer, _, idx in hidden_unit_groups(spec):
-        alive.setdefault(layer, []).append(bool(keep_mask[idx[spec.widths[layer]]]))  # its bias
+        alive.setdefault(layer, []).append(bool(keep_mask[idx].any()))
     hidden = tuple(int(sum(alive[layer])) for layer in range(len(spec.hidden)))
     if any(h == 0 for h in hidden):
         return None
@@ -103,6 +105,12 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         layout_spec, index = packed
         arrays["draws"] = theta[:, index]
         layout = "dense"
+    elif packed is not None:  # the kept parameters of the narrower network (units without any are gone)
+        layout_spec, index = packed
+        kept_idx = np.flatnonzero(keep[index]).astype(np.int32)
+        arrays["kept_idx"] = kept_idx
+        arrays["draws"] = theta[:, index][:, kept_idx]
+        layout = "sparse"
     else:
         kept_idx = np.flatnonzero(keep).astype(np.int32)
         arrays["kept_idx"] = kept_idx
