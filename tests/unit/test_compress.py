@@ -4,6 +4,7 @@ dispersed starts lets R-hat see chains in different modes. Short HMC chains on i
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -125,3 +126,27 @@ def test_lppd_criterion_is_the_drop_in_training_log_predictive_density(fake_samp
         assert scores[i] == pytest.approx(lppd(flat) - lppd(zi), abs=2e-3)
     with pytest.raises(OptionError, match="data is needed by the lppd criterion"):
         api.prune(ps, criterion="lppd", rate=0.5)
+
+
+def test_run_with_rate_auto_records_and_reports_every_candidate(tmp_path):
+    from bayesprune.experiments.runner import run, write_outputs
+    from bayesprune.io.schema import validate_metrics
+    from bayesprune.report.markdown import write_report
+    from bayesprune.settings import RunConfig
+
+    cfg = RunConfig(sampler="hmc", chains=2, samples=300, resample_samples=SHORT["samples"], rates=("auto", 0.9),
+                    auto_rates=STEPS)
+    outcome = run(cfg)
+    written = write_outputs(outcome, tmp_path) + write_report(outcome.view, tmp_path)
+    auto = json.loads((tmp_path / "stn-auto" / "metrics.json").read_text())
+    assert not validate_metrics(auto)
+    sel = auto["rate_selection"]
+    assert auto["requested_rate"] == "auto" and auto["rate"] == sel["chosen"]
+    assert [c["rate"] for c in sel["candidates"]] == pytest.approx(list(STEPS))
+    assert auto["mask_repair"]["removed_dead"] == auto["mask_repair"]["refilled"] + auto["mask_repair"]["path_added"]
+    fixed = json.loads((tmp_path / "stn-0.9" / "metrics.json").read_text())
+    assert fixed["requested_rate"] == 0.9 and "rate_selection" not in fixed
+    assert "full_scored" in fixed["stages"]  # scored on the best chain: the full model on it is recorded too
+    report = (tmp_path / "report.md").read_text()
+    assert "Rate chosen by the rule" in report and "no inputs" in report
+    assert any(p.name == "rate_selection_stn.png" for p in written)
