@@ -6,14 +6,15 @@ issue's calibration runs) and compressed by each method with STN scores from the
 - ``oneshot``: the paper's one prune -> resample step at each rate (with the mask repair and dispersed
   resampling starts of `bayesprune run`; ``--paper`` adds the paper's own masks and single-point starts);
 - ``gradual``: three prune -> resample steps on Zhu & Gupta's cubic schedule to each rate;
-- ``auto``: the rate chosen by PSIS-LOO on the training rows (candidates 50/75/90/95%, gradual ladder).
+- ``auto``: the rate chosen by PSIS-LOO on the training rows (candidates 50/75/90/95%, gradual ladder);
+- with ``--criteria stn,lppd,random``: one-shot and gradual rows for the other criteria too.
 
 Per compressed model: test metric (accuracy or RMSE of the posterior predictive), NLL, ECE / PICP90, share of
 parameters removed, resampled function-space R-hat. The table gives mean and spread (standard deviation) over
 seeds, the difference to the full model in points (classification) or percent of its RMSE (regression), and how
 many seeds meet the issue's targets (75%: within 1 point / 5%; 90%: iris >= 0.90, ionosphere >= 0.93).
 
-Usage: python benchmarks/prune_schedules.py [--datasets a,b] [--seeds 5] [--rates 0.75,0.9] [--paper]
+Usage: python benchmarks/prune_schedules.py [--datasets a,b] [--seeds 5] [--rates 0.75,0.9] [--paper] [--criteria c,d]
                                         [--data-dir DIR] [--out benchmarks/results/prune_schedules.md]
 Results are appended to the JSON beside the Markdown as they come, so an interrupted study keeps what it measured
 and ``--resume`` skips what is there.
@@ -40,12 +41,17 @@ from bayesprune.evaluation.records import main_metric, uncertainty_metrics  # no
 DATASETS = ("iris", "ionosphere", "reef_325", "lazer", "sunspot", "abalone", "abalone_classification")
 
 
-def methods(rates: list[float], paper: bool) -> list[tuple[str, dict]]:
+def methods(rates: list[float], paper: bool, criteria: list[str]) -> list[tuple[str, dict]]:
+    """(label, compress options) of every method; criteria other than STN get one-shot and gradual rows."""
     out = [(f"oneshot {r:.0%}", {"rate": r}) for r in rates]
     if paper:
         out += [(f"paper {r:.0%}", {"rate": r, "repair": False, "start": "mean"}) for r in rates]
     out += [(f"gradual {r:.0%}", {"rate": r, "schedule": "gradual"}) for r in rates]
     out.append(("auto", {"rate": "auto", "schedule": "gradual"}))
+    for c in criteria:
+        if c != "stn":
+            out += [(f"{c} oneshot {r:.0%}", {"rate": r, "criterion": c}) for r in rates]
+            out += [(f"{c} gradual {r:.0%}", {"rate": r, "criterion": c, "schedule": "gradual"}) for r in rates]
     return out
 
 
@@ -61,6 +67,8 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--rates", default="0.75,0.9")
     p.add_argument("--paper", action="store_true", help="also the paper's masks and single-point starts")
+    p.add_argument("--criteria", default="stn", help="criteria besides STN get one-shot and gradual rows "
+                   "(e.g. stn,lppd,random)")
     p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA"))
     p.add_argument("--out", default="benchmarks/results/prune_schedules.md")
     p.add_argument("--resume", action="store_true", help="keep the rows already in the JSON file")
@@ -71,7 +79,8 @@ def main() -> None:
     done = {(r["dataset"], r["seed"], r["method"]) for r in rows}
     for name in args.datasets.split(","):
         for seed in range(args.seeds):
-            todo = [(label, kw) for label, kw in methods(rates, args.paper) if (name, seed, label) not in done]
+            todo = [(label, kw) for label, kw in methods(rates, args.paper, args.criteria.split(","))
+                    if (name, seed, label) not in done]
             if not todo:
                 continue
             ds = load_dataset(name, data_dir=args.data_dir, seed=seed)
@@ -110,8 +119,8 @@ def _ok(row: dict) -> bool:
 def report(rows: list[dict], args) -> list[str]:
     lines = ["# Compression: one-shot STN against gradual and automatic rates", "",
              f"`python benchmarks/prune_schedules.py --datasets {args.datasets} --seeds {args.seeds} --rates "
-             f"{args.rates}{' --paper' if args.paper else ''}` (HMC, 4 chains x 4,000 steps, resampling 2,000, "
-             "STN from the best chain; this 2-core machine).", "",
+             f"{args.rates}{' --paper' if args.paper else ''} --criteria {args.criteria}` (HMC, 4 chains x 4,000 "
+             "steps, resampling 2,000, scores from the best chain; this 2-core machine).", "",
              "Mean ± standard deviation over seeds. `loss`: accuracy points lost (classification) or percent of "
              "RMSE added (regression) against the same seed's full model; `met`: seeds meeting the issue's target "
              "for that rate (75% and auto: within 1 point / 5%; 90%: iris >= 0.90, ionosphere >= 0.93, others "
