@@ -99,7 +99,49 @@ def main() -> None:
                 store.write_text(json.dumps(rows, indent=1))
                 print(f"  {label}: rate {comp.rate:.2f}, {row['resampled']['main']:.3f} "
                       f"(R-hat {row['resampled']['rhat_fn']:.2f}, {row['seconds']:.0f} s)", flush=True)
-    write_markdown(args.out, report(rows, args))
+    lines = report(rows, args)
+    fig = frontier(rows, Path(args.out).with_name(Path(args.out).stem + "_frontier.png"))
+    lines += ["", f"![test metric against parameters kept]({fig.name})"]
+    write_markdown(args.out, lines)
+
+
+def frontier(rows: list[dict], path: Path) -> Path:
+    """One panel per data set: test metric (mean ± sd over seeds) against the share of parameters kept, a line
+    per method family, auto as points, the full model as a line."""
+    from matplotlib.figure import Figure
+
+    names = list(dict.fromkeys(r["dataset"] for r in rows))
+    cols = min(4, len(names))
+    fig = Figure(figsize=(4 * cols, 3.2 * -(-len(names) // cols)))
+    axes = fig.subplots(-(-len(names) // cols), cols, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        rs = [r for r in rows if r["dataset"] == name]
+        full = np.mean([r["full"]["main"] for r in rs])
+        ax.axhline(full, color="black", lw=1, label="full model")
+        families = dict.fromkeys(r["method"].rsplit(" ", 1)[0] for r in rs if r["method"] != "auto")
+        for fam in families:
+            pts = {}
+            for r in rs:
+                if r["method"].rsplit(" ", 1)[0] == fam and r["method"] != "auto":
+                    pts.setdefault(r["n_kept"] / r["n_params"], []).append(r["resampled"]["main"])
+            xs = sorted(pts)
+            ax.errorbar(xs, [np.mean(pts[x]) for x in xs], yerr=[np.std(pts[x]) for x in xs], marker="o", ms=3,
+                        capsize=2, label=fam)
+        auto = [r for r in rs if r["method"] == "auto"]
+        if auto:
+            ax.scatter([r["n_kept"] / r["n_params"] for r in auto], [r["resampled"]["main"] for r in auto],
+                       marker="*", s=60, color="tab:red", zorder=3, label="auto (one per seed)")
+        ax.set_xscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("share of parameters kept")
+        ax.set_ylabel(f"test {main_metric(rs[0]['task'])}")
+    axes[0].legend(fontsize=6)
+    for ax in axes[len(names):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+    return path
 
 
 def _loss(row: dict) -> float:
@@ -114,6 +156,15 @@ def _ok(row: dict) -> bool:
     if row["method"].endswith("90%") and row["dataset"] in ("iris", "ionosphere"):
         return row["resampled"]["main"] >= {"iris": 0.90, "ionosphere": 0.93}[row["dataset"]]
     return _loss(row) <= (1.0 if row["task"] == "classification" else 5.0)
+
+
+def _order(method: str) -> tuple:
+    """Table order: one-shot, the paper's, gradual, auto, then other criteria; by rate within each."""
+    family, _, rate = method.rpartition(" ")
+    if method == "auto":
+        family, rate = "auto", "0"
+    rank = {"oneshot": 0, "paper": 1, "gradual": 2, "auto": 3}.get(family, 4)
+    return rank, family, float(rate.rstrip("%") or 0)
 
 
 def report(rows: list[dict], args) -> list[str]:
@@ -137,7 +188,7 @@ def report(rows: list[dict], args) -> list[str]:
         func = np.array([r["full"][unc] for r in rs if r["method"] == rs[0]["method"]])
         lines.append(f"| {name} | full ({metric}) | 0% | {full.mean():.3f} ± {full.std():.3f} | - | "
                      f"{fnll.mean():.3f} | {func.mean():.3f} | - | - | - |")
-        for method in dict.fromkeys(r["method"] for r in rs):
+        for method in sorted(dict.fromkeys(r["method"] for r in rs), key=_order):
             m = [r for r in rs if r["method"] == method]
             main = np.array([r["resampled"]["main"] for r in m])
             loss = np.array([_loss(r) for r in m])
