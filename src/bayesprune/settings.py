@@ -119,7 +119,8 @@ class RunConfig:
     schedule_steps: int = option(DEFAULT_STEPS, "prune -> resample steps of --schedule gradual",
                                  check=options.integer(1), group="pruning and resampling")
     repair: bool = option(True, "after an unstructured selection, remove weights of dead hidden units, give every "
-                          "output a path from the inputs and spend the freed budget on live parameters",
+                          "output a path from the inputs and spend the freed budget on live parameters (default: "
+                          "on; --no-repair: the paper's masks)",
                           group="pruning and resampling")
     structured: bool = option(False, "remove whole hidden units instead of weights", group="pruning and resampling")
     per_layer: bool = option(False, "rank within each layer instead of globally", group="pruning and resampling")
