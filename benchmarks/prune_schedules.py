@@ -16,8 +16,8 @@ many seeds meet the issue's targets (75%: within 1 point / 5%; 90%: iris >= 0.90
 
 Usage: python benchmarks/prune_schedules.py [--datasets a,b] [--seeds 5] [--rates 0.75,0.9] [--paper] [--criteria c,d]
                                         [--data-dir DIR] [--out benchmarks/results/prune_schedules.md]
-Results are appended to the JSON beside the Markdown as they come, so an interrupted study keeps what it measured
-and ``--resume`` skips what is there.
+Results are appended to the JSON beside the Markdown as they come, so an interrupted study keeps what it measured,
+``--resume`` skips what is there and ``--report`` rebuilds the Markdown and the figure from it.
 """
 
 from __future__ import annotations
@@ -75,12 +75,13 @@ def main() -> None:
     p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA"))
     p.add_argument("--out", default="benchmarks/results/prune_schedules.md")
     p.add_argument("--resume", action="store_true", help="keep the rows already in the JSON file")
+    p.add_argument("--report", action="store_true", help="only rebuild the Markdown and the figure from the JSON")
     args = p.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     store = Path(args.out).with_suffix(".json")
-    rows = json.loads(store.read_text()) if args.resume and store.exists() else []
+    rows = json.loads(store.read_text()) if (args.resume or args.report) and store.exists() else []
     done = {(r["dataset"], r["seed"], r["method"]) for r in rows}
-    for name in args.datasets.split(","):
+    for name in [] if args.report else args.datasets.split(","):
         for seed in range(args.seeds):
             todo = [(label, kw) for label, kw in methods(rates, args.paper, args.criteria.split(","))
                     if (name, seed, label) not in done]
