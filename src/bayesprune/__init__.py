@@ -1,6 +1,6 @@
 """bayesprune: compact Bayesian neural networks by pruned MCMC sampling.
 
-The pipeline as functions (:func:`sample`, :func:`prune`, :func:`resample`, :func:`predict`,
+The pipeline as functions (:func:`sample`, :func:`prune`, :func:`resample`, :func:`compress`, :func:`predict`,
 :func:`evaluate`), as scikit-learn estimators, and the building blocks they are made of.
 """
 
@@ -10,6 +10,7 @@ from bayesprune.api import (
     PosteriorSample,
     PruneResult,
     build_posterior,
+    compress,
     evaluate,
     predict,
     prune,
@@ -55,6 +56,7 @@ __all__ = [
     "RunConfig",
     "__version__",
     "build_posterior",
+    "compress",
     "evaluate",
     "load_csv",
     "load_dataset",

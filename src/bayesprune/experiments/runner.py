@@ -18,7 +18,7 @@ import numpy as np
 
 from bayesprune import __version__, api
 from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset
-from bayesprune.evaluation.records import CellRecord, CellView, RunView, StageMetrics, to_json
+from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, RunView, StageMetrics, to_json
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
@@ -126,7 +126,7 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
             stages = {"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics}
             if len(comp.steps) == 1 and pr.source_chains != list(range(full.result.num_chains)):
                 # like with like: the full model on the chains the mask was scored on (the pruned stage's)
-                stages["full_scored"] = api.evaluate(full.select_chains(pr.source_chains), ds, seed=cfg.seed)
+                stages[FULL_SCORED] = api.evaluate(full.select_chains(pr.source_chains), ds, seed=cfg.seed)
             model, compact = pack_compact(res, ds)
             record = CellRecord(
                 dataset=label or ds.name, task=ds.task, sampler=cfg.sampler, criterion=criterion,
