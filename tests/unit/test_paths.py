@@ -20,7 +20,7 @@ def _minimum(spec: MLPSpec) -> int:
     return spec.n_outputs + len(spec.hidden)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)  # fixed examples: the same in every run
 @given(which=st.integers(0, len(SPECS) - 1), rate=st.floats(0.0, 0.99), seed=st.integers(0, 10_000),
        per_layer=st.booleans())
 def test_repaired_masks_have_no_dead_paths_and_keep_the_count(which, rate, seed, per_layer):
@@ -73,7 +73,7 @@ def test_dropped_inputs_are_reported():
     assert paths.dropped_inputs(spec, keep).tolist() == [1]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, derandomize=True)
 @given(rate=st.floats(0.0, 0.99), steps=st.integers(1, 6))
 def test_gradual_schedule_increases_to_exactly_the_rate(rate, steps):
     r = schedule.rates("gradual", rate, steps)
