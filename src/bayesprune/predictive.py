@@ -21,6 +21,20 @@ def _outputs(posterior: BNNPosterior, thetas: jax.Array, X: jax.Array) -> jax.Ar
     return out[..., 0]
 
 
+def _in_batches(call, stack: np.ndarray, batch: int) -> np.ndarray:
+    """``call`` on the rows of ``stack`` (n, ...) in batches of ``batch`` rows (the last one padded by repeating
+    its final row), so one compiled shape serves any number of rows; the results concatenated, padding dropped."""
+    size = min(batch, stack.shape[0])
+    parts = []
+    for start in range(0, stack.shape[0], size):
+        chunk = stack[start : start + size]
+        pad = size - chunk.shape[0]
+        if pad:
+            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+        parts.append(np.asarray(call(jnp.asarray(chunk)))[: size - pad])
+    return np.concatenate(parts, axis=0)
+
+
 def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, *, batch: int = 512) -> np.ndarray:
     """Outputs for a stack of full parameter vectors ``thetas`` (..., n_params).
 
@@ -28,17 +42,8 @@ def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, 
     """
     thetas = np.asarray(thetas, np.float32)
     lead = thetas.shape[:-1]
-    flat = thetas.reshape(-1, thetas.shape[-1])
     Xj = jnp.asarray(X, jnp.float32)
-    parts = []
-    for start in range(0, flat.shape[0], batch):
-        chunk = flat[start : start + batch]
-        pad = batch - chunk.shape[0] if flat.shape[0] > batch else 0
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        out = np.asarray(_outputs(posterior, jnp.asarray(chunk), Xj))
-        parts.append(out[: out.shape[0] - pad])
-    out = np.concatenate(parts, axis=0)
+    out = _in_batches(lambda t: _outputs(posterior, t, Xj), thetas.reshape(-1, thetas.shape[-1]), batch)
     return out.reshape(*lead, *out.shape[1:])
 
 
@@ -56,18 +61,10 @@ def pointwise_loglik(posterior: BNNPosterior, draws: np.ndarray, X: np.ndarray, 
     """
     draws = np.asarray(draws, np.float32)
     lead = draws.shape[:-1]
-    flat = draws.reshape(-1, draws.shape[-1])
     Xj, yj = jnp.asarray(X, jnp.float32), jnp.asarray(y)
     kept = None if kept_idx is None else jnp.asarray(kept_idx)
-    size = min(batch, flat.shape[0])
-    parts = []
-    for start in range(0, flat.shape[0], size):
-        chunk = flat[start : start + size]
-        pad = size - chunk.shape[0]
-        if pad:
-            chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
-        parts.append(np.asarray(_pointwise(posterior, jnp.asarray(chunk), Xj, yj, kept), np.float64)[: size - pad])
-    return np.concatenate(parts, axis=0).reshape(*lead, len(y))
+    out = _in_batches(lambda z: _pointwise(posterior, z, Xj, yj, kept), draws.reshape(-1, draws.shape[-1]), batch)
+    return out.astype(np.float64).reshape(*lead, len(y))
 
 
 @dataclass

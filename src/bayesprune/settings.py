@@ -41,10 +41,10 @@ def _per_sampler(attribute: str) -> str:
 class RunConfig:
     """Everything that defines a run: sample -> prune -> resample -> evaluate on one data set.
 
-    Defaults: the embedded iris set, HMC (the sampler with the best function-space ESS per second in the
-    benchmark; ``sampler="lgmh"`` is the paper's), the paper's STN criterion at 75%. ``samples`` and
-    ``resample_samples`` default to the sampler's own lengths, ``sampler_settings`` to its own defaults (they
-    must be the chosen sampler's: to switch samplers with ``dataclasses.replace``, pass
+    Defaults: the embedded iris set, MCLMC from optimised starts (chosen by benchmarks/default_sampler.py;
+    ``sampler="lgmh"`` is the paper's), the paper's STN criterion at 75% with the mask repaired, one-shot.
+    ``samples`` and ``resample_samples`` default to the sampler's own lengths, ``sampler_settings`` to its own
+    defaults (they must be the chosen sampler's: to switch samplers with ``dataclasses.replace``, pass
     ``sampler_settings=None`` too).
     """
 

@@ -84,7 +84,7 @@ class Candidate:
     loss: float  # elpd(full) - elpd(candidate): positive when the pruned model predicts worse
     loss_se: float
     n_bad_k: int
-    within: bool  # loss - n_se * loss_se <= tolerance * (full elpd - null elpd)
+    within: bool  # loss - n_se * loss_se <= the allowed loss (:func:`allowed_loss`)
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,7 @@ class RateSelection:
     full_elpd: float
     full_se: float
     full_n_bad_k: int
+    allowed_loss: float  # the loss a candidate may have before its standard errors are added
     candidates: list[Candidate] = field(default_factory=list)
     chosen: float = 0.0
 
@@ -111,19 +112,24 @@ def rule_text(n_se: float, tolerance: float) -> str:
             f"paired difference, is at most {tolerance:.0%} of the full model's gain over a model without inputs")
 
 
+def allowed_loss(full_elpd: float, null: float, tolerance: float) -> float:
+    """``tolerance`` times the full model's ELPD gain over the model without inputs (0 when there is none)."""
+    return tolerance * max(full_elpd - null, 0.0)
+
+
 def candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, n_se: float,
               tolerance: float) -> Candidate:
     """A candidate's loss against the full model, from the two pointwise LOO estimates (same rows)."""
     diff = full.pointwise - cand.pointwise
     loss = float(np.sum(diff))
     loss_se = float(np.sqrt(len(diff) * np.var(diff)))
-    allowed = tolerance * max(full.elpd - null, 0.0)
     return Candidate(float(rate), int(n_kept), cand.elpd, cand.se, loss, loss_se, cand.n_bad_k,
-                     bool(loss - n_se * loss_se <= allowed))
+                     bool(loss - n_se * loss_se <= allowed_loss(full.elpd, null, tolerance)))
 
 
 def choose(full: LOO, null: float, candidates: list[Candidate], n_se: float, tolerance: float) -> RateSelection:
     """Apply the rule: the largest rate that passes (0.0, the full model, when none does)."""
     ok = [c.rate for c in candidates if c.within]
     return RateSelection(rule_text(n_se, tolerance), float(n_se), float(tolerance), float(null), full.elpd,
-                         full.se, full.n_bad_k, sorted(candidates, key=lambda c: c.rate), max(ok) if ok else 0.0)
+                         full.se, full.n_bad_k, allowed_loss(full.elpd, null, tolerance),
+                         sorted(candidates, key=lambda c: c.rate), max(ok) if ok else 0.0)

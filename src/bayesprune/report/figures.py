@@ -108,8 +108,7 @@ def rate_selection(selection: dict, path: Path) -> Path:
     se = np.array([c["loss_se"] for c in cands])
     fig, ax = new_figure((6, 3.8))
     ax.errorbar(rates, loss, yerr=se, marker="o", capsize=3, label="ELPD loss +- 1 SE")
-    allowed = selection["tolerance"] * max(selection["full_elpd"] - selection["null_elpd"], 0.0)
-    ax.plot(rates, allowed + selection["n_se"] * se, color="tab:red", ls="--", lw=1,
+    ax.plot(rates, selection["allowed_loss"] + selection["n_se"] * se, color="tab:red", ls="--", lw=1,
             label=f"allowed: {selection['tolerance']:.0%} of the gain over no inputs + {selection['n_se']:g} SE")
     ax.axhline(0, color="black", lw=1)
     for c in cands:

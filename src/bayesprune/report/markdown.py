@@ -94,15 +94,10 @@ def mask_lines(record: CellRecord) -> list[str]:
     return out
 
 
-def allowed_loss(selection: dict) -> float:
-    """The ELPD loss a candidate of ``--rate auto`` may have before its standard errors are added."""
-    return selection["tolerance"] * max(selection["full_elpd"] - selection["null_elpd"], 0.0)
-
-
 def selection_table(selection: dict) -> str:
     """The candidates of ``--rate auto`` as a Markdown table."""
     header = ["rate", "kept", "ELPD (LOO)", "loss vs full", "SE of loss", "passes", "Pareto k > good"]
-    allowed = allowed_loss(selection)
+    allowed = selection["allowed_loss"]
     rows = [["no inputs", "-", f"{selection['null_elpd']:.1f}", "-", "-", "-", "-"],
             ["full", "-", f"{selection['full_elpd']:.1f} ± {selection['full_se']:.1f}", f"allowed {allowed:.1f}",
              "-", "-", str(selection["full_n_bad_k"])]]
@@ -129,7 +124,7 @@ def print_summary(view: RunView, console) -> None:
         if sel:
             console.print("rate auto: " + ", ".join(
                 f"{c['rate']:.0%} loss {c['loss']:.1f} ± {c['loss_se']:.1f}" for c in sel["candidates"])
-                + f" -> {sel['chosen']:.0%} (allowed loss {allowed_loss(sel):.1f} + {sel['n_se']:g} SE; PSIS-LOO "
+                + f" -> {sel['chosen']:.0%} (allowed loss {sel['allowed_loss']:.1f} + {sel['n_se']:g} SE; PSIS-LOO "
                 "on the training rows)")
         for line in mask_lines(cell.record):
             console.print(line)
