@@ -108,6 +108,7 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
     prov = provenance(ds)
     progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
+    on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
     for criterion in cfg.criteria:
         for rate in cfg.rates:
             t0 = time.perf_counter()
@@ -126,7 +127,10 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
             stages = {"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics}
             if len(comp.steps) == 1 and pr.source_chains != list(range(full.result.num_chains)):
                 # like with like: the full model on the chains the mask was scored on (the pruned stage's)
-                stages[FULL_SCORED] = api.evaluate(full.select_chains(pr.source_chains), ds, seed=cfg.seed)
+                chains = tuple(pr.source_chains)
+                if chains not in on_scoring_chains:  # every cell of a sweep scores on the same best chain
+                    on_scoring_chains[chains] = api.evaluate(full.select_chains(list(chains)), ds, seed=cfg.seed)
+                stages[FULL_SCORED] = on_scoring_chains[chains]
             model, compact = pack_compact(res, ds)
             record = CellRecord(
                 dataset=label or ds.name, task=ds.task, sampler=cfg.sampler, criterion=criterion,

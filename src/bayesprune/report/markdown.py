@@ -244,7 +244,8 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         if m.schedule and len(m.schedule) > 1 and not m.rate_selection:
             lines += ["Steps: " + " -> ".join(f"{s['rate']:.0%} ({s['n_params_kept']} kept)" for s in m.schedule),
                       ""]
-        lines += [f"- {line}" for line in mask_lines(m)] + ([""] if mask_lines(m) else [])
+        notes = mask_lines(m)
+        lines += [f"- {line}" for line in notes] + ([""] if notes else [])
         comp = m.compact
         if comp:
             lines.append(
