@@ -208,9 +208,12 @@ class GridSpec:
 
     configs: tuple[Any, ...] = option((), "the data sets' configs", flag=None)
     criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude, lppd")
-    rates: tuple[float, ...] = option((0.25, 0.5, 0.75), "shares of parameters removed (fixed rates: runs are "
-                                      "compared rate by rate; choose a rate per data set with 'bayesprune run "
-                                      "--rate auto')", check=options.each(options.pruning_rate))
+    rates: tuple[float | str, ...] = _like("rates", (0.25, 0.5, 0.75), "shares of parameters removed; auto: each "
+                                           "run chooses its own from --auto-rates by PSIS-LOO on its training "
+                                           "rows (reported as a cell 'auto' beside the fixed rates)")
+    auto_rates: tuple[float, ...] = _like("auto_rates", (0.5, 0.75, 0.9, 0.95))
+    auto_se: float = _like("auto_se", 1.0)
+    auto_tolerance: float = _like("auto_tolerance", 0.05)
     runs: int = option(5, "independent runs per data set", check=options.integer(1))
     samples: int = _like("samples", 50000, "steps per run incl. burn-in")
     burnin: float = _like("burnin", 0.5)
@@ -230,7 +233,7 @@ class GridSpec:
     resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)")
 
     def __post_init__(self) -> None:
-        for name in ("criteria", "rates", "configs"):
+        for name in ("criteria", "rates", "auto_rates", "configs"):
             if isinstance(getattr(self, name), list):
                 object.__setattr__(self, name, tuple(getattr(self, name)))
         options.check_all(self)
@@ -242,6 +245,7 @@ class GridSpec:
             samples=self.samples, burnin=self.burnin, criteria=self.criteria, rates=self.rates,
             structured=self.structured, score_from=self.score_from, resample_samples=self.resample_samples,
             schedule=self.schedule, repair=self.repair, resample_start=self.resample_start,
+            auto_rates=self.auto_rates, auto_se=self.auto_se, auto_tolerance=self.auto_tolerance,
             resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed, init=self.init,
             sampler_settings=cfg.sampler_settings(self.sampler),
         ).validate()

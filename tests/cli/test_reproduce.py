@@ -119,3 +119,26 @@ def test_report_of_an_empty_folder(tmp_path, capsys):
     assert code == 2 and "no finished runs" in err
     code, _, err = _cli(["report", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such folder" in err
+
+
+def test_rate_auto_in_a_grid_is_a_cell_of_its_own(data_dir, tmp_path, capsys):
+    """``--rates 0.75,auto``: each run chooses its own rate; the auto cell never overwrites the fixed one, and the
+    report shows what was chosen."""
+    out = tmp_path / "auto"
+    code, _, err = _cli(["reproduce", "--smoke", "--data-dir", str(data_dir), "--datasets", "iris", "--criteria",
+                         "stn", "--rates", "0.75,auto", "--auto-rates", "0.5,0.75", "--runs", "1", "--quiet",
+                         "--out", str(out)], capsys)
+    assert code == 0, err
+    for run in sorted(out.glob("runs/iris/*-run*")):
+        assert {p.name for p in run.iterdir() if p.is_dir()} == {"stn-0.75", "stn-auto"}
+        fixed = json.loads((run / "stn-0.75" / "metrics.json").read_text())
+        auto = json.loads((run / "stn-auto" / "metrics.json").read_text())
+        assert fixed["rate"] == 0.75 and fixed["requested_rate"] == 0.75
+        assert auto["requested_rate"] == "auto" and auto["rate"] in (0.5, 0.75)
+        assert auto["rate"] == auto["rate_selection"]["chosen"]
+    rows = _rows(out)
+    auto_rows = [r for r in rows if r["requested"] == "auto"]
+    assert auto_rows and {float(r["rate"]) for r in auto_rows} <= {0.5, 0.75}
+    assert {r["requested"] for r in rows if r["criterion"] == "stn"} == {"0.75", "auto"}
+    report = (out / "report.md").read_text()
+    assert "| STN | auto (" in report and "Rate chosen by PSIS-LOO" in report and "not tested (one run)" in report

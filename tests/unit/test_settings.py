@@ -119,13 +119,13 @@ def test_grid_settings_share_the_run_checks():
     shared = {f.name for f, _ in declared(GridSpec)} & {f.name for f, _ in declared(RunConfig)}
     run_opts = {f.name: opt for f, opt in declared(RunConfig)}
     for f, opt in declared(GridSpec):
-        if f.name in shared and f.name != "rates":  # a grid compares fixed rates: it refuses "auto"
+        if f.name in shared:
             assert opt.check is run_opts[f.name].check and opt.choices == run_opts[f.name].choices, f.name
     with pytest.raises(OptionError, match="runs must be >= 1"):
         GridSpec(runs=0)
     with pytest.raises(OptionError, match="rates"):
-        GridSpec(rates=("auto",))
-    GridSpec(rates=(0.5, 0.9))
+        GridSpec(rates=("best",))
+    GridSpec(rates=(0.5, 0.9, "auto"))
 
 
 @pytest.mark.parametrize(("call", "message"), [

@@ -118,6 +118,11 @@ class CompactInfo:
         return self.bytes_compact / self.bytes_dense
 
 
+def cell_rate(rate: float | str) -> str:
+    """A pruning rate as asked, as text: ``0.75 -> "0.75"``, ``"auto" -> "auto"``."""
+    return rate if isinstance(rate, str) else f"{rate:g}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CellRecord:
     """One ``metrics.json``: a (criterion, rate) of a run, with its three stages."""
@@ -149,6 +154,17 @@ class CellRecord:
     @property
     def kept_share(self) -> float:
         return self.n_params_kept / self.n_params
+
+    @property
+    def requested(self) -> str:
+        """The rate as asked, as text: ``"0.75"`` or ``"auto"`` (then :attr:`rate` is the one chosen)."""
+        return cell_rate(self.requested_rate if self.requested_rate is not None else self.rate)
+
+    @property
+    def name(self) -> str:
+        """The cell's name in folders and files: ``CRITERION-RATE`` with the rate as asked (``stn-0.75``,
+        ``stn-auto``), so a chosen rate never collides with the same rate asked for."""
+        return f"{self.criterion}-{self.requested}"
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CellRecord:

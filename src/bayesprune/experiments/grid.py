@@ -33,7 +33,7 @@ def write_run(outcome: RunOutcome, folder: Path, *, run_index: int, config_name:
     fn = {"full": outcome.full_fn_outputs}
     for cell in outcome.cells:
         for stage, values in cell.fn_outputs.items():
-            fn[f"{layout.cell_name(cell.criterion, cell.rate)}:{stage}"] = values
+            fn[f"{cell.record.name}:{stage}"] = values
     scored = outcome.cells[0].prune.reference if outcome.cells else None
     full = scored if scored is not None else outcome.full
     record = RunRecord(

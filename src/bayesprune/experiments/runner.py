@@ -154,8 +154,7 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
 def cell_dir(out: Path, cell: CellResult, single: bool) -> Path:
     """Where a (criterion, rate)'s files go: ``out`` for a single one, else ``out/<criterion>-<rate>`` (the rate as
     asked: ``stn-auto`` for ``--rate auto``)."""
-    rate = "auto" if cell.record.requested_rate == "auto" else f"{cell.rate:g}"
-    return out if single else out / f"{cell.criterion}-{rate}"
+    return out if single else out / cell.record.name
 
 
 def write_outputs(outcome: RunOutcome, out: str | Path) -> list[Path]:

@@ -31,12 +31,15 @@ import numpy as np
 import pandas as pd
 
 from bayesprune.errors import InputError
-from bayesprune.evaluation.records import CellRecord, RunRecord, to_json
+from bayesprune.evaluation.records import CellRecord, RunRecord, cell_rate, to_json
 from bayesprune.io.atomic import write_json, write_text
 from bayesprune.pruning.criteria import PosteriorMoments, spn, stn
 from bayesprune.samplers.settings import settings_for
 
-RESULT_COLUMNS = ("dataset", "run", "seed", "sampler", "criterion", "rate", "stage", "metric", "value")
+# rate: the share removed (for --rate auto, the one chosen in that run); requested: the rate as asked ("0.75",
+# "auto"; "0" for the full model), the key the report groups runs by
+RESULT_COLUMNS = ("dataset", "run", "seed", "sampler", "criterion", "rate", "requested", "stage", "metric",
+                  "value")
 FN_MAX_DRAWS = 250
 FN_MAX_POINTS = 50
 FN_FILE = "fn_summaries.npz"
@@ -47,8 +50,9 @@ def run_dir(out: str | Path, dataset: str, sampler: str, k: int) -> Path:
     return Path(out) / "runs" / dataset / f"{sampler}-run{k + 1}"
 
 
-def cell_name(criterion: str, rate: float) -> str:
-    return f"{criterion}-{rate:g}"
+def cell_name(criterion: str, requested: float | str) -> str:
+    """The folder / key of a (criterion, rate as asked): ``stn-0.75``, ``stn-auto`` (as ``CellRecord.name``)."""
+    return f"{criterion}-{cell_rate(requested)}"
 
 
 def is_complete(folder: Path) -> bool:
@@ -112,7 +116,7 @@ def write_run(folder: Path, *, config: dict[str, Any], run: RunRecord, cells: li
     tmp.mkdir(parents=True)
     write_json(tmp / "config.json", config)
     for record in cells:
-        write_json(tmp / cell_name(record.criterion, record.rate) / "metrics.json", to_json(record))
+        write_json(tmp / record.name / "metrics.json", to_json(record))
     np.savez_compressed(tmp / FN_FILE, **{k: thin_outputs(v) for k, v in fn_outputs.items()})
     write_text(tmp / "posterior_summary.csv", summary_csv)
     write_json(tmp / "run.json", to_json(run))
@@ -133,10 +137,11 @@ def saved_outputs(out: str | Path, dataset: str, key: str) -> list[np.ndarray]:
     return arrays
 
 
-def _stage_rows(stage: str, criterion: str, rate: float, metrics, extra: dict[str, float]) -> Iterator[tuple]:
-    """(criterion, rate, stage, metric, value) for every number of a stage's metrics and ``extra``."""
+def _stage_rows(stage: str, criterion: str, rate: float, requested: str, metrics,
+                extra: dict[str, float]) -> Iterator[tuple]:
+    """(criterion, rate, requested, stage, metric, value) for every number of a stage's metrics and ``extra``."""
     for metric, value in [*metrics.flat(), *extra.items()]:
-        yield criterion, rate, stage, metric, value
+        yield criterion, rate, requested, stage, metric, value
 
 
 def collect_rows(out: str | Path) -> list[dict[str, Any]]:
@@ -145,15 +150,15 @@ def collect_rows(out: str | Path) -> list[dict[str, Any]]:
     for run_json in sorted(Path(out).glob("runs/*/*/run.json")):
         info = RunRecord.from_json(json.loads(run_json.read_text()))
         base = {"dataset": info.dataset, "run": info.run, "seed": info.seed, "sampler": info.sampler}
-        found = list(_stage_rows("full", "none", 0.0, info.full, {"seconds_total": info.seconds_total}))
+        found = list(_stage_rows("full", "none", 0.0, "0", info.full, {"seconds_total": info.seconds_total}))
         for mfile in sorted(run_json.parent.glob("*/metrics.json")):
             rec = CellRecord.from_json(json.loads(mfile.read_text()))
             for stage in ("pruned", "resampled"):
-                found += _stage_rows(stage, rec.criterion, rec.rate, rec.stages[stage],
+                found += _stage_rows(stage, rec.criterion, rec.rate, rec.requested, rec.stages[stage],
                                      {"kept_share": rec.kept_share})
-        for criterion, rate, stage, metric, value in found:
-            rows.append({**base, "criterion": criterion, "rate": rate, "stage": stage, "metric": metric,
-                         "value": value})
+        for criterion, rate, requested, stage, metric, value in found:
+            rows.append({**base, "criterion": criterion, "rate": rate, "requested": requested, "stage": stage,
+                         "metric": metric, "value": value})
     return rows
 
 
@@ -170,17 +175,22 @@ def write_results(out: str | Path) -> Path:
 
 
 def load_results(out: str | Path) -> pd.DataFrame:
-    """``results.csv`` of a grid folder as a data frame (rebuilt from the run folders if missing or older)."""
+    """``results.csv`` of a grid folder as a data frame (rebuilt from the run folders if missing, older than a run
+    or written by an older version with fewer columns)."""
     out = Path(out)
     if not out.is_dir():
         raise InputError(f"{out}: no such folder; give the --out folder of 'bayesprune reproduce'")
     path = out / "results.csv"
-    if not path.exists() or path.stat().st_mtime < max(
-            (p.stat().st_mtime for p in out.glob("runs/*/*/run.json")), default=0):
-        if not any(out.glob("runs/*/*/run.json")):
+    runs = list(out.glob("runs/*/*/run.json"))
+    stale = not path.exists() or path.stat().st_mtime < max((p.stat().st_mtime for p in runs), default=0)
+    if not stale and runs:
+        with path.open() as f:
+            stale = f.readline().strip().split(",") != list(RESULT_COLUMNS)
+    if stale:
+        if not runs:
             raise InputError(f"{out}: no finished runs (runs/*/*/run.json); run 'bayesprune reproduce --out {out}'")
         write_results(out)
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path, dtype={"requested": str, "criterion": str})
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: column '{missing[0]}' missing; delete the file to rebuild it from runs/")

@@ -39,17 +39,37 @@ def _tasks(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _values(frame: pd.DataFrame, dataset: str, stage: str, metric: str, criterion: str = "none",
-            rate: float = 0.0) -> pd.Series:
+            requested: str = "0") -> pd.Series:
+    """One number per run of a (criterion, rate as asked) -- ``requested`` is ``"0.75"`` or ``"auto"``."""
     sel = frame[(frame.dataset == dataset) & (frame.stage == stage) & (frame.metric == metric)
-                & (frame.criterion == criterion) & np.isclose(frame.rate, rate)]
+                & (frame.criterion == criterion) & (frame.requested == requested)]
     return sel.set_index("run")["value"].sort_index()
 
 
-def _cells(frame: pd.DataFrame, dataset: str) -> list[tuple[str, float]]:
+def _fixed(requested: str) -> bool:
+    return requested != "auto"
+
+
+def _rate_sort(requested: str) -> float:
+    return float(requested) if _fixed(requested) else 2.0  # auto after every fixed rate
+
+
+def _rate_label(frame: pd.DataFrame, dataset: str, criterion: str, requested: str) -> str:
+    """``75%``, or for --rate auto the rates it chose: ``auto (75-90%)``."""
+    if _fixed(requested):
+        return f"{float(requested):.0%}"
+    chosen = frame[(frame.dataset == dataset) & (frame.criterion == criterion) & (frame.requested == requested)
+                   & (frame.stage == "pruned") & (frame.metric == "kept_share")].rate
+    lo, hi = (chosen.min(), chosen.max()) if len(chosen) else (np.nan, np.nan)
+    return f"auto ({lo:.0%})" if np.isclose(lo, hi) else f"auto ({lo:.0%}-{hi:.0%})"
+
+
+def _cells(frame: pd.DataFrame, dataset: str) -> list[tuple[str, str]]:
+    """(criterion, rate as asked) of every cell of a data set: by criterion, then rate, ``auto`` last."""
     g = frame[(frame.dataset == dataset) & (frame.criterion != "none")]
-    order = {"stn": 0, "spn": 1, "magnitude": 2, "random": 3}
-    pairs = {(c, float(r)) for c, r in zip(g.criterion, g.rate, strict=True)}
-    return sorted(pairs, key=lambda p: (order.get(p[0], 9), p[0], p[1]))
+    order = {"stn": 0, "spn": 1, "magnitude": 2, "lppd": 3, "random": 4}
+    pairs = set(zip(g.criterion, g.requested, strict=True))
+    return sorted(pairs, key=lambda p: (order.get(p[0], 9), p[0], _rate_sort(p[1])))
 
 
 def performance_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
@@ -61,7 +81,7 @@ def performance_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
     rows = [["full model", "0%", "100%", _pm(full_point), _pm(full_pred), _pm(full_point), _pm(full_pred)]]
     for c, r in _cells(frame, dataset):
         kept = _values(frame, dataset, "pruned", "kept_share", c, r)
-        rows.append([c.upper(), f"{r:.0%}", f"{kept.mean():.0%}" if len(kept) else "-",
+        rows.append([c.upper(), _rate_label(frame, dataset, c, r), f"{kept.mean():.0%}" if len(kept) else "-",
                      _pm(_values(frame, dataset, "pruned", f"point_{m}", c, r)),
                      _pm(_values(frame, dataset, "pruned", m, c, r)),
                      _pm(_values(frame, dataset, "resampled", f"point_{m}", c, r)),
@@ -74,7 +94,7 @@ def uncertainty_table(frame: pd.DataFrame, dataset: str, task: str) -> str:
     header = ["criterion", "rate"] + [f"{s} {u.upper()}" for s in ("pruned", "resampled") for u in metrics]
     rows = [["full model", "0%"] + [_pm(_values(frame, dataset, "full", u)) for u in metrics] * 2]
     for c, r in _cells(frame, dataset):
-        rows.append([c.upper(), f"{r:.0%}"] + [_pm(_values(frame, dataset, s, u, c, r))
+        rows.append([c.upper(), _rate_label(frame, dataset, c, r)] + [_pm(_values(frame, dataset, s, u, c, r))
                                                 for s in ("pruned", "resampled") for u in metrics])
     return markdown_table(header, rows)
 
@@ -97,7 +117,8 @@ def convergence_table(frame: pd.DataFrame, out: Path, dataset: str) -> str:
              _pm(_values(frame, dataset, "full", "acceptance_rate"), 2)]]
     for c, r in _cells(frame, dataset):
         name = cell_name(c, r)
-        rows.append([c.upper(), f"{r:.0%}", f"{across_run_rhat(out, dataset, name + ':pruned'):.2f}",
+        rows.append([c.upper(), _rate_label(frame, dataset, c, r),
+                     f"{across_run_rhat(out, dataset, name + ':pruned'):.2f}",
                      f"{across_run_rhat(out, dataset, name + ':resampled'):.2f}",
                      _pm(_values(frame, dataset, "resampled", "ess_fn_min", c, r), 0),
                      _pm(_values(frame, dataset, "resampled", "acceptance_rate", c, r), 2)])
@@ -127,13 +148,13 @@ def claims(frame: pd.DataFrame) -> list[str]:
         return -1 if main_metric(task) in LOWER_IS_BETTER else 1
 
     # 1. >= 75% removed with performance retained after resampling
-    top_rate = max((float(r) for r in frame.rate.unique() if r > 0), default=0.0)
-    kept_ok, kept_bad = [], []
+    top_rate = max((float(r) for r in frame.requested.unique() if _fixed(r) and float(r) > 0), default=0.0)
+    kept_ok, kept_bad, untested = [], [], []
     for ds, task in tasks.items():
         m = main_metric(task)
         best = None
         for c, r in _cells(frame, ds):
-            if not np.isclose(r, top_rate) or c == "random":
+            if not _fixed(r) or not np.isclose(float(r), top_rate) or c == "random":
                 continue
             mean, se, n = _paired(_values(frame, ds, "resampled", m, c, r), _values(frame, ds, "full", m))
             gain = sign(task) * mean
@@ -142,15 +163,19 @@ def claims(frame: pd.DataFrame) -> list[str]:
         if best is None:
             continue
         gain, se, c, mean = best
+        if not np.isfinite(se):
+            untested.append(f"{ds} ({c.upper()} {m} {mean:+.3f})")
+            continue
         text = f"{ds} ({c.upper()} {m} {mean:+.3f} ± {se:.3f})"
-        (kept_bad if np.isfinite(se) and gain < -2 * se else kept_ok).append(text)
-    if kept_ok or kept_bad:
+        (kept_bad if gain < -2 * se else kept_ok).append(text)
+    if kept_ok or kept_bad or untested:
         lines.append(f"**{top_rate:.0%} of parameters removed, performance retained after resampling** (best of "
                      f"STN/SPN/magnitude, resampled minus full model, mean ± standard error of the run-paired "
                      f"difference): no significant loss on {len(kept_ok)} of {len(kept_ok) + len(kept_bad)} "
                      f"data sets" + (f" — {', '.join(kept_ok)}" if kept_ok else "")
                      + (f"; significantly worse (by more than 2 standard errors) on {', '.join(kept_bad)}"
-                        if kept_bad else "") + ".")
+                        if kept_bad else "")
+                     + (f"; not tested (one run): {', '.join(untested)}" if untested else "") + ".")
     # 2. resampling recovers the loss of pruning
     better = worse = same = 0
     for ds, task in tasks.items():
@@ -174,7 +199,7 @@ def claims(frame: pd.DataFrame) -> list[str]:
             if t != task:
                 continue
             m = main_metric(task)
-            for r in sorted({r for c, r in _cells(frame, ds) if c == "stn"}):
+            for r in sorted({r for c, r in _cells(frame, ds) if c == "stn"}, key=_rate_sort):
                 if ("spn", r) not in _cells(frame, ds):
                     continue
                 mean, se, n = _paired(_values(frame, ds, "resampled", m, "stn", r),
@@ -188,7 +213,23 @@ def claims(frame: pd.DataFrame) -> list[str]:
             lines.append(f"**STN vs SPN on {task}** (resampled, paired over runs, each data set x rate): STN better "
                          f"in {wins['stn']}, SPN better in {wins['spn']}, no significant difference in "
                          f"{wins['tie']} of {total}.")
-    # 4. pruned models converge better (lower R-hat) -- reported in the convergence tables
+    # 4. --rate auto: what it chose and what that cost
+    auto = []
+    for ds, task in tasks.items():
+        m = main_metric(task)
+        for c, r in _cells(frame, ds):
+            if _fixed(r):
+                continue
+            removed = 1 - _values(frame, ds, "pruned", "kept_share", c, r)
+            full = _values(frame, ds, "full", m)
+            mean, se, n = _paired(_values(frame, ds, "resampled", m, c, r), full)
+            rel = f" ({mean / full.mean():+.1%} of the full model's)" if m in LOWER_IS_BETTER else ""
+            auto.append(f"{ds} {c.upper()} removed {removed.mean():.0%} (median {removed.median():.0%}), {m} "
+                        f"{mean:+.3f} ± {se:.3f}{rel}")
+    if auto:
+        lines.append("**Rate chosen by PSIS-LOO (`auto`)**: share removed (mean over runs) and resampled minus full "
+                     "model (mean ± standard error of the run-paired difference): " + "; ".join(auto) + ".")
+    # 5. pruned models converge better (lower R-hat) -- reported in the convergence tables
     return lines
 
 
@@ -208,19 +249,28 @@ def performance_figure(frame: pd.DataFrame, path: Path) -> Path:
     cols = min(4, n)
     rows_ = int(np.ceil(n / cols))
     fig, axes = new_figure((4.2 * cols, 3.3 * rows_), rows_, cols, squeeze=False)
-    colours = {"stn": "tab:blue", "spn": "tab:orange", "random": "tab:grey", "magnitude": "tab:green"}
+    colours = {"stn": "tab:blue", "spn": "tab:orange", "random": "tab:grey", "magnitude": "tab:green",
+               "lppd": "tab:purple"}
     for ax, (ds, task) in zip(axes.flat, tasks.items(), strict=False):
         m = main_metric(task)
         full = _values(frame, ds, "full", m)
         ax.axhline(full.mean(), color="black", lw=1, label="full model")
         crits = sorted({c for c, _ in _cells(frame, ds)})
         for c in crits:
-            rates = sorted({r for cc, r in _cells(frame, ds) if cc == c})
+            rates = [r for cc, r in _cells(frame, ds) if cc == c]
+            fixed = [r for r in rates if _fixed(r)]
             for stage, style in (("pruned", "--"), ("resampled", "-")):
-                mu = [_values(frame, ds, stage, m, c, r).mean() for r in rates]
-                sd = [_values(frame, ds, stage, m, c, r).std(ddof=1) for r in rates]
-                ax.errorbar(np.array(rates) * 100, mu, yerr=sd, ls=style, marker="o", ms=3, capsize=2,
-                            color=colours.get(c), label=f"{c.upper()} {stage}")
+                mu = [_values(frame, ds, stage, m, c, r).mean() for r in fixed]
+                sd = [_values(frame, ds, stage, m, c, r).std(ddof=1) for r in fixed]
+                if fixed:
+                    ax.errorbar(np.array(fixed, float) * 100, mu, yerr=sd, ls=style, marker="o", ms=3, capsize=2,
+                                color=colours.get(c), label=f"{c.upper()} {stage}")
+            for r in rates:
+                if _fixed(r):
+                    continue  # auto: one star at the mean share removed, resampled
+                removed = 100 * (1 - _values(frame, ds, "pruned", "kept_share", c, r).mean())
+                ax.plot(removed, _values(frame, ds, "resampled", m, c, r).mean(), marker="*", ms=11, ls="none",
+                        color=colours.get(c), markeredgecolor="black", label=f"{c.upper()} auto, resampled")
         ax.set_title(ds)
         ax.set_xlabel("parameters removed (%)")
         ax.set_ylabel(f"test {m}")
