@@ -14,7 +14,7 @@ from bayesprune import __version__
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import Option, base_type, declared, flag_of
 from bayesprune.samplers.settings import SETTINGS, settings_for
-from bayesprune.settings import GridSpec, RunConfig
+from bayesprune.settings import ExecutorSpec, GridSpec, RunConfig
 
 EXIT_USAGE = 2
 
@@ -56,7 +56,9 @@ The paper's experiment grid: for every data set (the paper's seven by default, e
 --runs independent runs of --samples steps (one chain each, as in the paper), then prune at every criterion x
 rate and resample. Each run writes its own folder under OUT/runs/; a finished run is skipped when the command
 is run again, so an interrupted grid resumes where it stopped. OUT/results.csv holds every number in tidy form
-(dataset, run, seed, sampler, criterion, rate, stage, metric, value) and OUT/report.md the tables and figures.
+(dataset, run, seed, sampler, criterion, rate, requested, stage, metric, value) and OUT/report.md the tables
+and figures. Runs execute one after another here, or as Ray tasks (--executor ray): on a local Ray instance that
+runs as many at once as there are CPUs, or on a cluster (--ray-address); the results are the same.
 
 defaults are the paper's: 5 runs x 50,000 LG-MH samples (50% burn-in), STN/SPN/random at 25/50/75%,
 1,000 resampling steps.
@@ -66,6 +68,8 @@ examples:
   bayesprune reproduce --data-dir ../shared/data --out runs/paper
   bayesprune reproduce --data-dir ../shared/data --criteria stn,spn,random,magnitude --rates 0.9,0.95
   bayesprune reproduce --config my_core.toml --out runs/core
+  bayesprune reproduce --data-dir ../shared/data --executor ray --out runs/paper      # every CPU at once
+  bayesprune reproduce --data-dir /shared/data --executor ray --ray-address auto --out /shared/runs/paper
   bayesprune report runs/paper
 """
 
@@ -221,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--config", action="append", metavar="FILE.toml",
                     help="add a data set described by a TOML config (repeatable); see docs/REPRODUCTION.md")
     add_declared_options(rp, GridSpec)
+    add_declared_options(rp, ExecutorSpec)
     rp.add_argument("--out", default="runs/reproduce", help="grid folder (default runs/reproduce)")
     rp.add_argument("--smoke", action="store_true",
                     help="the same grid at tiny sizes (2 runs, 400 samples, 200 resampling): checks it all works")
@@ -300,8 +305,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_reproduce(args) -> int:
-    from bayesprune.evaluation.records import main_metric
     from bayesprune.experiments.config import select_configs
+    from bayesprune.experiments.executors import executor_for
     from bayesprune.experiments.grid import check_existing, execute, smoke
     from bayesprune.experiments.runner import load_data
     from bayesprune.progress import console
@@ -311,6 +316,8 @@ def _cmd_reproduce(args) -> int:
     spec = GridSpec(configs=tuple(configs), **_given(args, GridSpec))
     if args.smoke:
         spec = smoke(spec)
+    executor = ExecutorSpec(**_given(args, ExecutorSpec))
+    executor_for(executor).check()  # Ray missing: one line now, not after the first data set
     for cfg in configs:  # fail fast on a bad option or missing data, before hours of sampling
         load_data(spec.run_config(cfg, 0))
     total = len(configs) * spec.runs
@@ -319,21 +326,22 @@ def _cmd_reproduce(args) -> int:
     def on_run(p) -> None:
         if not show:
             return
-        if p.outcome is None:
+        if p.digest is None:
             console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: already done, skipped")
             return
-        o = p.outcome
-        metric = main_metric(o.dataset.task)
-        best = ", ".join(f"{c.criterion} {c.rate:.0%}: {c.record.stages['resampled'].main:.3f}"
-                         for c in o.cells[:3])
-        console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: {p.seconds:.1f} s, full {metric} "
-                      f"{o.full_metrics.main:.3f}; resampled {best}{' ...' if len(o.cells) > 3 else ''}")
+        d = p.digest
+        best = ", ".join(f"{c} {r:.0%}: {v:.3f}" for c, r, v in d.cells[:3])
+        console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: {p.seconds:.1f} s, full {d.metric} "
+                      f"{d.full:.3f}; resampled {best}{' ...' if len(d.cells) > 3 else ''}")
 
     done = check_existing(spec, args.out)
     console.print(f"grid: {len(configs)} data sets x {spec.runs} runs = {total} runs of {spec.samples:,} "
                   f"{spec.sampler} samples, {len(spec.criteria)} criteria x {len(spec.rates)} rates each "
-                  f"-> {args.out}" + (f" ({done} already done)" if done else ""))
-    summary = execute(spec, args.out, on_run=on_run, command="bayesprune " + " ".join(sys.argv[1:]))
+                  f"-> {args.out}" + (f" ({done} already done)" if done else "")
+                  + (f", as Ray tasks ({executor.ray_address or 'local Ray instance'})"
+                     if executor.executor == "ray" else ""))
+    summary = execute(spec, args.out, executor=executor, on_run=on_run,
+                      command="bayesprune " + " ".join(sys.argv[1:]))
     written = build_report(args.out, figures=not args.no_figures)
     console.print(f"{summary['ran']} runs in {summary['seconds']:.0f} s ({summary['skipped']} already done); "
                   f"results: {os.path.join(args.out, 'results.csv')}, report: {written[0]}")
@@ -462,7 +470,9 @@ def enable_compilation_cache() -> None:
 
     from bayesprune.data.download import cache_dir
 
-    jax.config.update("jax_compilation_cache_dir", str(cache_dir().parent / "jax"))
+    path = str(cache_dir().parent / "jax")
+    jax.config.update("jax_compilation_cache_dir", path)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = path  # and in the processes started from here (local Ray workers)
 
 
 def _as_cli_message(exc: BayesPruneError, command: str) -> str:

@@ -1,4 +1,5 @@
-"""The settings of a run and of a grid, declared once: :class:`RunConfig` and :class:`GridSpec`.
+"""The settings of a run and of a grid, declared once: :class:`RunConfig`, :class:`GridSpec` and where a
+grid's runs execute, :class:`ExecutorSpec`.
 
 Every field is declared with :func:`bayesprune.options.option` (default, help, check, group, whether an
 experiment config file may set it); ``bayesprune run``'s options, the keys of an experiment config file and the
@@ -255,3 +256,28 @@ class GridSpec:
         for cfg in self.configs:
             for k in range(self.runs):
                 yield cfg, k, self.run_config(cfg, k)
+
+
+EXECUTORS = ("local", "ray")
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """Where the runs of a grid execute (:mod:`bayesprune.experiments.executors`). No setting here changes a
+    number in the results: a run is a pure function of its :class:`RunConfig`, wherever it runs."""
+
+    executor: str = option("local", "local: one run after another in this process; ray: every run a Ray task, "
+                           "on a local Ray instance or the cluster at --ray-address (pip install "
+                           "'bayesprune[ray]')", choices=EXECUTORS, group="execution")
+    ray_address: str | None = option(None, "a running Ray cluster to submit the runs to ('auto', "
+                                     "'ray://HEAD:10001'); default: start a local Ray instance on this machine",
+                                     group="execution")
+    ray_cpus: float = option(1.0, "CPUs each run declares to Ray (Ray runs as many at once as the CPUs allow)",
+                             check=options.positive, group="execution")
+    ray_gpus: float = option(0.0, "GPUs each run declares to Ray, a share such as 0.25 puts 4 runs on one GPU",
+                             check=options.non_negative, group="execution")
+    ray_retries: int = option(3, "times Ray reruns a run whose worker process died", check=options.integer(0),
+                              group="execution")
+
+    def __post_init__(self) -> None:
+        options.check_all(self)

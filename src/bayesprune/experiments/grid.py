@@ -2,7 +2,9 @@
 
 A run is a pure function of its configuration (data set, sampler, sizes, run seed). It writes one folder,
 ``OUT/runs/DATASET/SAMPLER-runK/``, built under a temporary name and renamed into place when complete, so an
-interrupted grid loses at most the run in progress; a run whose folder exists is never run again (resume).
+interrupted grid loses at most the runs in progress; a run whose folder exists is never run again (resume).
+Runs execute here one after another or as Ray tasks (:mod:`bayesprune.experiments.executors`); either way the
+process that ran a run writes its folder.
 
 Every run of a data set shares the data split (``split_seed`` = the grid's seed) and differs in its sampling
 seed (grid seed + run number), as the paper's independent runs do; R-hat across runs is then defined.
@@ -19,10 +21,11 @@ from typing import Any
 
 from bayesprune.errors import OptionError
 from bayesprune.evaluation.records import RunRecord
+from bayesprune.experiments.executors import executor_for
 from bayesprune.experiments.runner import RunOutcome, run
 from bayesprune.io import grid as layout
 from bayesprune.io.atomic import write_json
-from bayesprune.settings import GridSpec, RunConfig
+from bayesprune.settings import ExecutorSpec, GridSpec, RunConfig
 
 SMOKE = {"runs": 2, "samples": 400, "resample_samples": 200}
 
@@ -63,9 +66,41 @@ def _check_same_config(folder: Path, cfg: RunConfig) -> None:
                           "folder for different settings (or delete that run folder)")
 
 
+@dataclass(frozen=True)
+class RunUnit:
+    """One run of a grid as a unit of work: everything a worker process needs, and nothing it cannot pickle."""
+
+    dataset: str  # the data set's name in the grid (its config's name)
+    k: int  # 0-based run number
+    config: RunConfig
+    folder: str
+
+
+@dataclass(frozen=True)
+class RunDigest:
+    """What a finished run tells the grid's console: its main metric, full and resampled per cell."""
+
+    metric: str
+    full: float
+    cells: tuple[tuple[str, float, float], ...]  # (criterion, rate, resampled main metric)
+    seconds: float
+
+
+def run_unit(unit: RunUnit, *, reporter=None) -> RunDigest:
+    """Run one run of a grid and write its folder (atomically): the function every executor runs."""
+    from bayesprune.evaluation.records import main_metric
+
+    t = time.perf_counter()
+    outcome = run(unit.config, reporter=reporter, label=unit.dataset, run_index=unit.k + 1)
+    write_run(outcome, Path(unit.folder), run_index=unit.k, config_name=unit.dataset)
+    cells = tuple((c.criterion, float(c.rate), float(c.record.stages["resampled"].main)) for c in outcome.cells)
+    return RunDigest(main_metric(outcome.dataset.task), float(outcome.full_metrics.main), cells,
+                     time.perf_counter() - t)
+
+
 @dataclass
 class GridProgress:
-    """What ``execute`` reports after each run."""
+    """What ``execute`` reports after each run (``digest`` is None for a run skipped as already done)."""
 
     done: int
     total: int
@@ -73,7 +108,7 @@ class GridProgress:
     dataset: str
     run: int
     seconds: float
-    outcome: RunOutcome | None
+    digest: RunDigest | None
 
 
 def check_existing(spec: GridSpec, out: str | Path) -> int:
@@ -87,14 +122,21 @@ def check_existing(spec: GridSpec, out: str | Path) -> int:
     return complete
 
 
-def execute(spec: GridSpec, out: str | Path, *, on_run: Callable[[GridProgress], None] | None = None,
-            reporter=None, command: str = "") -> dict[str, Any]:
-    """Run every missing run of the grid into ``out``; return a summary (runs done, skipped, wall time)."""
+def execute(spec: GridSpec, out: str | Path, *, executor: ExecutorSpec | None = None,
+            on_run: Callable[[GridProgress], None] | None = None, reporter=None, command: str = "") -> dict[str, Any]:
+    """Run every missing run of the grid into ``out``; return a summary (runs done, skipped, wall time).
+
+    ``executor``: where the runs execute (default: here, one after another; ``ExecutorSpec(executor="ray")``: Ray
+    tasks). Every executor writes the same run folders, so ``results.csv`` is the same (wall times aside).
+    """
     out = Path(out)
+    where = executor_for(executor)
+    where.check()
     plan = list(spec.plan())
     layout.remove_partial_runs(out)
     t0 = time.perf_counter()
     done = skipped = 0
+    units = []
     for cfg, k, rcfg in plan:
         folder = layout.run_dir(out, cfg.name, spec.sampler, k)
         if layout.is_complete(folder):
@@ -104,14 +146,15 @@ def execute(spec: GridSpec, out: str | Path, *, on_run: Callable[[GridProgress],
             if on_run:
                 on_run(GridProgress(done, len(plan), skipped, cfg.name, k + 1, 0.0, None))
             continue
-        t = time.perf_counter()
-        outcome = run(rcfg, reporter=reporter, label=cfg.name, run_index=k + 1)
-        write_run(outcome, folder, run_index=k, config_name=cfg.name)
+        units.append(RunUnit(cfg.name, k, rcfg, str(folder)))
+    by_folder = {u.folder: u for u in units}
+    for digest, folder in where.map(_run_and_name, units, in_process={"reporter": reporter}):
+        unit = by_folder[folder]
         done += 1
         if on_run:
-            on_run(GridProgress(done, len(plan), skipped, cfg.name, k + 1, time.perf_counter() - t, outcome))
+            on_run(GridProgress(done, len(plan), skipped, unit.dataset, unit.k + 1, digest.seconds, digest))
     summary = {"planned": len(plan), "ran": len(plan) - skipped, "skipped": skipped,
-               "seconds": time.perf_counter() - t0}
+               "seconds": time.perf_counter() - t0, "executor": where.name}
     write_json(out / "grid.json", {
         "command": command, "datasets": [c.name for c in spec.configs], "criteria": list(spec.criteria),
         "rates": list(spec.rates), "runs": spec.runs, "samples": spec.samples, "burnin": spec.burnin,
@@ -120,6 +163,11 @@ def execute(spec: GridSpec, out: str | Path, *, on_run: Callable[[GridProgress],
     })
     layout.write_results(out)
     return summary
+
+
+def _run_and_name(unit: RunUnit, *, reporter=None) -> tuple[RunDigest, str]:
+    """``run_unit`` and the folder it wrote (executors yield in completion order)."""
+    return run_unit(unit, reporter=reporter), unit.folder
 
 
 def smoke(spec: GridSpec) -> GridSpec:
