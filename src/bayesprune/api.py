@@ -26,7 +26,7 @@ from bayesprune import options, settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
 from bayesprune.evaluation import selection
-from bayesprune.evaluation.diagnostics import function_space, weight_space
+from bayesprune.evaluation.diagnostics import function_space, nested_function_space, weight_space
 from bayesprune.evaluation.records import StageMetrics
 from bayesprune.evaluation.stage import PredictiveScore, score_predictive
 from bayesprune.model.mlp import MLPSpec
@@ -40,7 +40,9 @@ from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
 
-DEFAULT_KEPT_DRAWS = 1000
+DEFAULT_KEPT_DRAWS = 1000  # kept draws per chain, for 4 chains or fewer
+KEPT_DRAWS_TOTAL = 4000  # over all chains: with many chains each keeps fewer, so memory stays bounded
+MIN_KEPT_DRAWS = 4  # per chain, whatever the number of chains (split R-hat needs two halves of two)
 SamplerSettingsLike = SamplerSettings | Mapping[str, Any] | None
 
 
@@ -134,7 +136,8 @@ class PosteriorSample:
             mean_acceptance=r.mean_acceptance[idx], params=jax.tree.map(lambda a: np.asarray(a)[idx], r.params),
             seconds=dict(r.seconds),
         )
-        return PosteriorSample(self.posterior, res, self.kept_idx, self.seconds, dict(self.info))
+        info = {k: v for k, v in self.info.items() if k != "superchains"}  # a subset is no longer in groups
+        return PosteriorSample(self.posterior, res, self.kept_idx, self.seconds, info)
 
 
 def build_posterior(
@@ -179,19 +182,25 @@ def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | N
     return None
 
 
-def _sampling_lengths(samples: int, burnin: float, thin: int | None, *, samples_param: str = "samples",
-                      samples_field: str = "samples", burnin_param: str = "burnin",
+def _sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1,
+                      samples_param: str = "samples", samples_field: str = "samples", burnin_param: str = "burnin",
                       burnin_field: str = "burnin") -> tuple[int, int, int]:
     """(warm-up steps, post-burn-in steps, thinning) after the declared checks of the lengths."""
     settings.check(samples_field, samples, param=samples_param)
     settings.check(burnin_field, burnin, param=burnin_param)
     num_warmup = int(round(burnin * samples))
     num_draws = samples - num_warmup
-    thin = auto_thin(num_draws) if thin is None else thin
+    thin = auto_thin(num_draws, kept_per_chain(chains)) if thin is None else thin
     settings.check("thin", thin)
     if thin > num_draws:
         raise OptionError.about("thin", f"{thin} must be between 1 and the post-burn-in draws ({num_draws})")
     return num_warmup, num_draws, int(thin)
+
+
+def kept_per_chain(chains: int) -> int:
+    """How many draws each chain keeps by default: 1,000 with up to 4 chains, then 4,000 over all chains (at
+    least 4 each), so thousands of chains keep host memory bounded (4,096 chains of 1,852 parameters: 121 MB)."""
+    return max(MIN_KEPT_DRAWS, min(DEFAULT_KEPT_DRAWS, KEPT_DRAWS_TOTAL // max(1, chains)))
 
 
 def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
@@ -209,6 +218,7 @@ def sample(
     burnin: float = RunConfig.burnin,
     thin: int | None = None,
     seed: int = RunConfig.seed,
+    superchains: int | None = RunConfig.superchains,
     sampler_settings: SamplerSettingsLike = None,
     init: str | None = RunConfig.init,
     init_steps: int = RunConfig.init_steps,
@@ -221,15 +231,18 @@ def sample(
     ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
     ``sampler_settings`` are the sampler's own settings (its settings class from
     :mod:`bayesprune.samplers.settings`, or a dict of some of them, e.g. ``{"num_integration_steps": 32}``;
-    ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain
-    for prediction; pruning scores still use every post-burn-in draw (running moments). ``init="optimised"``
-    starts every chain from its own network optimised for ``init_steps`` Adam steps
+    ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain (fewer beyond 4 chains:
+    :func:`kept_per_chain`) for prediction; pruning scores still use every post-burn-in draw (running
+    moments). ``init="optimised"`` starts every chain from its own network optimised for ``init_steps`` Adam steps
     (:mod:`bayesprune.samplers.warmstart`); the time it takes is ``result.seconds["init"]``. With
     ``until_converged=SECONDS`` the chains go on, each extension as long as all sampled so far, until the
-    test-point predictions have converged (:func:`converged`) or that many seconds have passed.
+    test-point predictions have converged (:func:`converged`) or that many seconds have passed. With
+    ``superchains=K`` the chains start in K groups of consecutive chains, each group from one point (a random
+    or optimised network), and :func:`evaluate` reports nested R-hat (``nrhat_fn_max``).
     """
     settings.check("sampler", sampler)
     settings.check("chains", chains)
+    settings.check_superchains(superchains, chains)
     settings.check("seed", seed)
     defaults = settings_class(sampler)
     init = defaults.default_init if init is None else init
@@ -237,13 +250,15 @@ def sample(
     settings.check("init_steps", init_steps)
     settings.check("until_converged", until_converged)
     samples = defaults.default_samples if samples is None else samples
-    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin)
+    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin, chains=chains)
     posterior = posterior or build_posterior(ds)
-    keys = jax.random.split(stream_key(seed, "init"), chains)
+    keys = jax.random.split(stream_key(seed, "init"), superchains or chains)
     start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
     if init == "optimised":
         start, _ = warmstart.optimise(posterior, ds.X_train, ds.y_train, start, steps=init_steps)
+    if superchains:  # every chain of a group from its group's point; each chain has its own random stream
+        start = np.repeat(start, chains // superchains, axis=0)
     t_init = time.perf_counter() - t0
     result = run_chains(
         posterior, ds.X_train, ds.y_train, start, stream_key(seed, "sample"), sampler=sampler,
@@ -254,7 +269,8 @@ def sample(
     if until_converged is not None:
         result = _until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
                                   None, until_converged, progress)
-    return PosteriorSample(posterior, result, None, time.perf_counter() - t0, {"init": init})
+    return PosteriorSample(posterior, result, None, time.perf_counter() - t0,
+                           {"init": init, "superchains": superchains})
 
 
 CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat
@@ -285,7 +301,7 @@ def _until_converged(posterior, ds, result, key, sampler, sampler_settings, kept
             thin=result.thin, kept_idx=kept_idx, params=result.params, progress=progress,
         )
         result = result.extended(more)
-        if result.draws.shape[1] > 2 * DEFAULT_KEPT_DRAWS:
+        if result.draws.shape[1] > 2 * kept_per_chain(result.num_chains):
             result = result.thinned(2)
     return result
 
@@ -477,7 +493,8 @@ def resample(
     settings.check("resample_start", start, param="start")
     settings.check("until_converged", until_converged)
     samples = settings_class(sampler).default_resample_samples if samples is None else samples
-    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin, samples_field="resample_samples",
+    num_warmup, num_draws, thin = _sampling_lengths(samples, burnin, thin, chains=n_chains,
+                                                    samples_field="resample_samples",
                                                     burnin_field="resample_burnin")
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
@@ -624,9 +641,11 @@ def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.se
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
         theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"), y_scale=ds.y_scale,
     )
+    superchains = ps.info.get("superchains")
     metrics = StageMetrics(
         task=ds.task, **scored.values, **weight_space(np.asarray(ps.result.draws)[..., : ps.n_params_kept]),
         acceptance_rate=ps.result.acceptance_rate, n_divergent=int(np.sum(ps.result.n_divergent)),
         seconds=float(ps.seconds), steps=int(ps.result.n_steps),
+        nrhat_fn_max=nested_function_space(scored.predictive.outputs, superchains) if superchains else None,
     )
     return metrics, scored

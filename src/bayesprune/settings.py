@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bayesprune import options
+from bayesprune.devices import DEVICES
 from bayesprune.errors import OptionError
 from bayesprune.model.mlp import ACTIVATIONS, check_hidden
 from bayesprune.options import option
@@ -77,11 +78,16 @@ class RunConfig:
                           "tuned in warm-up; hmc, nuts, mala: BlackJAX with warm-up adaptation; lgmh: the paper's "
                           "Langevin-gradient MH", choices=SAMPLERS, group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
+    superchains: int | None = option(None, "start the chains in this many groups, each from one shared point "
+                                     "(Margossian et al. 2022), and report nested R-hat, which many short "
+                                     "chains need (e.g. --chains 1024 --superchains 16); it must divide --chains",
+                                     check=options.optional(options.integer(2)), group="sampling")
     samples: int | None = option(None, "steps per chain incl. burn-in (default: the sampler's, "
                                  + _per_sampler("default_samples") + ")",
                                  check=options.optional(options.integer(2)), group="sampling")
     burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
-    thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain)",
+    thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain; with more than "
+                              "4 chains 4,000 over all chains, at least 4 each)",
                               check=options.optional(options.integer(1)), group="sampling")
     init: str | None = option(None, "where chains start: a random network (prior) or each chain's own optimised "
                               "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
@@ -92,6 +98,9 @@ class RunConfig:
                                            "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
                                            "seconds", check=options.optional(options.positive), group="sampling")
     seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
+    device: str = option("auto", "where JAX computes: auto (a GPU when JAX's CUDA build finds one, else the CPU), "
+                         "cpu or gpu; the device used is recorded in metrics.json", choices=DEVICES,
+                         group="sampling")
     sampler_settings: SamplerSettings | None = option(None, "the sampler's own settings (default: its defaults)",
                                                       flag=None)
     # pruning and resampling
@@ -159,6 +168,7 @@ class RunConfig:
         options.check_all(self)
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
+        check_superchains(self.superchains, self.chains)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +190,14 @@ class RunConfig:
 
 
 _DECLARED = {f.name: opt for f, opt in options.declared(RunConfig)}
+
+
+def check_superchains(superchains: int | None, chains: int) -> None:
+    """``superchains`` (when given) must be >= 2 and divide ``chains``."""
+    check("superchains", superchains)
+    if superchains is not None and chains % superchains:
+        raise OptionError.about("superchains", f"{superchains} must divide the {chains} chains (e.g. "
+                                f"--chains {superchains * max(2, chains // superchains)})")
 
 
 def check(name: str, value: Any, *, param: str | None = None) -> Any:
@@ -225,6 +243,7 @@ class GridSpec:
     chains: int = _like("chains", 1, "chains per run (the paper: 1)")
     init: str = _like("init", "prior", "where each run's chains start (the paper: prior, a random network)")
     seed: int = _like("seed", 0, "data split seed; run k samples with seed + k")
+    device: str = _like("device", "auto")
     data_dir: str | None = _like("data_dir", None)
     score_from: str = _like("score_from", "best-chain")
     structured: bool = _like("structured", False, "remove whole hidden units")
@@ -248,6 +267,7 @@ class GridSpec:
             schedule=self.schedule, repair=self.repair, resample_start=self.resample_start,
             auto_rates=self.auto_rates, auto_se=self.auto_se, auto_tolerance=self.auto_tolerance,
             resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed, init=self.init,
+            device=self.device,
             sampler_settings=cfg.sampler_settings(self.sampler),
         ).validate()
 

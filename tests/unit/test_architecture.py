@@ -19,6 +19,8 @@ PACKAGE = Path(bayesprune.__file__).parent
 # Each unit of the package and the units it must never import (at module level or inside a function).
 FORBIDDEN = {
     "errors": "*",
+    "devices": {"options", "settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io",
+                "api", "experiments", "report", "cli", "estimators", "predictive"},
     "options": {"settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io", "api",
                 "experiments", "report", "cli", "estimators", "predictive"},
     "data": {"model", "posterior", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments",

@@ -49,3 +49,30 @@ def test_independent_draws_have_ess_near_their_number():
     ess = convergence.ess_bulk(x)
     assert 0.8 * 4000 < np.median(ess) < 1.2 * 4000
     assert np.max(convergence.rhat(x)) < 1.01
+
+
+def test_nested_rhat_matches_its_formula():
+    """Margossian et al. (2022), eq. for K superchains of M chains of N draws, computed by hand on one quantity."""
+    rng = np.random.default_rng(3)
+    k, m, n = 3, 4, 5
+    v = rng.normal(size=(k * m, n)) + np.repeat(np.arange(k), m)[:, None] * 0.3
+    g = v.reshape(k, m, n)
+    chain_means = g.mean(axis=2)
+    between = np.var(chain_means.mean(axis=1), ddof=1)
+    within = np.mean(np.var(chain_means, axis=1, ddof=1) + np.var(g, axis=2, ddof=1).mean(axis=1))
+    expected = np.sqrt(1 + between / within)
+    assert convergence.nested_rhat(v[..., None], superchains=k)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_nested_rhat_of_many_short_chains():
+    """1,024 chains of 2 draws in 16 groups: near 1 when every chain draws from one distribution, large when the
+    groups sit in different modes, while split R-hat (4 draws needed) is undefined for such chains. Fixed seed:
+    the first bound holds with probability > 0.999 (B / W ~ F-distributed around 1 / (M N) = 0.008)."""
+    rng = np.random.default_rng(0)
+    same = rng.normal(size=(1024, 2, 3))
+    assert np.all(convergence.nested_rhat(same, superchains=16) < 1.01)
+    assert np.all(np.isnan(convergence.rhat(same)))
+    apart = same + np.repeat(rng.choice([-3.0, 3.0], size=16), 64)[:, None, None]
+    assert np.all(convergence.nested_rhat(apart, superchains=16) > 1.5)
+    with pytest.raises(ValueError, match="must be >= 2 and divide the 1024 chains"):
+        convergence.nested_rhat(same, superchains=5)

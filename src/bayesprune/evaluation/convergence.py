@@ -75,6 +75,39 @@ def rhat(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def nested_rhat(values: np.ndarray, superchains: int) -> np.ndarray:
+    """Nested R-hat of Margossian, Hoffman, Sountsov, Riou-Durand, Vehtari and Gelman (2022), "Nested R-hat:
+    assessing the convergence of Markov chain Monte Carlo when running many short chains".
+
+    The chains are ``superchains`` groups of M consecutive chains (chains of a group start from one point). With
+    K groups, chain means ``a_mk``, group means ``a_k`` and their mean ``a``::
+
+        B = var_k(a_k)            (ddof 1)            between groups
+        W = mean_k(var_m(a_mk) + mean_m(s2_mk))       within groups: between their chains (ddof 1; 0 when M = 1)
+                                                      and within chains (ddof 1; 0 with one draw)
+        nested R-hat = sqrt(1 + B / W)
+
+    Unlike split R-hat it needs no chain to be long: many short chains that started together and now disagree
+    only as much as independent draws do give values near 1. Not rank-normalised or split (the paper's
+    definition; ArviZ has no nested R-hat). NaN where a quantity has non-finite values or W = 0.
+    """
+    v = _to_quantity_major(values)
+    m, n_chains, n_draws = v.shape
+    if superchains < 2 or n_chains % superchains:
+        raise ValueError(f"superchains {superchains} must be >= 2 and divide the {n_chains} chains")
+    per = n_chains // superchains
+    g = v.reshape(m, superchains, per, n_draws)
+    chain_means = g.mean(axis=-1)
+    within_chain = g.var(axis=-1, ddof=1).mean(axis=-1) if n_draws > 1 else np.zeros((m, superchains))
+    between_chain = chain_means.var(axis=-1, ddof=1) if per > 1 else np.zeros((m, superchains))
+    between = chain_means.mean(axis=-1).var(axis=-1, ddof=1)
+    within = (within_chain + between_chain).mean(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.sqrt(1 + between / within)
+    out[_invalid(v) | ~(within > 0)] = np.nan
+    return out
+
+
 def _autocov(values: np.ndarray) -> np.ndarray:
     """Biased autocovariance at every lag along the last axis (FFT)."""
     n = values.shape[-1]

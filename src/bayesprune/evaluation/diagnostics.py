@@ -76,6 +76,13 @@ def function_space(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[st
     return {"rhat_fn_max": float(np.max(rhat[ok])) if ok.any() else float("nan"), "ess_fn_min": ess_min}
 
 
+def nested_function_space(outputs: np.ndarray, superchains: int, max_points: int = MAX_POINTS) -> float:
+    """Max nested R-hat (:func:`convergence.nested_rhat`) of the quantities of :func:`function_space_summaries`;
+    NaN when none is defined."""
+    r = convergence.nested_rhat(function_space_summaries(outputs, max_points), superchains)
+    return float(np.nanmax(r)) if np.isfinite(r).any() else float("nan")
+
+
 def weight_space(draws: np.ndarray, threshold: float = 1.1, max_params: int = MAX_POINTS) -> dict[str, float]:
     """Share of parameters with split R-hat below ``threshold``, median R-hat and median bulk ESS.
 

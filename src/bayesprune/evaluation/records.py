@@ -59,6 +59,7 @@ class StageMetrics:
     n_divergent: int
     seconds: float
     steps: int | None = None  # post-burn-in steps per chain (more than asked for after --until-converged)
+    nrhat_fn_max: float | None = None  # nested R-hat of the predictions, for chains started in --superchains
     accuracy: float | None = None
     ece: float | None = None
     brier: float | None = None

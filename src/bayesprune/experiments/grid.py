@@ -59,7 +59,8 @@ def _check_same_config(folder: Path, cfg: RunConfig) -> None:
     if saved is None:
         return
     want = cfg.to_dict()
-    diff = sorted(k for k in want if k != "data_dir" and saved.get(k) != want[k])  # where the files are is no setting
+    # where the files are is no setting; nor where a run computes (each run's provenance names its device)
+    diff = sorted(k for k in want if k not in ("data_dir", "device") and saved.get(k) != want[k])
     if diff:
         k = diff[0]
         raise OptionError(f"{folder} was made with {k} = {saved.get(k)!r}, not {want[k]!r}; use another output "

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from bayesprune import __version__, api
 from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset
+from bayesprune.devices import describe
+from bayesprune.devices import on as on_device
 from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, RunView, StageMetrics, to_json
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
@@ -72,27 +75,31 @@ class RunOutcome:
     seconds: float = 0.0
 
 
-def provenance(ds: Dataset) -> dict[str, Any]:
-    """Library versions, platform, device and the data's source and SHA-256."""
+def provenance(ds: Dataset, device: jax.Device | None = None) -> dict[str, Any]:
+    """Library versions, platform, the device computed on (default: JAX's) and the data's source and SHA-256."""
     import blackjax
-    import jax
 
     from bayesprune._arviz import az as arviz
 
     return {
         "bayesprune": __version__, "jax": jax.__version__, "blackjax": blackjax.__version__,
         "arviz": arviz.__version__, "numpy": np.__version__, "python": platform.python_version(),
-        "platform": platform.platform(), "device": str(jax.devices()[0]),
+        "platform": platform.platform(), "device": describe(device or jax.devices()[0]),
         "data_source": ds.source, "data_sha256": ds.sha256,
     }
 
 
 def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: int | None = None) -> RunOutcome:
-    """Run the pipeline for every (criterion, rate) of ``cfg``, sharing one full-model sample.
+    """Run the pipeline for every (criterion, rate) of ``cfg``, sharing one full-model sample, on ``cfg.device``.
 
     ``label`` names the data set in the records (default: its own name); ``run_index`` is the run's number in
     a grid.
     """
+    with on_device(cfg.device) as device:
+        return _run(cfg, device, reporter=reporter, label=label, run_index=run_index)
+
+
+def _run(cfg: RunConfig, device, *, reporter, label: str | None, run_index: int | None) -> RunOutcome:
     t_start = time.perf_counter()
     ds = load_data(cfg)
     with warnings.catch_warnings(record=True) as caught:
@@ -100,13 +107,14 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
     notes = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
     adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
-    full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains, samples=cfg.samples,
+    full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains, superchains=cfg.superchains,
+                      samples=cfg.samples,
                       burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
                       init=cfg.init, init_steps=cfg.init_steps, until_converged=cfg.until_converged, progress=adv)
     full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
-    prov = provenance(ds)
+    prov = provenance(ds, device)
     progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
     for criterion in cfg.criteria:

@@ -43,8 +43,9 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
     main = main_metric(record.task)
     unc = uncertainty_metrics(record.task)
     units = ["rmse (y)"] if record.task == "regression" else []  # in the target's own units
+    nested = any(m.nrhat_fn_max is not None for m in record.stages.values())  # chains started in groups
     header = ["stage", "kept", main, *units, "@mean", "NLL", *[u.upper() for u in unc],
-              "R-hat fn", "ESS fn", "accept", "s"]
+              "R-hat fn", *(["nR-hat fn"] if nested else []), "ESS fn", "accept", "s"]
     rows = []
     names = {FULL_SCORED: "full, scoring chain" + ("s" if len(record.score_chains) > 1 else "")}
     for stage in (STAGES[0], FULL_SCORED, *STAGES[1:]):
@@ -56,6 +57,7 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
             names.get(stage, stage), f"{kept}/{record.n_params}", _fmt(m.main),
             *([f"{m.rmse_original:.4g}"] if units else []), _fmt(m.point_estimate),
             _fmt(m.nll), *[_fmt(m.value(u)) for u in unc], _fmt(m.rhat_fn_max, 2),
+            *([_fmt(m.nrhat_fn_max, 2) if m.nrhat_fn_max is not None else "-"] if nested else []),
             _fmt(m.ess_fn_min, 0), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
         ])
     return header, rows
@@ -154,7 +156,11 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     elif m.acceptance_rate > 0.99:
         out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore; "
                    + ("raise --step-w" if cfg.sampler == "lgmh" else "lower --target-accept"))
-    if np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
+    if m.nrhat_fn_max is not None:  # many short chains started in groups: nested R-hat is the judge
+        if not np.isfinite(m.nrhat_fn_max) or m.nrhat_fn_max > RHAT_WARN:
+            out.append(f"{stage}: the groups of chains disagree on the test predictions (nested R-hat "
+                       f"{m.nrhat_fn_max:.2f}, should be <= {RHAT_WARN}); {longer}")
+    elif np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
         fix = f"use --sampler {RunConfig.sampler} (LG-MH's fixed steps mix slowly)" if cfg.sampler == "lgmh" \
             else longer
         out.append(f"{stage}: chains disagree on the test predictions (function-space R-hat {m.rhat_fn_max:.2f}, "
