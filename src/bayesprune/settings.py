@@ -251,6 +251,10 @@ class GridSpec:
     repair: bool = _like("repair", False, "repair masks (remove dead units' weights, respend the budget); the "
                          "paper does not")
     resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)")
+    batch_runs: bool = option(False, "sample the runs of a data set as the chains of one compiled call (for a "
+                              "GPU, where they cost about what one run does); each run keeps its folder and its "
+                              "seed for pruning, resampling and evaluation; equal in distribution to separate "
+                              "runs, not the same numbers")
 
     def __post_init__(self) -> None:
         for name in ("criteria", "rates", "auto_rates", "configs"):

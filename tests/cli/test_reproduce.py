@@ -11,6 +11,7 @@ import csv
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from bayesprune.cli import main
@@ -142,3 +143,20 @@ def test_rate_auto_in_a_grid_is_a_cell_of_its_own(data_dir, tmp_path, capsys):
     assert {r["requested"] for r in rows if r["criterion"] == "stn"} == {"0.75", "auto"}
     report = (out / "report.md").read_text()
     assert "| STN | auto (" in report and "Rate chosen by PSIS-LOO" in report and "not tested (one run)" in report
+
+
+def test_batch_runs_sample_a_data_sets_runs_as_chains_of_one_call(data_dir, tmp_path, capsys):
+    out = tmp_path / "batch"
+    code, _, err = _cli(["reproduce", "--smoke", "--data-dir", str(data_dir), "--datasets", "iris", "--criteria",
+                         "stn", "--rates", "0.75", "--batch-runs", "--quiet", "--no-figures", "--out", str(out)],
+                        capsys)
+    assert code == 0, err
+    runs = sorted(out.glob("runs/iris/lgmh-run*/run.json"))
+    assert len(runs) == 2
+    batches = [json.loads(p.read_text())["provenance"]["batch"] for p in runs]
+    assert batches[0] == batches[1] and batches[0]["runs"] == [1, 2] and batches[0]["chains"] == 2
+    seeds = [json.loads((p.parent / "config.json").read_text())["run_config"]["seed"] for p in runs]
+    assert seeds == [0, 1]  # each run keeps its own seed for pruning, resampling and evaluation
+    full = [np.load(p.parent / "fn_summaries.npz")["full"] for p in runs]
+    assert full[0].shape == full[1].shape and not np.array_equal(full[0], full[1])  # different chains
+    assert json.loads((out / "grid.json").read_text())["batch_runs"] is True

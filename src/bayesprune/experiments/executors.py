@@ -28,6 +28,7 @@ class LocalExecutor:
     """One unit after another, in this process (the default: nothing to install, progress bars shown)."""
 
     name = "local"
+    concurrent = False  # units run one at a time, in the order given
 
     def check(self) -> None:
         """Nothing to check: this process can run the units."""
@@ -44,6 +45,7 @@ class RayExecutor:
     """Every unit a Ray task; results in the order they complete."""
 
     name = "ray"
+    concurrent = True  # units run at once, as resources allow
 
     def __init__(self, spec: ExecutorSpec):
         self.spec = spec

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from bayesprune.errors import OptionError
-from bayesprune.evaluation.records import RunRecord
+from bayesprune.evaluation.records import RunRecord, main_metric
 from bayesprune.experiments.executors import executor_for
-from bayesprune.experiments.runner import RunOutcome, run
+from bayesprune.experiments.runner import RunOutcome, run, run_batch
 from bayesprune.io import grid as layout
 from bayesprune.io.atomic import write_json
 from bayesprune.settings import ExecutorSpec, GridSpec, RunConfig
@@ -87,16 +87,29 @@ class RunDigest:
     seconds: float
 
 
-def run_unit(unit: RunUnit, *, reporter=None) -> RunDigest:
-    """Run one run of a grid and write its folder (atomically): the function every executor runs."""
-    from bayesprune.evaluation.records import main_metric
-
-    t = time.perf_counter()
-    outcome = run(unit.config, reporter=reporter, label=unit.dataset, run_index=unit.k + 1)
+def _finish(unit: RunUnit, outcome: RunOutcome, seconds: float) -> tuple[RunDigest, str]:
+    """Write a run's folder (atomically) and digest it."""
     write_run(outcome, Path(unit.folder), run_index=unit.k, config_name=unit.dataset)
     cells = tuple((c.criterion, float(c.rate), float(c.record.stages["resampled"].main)) for c in outcome.cells)
-    return RunDigest(main_metric(outcome.dataset.task), float(outcome.full_metrics.main), cells,
-                     time.perf_counter() - t)
+    return RunDigest(main_metric(outcome.dataset.task), float(outcome.full_metrics.main), cells, seconds), unit.folder
+
+
+def run_units(units: tuple[RunUnit, ...], *, reporter=None) -> list[tuple[RunDigest, str]]:
+    """The function every executor runs: one run (one unit), or the runs of one data set sampled as the chains of
+    one call (several units, ``--batch-runs``); each run's folder is written as soon as it is done.
+    Returns each run's digest and folder."""
+    if len(units) == 1:
+        t = time.perf_counter()
+        outcome = run(units[0].config, reporter=reporter, label=units[0].dataset, run_index=units[0].k + 1)
+        return [_finish(units[0], outcome, time.perf_counter() - t)]
+    done = []
+    t = time.perf_counter()
+    outcomes = run_batch([u.config for u in units], labels=[u.dataset for u in units],
+                         run_indices=[u.k + 1 for u in units])
+    for unit, outcome in zip(units, outcomes, strict=True):
+        done.append(_finish(unit, outcome, time.perf_counter() - t))
+        t = time.perf_counter()
+    return done
 
 
 @dataclass
@@ -149,26 +162,38 @@ def execute(spec: GridSpec, out: str | Path, *, executor: ExecutorSpec | None = 
             continue
         units.append(RunUnit(cfg.name, k, rcfg, str(folder)))
     by_folder = {u.folder: u for u in units}
-    for digest, folder in where.map(_run_and_name, units, in_process={"reporter": reporter}):
-        unit = by_folder[folder]
-        done += 1
-        if on_run:
-            on_run(GridProgress(done, len(plan), skipped, unit.dataset, unit.k + 1, digest.seconds, digest))
+    if spec.batch_runs:  # the missing runs of a data set in one unit
+        work = [tuple(u for u in units if u.dataset == name) for name in dict.fromkeys(u.dataset for u in units)]
+    else:
+        work = [(u,) for u in units]
+    if where.concurrent:
+        work = _round_robin(work)
+    for finished in where.map(run_units, work, in_process={"reporter": reporter}):
+        for digest, folder in finished:
+            unit = by_folder[folder]
+            done += 1
+            if on_run:
+                on_run(GridProgress(done, len(plan), skipped, unit.dataset, unit.k + 1, digest.seconds, digest))
     summary = {"planned": len(plan), "ran": len(plan) - skipped, "skipped": skipped,
                "seconds": time.perf_counter() - t0, "executor": where.name}
     write_json(out / "grid.json", {
         "command": command, "datasets": [c.name for c in spec.configs], "criteria": list(spec.criteria),
         "rates": list(spec.rates), "runs": spec.runs, "samples": spec.samples, "burnin": spec.burnin,
         "resample_samples": spec.resample_samples, "sampler": spec.sampler, "chains": spec.chains,
-        "seed": spec.seed, **summary,
+        "seed": spec.seed, "batch_runs": spec.batch_runs, **summary,
     })
     layout.write_results(out)
     return summary
 
 
-def _run_and_name(unit: RunUnit, *, reporter=None) -> tuple[RunDigest, str]:
-    """``run_unit`` and the folder it wrote (executors yield in completion order)."""
-    return run_unit(unit, reporter=reporter), unit.folder
+def _round_robin(work: list[tuple[RunUnit, ...]]) -> list[tuple[RunUnit, ...]]:
+    """The first run of every data set, then the second of every one, ...: runs that execute at once then mostly
+    compile different shapes, and a data set's later runs find its shapes in the shared compilation cache."""
+    by_dataset: dict[str, list[tuple[RunUnit, ...]]] = {}
+    for w in work:
+        by_dataset.setdefault(w[0].dataset, []).append(w)
+    rounds = max((len(v) for v in by_dataset.values()), default=0)
+    return [v[i] for i in range(rounds) for v in by_dataset.values() if i < len(v)]
 
 
 def smoke(spec: GridSpec) -> GridSpec:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import platform
 import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,25 +97,61 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     a grid.
     """
     with on_device(cfg.device) as device:
-        return _run(cfg, device, reporter=reporter, label=label, run_index=run_index)
+        ds, posterior, notes = _data_and_posterior(cfg)
+        return _run(cfg, device, ds, posterior, notes, reporter=reporter, label=label, run_index=run_index)
 
 
-def _run(cfg: RunConfig, device, *, reporter, label: str | None, run_index: int | None) -> RunOutcome:
-    t_start = time.perf_counter()
+def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: list[int | None]
+              ) -> Iterator[RunOutcome]:
+    """Runs that differ only in their seed, their full posteriors sampled as the chains of one compiled call.
+
+    Run i takes chains ``i*C .. (i+1)*C - 1`` of one ``api.sample`` with ``len(cfgs) * C`` chains and the first
+    run's seed; its pruning, resampling and evaluation use its own seed, as in :func:`run`. Each run's chains are
+    independent draws of the same sampler from the same posterior as in a separate run (equal in distribution),
+    not the same numbers. Its provenance says so (``batch``). Made for GPUs, where C chains cost about what one
+    does.
+    """
+    base = cfgs[0]
+    if any(replace(c, seed=base.seed) != base for c in cfgs):
+        raise ValueError("cfgs of a batch must differ only in their seed")
+    n, c = len(cfgs), base.chains
+    with on_device(base.device) as device:
+        ds, posterior, notes = _data_and_posterior(base)
+        full = api.sample(ds, posterior=posterior, sampler=base.sampler, chains=n * c,
+                          superchains=base.superchains and n * base.superchains, samples=base.samples,
+                          burnin=base.burnin, thin=base.thin, seed=base.seed, sampler_settings=base.sampler_settings,
+                          init=base.init, init_steps=base.init_steps, until_converged=base.until_converged)
+        batch = {"runs": [i for i in run_indices], "chains": n * c, "sampling_seed": base.seed,
+                 "seconds": full.seconds, "note": "full posteriors sampled as chains of one call"}
+        for i, cfg in enumerate(cfgs):
+            part = full.select_chains(list(range(i * c, (i + 1) * c)))
+            part.info["superchains"] = cfg.superchains  # whole groups: run i holds groups i*K .. (i+1)*K - 1
+            yield _run(cfg, device, ds, posterior, notes, full=part, batch=batch, reporter=None, label=labels[i],
+                       run_index=run_indices[i])
+
+
+def _data_and_posterior(cfg: RunConfig) -> tuple[Dataset, api.BNNPosterior, list[str]]:
     ds = load_data(cfg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
     notes = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
-    adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
-    full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains, superchains=cfg.superchains,
-                      samples=cfg.samples,
-                      burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
-                      init=cfg.init, init_steps=cfg.init_steps, until_converged=cfg.until_converged, progress=adv)
+    return ds, posterior, notes
+
+
+def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, reporter, label: str | None,
+         run_index: int | None, full: api.PosteriorSample | None = None, batch: dict | None = None) -> RunOutcome:
+    t_start = time.perf_counter()
+    if full is None:
+        adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
+        full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains,
+                          superchains=cfg.superchains, samples=cfg.samples, burnin=cfg.burnin, thin=cfg.thin,
+                          seed=cfg.seed, sampler_settings=cfg.sampler_settings, init=cfg.init,
+                          init_steps=cfg.init_steps, until_converged=cfg.until_converged, progress=adv)
     full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
-    prov = provenance(ds, device)
+    prov = provenance(ds, device) | ({"batch": batch} if batch else {})
     progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
     for criterion in cfg.criteria:
