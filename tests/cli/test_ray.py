@@ -99,3 +99,15 @@ def test_ray_missing_is_one_line(data_dir, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert code == 2 and "pip install 'bayesprune[ray]'" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "grid").exists()
+
+
+def test_no_cluster_at_the_address_is_one_line(ray_2cpus, data_dir, tmp_path, capsys):
+    ray_2cpus.shutdown()  # the command must connect by itself
+    try:
+        code = main(["reproduce", "--smoke", "--datasets", "iris", "--data-dir", str(data_dir), "--executor", "ray",
+                     "--ray-address", "auto", "--quiet", "--out", str(tmp_path / "grid")])
+    finally:
+        init_ray(num_cpus=2)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("bayesprune reproduce: error: --ray-address auto: no running Ray cluster")
+    assert sum("error" in line for line in err) == 1

@@ -77,7 +77,12 @@ class RayExecutor:
         pending: list[Any] = []
         started = not ray.is_initialized()
         if started:
-            init_ray(address=self.spec.ray_address)
+            try:
+                init_ray(address=self.spec.ray_address)
+            except ConnectionError:
+                raise OptionError.about("ray_address", f"{self.spec.ray_address}: no running Ray cluster found "
+                                        "there; start one with 'ray start --head', or leave --ray-address out "
+                                        "for a local Ray instance") from None
         try:
             task = ray.remote(**self._task_options())(_call)
             pending = [task.remote(fn, u) for u in units]

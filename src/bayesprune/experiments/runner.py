@@ -117,17 +117,23 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
     n, c = len(cfgs), base.chains
     with on_device(base.device) as device:
         ds, posterior, notes = _data_and_posterior(base)
-        full = api.sample(ds, posterior=posterior, sampler=base.sampler, chains=n * c,
-                          superchains=base.superchains and n * base.superchains, samples=base.samples,
-                          burnin=base.burnin, thin=base.thin, seed=base.seed, sampler_settings=base.sampler_settings,
-                          init=base.init, init_steps=base.init_steps, until_converged=base.until_converged)
-        batch = {"runs": [i for i in run_indices], "chains": n * c, "sampling_seed": base.seed,
+        full = _sample_full(base, ds, posterior, copies=n)
+        batch = {"runs": list(run_indices), "chains": n * c, "sampling_seed": base.seed,
                  "seconds": full.seconds, "note": "full posteriors sampled as chains of one call"}
         for i, cfg in enumerate(cfgs):
             part = full.select_chains(list(range(i * c, (i + 1) * c)))
             part.info["superchains"] = cfg.superchains  # whole groups: run i holds groups i*K .. (i+1)*K - 1
             yield _run(cfg, device, ds, posterior, notes, full=part, batch=batch, reporter=None, label=labels[i],
                        run_index=run_indices[i])
+
+
+def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, progress=None) -> api.PosteriorSample:
+    """The full posterior sample of ``cfg`` (``copies`` times its chains and superchains, for a batch of runs)."""
+    return api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=copies * cfg.chains,
+                      superchains=cfg.superchains and copies * cfg.superchains, samples=cfg.samples,
+                      burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
+                      init=cfg.init, init_steps=cfg.init_steps, until_converged=cfg.until_converged,
+                      progress=progress)
 
 
 def _data_and_posterior(cfg: RunConfig) -> tuple[Dataset, api.BNNPosterior, list[str]]:
@@ -144,10 +150,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
     t_start = time.perf_counter()
     if full is None:
         adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
-        full = api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=cfg.chains,
-                          superchains=cfg.superchains, samples=cfg.samples, burnin=cfg.burnin, thin=cfg.thin,
-                          seed=cfg.seed, sampler_settings=cfg.sampler_settings, init=cfg.init,
-                          init_steps=cfg.init_steps, until_converged=cfg.until_converged, progress=adv)
+        full = _sample_full(cfg, ds, posterior, progress=adv)
     full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
     outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
