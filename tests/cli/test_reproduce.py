@@ -16,7 +16,8 @@ import pytest
 
 from bayesprune.cli import main
 from bayesprune.experiments.config import PAPER_ORDER
-from bayesprune.io.grid import RESULT_COLUMNS
+from bayesprune.io.grid import RESULT_COLUMNS, load_results
+from bayesprune.report.grid import claims
 
 
 def _cli(args, capsys):
@@ -122,12 +123,13 @@ def test_report_of_an_empty_folder(tmp_path, capsys):
     assert code == 2 and "no such folder" in err
 
 
-def test_rate_auto_in_a_grid_is_a_cell_of_its_own(data_dir, tmp_path, capsys):
+def test_rate_auto_and_batch_runs(data_dir, tmp_path, capsys):
     """``--rates 0.75,auto``: each run chooses its own rate; the auto cell never overwrites the fixed one, and the
-    report shows what was chosen."""
+    report shows what was chosen. ``--batch-runs``: the two runs' full posteriors are the chains of one call, each
+    run keeping its own seed and folder."""
     out = tmp_path / "auto"
     code, _, err = _cli(["reproduce", "--smoke", "--data-dir", str(data_dir), "--datasets", "iris", "--criteria",
-                         "stn", "--rates", "0.75,auto", "--auto-rates", "0.5,0.75", "--runs", "1", "--quiet",
+                         "stn", "--rates", "0.75,auto", "--auto-rates", "0.5,0.75", "--batch-runs", "--quiet",
                          "--out", str(out)], capsys)
     assert code == 0, err
     for run in sorted(out.glob("runs/iris/*-run*")):
@@ -135,22 +137,17 @@ def test_rate_auto_in_a_grid_is_a_cell_of_its_own(data_dir, tmp_path, capsys):
         fixed = json.loads((run / "stn-0.75" / "metrics.json").read_text())
         auto = json.loads((run / "stn-auto" / "metrics.json").read_text())
         assert fixed["rate"] == 0.75 and fixed["requested_rate"] == 0.75
-        assert auto["requested_rate"] == "auto" and auto["rate"] in (0.5, 0.75)
+        assert auto["requested_rate"] == "auto" and auto["rate"] in (0.0, 0.5, 0.75)  # 0: none passed
         assert auto["rate"] == auto["rate_selection"]["chosen"]
     rows = _rows(out)
     auto_rows = [r for r in rows if r["requested"] == "auto"]
-    assert auto_rows and {float(r["rate"]) for r in auto_rows} <= {0.5, 0.75}
+    assert auto_rows and {float(r["rate"]) for r in auto_rows} <= {0.0, 0.5, 0.75}
     assert {r["requested"] for r in rows if r["criterion"] == "stn"} == {"0.75", "auto"}
     report = (out / "report.md").read_text()
-    assert "| STN | auto (" in report and "Rate chosen by PSIS-LOO" in report and "not tested (one run)" in report
+    assert "| STN | auto (" in report and "Rate chosen by PSIS-LOO" in report
+    one_run = load_results(out)
+    assert any("not tested (one run)" in line for line in claims(one_run[one_run.run == 1]))
 
-
-def test_batch_runs_sample_a_data_sets_runs_as_chains_of_one_call(data_dir, tmp_path, capsys):
-    out = tmp_path / "batch"
-    code, _, err = _cli(["reproduce", "--smoke", "--data-dir", str(data_dir), "--datasets", "iris", "--criteria",
-                         "stn", "--rates", "0.75", "--batch-runs", "--quiet", "--no-figures", "--out", str(out)],
-                        capsys)
-    assert code == 0, err
     runs = sorted(out.glob("runs/iris/lgmh-run*/run.json"))
     assert len(runs) == 2
     batches = [json.loads(p.read_text())["provenance"]["batch"] for p in runs]
@@ -160,3 +157,4 @@ def test_batch_runs_sample_a_data_sets_runs_as_chains_of_one_call(data_dir, tmp_
     full = [np.load(p.parent / "fn_summaries.npz")["full"] for p in runs]
     assert full[0].shape == full[1].shape and not np.array_equal(full[0], full[1])  # different chains
     assert json.loads((out / "grid.json").read_text())["batch_runs"] is True
+
