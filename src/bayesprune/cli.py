@@ -330,7 +330,7 @@ def _cmd_reproduce(args) -> int:
             console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: already done, skipped")
             return
         d = p.digest
-        best = ", ".join(f"{c} {r:.0%}: {v:.3f}" for c, r, v in d.cells[:3])
+        best = ", ".join(f"{c} {r}: {v:.3f}" for c, r, v in d.cells[:3])
         console.print(f"[{p.done}/{p.total}] {p.dataset} run {p.run}: {p.seconds:.1f} s, full {d.metric} "
                       f"{d.full:.3f}; resampled {best}{' ...' if len(d.cells) > 3 else ''}")
 

@@ -83,14 +83,15 @@ class RunDigest:
 
     metric: str
     full: float
-    cells: tuple[tuple[str, float, float], ...]  # (criterion, rate, resampled main metric)
+    cells: tuple[tuple[str, str, float], ...]  # (criterion, rate as text: "75%", "auto 90%"; resampled main metric)
     seconds: float
 
 
 def _finish(unit: RunUnit, outcome: RunOutcome, seconds: float) -> tuple[RunDigest, str]:
     """Write a run's folder (atomically) and digest it."""
     write_run(outcome, Path(unit.folder), run_index=unit.k, config_name=unit.dataset)
-    cells = tuple((c.criterion, float(c.rate), float(c.record.stages["resampled"].main)) for c in outcome.cells)
+    cells = tuple((c.criterion, ("auto " if c.record.requested == "auto" else "") + f"{c.rate:.0%}",
+                   float(c.record.stages["resampled"].main)) for c in outcome.cells)
     return RunDigest(main_metric(outcome.dataset.task), float(outcome.full_metrics.main), cells, seconds), unit.folder
 
 
