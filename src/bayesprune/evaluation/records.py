@@ -124,6 +124,11 @@ def cell_rate(rate: float | str) -> str:
     return rate if isinstance(rate, str) else f"{rate:g}"
 
 
+def cell_name(criterion: str, requested: float | str) -> str:
+    """The folder / key of a (criterion, rate as asked): ``stn-0.75``, ``stn-auto``."""
+    return f"{criterion}-{cell_rate(requested)}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CellRecord:
     """One ``metrics.json``: a (criterion, rate) of a run, with its three stages."""
@@ -165,7 +170,7 @@ class CellRecord:
     def name(self) -> str:
         """The cell's name in folders and files: ``CRITERION-RATE`` with the rate as asked (``stn-0.75``,
         ``stn-auto``), so a chosen rate never collides with the same rate asked for."""
-        return f"{self.criterion}-{self.requested}"
+        return cell_name(self.criterion, self.requested)
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> CellRecord:

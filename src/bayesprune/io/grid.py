@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bayesprune.errors import InputError
-from bayesprune.evaluation.records import CellRecord, RunRecord, cell_rate, to_json
+from bayesprune.evaluation.records import CellRecord, RunRecord, to_json
 from bayesprune.io.atomic import write_json, write_text
 from bayesprune.pruning.criteria import PosteriorMoments, spn, stn
 from bayesprune.samplers.settings import settings_for
@@ -48,11 +48,6 @@ FN_FILE = "fn_summaries.npz"
 def run_dir(out: str | Path, dataset: str, sampler: str, k: int) -> Path:
     """The folder of run ``k`` (0-based) of a data set."""
     return Path(out) / "runs" / dataset / f"{sampler}-run{k + 1}"
-
-
-def cell_name(criterion: str, requested: float | str) -> str:
-    """The folder / key of a (criterion, rate as asked): ``stn-0.75``, ``stn-auto`` (as ``CellRecord.name``)."""
-    return f"{criterion}-{cell_rate(requested)}"
 
 
 def is_complete(folder: Path) -> bool:

@@ -13,9 +13,9 @@ import pandas as pd
 
 from bayesprune.data.registry import PAPER_DATASETS
 from bayesprune.evaluation.diagnostics import rhat_every_quantity
-from bayesprune.evaluation.records import LOWER_IS_BETTER, main_metric, uncertainty_metrics
+from bayesprune.evaluation.records import LOWER_IS_BETTER, cell_name, main_metric, uncertainty_metrics
 from bayesprune.io.atomic import write_text
-from bayesprune.io.grid import cell_name, load_results, read_grid, saved_outputs
+from bayesprune.io.grid import load_results, read_grid, saved_outputs
 from bayesprune.report.figures import new_figure, save_png
 from bayesprune.report.markdown import markdown_table
 
