@@ -36,6 +36,7 @@ from bayesprune.pruning import align, criteria, masks, paths
 from bayesprune.pruning import schedule as schedules
 from bayesprune.samplers import warmstart
 from bayesprune.samplers.driver import ChainResult, run_chains
+from bayesprune.samplers.registry import get_sampler
 from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
@@ -221,7 +222,7 @@ def sample(
     superchains: int | None = RunConfig.superchains,
     sampler_settings: SamplerSettingsLike = None,
     init: str | None = RunConfig.init,
-    init_steps: int = RunConfig.init_steps,
+    init_steps: int | None = RunConfig.init_steps,
     until_converged: float | None = RunConfig.until_converged,
     progress=None,
     draws_file=None,
@@ -246,6 +247,7 @@ def sample(
     settings.check("seed", seed)
     defaults = settings_class(sampler)
     init = defaults.default_init if init is None else init
+    init_steps = defaults.default_init_steps if init_steps is None else init_steps
     settings.check("init", init)
     settings.check("init_steps", init_steps)
     settings.check("until_converged", until_converged)
@@ -256,7 +258,10 @@ def sample(
     start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
     if init == "optimised":
-        start, _ = warmstart.optimise(posterior, ds.X_train, ds.y_train, start, steps=init_steps)
+        # stochastic-gradient samplers start from networks trained on minibatches, as their data is large
+        batch = warmstart.WARM_START_BATCH if get_sampler(sampler).stochastic else None
+        start, _ = warmstart.optimise(posterior, ds.X_train, ds.y_train, start, steps=init_steps, batch_size=batch,
+                                      key=stream_key(seed, "init-batches"))
     if superchains:  # every chain of a group from its group's point; each chain has its own random stream
         start = np.repeat(start, chains // superchains, axis=0)
     t_init = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from bayesprune import __version__
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import Option, base_type, declared, flag_of
 from bayesprune.samplers.settings import SETTINGS, settings_for
-from bayesprune.settings import ExecutorSpec, GridSpec, RunConfig
+from bayesprune.settings import AUTO, ExecutorSpec, GridSpec, RunConfig
 
 EXIT_USAGE = 2
 
@@ -273,6 +273,11 @@ def run_config(args) -> RunConfig:
     sampler = given.get("sampler", RunConfig.sampler)
     names = {f.name for cls in SETTINGS.values() for f, _ in declared(cls)}
     sampler_values = {n: getattr(args, n) for n in names if hasattr(args, n)}
+    if sampler == AUTO:
+        if sampler_values:
+            raise OptionError.about(next(iter(sampler_values)), "is a setting of a named sampler: with --sampler "
+                                    "auto the chosen sampler's defaults apply (name the sampler to set it)")
+        return RunConfig(**given).validate()
     return RunConfig(**given, sampler_settings=settings_for(sampler, sampler_values)).validate()
 
 

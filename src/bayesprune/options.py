@@ -129,6 +129,13 @@ def open_probability(name: str, value: Any) -> None:
         raise OptionError.about(name, f"must be in (0, 1), got {value}")
 
 
+def share_below_one(name: str, value: Any) -> None:
+    """A share in [0, 1)."""
+    v = _number(name, value)
+    if not 0.0 <= v < 1.0:
+        raise OptionError.about(name, f"must be in [0, 1), got {value}")
+
+
 def share_discarded(name: str, value: Any) -> None:
     """A burn-in share in [0, 1)."""
     v = _number(name, value)

@@ -15,8 +15,9 @@ console = Console(stderr=True, soft_wrap=True)
 class Reporter:
     """Creates one bar per stage; ``stage(description, total)`` returns an ``advance(n)`` callable."""
 
-    def __init__(self, progress: Progress | None):
+    def __init__(self, progress: Progress | None, *, notes: bool = True):
         self._progress = progress
+        self._notes = notes
 
     def stage(self, description: str, total: int) -> Callable[[int], None] | None:
         if self._progress is None:
@@ -28,14 +29,22 @@ class Reporter:
         if self._progress is not None:
             self._progress.console.print(message)
 
+    def note(self, message: str) -> None:
+        """A message the user should see before the work starts (on stderr; not when quiet)."""
+        if self._notes:
+            (self._progress.console if self._progress is not None else console).print(f"note: {message}",
+                                                                                       markup=False)
+
 
 @contextmanager
 def reporter(enabled: bool | None = None) -> Iterator[Reporter]:
-    """A :class:`Reporter` drawing rich bars on stderr (off when not a terminal unless ``enabled``)."""
+    """A :class:`Reporter` drawing rich bars on stderr (off when not a terminal unless ``enabled``; notes are
+    printed unless ``enabled`` is False)."""
+    quiet = enabled is False
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        yield Reporter(None)
+        yield Reporter(None, notes=not quiet)
         return
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:

@@ -27,11 +27,15 @@ from bayesprune.posterior.prior import PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
 from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
 from bayesprune.samplers.settings import SAMPLERS, SamplerSettings, as_settings, settings_class
+from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT
 from bayesprune.samplers.warmstart import INITS
 
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("draws", "mean", "last")
+
+
+AUTO = "auto"  # --sampler auto: chosen by the data's size (bayesprune.samplers.sizing)
 
 
 def _per_sampler(attribute: str) -> str:
@@ -76,7 +80,9 @@ class RunConfig:
     # sampling
     sampler: str = option("mclmc", "mclmc, amclmc: BlackJAX's microcanonical Langevin MC (unadjusted, adjusted), "
                           "tuned in warm-up; hmc, nuts, mala: BlackJAX with warm-up adaptation; lgmh: the paper's "
-                          "Langevin-gradient MH", choices=SAMPLERS, group="sampling")
+                          "Langevin-gradient MH; sgld, sghmc: BlackJAX's stochastic-gradient samplers on "
+                          "minibatches (large data); auto: mclmc unless its estimated time from rows x parameters "
+                          "exceeds 10 minutes, then sghmc", choices=(*SAMPLERS, AUTO), group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
     superchains: int | None = option(None, "start the chains in this many groups, each from one shared point "
                                      "(Margossian et al. 2022), and report nested R-hat, which many short "
@@ -93,7 +99,9 @@ class RunConfig:
                               "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
                               "sampler's (optimised for mclmc and amclmc, prior for the others)",
                               choices=INITS, group="sampling")
-    init_steps: int = option(1000, "Adam steps of --init optimised", check=options.integer(0), group="sampling")
+    init_steps: int | None = option(None, "Adam steps of --init optimised (default: the sampler's, "
+                                    + _per_sampler("default_init_steps") + "; on minibatches for sgld and sghmc)",
+                                    check=options.optional(options.integer(0)), group="sampling")
     until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
                                            "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
                                            "seconds", check=options.optional(options.positive), group="sampling")
@@ -149,6 +157,15 @@ class RunConfig:
                                  choices=RESAMPLE_STARTS, group="pruning and resampling")
 
     def __post_init__(self) -> None:
+        for name in ("features", "hidden", "criteria", "rates", "auto_rates"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        if self.sampler == AUTO:  # chosen with the data's size (bayesprune.experiments.runner.resolve_sampler)
+            if self.sampler_settings is not None:
+                raise OptionError.about("sampler_settings", "need a named sampler, not sampler='auto' (the "
+                                        "settings belong to one sampler)")
+            return
         options.one_of(SAMPLERS)("sampler", self.sampler)
         cls = settings_class(self.sampler)
         if self.samples is None:
@@ -157,15 +174,14 @@ class RunConfig:
             object.__setattr__(self, "resample_samples", cls.default_resample_samples)
         if self.init is None:
             object.__setattr__(self, "init", cls.default_init)
+        if self.init_steps is None:
+            object.__setattr__(self, "init_steps", cls.default_init_steps)
         object.__setattr__(self, "sampler_settings", as_settings(cls, self.sampler_settings))
-        for name in ("features", "hidden", "criteria", "rates", "auto_rates"):
-            value = getattr(self, name)
-            if isinstance(value, list):
-                object.__setattr__(self, name, tuple(value))
 
     def validate(self) -> RunConfig:
         """Check every setting (the first problem raises :class:`OptionError`); returns ``self``."""
-        options.check_all(self)
+        # sampler="auto": the settings that depend on the sampler are checked as the full-batch default's
+        options.check_all(dataclasses.replace(self, sampler=FULL_BATCH_DEFAULT) if self.sampler == AUTO else self)
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
         check_superchains(self.superchains, self.chains)

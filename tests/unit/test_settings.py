@@ -26,6 +26,9 @@ SAMPLER_FIELDS = {f.name: (cls, f) for cls in SETTINGS.values() for f, _ in decl
 def _other_value(cls, f):
     """A valid value of a sampler setting that differs from its default."""
     hint = base_type(typing.get_type_hints(cls)[f.name])
+    choices = f.metadata["option"].choices
+    if choices:
+        return next(c for c in choices if c != f.default)
     if hint is bool:
         return not f.default
     if hint is int:

@@ -26,8 +26,9 @@ from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, Run
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
+from bayesprune.samplers import sizing
 from bayesprune.seeds import stream_int
-from bayesprune.settings import RunConfig
+from bayesprune.settings import AUTO, RunConfig
 
 __all__ = ["CellResult", "RunConfig", "RunOutcome", "load_data", "run", "write_outputs"]
 
@@ -97,7 +98,10 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     a grid.
     """
     with on_device(cfg.device) as device:
-        ds, posterior, notes = _data_and_posterior(cfg)
+        cfg, ds, posterior, notes = _data_and_posterior(cfg)
+        for note in notes:
+            if reporter is not None:
+                reporter.note(note)
         return _run(cfg, device, ds, posterior, notes, reporter=reporter, label=label, run_index=run_index)
 
 
@@ -116,7 +120,8 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
         raise ValueError("cfgs of a batch must differ only in their seed")
     n, c = len(cfgs), base.chains
     with on_device(base.device) as device:
-        ds, posterior, notes = _data_and_posterior(base)
+        base, ds, posterior, notes = _data_and_posterior(base)
+        cfgs = [replace(base, seed=c.seed) for c in cfgs]
         full = _sample_full(base, ds, posterior, copies=n)
         batch = {"runs": list(run_indices), "chains": n * c, "sampling_seed": base.seed,
                  "seconds": full.seconds, "note": "full posteriors sampled as chains of one call"}
@@ -136,13 +141,37 @@ def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, pro
                       progress=progress)
 
 
-def _data_and_posterior(cfg: RunConfig) -> tuple[Dataset, api.BNNPosterior, list[str]]:
+def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, str | None]:
+    """``cfg`` with ``sampler="auto"`` replaced by the sampler :func:`~bayesprune.samplers.sizing.choose_sampler`
+    takes for the data's size, and a note that says why; for a named full-batch sampler estimated to take longer
+    than ``sizing.LONG_SECONDS``, a note that says so and names the stochastic-gradient option."""
+    rows, params = len(ds.X_train), posterior.spec.n_params
+    if cfg.sampler == AUTO:
+        chosen, full = sizing.choose_sampler(rows=rows, params=params, chains=cfg.chains)
+        why = "within" if chosen == sizing.FULL_BATCH_DEFAULT else "over"
+        note = (f"--sampler auto chose {chosen}: full-batch {full.describe()}, {why} the "
+                f"{sizing.LONG_SECONDS / 60:.0f}-minute guide")
+        return replace(cfg, sampler=chosen), note
+    if cfg.sampler_settings is None or hasattr(cfg.sampler_settings, "batch_size"):
+        return cfg, None
+    init_steps = cfg.init_steps if cfg.init == "optimised" else 0
+    cost = sizing.estimate(cfg.sampler_settings, rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
+                           resample_samples=cfg.resample_samples * len(cfg.criteria) * len(cfg.rates),
+                           init_steps=init_steps)
+    if cost.seconds <= sizing.LONG_SECONDS:
+        return cfg, None
+    return cfg, (f"full-batch {cost.describe()} on a 2-core CPU; --sampler {sizing.STOCHASTIC_DEFAULT} samples on "
+                 f"minibatches (--batch-size) and --sampler auto chooses by size")
+
+
+def _data_and_posterior(cfg: RunConfig) -> tuple[RunConfig, Dataset, api.BNNPosterior, list[str]]:
     ds = load_data(cfg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
     notes = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
-    return ds, posterior, notes
+    cfg, size_note = resolve_sampler(cfg, ds, posterior)
+    return cfg, ds, posterior, notes + ([size_note] if size_note else [])
 
 
 def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, reporter, label: str | None,

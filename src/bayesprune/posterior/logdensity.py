@@ -78,14 +78,17 @@ class BNNPosterior:
             return gaussian_pointwise(out[:, 0], y, jnp.exp(self.log_noise_var(z)))
         return categorical_pointwise(out, y)
 
-    def logdensity(self, z, X, y, kept_idx=None) -> jax.Array:
-        """log p(z | data) up to a constant: log-likelihood + Gaussian prior (+ noise prior)."""
+    def log_prior(self, z, kept_idx=None) -> jax.Array:
+        """log p(z): the Gaussian prior on the kept parameters (+ the noise prior on eta)."""
         k = self.spec.n_params if kept_idx is None else kept_idx.shape[0]
-        lp = jnp.sum(self.pointwise_loglik(z, X, y, kept_idx))
-        lp = lp + gaussian_logprior(z[:k], self.prior_var)
+        lp = gaussian_logprior(z[:k], self.prior_var)
         if self.has_eta:
             lp = lp + log_noise_prior(z[-1], self.nu1, self.nu2)
         return lp
+
+    def logdensity(self, z, X, y, kept_idx=None) -> jax.Array:
+        """log p(z | data) up to a constant: log-likelihood + Gaussian prior (+ noise prior)."""
+        return jnp.sum(self.pointwise_loglik(z, X, y, kept_idx)) + self.log_prior(z, kept_idx)
 
     def init_position(self, key: jax.Array, y_train: np.ndarray | None = None) -> jax.Array:
         """A random starting position: Glorot-normal weights, eta = log of the target variance."""

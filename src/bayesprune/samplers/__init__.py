@@ -1,4 +1,5 @@
-"""MCMC samplers: the paper's LG-MH kernel, BlackJAX's MALA/HMC/NUTS/MCLMC, their settings, and the chain driver."""
+"""MCMC samplers: the paper's LG-MH kernel, BlackJAX's MALA, HMC, NUTS, MCLMC, SGLD and SGHMC, their settings, the chain
+driver and the size guide."""
 
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.langevin_mh import LGMHInfo, LGMHState, lgmh
@@ -12,6 +13,8 @@ from bayesprune.samplers.settings import (
     MCLMCSettings,
     NUTSSettings,
     SamplerSettings,
+    SGHMCSettings,
+    SGLDSettings,
     settings_for,
 )
 
@@ -28,6 +31,8 @@ __all__ = [
     "NUTSSettings",
     "SamplerDef",
     "SamplerSettings",
+    "SGHMCSettings",
+    "SGLDSettings",
     "get_sampler",
     "lgmh",
     "run_chains",

@@ -22,9 +22,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayesprune.errors import OptionError
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.samplers.registry import SamplerDef, get_sampler, steps_per_block, units_per_block
 from bayesprune.samplers.settings import SamplerSettings, as_settings
+from bayesprune.samplers.stochastic import minibatch_logdensity
 
 
 @dataclass
@@ -117,7 +119,12 @@ def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettin
     """Jitted warm-up and chunk functions for one static configuration (cached by the sampler definition)."""
 
     def logdensity_for(X, y, kept_idx):
-        return lambda z: posterior.logdensity(z, X, y, kept_idx if masked else None)
+        kept = kept_idx if masked else None
+        if sdef.stochastic:
+            return minibatch_logdensity(lambda z: posterior.log_prior(z, kept),
+                                        lambda z, Xb, yb: posterior.pointwise_loglik(z, Xb, yb, kept), X, y,
+                                        settings.batch_size)
+        return lambda z: posterior.logdensity(z, X, y, kept)
 
     def scan_units(unit_fn, carry, keys, pregenerate: bool):
         """Run ``unit_fn(carry, numbers)`` over units of steps; ``keys`` is (units, steps per unit, chains).
@@ -176,20 +183,23 @@ def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettin
             s, (count, mean, m2), stats = carry
             s, info = step_all(numbers, s)
             rate, divergent, n_grad = jax.vmap(sdef.summarise)(info)
+            # weight 1 for a draw that counts; the chains step in lockstep, so they agree on it
+            w = 1.0 if sdef.collects is None else jnp.mean(jax.vmap(sdef.collects)(info).astype(jnp.float32))
             x = s.position
-            count = count + 1.0
+            count = count + w
             delta = x - mean
-            mean = mean + delta / count
-            m2 = m2 + delta * (x - mean)
+            mean = mean + w * delta / jnp.maximum(count, 1.0)
+            m2 = m2 + w * delta * (x - mean)
             acc_sum, div_any = stats
-            return (s, (count, mean, m2), (acc_sum + rate, div_any | divergent)), (n_grad, divergent)
+            return (s, (count, mean, m2), (acc_sum + rate, div_any | divergent)), (n_grad, divergent, w)
 
         def one_kept(carry, numbers):
             s, mom = carry
             zeros = (jnp.zeros(n_chains), jnp.zeros(n_chains, bool))
-            (s, mom, (acc_sum, div_any)), (n_grad, divergent) = jax.lax.scan(one_step, (s, mom, zeros), numbers)
+            (s, mom, (acc_sum, div_any)), (n_grad, divergent, w) = jax.lax.scan(one_step, (s, mom, zeros),
+                                                                                 numbers)
             out = (s.position, s.logdensity, acc_sum / thin, div_any,
-                   jnp.sum(n_grad, axis=0), jnp.sum(divergent, axis=0))
+                   jnp.sum(n_grad, axis=0), jnp.sum(divergent, axis=0), w[-1] > 0)
             return (s, mom), out
 
         keys = jax.random.split(key, (chunk_draws, thin, n_chains))
@@ -295,6 +305,7 @@ def run_chains(
     logdens = np.empty((n_chains, n_keep), np.float32)
     accept = np.empty((n_chains, n_keep), np.float32)
     diverg = np.empty((n_chains, n_keep), bool)
+    counted = np.empty(n_keep, bool)
     n_grad = np.zeros(n_chains, np.int64)
     n_div = np.zeros(n_chains, np.int64)
     moments = (jnp.zeros(()), jnp.zeros((n_chains, dim)), jnp.zeros((n_chains, dim)))
@@ -317,13 +328,14 @@ def run_chains(
         else:
             fn = compiled_chunk
         states, moments, outs = fn(ck, states, params, moments, X, y, kept)
-        pos, ld, acc, div, ngrad, ndiv = (_as_host(o) for o in outs)
+        pos, ld, acc, div, ngrad, ndiv, kept_draw = (_as_host(o) for o in outs)
         t_sample += time.perf_counter() - t0
         sl = slice(done, done + size)
         draws[:, sl] = np.swapaxes(pos, 0, 1)
         logdens[:, sl] = ld.T
         accept[:, sl] = acc.T
         diverg[:, sl] = div.T
+        counted[sl] = kept_draw
         n_grad += ngrad.sum(axis=0)
         n_div += ndiv.sum(axis=0)
         done += size
@@ -335,6 +347,12 @@ def run_chains(
     steps = max(float(count), 1.0)
     if isinstance(draws, np.memmap):
         draws.flush()
+    if not counted.all():  # draws of exploration stages (cyclical SG-MCMC) do not count
+        if not counted.any():
+            raise OptionError.about("thin", f"keeps no draw of a sampling stage: every kept draw ({n_keep}, one "
+                                    f"every {thin} steps) fell in an exploration stage; keep draws more often "
+                                    "or lengthen the sampling stage of a cycle")
+        draws, logdens, accept, diverg = (a[:, counted] for a in (draws, logdens, accept, diverg))
     return ChainResult(
         draws=draws, logdensity=logdens, acceptance=accept, diverging=diverg,
         mean=mean, var=m2 / steps, last_position=_as_host(states.position),

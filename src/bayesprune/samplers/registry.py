@@ -1,4 +1,5 @@
-"""Sampler definitions behind one typed interface: the paper's LG-MH and BlackJAX's MALA, HMC and NUTS.
+"""Sampler definitions behind one typed interface: the paper's LG-MH and BlackJAX's MALA, HMC, NUTS, MCLMC,
+adjusted MCLMC, SGLD and SGHMC.
 
 A :class:`SamplerDef` is built by keyword from pure functions over **one** chain, shaped like BlackJAX's kernels;
 the driver (:mod:`bayesprune.samplers.driver`) vmaps them over chains and jits once per definition, settings and
@@ -12,6 +13,11 @@ shape:
 - ``warmup(key, position, logdensity_fn, params, num_steps, settings) -> (state, params)``, optional: warm-up
   *with adaptation* (step size, mass matrix). Without it, or when the settings turn adaptation off, or the
   warm-up is too short to adapt, the driver burns in with plain steps;
+- ``stochastic``: the sampler moves on minibatch estimates; its ``logdensity_fn`` is then a
+  :class:`~bayesprune.samplers.stochastic.MinibatchLogDensity` (``estimate(position, key)``, ``n_rows``) instead
+  of the full-batch log density;
+- ``collects(info) -> bool``, optional: whether the step's draw counts (cyclical SG-MCMC keeps only the draws of
+  each cycle's sampling stage); without it every draw counts;
 - ``randomness``, optional (:class:`BlockRandomness`): ``step`` split into its random numbers and a deterministic
   ``transition``, declared as data, so that the driver can generate the numbers of many steps in one batched
   call (the same numbers ``step`` would generate from the same keys). LG-MH declares it; BlackJAX's kernels
@@ -33,9 +39,10 @@ from blackjax.adaptation.mclmc_adaptation import MCLMCAdaptationState
 from blackjax.adaptation.step_size import dual_averaging_adaptation
 from blackjax.mcmc import adjusted_mclmc_dynamic, mclmc
 
-from bayesprune.samplers import langevin_mh
+from bayesprune.samplers import langevin_mh, stochastic
 from bayesprune.samplers.settings import (
     DESIRED_ENERGY_VAR,
+    GRADS_PER_STEP_MCLMC,
     SAMPLERS,
     AdjustedMCLMCSettings,
     HMCSettings,
@@ -44,6 +51,8 @@ from bayesprune.samplers.settings import (
     MCLMCSettings,
     NUTSSettings,
     SamplerSettings,
+    SGHMCSettings,
+    SGLDSettings,
     settings_class,
 )
 
@@ -107,10 +116,12 @@ class SamplerDef:
     summarise: SummaryFn
     warmup: WarmupFn | None = None
     randomness: BlockRandomness | None = None
+    stochastic: bool = False
+    collects: Callable[[Info], jax.Array] | None = None
 
     def adapts(self, settings: SamplerSettings, num_steps: int) -> bool:
         """Whether warm-up runs the adaptation (else it burns in with plain steps)."""
-        return self.warmup is not None and getattr(settings, "adapt", False) and num_steps >= MIN_ADAPT_STEPS
+        return self.warmup is not None and getattr(settings, "adapt", True) and num_steps >= MIN_ADAPT_STEPS
 
     def random_numbers(self, keys: jax.Array, dim: int) -> Any:
         """The random numbers of one step per key (a key array of any shape), generated in one batched call;
@@ -258,7 +269,6 @@ _nuts_step, _nuts_warmup, _nuts_summary = _window_adapted(
 # --- MCLMC, unadjusted and adjusted ----------------------------------------------------------------------
 
 MCLMC_TUNING = (0.1, 0.1, 0.1)  # BlackJAX's three tuning phases, as shares of its nominal run length
-GRADS_PER_STEP = 2  # the isokinetic McLachlan integrator evaluates the gradient twice per step
 MAX_AVERAGE_STEPS = 64.0  # adjusted MCLMC's average integration steps per transition, at most
 STEP_SEARCH_XI = 100.0  # the initial step size's energy error, at most this many times the tuning's target
 STEP_SEARCH_HALVINGS = 40  # 2**-40: a step size that is still too large after that is left to the tuning
@@ -339,7 +349,7 @@ def _mclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: MCL
 
 def _mclmc_summary(info):
     # no Metropolis step, so no acceptance rate (NaN: nothing to warn about); a NaN step is undone and counted
-    return jnp.full((), jnp.nan), ~info.nonans, jnp.full((), GRADS_PER_STEP, jnp.int32)
+    return jnp.full((), jnp.nan), ~info.nonans, jnp.full((), GRADS_PER_STEP_MCLMC, jnp.int32)
 
 
 _amclmc_kernel = adjusted_mclmc_dynamic.build_kernel(
@@ -377,7 +387,7 @@ def _amclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: Ad
 
 def _amclmc_summary(info):
     return (info.acceptance_rate, info.is_divergent,
-            (info.num_integration_steps * GRADS_PER_STEP).astype(jnp.int32))
+            (info.num_integration_steps * GRADS_PER_STEP_MCLMC).astype(jnp.int32))
 
 
 _SAMPLERS = {
@@ -412,6 +422,20 @@ _SAMPLERS = {
         "warm-up", settings=AdjustedMCLMCSettings, initial_params=_microcanonical_params,
         init=adjusted_mclmc_dynamic.init,
         step=_amclmc_step, summarise=_amclmc_summary, warmup=_amclmc_warmup,
+    ),
+    "sgld": SamplerDef(
+        name="sgld", description="BlackJAX stochastic gradient Langevin dynamics on minibatches (no Metropolis "
+        "step), constant or cyclical step size", settings=SGLDSettings, initial_params=stochastic.initial_params,
+        init=stochastic.init, step=stochastic.sgld_step, summarise=stochastic.summarise,
+        warmup=stochastic.warmup_for(stochastic.sgld_step), stochastic=True,
+        collects=stochastic.collects,
+    ),
+    "sghmc": SamplerDef(
+        name="sghmc", description="BlackJAX stochastic gradient HMC on minibatches (persistent momentum, "
+        "friction), constant or cyclical step size", settings=SGHMCSettings, initial_params=stochastic.initial_params,
+        init=stochastic.init, step=stochastic.sghmc_step, summarise=stochastic.summarise,
+        warmup=stochastic.warmup_for(stochastic.sghmc_step), stochastic=True,
+        collects=stochastic.collects,
     ),
 }
 assert tuple(_SAMPLERS) == SAMPLERS

@@ -21,6 +21,7 @@ from bayesprune import options
 from bayesprune.errors import OptionError
 from bayesprune.options import option
 
+GRADS_PER_STEP_MCLMC = 2  # the isokinetic McLachlan integrator evaluates the gradient twice per step
 DESIRED_ENERGY_VAR = 5e-4  # BlackJAX's MCLMC default; adjusted MCLMC's unadjusted tuning phase uses it too
 
 
@@ -32,12 +33,18 @@ class SamplerSettings:
     default_samples: ClassVar[int] = 0
     default_resample_samples: ClassVar[int] = 0
     default_init: ClassVar[str] = "prior"  # where chains start unless told (bayesprune.samplers.warmstart.INITS)
+    default_init_steps: ClassVar[int] = 1000  # Adam steps of an optimised start
 
     def __post_init__(self) -> None:
         options.check_all(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def grads_per_step(self) -> float:
+        """Gradient evaluations per step, for cost estimates (:mod:`bayesprune.samplers.sizing`); typical
+        values for samplers whose trajectories vary in length."""
+        return 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +99,9 @@ class HMCSettings(_WindowAdaptedSettings):
 
     num_integration_steps: int = option(16, "HMC leapfrog steps per transition", check=options.integer(1))
 
+    def grads_per_step(self) -> float:
+        return float(self.num_integration_steps)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NUTSSettings(_WindowAdaptedSettings):
@@ -102,6 +112,9 @@ class NUTSSettings(_WindowAdaptedSettings):
     default_resample_samples: ClassVar[int] = 1000
 
     max_num_doublings: int = option(10, "NUTS tree depth limit", check=options.integer(1))
+
+    def grads_per_step(self) -> float:
+        return float(2 ** min(self.max_num_doublings, 5))  # trees of depth 5 are typical for these networks
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,6 +142,9 @@ class MCLMCSettings(_MicrocanonicalSettings):
     desired_energy_var: float = option(DESIRED_ENERGY_VAR, "energy error variance per dimension the step size is "
                                        "tuned to (smaller: less bias, smaller steps)", check=options.positive)
 
+    def grads_per_step(self) -> float:
+        return float(GRADS_PER_STEP_MCLMC)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AdjustedMCLMCSettings(_MicrocanonicalSettings):
@@ -143,10 +159,63 @@ class AdjustedMCLMCSettings(_MicrocanonicalSettings):
     target_accept: float = option(0.9, "acceptance rate the warm-up adaptation aims at",
                                   check=options.open_probability)
 
+    def grads_per_step(self) -> float:
+        return 32.0  # about 16 integration steps of two gradients, typical after tuning
+
+
+STEP_SCHEDULES = ("constant", "cyclical")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _StochasticGradientSettings(SamplerSettings):
+    """Stochastic-gradient MCMC: each step uses the gradient on a random minibatch of rows, scaled to all rows."""
+
+    default_samples: ClassVar[int] = 20000
+    default_resample_samples: ClassVar[int] = 10000
+    default_init: ClassVar[str] = "optimised"  # SG-MCMC is run from trained networks in practice (Zhang et al.)
+    # on minibatches of warmstart.WARM_START_BATCH rows: 10,000 steps cost a sixth of 1,000 full-batch ones on
+    # 60,000 rows and train a network as far as scikit-learn's MLPRegressor does (benchmarks/size.py)
+    default_init_steps: ClassVar[int] = 10000
+
+    batch_size: int = option(128, "SGLD/SGHMC rows per minibatch gradient (all rows when the data set has fewer)",
+                             check=options.integer(1))
+    learning_rate: float | None = option(None, "SGLD/SGHMC step as an SGD learning rate on the mean "
+                                         "log-likelihood per row (the Langevin step is learning_rate / rows); "
+                                         "default: tuned in warm-up to 0.2 / the largest curvature per row",
+                                         check=options.optional(options.positive))
+    step_schedule: str = option("constant", "SGLD/SGHMC step-size schedule: constant, or cyclical (cosine cycles "
+                                "of --cycle-length steps, Zhang et al. 2020)", choices=STEP_SCHEDULES)
+    cycle_length: int = option(1000, "SGLD/SGHMC steps per cycle of the cyclical schedule",
+                               check=options.integer(2))
+    precondition: bool = option(True, "SGLD/SGHMC: move in the metric of the inverse diagonal empirical Fisher "
+                                "information, estimated in warm-up (SGFS, Ahn et al. 2012)",
+                                check=options.one_of((True, False)))
+    exploration: float = option(0.5, "SGLD/SGHMC share of each cycle spent exploring (noise-free steps, not "
+                                "kept) before the sampling stage, cyclical schedule", check=options.share_below_one)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGLDSettings(_StochasticGradientSettings):
+    """BlackJAX's stochastic gradient Langevin dynamics (Welling & Teh 2011): an Euler step of the Langevin
+    diffusion with a minibatch gradient and no Metropolis correction."""
+
+    sampler: ClassVar[str] = "sgld"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGHMCSettings(_StochasticGradientSettings):
+    """BlackJAX's stochastic gradient HMC (Chen et al. 2014): underdamped Langevin dynamics with a minibatch
+    gradient, momentum kept between steps and friction that absorbs the gradient noise."""
+
+    sampler: ClassVar[str] = "sghmc"
+
+    momentum_decay: float = option(0.1, "SGHMC share of the momentum lost to friction per step (SGD's 1 - "
+                                   "momentum)", check=options.open_probability)
+
 
 SETTINGS: dict[str, type[SamplerSettings]] = {
     cls.sampler: cls for cls in (LGMHSettings, MALASettings, HMCSettings, NUTSSettings, MCLMCSettings,
-                                 AdjustedMCLMCSettings)
+                                 AdjustedMCLMCSettings, SGLDSettings, SGHMCSettings)
 }
 SAMPLERS = tuple(SETTINGS)
 

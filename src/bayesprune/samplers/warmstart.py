@@ -20,38 +20,51 @@ from bayesprune.posterior.logdensity import BNNPosterior
 
 INITS = ("prior", "optimised")
 LEARNING_RATE = 0.01  # Adam's step on the (scaled) inputs and targets the data layer provides
+WARM_START_BATCH = 1024  # rows per Adam step of a stochastic-gradient sampler's warm start (all, if fewer)
 
 
 @lru_cache(maxsize=16)
-def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float):
+def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_size: int | None):
     optimiser = optax.adam(learning_rate)
 
-    def one_chain(position, X, y):
-        loss = lambda z: -posterior.logdensity(z, X, y)  # noqa: E731
+    def one_chain(position, key, X, y):
+        n = X.shape[0]
 
-        def step(carry, _):
+        def loss(z, k):
+            if batch_size is None:
+                return -posterior.logdensity(z, X, y)
+            idx = jax.random.randint(k, (batch_size,), 0, n)  # a minibatch estimate, scaled to all rows
+            return -(n / batch_size * jnp.sum(posterior.pointwise_loglik(z, X[idx], y[idx])) + posterior.log_prior(z))
+
+        def step(carry, k):
             z, opt_state = carry
-            value, grad = jax.value_and_grad(loss)(z)
+            value, grad = jax.value_and_grad(loss)(z, k)
             updates, opt_state = optimiser.update(grad, opt_state, z)
             z_new = optax.apply_updates(z, updates)
             # a step that leaves the finite region (an overflowing sigmoid, eta -> -inf) is not taken
             ok = jnp.all(jnp.isfinite(z_new)) & jnp.isfinite(value)
             return (jnp.where(ok, z_new, z), opt_state), value
 
-        (z, _), losses = jax.lax.scan(step, (position, optimiser.init(position)), None, length=steps)
+        (z, _), losses = jax.lax.scan(step, (position, optimiser.init(position)), jax.random.split(key, steps))
         return z, losses[-1]
 
-    return jax.jit(jax.vmap(one_chain, in_axes=(0, None, None)))
+    return jax.jit(jax.vmap(one_chain, in_axes=(0, 0, None, None)))
 
 
 def optimise(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray, positions: np.ndarray, *, steps: int,
-             learning_rate: float = LEARNING_RATE) -> tuple[np.ndarray, np.ndarray]:
+             learning_rate: float = LEARNING_RATE, batch_size: int | None = None,
+             key: jax.Array | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` Adam steps on ``-log p(z | data)`` from every row of ``positions`` ``(chains, dim)``.
 
-    Returns the optimised positions and each chain's final negative log posterior.
+    With ``batch_size`` smaller than the rows, each step is on a minibatch estimate (``batch_size`` rows drawn
+    with ``key``, the log-likelihood scaled to all rows): stochastic-gradient samplers start from networks
+    trained as usual for large data, at a fraction of full-batch cost. Returns the optimised positions and
+    each chain's final (estimated) negative log posterior.
     """
     if steps == 0:
         return np.asarray(positions), np.full(len(positions), np.nan)
-    fn = _compiled(posterior, int(steps), float(learning_rate))
-    z, loss = fn(jnp.asarray(positions, jnp.float32), jnp.asarray(X, jnp.float32), jnp.asarray(y))
+    batch = None if batch_size is None or batch_size >= len(X) else int(batch_size)
+    fn = _compiled(posterior, int(steps), float(learning_rate), batch)
+    keys = jax.random.split(jax.random.key(0) if key is None else key, len(positions))
+    z, loss = fn(jnp.asarray(positions, jnp.float32), keys, jnp.asarray(X, jnp.float32), jnp.asarray(y))
     return np.asarray(z), np.asarray(loss)

@@ -1,0 +1,234 @@
+"""Stochastic-gradient MCMC (SGLD, SGHMC) on minibatches, with constant or cyclical step sizes.
+
+Each step moves every chain with the gradient of an unbiased minibatch estimate of the log posterior
+(BlackJAX's ``sgmcmc.gradients.logdensity_estimator``: the minibatch log-likelihood scaled to all rows, plus the
+prior) through BlackJAX's integrators (``sgmcmc.diffusions``): the Euler step of the overdamped Langevin
+diffusion (SGLD, Welling & Teh 2011) or of the underdamped one with friction (SGHMC, Chen et al. 2014).
+There is no Metropolis correction, so the draws are biased by the step size and the gradient noise
+(docs/METHOD.md states how much on a Gaussian).
+
+Why this module does more than call ``blackjax.sgld``/``blackjax.sghmc``: their kernels take the minibatch
+from the caller and, for SGHMC, draw a fresh momentum at every call and reuse one minibatch for all its
+integration steps. Here the minibatch is drawn inside the compiled step (every chain its own rows, uniformly with
+replacement), the momentum persists from step to step (SGHMC as Chen et al. wrote it), and the state keeps the
+minibatch estimate and gradient at its position, as BlackJAX's MALA state does, so each step costs one
+minibatch gradient.
+
+Step sizes are set as an SGD learning rate ``lr`` on the mean log-likelihood per row: SGLD's Langevin step is
+``h = lr / rows`` (BlackJAX's ``x + h * grad + sqrt(2h) * noise``), SGHMC's position step
+``h = sqrt(lr * momentum_decay / rows)`` with friction ``alpha = momentum_decay / h`` (Chen et al.'s
+``eta = h**2``, ``alpha * h`` = SGD's 1 - momentum; SGD with momentum ``m`` moves ``1 / (1 - m)`` times its
+learning rate, so the same ``lr`` gives both samplers the same effective step and about the same bias).
+
+Both samplers move in a fixed diagonal metric ``P`` set in warm-up (``precondition``, on by default): the
+inverse of the diagonal empirical Fisher information per row at the chain's start, ``F_i = mean_rows(g_i**2) +
+1 / (prior variance * rows)`` (Stochastic Gradient Fisher Scoring, Ahn, Korattikara & Welling 2012, diagonal).
+SGLD then steps ``x + h P grad + sqrt(2 h P) noise``, the Langevin diffusion in that metric, which leaves the
+posterior invariant because ``P`` is constant; SGHMC the same dynamics in coordinates scaled by ``sqrt(P)``. BlackJAX's
+integrators take the per-coordinate step ``h P`` (or ``h sqrt(P)``) as their step size. Without it the noise
+parameter eta (curvature about 1/2 per row) would move thousands of times slower than the weights of a network
+fitted to data with little noise (curvature 1 / noise variance).
+
+Unless given, ``lr`` is tuned in warm-up for each chain from the curvature where the chain starts:
+``lr = STABILITY / lambda``, with ``lambda`` the largest eigenvalue of ``sqrt(P) H sqrt(P)``, ``H`` the Hessian
+of the negative log posterior per row (power iteration on Hessian-vector products over a few minibatches). On a
+Gaussian, SGLD's stationary sd in the stiffest direction is then about ``STABILITY / 4`` = 5% too large from the
+step size (the discretisation error of the Euler step; docs/METHOD.md), and the flatter directions less; the
+minibatch noise adds to it. The rule uses no data set's numbers, so it carries to data it was not tried on."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from blackjax.sgmcmc import diffusions
+from blackjax.sgmcmc.gradients import logdensity_estimator
+
+from bayesprune.samplers.settings import SGHMCSettings, SGLDSettings
+
+STABILITY = 0.2  # tuned lr * largest curvature per row: a 5% sd inflation in the stiffest direction (SGLD)
+FALLBACK_LEARNING_RATE = 0.01  # lr when it is not given and the warm-up is too short to tune it
+POWER_ITERATIONS = 20
+METRIC_RANGE = 5.0  # an uninformed parameter's metric: at most this many times the informed median (fisher_metric)
+CURVATURE_BATCHES = 4  # minibatches averaged in the metric and in each Hessian-vector product of the power iteration
+
+
+class SGState(NamedTuple):
+    """A chain: position, the minibatch estimate of the log density and its gradient there, momentum (SGHMC),
+    and the step counter that drives the schedule."""
+
+    position: jax.Array
+    logdensity: jax.Array
+    logdensity_grad: jax.Array
+    momentum: jax.Array
+    step: jax.Array
+
+
+class SGInfo(NamedTuple):
+    is_divergent: jax.Array  # the step left the finite region and was undone
+    collected: jax.Array  # the step is in a sampling stage (always, for the constant schedule)
+    learning_rate: jax.Array  # the step's learning rate after the schedule
+
+
+class MinibatchLogDensity(NamedTuple):
+    """A posterior seen through minibatches: ``estimate(position, key)`` is the minibatch estimate of the log
+    density on rows drawn with ``key``, ``row_logliks(position, key)`` those rows' own log-likelihoods,
+    ``log_prior(position)`` the prior; ``n_rows`` is the number of training rows (static)."""
+
+    estimate: Callable
+    row_logliks: Callable
+    log_prior: Callable
+    n_rows: int
+
+
+def minibatch_logdensity(log_prior, pointwise_loglik, X, y, batch_size: int) -> MinibatchLogDensity:
+    """The minibatch estimator over the rows ``(X, y)``: ``batch_size`` rows drawn uniformly with replacement.
+
+    ``log_prior(z)`` and ``pointwise_loglik(z, X, y)`` (shape (rows,)) are the posterior's."""
+    n = X.shape[0]
+    b = min(int(batch_size), n)
+    one_row = lambda z, row: pointwise_loglik(z, row[0][None], row[1][None])[0]  # noqa: E731
+    estimator = logdensity_estimator(log_prior, one_row, n)
+
+    def batch(key):
+        idx = jax.random.randint(key, (b,), 0, n)
+        return X[idx], y[idx]
+
+    return MinibatchLogDensity(lambda z, key: estimator(z, batch(key)),
+                               lambda z, key: pointwise_loglik(z, *batch(key)), log_prior, n)
+
+
+def schedule(settings, step):
+    """``(scale, collected)`` of the learning rate at ``step``: 1 and True for the constant schedule."""
+    if settings.step_schedule == "constant":
+        return jnp.ones(()), jnp.ones((), bool)
+    within = jnp.mod(step, settings.cycle_length)
+    first_sampling_step = math.ceil(settings.exploration * settings.cycle_length)  # in exact arithmetic
+    return 0.5 * (jnp.cos(jnp.pi * within / settings.cycle_length) + 1.0), within >= first_sampling_step
+
+
+def init(position, logdensity_fn: MinibatchLogDensity, key):
+    value, grad = jax.value_and_grad(logdensity_fn.estimate)(position, key)
+    return SGState(position, value, grad, jnp.zeros_like(position), jnp.zeros((), jnp.int32))
+
+
+def _finish(state: SGState, position, momentum, logdensity_fn: MinibatchLogDensity, key, collected, lr):
+    """The new state at ``position`` (its estimate on a fresh minibatch), or the old one if it is not finite."""
+    value, grad = jax.value_and_grad(logdensity_fn.estimate)(position, key)
+    ok = jnp.isfinite(value) & jnp.all(jnp.isfinite(position)) & jnp.all(jnp.isfinite(grad))
+    keep = lambda new, old: jnp.where(ok, new, old)  # noqa: E731
+    new = SGState(keep(position, state.position), keep(value, state.logdensity),
+                  keep(grad, state.logdensity_grad), keep(momentum, state.momentum), state.step + 1)
+    return new, SGInfo(~ok, collected, lr)
+
+
+def sgld_step(key, state: SGState, logdensity_fn: MinibatchLogDensity, params, settings: SGLDSettings):
+    noise_key, batch_key = jax.random.split(key)
+    scale, collected = schedule(settings, state.step)
+    lr = params["learning_rate"] * scale
+    h = lr / logdensity_fn.n_rows * params["metric"]  # per coordinate: the Langevin diffusion in the metric P
+    temperature = collected.astype(state.position.dtype)  # exploration: plain (preconditioned) SGD steps
+    position = diffusions.overdamped_langevin()(noise_key, state.position, state.logdensity_grad, h, temperature)
+    return _finish(state, position, state.momentum, logdensity_fn, batch_key, collected, lr)
+
+
+def sghmc_step(key, state: SGState, logdensity_fn: MinibatchLogDensity, params, settings: SGHMCSettings):
+    noise_key, batch_key = jax.random.split(key)
+    scale, collected = schedule(settings, state.step)
+    lr = params["learning_rate"] * scale
+    # per coordinate: SGHMC in coordinates scaled by sqrt(P), friction alpha * h = momentum_decay in each
+    h = jnp.sqrt(lr * settings.momentum_decay / logdensity_fn.n_rows * params["metric"])
+    temperature = collected.astype(state.position.dtype)
+    integrator = diffusions.sghmc(alpha=settings.momentum_decay / h, beta=0.0)
+    position, momentum = integrator(noise_key, state.position, state.momentum, state.logdensity_grad, h,
+                                    temperature)
+    return _finish(state, position, momentum, logdensity_fn, batch_key, collected, lr)
+
+
+def initial_params(settings, dim, has_eta):
+    lr = FALLBACK_LEARNING_RATE if settings.learning_rate is None else settings.learning_rate
+    return {"learning_rate": jnp.asarray(lr, jnp.float32), "metric": jnp.ones((dim,), jnp.float32)}
+
+
+def fisher_metric(key, position, logdensity_fn: MinibatchLogDensity):
+    """``P = 1 / F``: the inverse diagonal empirical Fisher information per row at ``position`` (the mean square
+    of the rows' own log-likelihood gradients over ``CURVATURE_BATCHES`` minibatches) plus the prior's precision
+    per row. Where the prior outweighs the rows (a parameter no row informs where the chain starts: the weights of
+    a dead ReLU or a saturated sigmoid unit) the entry is at most ``METRIC_RANGE`` times the median of the
+    informed entries: the prior's scale would give such a weight steps ``rows`` times larger than an informed
+    one's, and once its unit comes alive its curvature, taken with that step, breaks the integrator."""
+
+    def squared_row_grads(k):
+        jac = jax.jacrev(lambda z: logdensity_fn.row_logliks(z, k))(position)  # (batch, dim)
+        return jnp.mean(jnp.square(jac), axis=0)
+
+    fisher = jnp.mean(jax.vmap(squared_row_grads)(jax.random.split(key, CURVATURE_BATCHES)), axis=0)
+    # the priors are independent per coordinate: their Hessian is diagonal, one Hessian-vector product gives it
+    ones = jnp.ones_like(position)
+    prior_curvature = -jax.jvp(jax.grad(logdensity_fn.log_prior), (position,), (ones,))[1]
+    prior_share = jnp.maximum(prior_curvature, 0.0) / logdensity_fn.n_rows
+    metric = 1.0 / (fisher + prior_share + 1e-12)
+    informed = fisher > prior_share
+    typical = jnp.nanmedian(jnp.where(informed, metric, jnp.nan))
+    bound = jnp.where(jnp.any(informed), METRIC_RANGE * typical, jnp.inf)
+    return jnp.where(informed, metric, jnp.minimum(metric, bound))
+
+
+def largest_curvature(key, position, logdensity_fn: MinibatchLogDensity, metric=None):
+    """The largest eigenvalue of ``sqrt(P) H sqrt(P)``, ``H`` the Hessian of ``-log p / rows`` at ``position``
+    (``P = metric``, identity when ``None``), by power iteration on Hessian-vector products averaged over
+    ``CURVATURE_BATCHES`` minibatches."""
+    start_key, batch_key = jax.random.split(key)
+    keys = jax.random.split(batch_key, CURVATURE_BATCHES)
+    root = jnp.ones_like(position) if metric is None else jnp.sqrt(metric)
+
+    def hvp(v):
+        def one(k):
+            grad = jax.grad(lambda z: -logdensity_fn.estimate(z, k) / logdensity_fn.n_rows)
+            return jax.jvp(grad, (position,), (root * v,))[1]
+        return root * jnp.mean(jax.vmap(one)(keys), axis=0)
+
+    def body(v, _):
+        w = hvp(v)
+        return w / (jnp.linalg.norm(w) + 1e-30), None
+
+    v0 = jax.random.normal(start_key, position.shape, position.dtype)
+    v, _ = jax.lax.scan(body, v0 / jnp.linalg.norm(v0), None, length=POWER_ITERATIONS)
+    return jnp.abs(jnp.vdot(v, hvp(v)))
+
+
+def warmup_for(step):
+    """Warm-up of a stochastic-gradient sampler: the metric (unless ``precondition`` is off) and the learning
+    rate (unless given) from where the chain starts, then ``num_steps`` burn-in steps of the schedule."""
+
+    def warmup(key, position, logdensity_fn: MinibatchLogDensity, params, num_steps, settings):
+        metric_key, curvature_key, init_key, steps_key = jax.random.split(key, 4)
+        metric = params["metric"]
+        if settings.precondition:
+            metric = fisher_metric(metric_key, position, logdensity_fn)
+        lr = params["learning_rate"]
+        if settings.learning_rate is None:
+            lam = largest_curvature(curvature_key, position, logdensity_fn, metric)
+            lr = jnp.where(jnp.isfinite(lam) & (lam > 0), STABILITY / lam, FALLBACK_LEARNING_RATE)
+        params = {"learning_rate": lr.astype(jnp.float32), "metric": metric.astype(jnp.float32)}
+        state = init(position, logdensity_fn, init_key)
+
+        def body(s, k):
+            return step(k, s, logdensity_fn, params, settings)[0], None
+
+        state, _ = jax.lax.scan(body, state, jax.random.split(steps_key, num_steps))
+        return state, params
+
+    return warmup
+
+
+def summarise(info: SGInfo):
+    # no Metropolis step, so no acceptance rate (NaN: nothing to warn about); one minibatch gradient per step
+    return jnp.full((), jnp.nan), info.is_divergent, jnp.ones((), jnp.int32)
+
+
+def collects(info: SGInfo):
+    return info.collected

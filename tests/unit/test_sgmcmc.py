@@ -1,0 +1,111 @@
+"""Stochastic-gradient samplers: the minibatch estimator, the tuned learning rate, the cyclical schedule's kept
+draws, the size guide and --sampler auto."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from bayesprune.errors import OptionError
+from bayesprune.model import MLPSpec
+from bayesprune.posterior import BNNPosterior
+from bayesprune.samplers import SGHMCSettings, SGLDSettings, run_chains, sizing, stochastic
+from bayesprune.samplers.settings import HMCSettings, MCLMCSettings
+
+
+def _blr(n=60):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(n, 2)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0]) + 0.5 + rng.normal(scale=0.5, size=n)).astype(np.float32)
+    post = BNNPosterior(MLPSpec(2, (), 1), "regression", prior_var=25.0, noise_var=0.25)
+    return post, X, y
+
+
+def _estimator(post, X, y, batch):
+    return stochastic.minibatch_logdensity(post.log_prior, post.pointwise_loglik, jnp.asarray(X), jnp.asarray(y),
+                                           batch)
+
+
+def test_minibatch_estimate_is_unbiased():
+    post, X, y = _blr()
+    z = jnp.array([0.8, -1.5, 0.2])
+    est = _estimator(post, X, y, 7)
+    values = jax.vmap(lambda k: est.estimate(z, k))(jax.random.split(jax.random.key(0), 20000))
+    exact = float(post.logdensity(z, jnp.asarray(X), jnp.asarray(y)))
+    se = float(jnp.std(values)) / np.sqrt(len(values))
+    assert abs(float(jnp.mean(values)) - exact) < 4.1 * se  # two-sided error rate 4e-5
+    # a batch at least as large as the data set is all rows, with replacement (still an estimate)
+    assert _estimator(post, X, y, 10_000).n_rows == len(X)
+
+
+def test_fisher_metric_and_tuned_learning_rate_follow_the_curvature():
+    post, X, y = _blr()
+    n = len(X)
+    A = np.column_stack([X, np.ones(n)]).astype(np.float64)
+    H = A.T @ A / 0.25 + np.eye(3) / 25.0  # the Hessian of -log p
+    est = _estimator(post, X, y, 30)
+    lam = float(stochastic.largest_curvature(jax.random.key(1), jnp.zeros(3), est))
+    # four minibatches of 30 rows (with replacement) estimate the Hessian: within 25% of the exact eigenvalue
+    assert abs(lam / (np.linalg.eigvalsh(H).max() / n) - 1) < 0.25
+    # the metric: the inverse of the rows' mean squared gradient (+ the prior's precision per row) at the start
+    start = np.array([0.3, -0.4, 0.1])
+    residual = y - A @ start
+    fisher = np.mean((A * residual[:, None] / 0.25) ** 2, axis=0) + 1 / (25.0 * n)
+    metrics = jax.vmap(lambda k: stochastic.fisher_metric(k, jnp.asarray(start, jnp.float32), est))(
+        jax.random.split(jax.random.key(5), 64))
+    # one estimate (120 rows drawn) is noisy: squared gradients are heavy-tailed; their mean over 64 is within 10%
+    np.testing.assert_allclose(np.mean(1 / np.asarray(metrics), axis=0), fisher, rtol=0.1)
+    # run_chains tunes both in warm-up, each chain at its start: lr = STABILITY / lambda(sqrt(P) H sqrt(P))
+    r = run_chains(post, X, y, np.tile(start, (2, 1)).astype(np.float32), jax.random.key(2), sampler="sgld",
+                   settings=SGLDSettings(batch_size=30), num_warmup=60, num_draws=10)
+    for lr, P in zip(np.asarray(r.params["learning_rate"]), np.asarray(r.params["metric"]), strict=True):
+        root = np.sqrt(P)
+        exact = np.linalg.eigvalsh(root[:, None] * H * root[None, :]).max() / n
+        assert abs(lr * exact / stochastic.STABILITY - 1) < 0.25
+
+
+def test_cyclical_schedule_keeps_only_sampling_stage_draws():
+    post, X, y = _blr()
+    settings = SGHMCSettings(batch_size=20, learning_rate=0.01, step_schedule="cyclical", cycle_length=100,
+                             exploration=0.6, precondition=False)
+    scale, collected = jax.vmap(lambda s: stochastic.schedule(settings, s))(jnp.arange(200))
+    assert float(scale[0]) == 1.0 and float(scale[50]) == pytest.approx(0.5) and float(scale[99]) < 0.01
+    np.testing.assert_array_equal(np.asarray(collected), np.tile(np.arange(100) >= 60, 2))
+    # 60 warm-up steps, then 300 steps (cycle positions 60..359): every 10th is a candidate draw
+    r = run_chains(post, X, y, np.zeros((3, 3), np.float32), jax.random.key(4), sampler="sghmc", settings=settings,
+                   num_warmup=60, num_draws=300, thin=10)
+    # a given learning rate is used as given, and no metric without preconditioning
+    np.testing.assert_allclose(r.params["learning_rate"], 0.01)
+    np.testing.assert_array_equal(r.params["metric"], 1.0)
+    steps = 60 + np.arange(1, 301)  # the schedule's counter after each sampling step
+    kept_steps = steps[9::10]
+    expected = int(np.sum(((kept_steps - 1) % 100) >= 60))
+    assert r.draws.shape == (3, expected, 3)
+    assert r.n_steps == int(np.sum(((steps - 1) % 100) >= 60))  # the moments count sampling-stage steps only
+    with pytest.raises(OptionError, match="thin"):
+        run_chains(post, X, y, np.zeros((1, 3), np.float32), jax.random.key(4), sampler="sghmc", settings=settings,
+                   num_warmup=0, num_draws=50, thin=50)
+
+
+def test_stochastic_settings_are_checked():
+    with pytest.raises(OptionError, match="batch_size"):
+        SGLDSettings(batch_size=0)
+    with pytest.raises(OptionError, match="exploration"):
+        SGHMCSettings(exploration=1.0)
+    with pytest.raises(OptionError, match="step_schedule"):
+        SGLDSettings(step_schedule="linear")
+
+
+def test_size_guide_and_auto_choice():
+    small = sizing.choose_sampler(rows=90, params=99, chains=4)
+    assert small[0] == "mclmc" and small[1].seconds < sizing.LONG_SECONDS
+    big = sizing.choose_sampler(rows=60_000, params=1_201, chains=4)
+    assert big[0] == "sghmc" and big[1].seconds > sizing.LONG_SECONDS
+    # full-batch cost grows with rows; minibatch cost does not, beyond the batch
+    hmc = [sizing.estimate(HMCSettings(), rows=r, params=500, chains=4).seconds for r in (1000, 10_000)]
+    assert hmc[1] > 9 * hmc[0]
+    sg = [sizing.estimate(SGHMCSettings(), rows=r, params=500, chains=4).seconds for r in (2000, 20_000)]
+    assert sg[0] == sg[1]
+    assert "100,000 rows" in sizing.estimate(MCLMCSettings(), rows=100_000, params=10, chains=1).describe()
