@@ -242,6 +242,9 @@ def sample(
     or optimised network), and :func:`evaluate` reports nested R-hat (``nrhat_fn_max``).
     """
     settings.check("sampler", sampler)
+    if sampler == settings.AUTO:
+        raise OptionError.about("sampler", "'auto' is chosen by the run from the data's size; here name the sampler "
+                                "(bayesprune.samplers.sizing.choose_sampler(rows=, params=, chains=) says which)")
     settings.check("chains", chains)
     settings.check_superchains(superchains, chains)
     settings.check("seed", seed)
@@ -258,10 +261,7 @@ def sample(
     start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
     if init == "optimised":
-        # stochastic-gradient samplers start from networks trained on minibatches, as their data is large
-        batch = warmstart.WARM_START_BATCH if get_sampler(sampler).stochastic else None
-        start, _ = warmstart.optimise(posterior, ds.X_train, ds.y_train, start, steps=init_steps, batch_size=batch,
-                                      key=stream_key(seed, "init-batches"))
+        start, _ = _optimised_start(posterior, ds, start, sampler, init_steps, seed)
     if superchains:  # every chain of a group from its group's point; each chain has its own random stream
         start = np.repeat(start, chains // superchains, axis=0)
     t_init = time.perf_counter() - t0
@@ -280,6 +280,18 @@ def sample(
 
 CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat
 CONVERGED_ESS = 400  # and their minimum bulk ESS for reliable estimates (100 per chain with 4 chains)
+
+
+def _optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
+                     kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Adam from ``positions`` for ``steps`` steps (default: the sampler's ``default_init_steps``); stochastic-
+    gradient samplers start from networks trained on minibatches, as their data is large."""
+    stochastic = get_sampler(sampler).stochastic
+    steps = settings_class(sampler).default_init_steps if steps is None else steps
+    return warmstart.optimise(posterior, ds.X_train, ds.y_train, positions, steps=steps,
+                              batch_size=warmstart.WARM_START_BATCH if stochastic else None,
+                              key=stream_key(seed, "init-batches" if kept_idx is None else "resample-init"),
+                              kept_idx=kept_idx)
 
 
 def converged(metrics: dict[str, float]) -> bool:
@@ -332,6 +344,7 @@ class PruneResult:
     repair: paths.Repair | None = None
     dropped_inputs: tuple[int, ...] = ()
     selection: selection.RateSelection | None = None
+    prune_inputs: bool = False
 
     @property
     def kept_idx(self) -> np.ndarray:
@@ -345,6 +358,7 @@ def prune(
     rate: float | str = RunConfig.rates[0],
     structured: bool = RunConfig.structured,
     per_layer: bool = RunConfig.per_layer,
+    prune_inputs: bool = RunConfig.prune_inputs,
     score_from: str = RunConfig.score_from,
     repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
@@ -383,12 +397,16 @@ def prune(
         if data is None:
             raise OptionError.about("data", "is needed by rate='auto' (the training rows choose the rate)")
         return compress(ps, data, criterion=criterion, rate="auto", structured=structured, per_layer=per_layer,
-                        score_from=score_from, repair=repair, seed=seed, **compress_options).prune
+                        prune_inputs=prune_inputs, score_from=score_from, repair=repair, seed=seed,
+                        **compress_options).prune
     if compress_options:
         raise OptionError.about(next(iter(compress_options)), "is an option of rate='auto' only")
     settings.check("criteria", (criterion,), param="criterion")
     settings.check("rates", (rate,), param="rate")
     settings.check("score_from", score_from)
+    if prune_inputs and not structured:
+        raise OptionError.about("prune_inputs", "needs structured=True (unstructured pruning drops a feature by "
+                                "itself when it removes all of its weights)")
     key = stream_key(seed, f"prune:{criterion}")
     if ps.kept_idx is not None:
         source = list(range(ps.result.num_chains))
@@ -413,7 +431,8 @@ def prune(
         else:
             scores = criteria.score(criterion, source.moments(), k)
         scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
-        keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer)
+        keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer,
+                               prune_inputs=prune_inputs)
         if not repair:
             return scores, keep, None
         keep, info = paths.repair(keep, scores, ps.spec)
@@ -427,7 +446,7 @@ def prune(
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
     return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
                        masks.mean_pairwise_jaccard(per_chain), threshold, source, reference, info,
-                       tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)))
+                       tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)), prune_inputs=prune_inputs)
 
 
 def _reposition(ps: PosteriorSample, positions: np.ndarray, kept_idx: np.ndarray) -> np.ndarray:
@@ -485,7 +504,10 @@ def resample(
         ``draws`` (default): each chain from a different draw of the posterior the mask was scored on, pruned
         (draws spread evenly over its chains and iterations), so the chains start apart and split R-hat can
         see when they end in different places; ``mean`` (the paper): every chain from the pruned posterior
-        mean of those chains; ``last``: from their last states, pruned (cycled over the chains).
+        mean of those chains; ``last``: from their last states, pruned (cycled over the chains); ``optimised``:
+        as ``draws``, then each start optimised on the kept parameters (the sampler's ``default_init_steps``
+        Adam steps, on minibatches for the stochastic-gradient samplers: the fine-tuning that pruning methods
+        do after pruning, here before the resampling that follows).
     chains
         Number of chains (default: as many as the full sample had).
     until_converged
@@ -505,15 +527,17 @@ def resample(
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
     r = (pr.reference or ps.select_chains(pr.source_chains)).result
+    t0 = time.perf_counter()
     if start == "mean":
         init = np.repeat(_reposition(ps, r.pooled_mean, kept_idx)[None], n_chains, 0)
-    elif start == "draws":
+    elif start in ("draws", "optimised"):
         flat = np.asarray(r.draws).reshape(-1, r.draws.shape[-1])
         init = _reposition(ps, flat[((np.arange(n_chains) + 0.5) * len(flat) / n_chains).astype(int)], kept_idx)
     else:
         last = _reposition(ps, r.last_position, kept_idx)
         init = last[np.arange(n_chains) % len(last)]
-    t0 = time.perf_counter()
+    if start == "optimised":
+        init, _ = _optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
     result = run_chains(
         ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"), sampler=sampler,
         settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, kept_idx=kept_idx,
@@ -568,6 +592,7 @@ def compress(
     auto_tolerance: float = RunConfig.auto_tolerance,
     structured: bool = RunConfig.structured,
     per_layer: bool = RunConfig.per_layer,
+    prune_inputs: bool = RunConfig.prune_inputs,
     score_from: str = RunConfig.score_from,
     repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
@@ -594,8 +619,8 @@ def compress(
     settings.check("auto_rates", tuple(auto_rates))
     settings.check("auto_se", auto_se)
     settings.check("auto_tolerance", auto_tolerance)
-    prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, score_from=score_from,
-                         repair=repair, seed=seed, data=ds)
+    prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, prune_inputs=prune_inputs,
+                         score_from=score_from, repair=repair, seed=seed, data=ds)
 
     def step(source: PosteriorSample, r: float) -> Step:
         pr = prune(source, rate=r, **prune_options)

@@ -48,6 +48,9 @@ benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the parame
 When the chains disagree the summary says so and what to change; --until-converged SECONDS samples on until
 they agree. The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step
 0.2, l_prob 0.5; 40,000 samples, 20,000 resampling steps by default) with --resample-samples 1000.
+Large data: full-batch sampling costs rows x parameters per gradient; run estimates that before it starts and
+says so when it is long. --sampler sghmc (or sgld) samples on minibatches (--batch-size), --sampler auto takes
+SGHMC when MCLMC would take more than 10 minutes.
 """
 
 
@@ -303,7 +306,7 @@ def _cmd_run(args) -> int:
             c = cell.record.compact
             out_console.print(
                 f"compact model {cell.criterion} {cell.rate:.0%}: {c.n_params_kept}/{c.n_params} parameters, "
-                f"hidden {c.hidden_full} -> {c.hidden_compact}, {c.bytes_compact:,} bytes "
+                f"{c.describe_widths()}, {c.bytes_compact:,} bytes "
                 f"({c.bytes_ratio:.0%} of dense)")
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
     return 0

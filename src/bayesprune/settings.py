@@ -32,7 +32,7 @@ from bayesprune.samplers.warmstart import INITS
 
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
-RESAMPLE_STARTS = ("draws", "mean", "last")
+RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
 
 
 AUTO = "auto"  # --sampler auto: chosen by the data's size (bayesprune.samplers.sizing)
@@ -142,6 +142,8 @@ class RunConfig:
                           group="pruning and resampling")
     structured: bool = option(False, "remove whole hidden units instead of weights", group="pruning and resampling")
     per_layer: bool = option(False, "rank within each layer instead of globally", group="pruning and resampling")
+    prune_inputs: bool = option(False, "with --structured, remove the same share of input features (their outgoing "
+                                "weights), so the compact model reads fewer columns", group="pruning and resampling")
     score_from: str = option("best-chain", "moments for the scores: the best chain, all chains after aligning "
                              "their hidden units to it, or all chains as they are", choices=SCORE_FROM,
                              group="pruning and resampling")
@@ -153,8 +155,10 @@ class RunConfig:
                                     group="pruning and resampling")
     resample_start: str = option("draws", "where resampling chains start: different draws of the posterior the "
                                  "mask was scored on, pruned (dispersed, so R-hat can see disagreement), its "
-                                 "pruned mean (the paper: every chain from one point), or its chains' last states",
-                                 choices=RESAMPLE_STARTS, group="pruning and resampling")
+                                 "pruned mean (the paper: every chain from one point), its chains' last states, or "
+                                 "the draws, pruned and then optimised on the kept parameters (Adam, as --init "
+                                 "optimised: fine-tuning after pruning)", choices=RESAMPLE_STARTS,
+                                 group="pruning and resampling")
 
     def __post_init__(self) -> None:
         for name in ("features", "hidden", "criteria", "rates", "auto_rates"):
@@ -185,6 +189,9 @@ class RunConfig:
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
         check_superchains(self.superchains, self.chains)
+        if self.prune_inputs and not self.structured:
+            raise OptionError.about("prune_inputs", "needs structured pruning (--structured): unstructured pruning "
+                                    "drops a feature by itself when it removes all of its weights")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,15 +21,16 @@ def wine_models(tmp_path_factory):
     ds = load_dataset("wine", seed=0)
     full = api.sample(ds, sampler="hmc", chains=2, samples=800, seed=0)
     out = {}
-    for structured in (False, True):
-        pr = api.prune(full, criterion="stn", rate=0.75, structured=structured)
+    for structured in (False, True, "inputs"):
+        pr = api.prune(full, criterion="stn", rate=0.75, structured=bool(structured),
+                       prune_inputs=structured == "inputs")
         rs = api.resample(full, ds, pr, samples=400)
         path = compact.save_compact(rs, ds, tmp_path_factory.mktemp("m") / "model.bpz", n_draws=50)
         out[structured] = (rs, path)
     return ds, full, out
 
 
-@pytest.mark.parametrize("structured", [False, True])
+@pytest.mark.parametrize("structured", [False, True, "inputs"])
 def test_round_trip_matches_in_memory_predictive(wine_models, structured):
     ds, _, models = wine_models
     rs, path = models[structured]
@@ -40,6 +41,11 @@ def test_round_trip_matches_in_memory_predictive(wine_models, structured):
     z = compact._thin(np.asarray(rs.result.draws), 50)
     ref = posterior_predictive(rs.posterior, z[None], ds.X_test, rs.kept_idx).mean()
     np.testing.assert_allclose(got, ref, atol=1e-4)
+    if structured == "inputs":  # 75% of the 13 features removed: the file's network reads the other 3
+        assert model.spec.n_inputs == 3 and len(model.header["inputs"]) == 3
+        w, _ = rs.spec.layer_slices[0]
+        kept = np.flatnonzero(rs.keep_mask[w].reshape(13, -1).any(axis=1))
+        assert model.header["inputs"] == kept.tolist()
     if structured:
         assert sum(model.spec.hidden) < sum(rs.spec.hidden)
         assert model.spec.n_params == model.header["n_params_kept"]

@@ -82,6 +82,23 @@ def test_structured_removes_whole_units():
     assert sum(1 for layer, _ in gone if layer == 0) == 6 and sum(1 for layer, _ in gone if layer == 1) == 3
 
 
+@given(n_inputs=st.integers(1, 9), rate=st.floats(0.0, 0.99), seed=st.integers(0, 10))
+@settings(max_examples=30, deadline=None)
+def test_structured_input_pruning_removes_whole_features(n_inputs, rate, seed):
+    spec = MLPSpec(n_inputs, (5, 3), 2)
+    scores = np.random.default_rng(seed).exponential(size=spec.n_params)
+    keep = make_mask(scores, spec, rate, structured=True, prune_inputs=True)
+    w, _ = spec.layer_slices[0]
+    rows = keep[w].reshape(n_inputs, 5)
+    removed = ~rows.any(axis=1)
+    alive_units = keep[spec.layer_slices[0][1]]  # first-layer biases: the units that survive
+    assert np.all(rows[~removed] == alive_units)  # a kept feature keeps its weights into every live unit
+    assert removed.sum() == min(n_to_remove(n_inputs, rate), n_inputs - 1)  # never the last feature
+    # the hidden units are chosen as without input pruning
+    np.testing.assert_array_equal(keep[spec.layer_slices[1][0]], structured_mask(scores, spec, rate)[
+        spec.layer_slices[1][0]])
+
+
 def test_rates_outside_range_rejected_and_jaccard():
     with pytest.raises(OptionError, match="outside"):
         global_mask(np.ones(5), 1.0)

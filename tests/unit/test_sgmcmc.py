@@ -57,13 +57,13 @@ def test_fisher_metric_and_tuned_learning_rate_follow_the_curvature():
         jax.random.split(jax.random.key(5), 64))
     # one estimate (120 rows drawn) is noisy: squared gradients are heavy-tailed; their mean over 64 is within 10%
     np.testing.assert_allclose(np.mean(1 / np.asarray(metrics), axis=0), fisher, rtol=0.1)
-    # run_chains tunes both in warm-up, each chain at its start: lr = STABILITY / lambda(sqrt(P) H sqrt(P))
+    # run_chains tunes both in warm-up, each chain at its start, lr from lambda(sqrt(P) H sqrt(P))
     r = run_chains(post, X, y, np.tile(start, (2, 1)).astype(np.float32), jax.random.key(2), sampler="sgld",
                    settings=SGLDSettings(batch_size=30), num_warmup=60, num_draws=10)
     for lr, P in zip(np.asarray(r.params["learning_rate"]), np.asarray(r.params["metric"]), strict=True):
         root = np.sqrt(P)
         exact = np.linalg.eigvalsh(root[:, None] * H * root[None, :]).max() / n
-        assert abs(lr * exact / stochastic.STABILITY - 1) < 0.25
+        assert abs(lr / float(stochastic.tuned_learning_rate(exact, n, 30)) - 1) < 0.25
 
 
 def test_cyclical_schedule_keeps_only_sampling_stage_draws():
@@ -109,3 +109,27 @@ def test_size_guide_and_auto_choice():
     sg = [sizing.estimate(SGHMCSettings(), rows=r, params=500, chains=4).seconds for r in (2000, 20_000)]
     assert sg[0] == sg[1]
     assert "100,000 rows" in sizing.estimate(MCLMCSettings(), rows=100_000, params=10, chains=1).describe()
+
+
+def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys):
+    from types import SimpleNamespace
+
+    from bayesprune.cli import main
+    from bayesprune.experiments.runner import resolve_sampler
+    from bayesprune.settings import RunConfig
+
+    post = BNNPosterior(MLPSpec(10, (100,), 1), "regression")  # 1,201 parameters
+    small, big = SimpleNamespace(X_train=np.zeros((90, 10))), SimpleNamespace(X_train=np.zeros((60_000, 10)))
+    cfg, note = resolve_sampler(RunConfig(sampler="auto").validate(), small, post)
+    assert cfg.sampler == "mclmc" and cfg.samples == MCLMCSettings.default_samples and "within" in note
+    cfg, note = resolve_sampler(RunConfig(sampler="auto").validate(), big, post)
+    assert cfg.sampler == "sghmc" and cfg.init_steps == SGHMCSettings.default_init_steps
+    assert note.startswith("--sampler auto chose sghmc: full-batch mclmc on 60,000 rows x 1,201 parameters")
+    # a named full-batch sampler is run as asked, with a note that names the minibatch option
+    cfg, note = resolve_sampler(RunConfig(sampler="hmc"), big, post)
+    assert cfg.sampler == "hmc" and "--sampler sghmc" in note
+    assert resolve_sampler(RunConfig(sampler="sghmc"), big, post)[1] is None
+    # sampler settings belong to a named sampler
+    assert main(["run", "--sampler", "auto", "--batch-size", "64", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--batch-size is a setting of a named sampler" in err[0]

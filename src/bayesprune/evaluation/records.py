@@ -102,7 +102,8 @@ class StageMetrics:
 
 @dataclass(frozen=True, kw_only=True)
 class CompactInfo:
-    """What the compact model file bought: parameters, hidden widths, bytes against the same draws dense."""
+    """What the compact model file bought: parameters, input and hidden widths, bytes against the same draws
+    dense."""
 
     layout: str
     n_draws: int
@@ -113,10 +114,18 @@ class CompactInfo:
     bytes_dense: int
     bytes_compact: int
     bytes_dense_compressed: int
+    inputs_full: int | None = None  # input features of the full network and of the compact one (None: not recorded)
+    inputs_compact: int | None = None
 
     @property
     def bytes_ratio(self) -> float:
         return self.bytes_compact / self.bytes_dense
+
+    def describe_widths(self) -> str:
+        """``inputs 64 -> 41, hidden [128, 64] -> [90, 12]`` (inputs only when some were removed)."""
+        inputs = (f"inputs {self.inputs_full} -> {self.inputs_compact}, "
+                  if self.inputs_compact is not None and self.inputs_compact != self.inputs_full else "")
+        return f"{inputs}hidden {self.hidden_full} -> {self.hidden_compact}"
 
 
 def cell_rate(rate: float | str) -> str:

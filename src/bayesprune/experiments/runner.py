@@ -192,7 +192,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
             comp = api.compress(
                 full, ds, criterion=criterion, rate=rate, schedule=cfg.schedule, schedule_steps=cfg.schedule_steps,
                 auto_rates=cfg.auto_rates, auto_se=cfg.auto_se, auto_tolerance=cfg.auto_tolerance,
-                structured=cfg.structured, per_layer=cfg.per_layer,
+                structured=cfg.structured, per_layer=cfg.per_layer, prune_inputs=cfg.prune_inputs,
                 score_from=cfg.score_from, repair=cfg.repair, seed=cfg.seed, progress=progress,
                 samples=cfg.resample_samples, burnin=cfg.resample_burnin, start=cfg.resample_start,
                 sampler_settings=cfg.sampler_settings, until_converged=cfg.until_converged,

@@ -64,21 +64,29 @@ def _apply_scaler(params: dict | None, X: np.ndarray, inverse: bool = False) -> 
     return (X - shift) / scale if inverse else X * scale + shift
 
 
-def compact_spec(spec: MLPSpec, keep_mask: np.ndarray) -> tuple[MLPSpec, np.ndarray] | None:
+def kept_inputs(spec: MLPSpec, keep_mask: np.ndarray) -> np.ndarray:
+    """The input features with at least one kept weight (the others no longer reach the network)."""
+    w, _ = spec.layer_slices[0]
+    return np.flatnonzero(keep_mask[w].reshape(spec.n_inputs, spec.widths[1]).any(axis=1))
+
+
+def compact_spec(spec: MLPSpec, keep_mask: np.ndarray) -> tuple[MLPSpec, np.ndarray, np.ndarray] | None:
     """The network without the hidden units that keep no parameter (removed by structured pruning, or dead and
-    emptied by the mask repair): the narrower spec and, for each of its parameters, the index in the full vector.
-    ``None`` when a hidden layer would be left empty or a kept parameter would be lost."""
+    emptied by the mask repair) and without the input features that keep no weight: the narrower spec, for each
+    of its parameters the index in the full vector, and the kept input features. ``None`` when a layer would be
+    left empty or a kept parameter would be lost."""
     alive = {}
     for layer, _, idx in hidden_unit_groups(spec):
         alive.setdefault(layer, []).append(bool(keep_mask[idx].any()))
     hidden = tuple(int(sum(alive[layer])) for layer in range(len(spec.hidden)))
-    if any(h == 0 for h in hidden):
+    inputs = kept_inputs(spec, keep_mask)
+    if any(h == 0 for h in hidden) or inputs.size == 0:
         return None
-    new = MLPSpec(spec.n_inputs, hidden, spec.n_outputs, spec.activation, spec.output)
-    index = hidden_unit_index(spec, [np.flatnonzero(alive[layer]) for layer in range(len(spec.hidden))])
+    new = MLPSpec(int(inputs.size), hidden, spec.n_outputs, spec.activation, spec.output)
+    index = hidden_unit_index(spec, [np.flatnonzero(alive[layer]) for layer in range(len(spec.hidden))], inputs)
     if np.count_nonzero(keep_mask[index]) != np.count_nonzero(keep_mask):
         return None
-    return new, index
+    return new, index, inputs
 
 
 def _thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
@@ -97,16 +105,17 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
     keep = ps.keep_mask
     arrays: dict[str, np.ndarray] = {}
     layout_spec = spec
+    inputs = None  # all input features
     packed = None if keep.all() else compact_spec(spec, keep)
     if keep.all():
         arrays["draws"] = theta
         layout = "dense"
     elif packed is not None and packed[0].n_params == int(keep.sum()):  # whole units removed: narrower layers
-        layout_spec, index = packed
+        layout_spec, index, inputs = packed
         arrays["draws"] = theta[:, index]
         layout = "dense"
     elif packed is not None:  # the kept parameters of the narrower network (units without any are gone)
-        layout_spec, index = packed
+        layout_spec, index, inputs = packed
         kept_idx = np.flatnonzero(keep[index]).astype(np.int32)
         arrays["kept_idx"] = kept_idx
         arrays["draws"] = theta[:, index][:, kept_idx]
@@ -126,6 +135,8 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
+    if inputs is not None and inputs.size < spec.n_inputs:  # the network reads only these features
+        header["inputs"] = [int(i) for i in inputs]
     return header, arrays
 
 
@@ -145,7 +156,8 @@ def pack_compact(ps, ds, *, n_draws: int = MODEL_DRAWS) -> tuple[bytes, CompactI
     info = CompactInfo(
         layout=header["layout"], n_draws=header["n_draws"], n_params=int(ps.spec.n_params),
         n_params_kept=header["n_params_kept"], hidden_full=list(ps.spec.hidden),
-        hidden_compact=list(header["architecture"]["hidden"]), bytes_dense=len(_npz_bytes(draws=dense)),
+        hidden_compact=list(header["architecture"]["hidden"]), inputs_full=int(ps.spec.n_inputs),
+        inputs_compact=int(header["architecture"]["n_inputs"]), bytes_dense=len(_npz_bytes(draws=dense)),
         bytes_compact=len(blob), bytes_dense_compressed=len(_npz_bytes(True, draws=dense)),
     )
     return blob, info
@@ -202,6 +214,8 @@ class CompactModel:
             raise InputError(f"the model expects {len(self.feature_names)} features "
                              f"({', '.join(self.feature_names)}), got {X.shape[-1] if X.ndim else 0}")
         Xs = _apply_scaler(self.header["x_scaler"], X).astype(np.float32)
+        if "inputs" in self.header:  # features that pruning removed are not read
+            Xs = Xs[:, self.header["inputs"]]
         post = BNNPosterior(self.spec, self.task)
         out = network_outputs(post, self.thetas()[None], Xs)
         noise = None if self.noise_var is None else self.noise_var[None]
@@ -279,8 +293,12 @@ def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
         raise _Inconsistent(f"unknown layout {layout!r}")
     if task not in ("regression", "classification"):
         raise _Inconsistent(f"unknown task {task!r}")
-    if n_features != spec.n_inputs:
-        raise _Inconsistent(f"{n_features} feature names for {spec.n_inputs} network inputs")
+    inputs = header.get("inputs", list(range(n_features)))
+    if (not isinstance(inputs, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in inputs)
+            or len(set(inputs)) != len(inputs) or any(i < 0 or i >= n_features for i in inputs)):
+        raise _Inconsistent(f"inputs {inputs!r} must be distinct feature indices below {n_features}")
+    if len(inputs) != spec.n_inputs:
+        raise _Inconsistent(f"{len(inputs)} input features for {spec.n_inputs} network inputs")
     if task == "classification" and (not isinstance(classes, list) or len(classes) != spec.n_outputs):
         raise _Inconsistent(f"class names {classes!r} do not match the {spec.n_outputs} network outputs")
     if "draws" not in arrays:

@@ -190,13 +190,15 @@ def hidden_unit_groups(spec: MLPSpec) -> list[tuple[int, int, np.ndarray]]:
     return groups
 
 
-def hidden_unit_index(spec: MLPSpec, units: list[np.ndarray]) -> np.ndarray:
+def hidden_unit_index(spec: MLPSpec, units: list[np.ndarray], inputs: np.ndarray | None = None) -> np.ndarray:
     """Indices into ``theta`` of the network made of the given hidden units, in the given order.
 
     ``units[l]`` lists units of hidden layer ``l`` (a permutation relabels them, a subset removes the others);
-    inputs and outputs are kept as they are. ``theta[index]`` is then the parameter vector of that network.
+    ``inputs`` the input features kept (default: all); outputs are kept as they are. ``theta[index]`` is then the
+    parameter vector of that network.
     """
-    layers = [np.arange(spec.n_inputs), *(np.asarray(u) for u in units), np.arange(spec.n_outputs)]
+    inputs = np.arange(spec.n_inputs) if inputs is None else np.asarray(inputs)
+    layers = [inputs, *(np.asarray(u) for u in units), np.arange(spec.n_outputs)]
     parts = []
     for layer, (w, b) in enumerate(spec.layer_slices):
         fan_out = spec.widths[layer + 1]

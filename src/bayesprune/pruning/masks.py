@@ -49,8 +49,17 @@ def unit_scores(scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndarray, list]:
     return np.array([np.sum(np.asarray(scores)[g]) for _, _, g in groups]), groups
 
 
-def structured_mask(scores: np.ndarray, spec: MLPSpec, rate: float, *, per_layer: bool = False) -> np.ndarray:
-    """Remove whole hidden units: ``round(rate * units)`` of them, globally or per layer."""
+def input_groups(spec: MLPSpec) -> list[np.ndarray]:
+    """The parameters of each input feature: its outgoing weights into the first layer."""
+    w, _ = spec.layer_slices[0]
+    return [w.start + i * spec.widths[1] + np.arange(spec.widths[1]) for i in range(spec.n_inputs)]
+
+
+def structured_mask(scores: np.ndarray, spec: MLPSpec, rate: float, *, per_layer: bool = False,
+                    inputs: bool = False) -> np.ndarray:
+    """Remove whole hidden units: ``round(rate * units)`` of them, globally or per layer. With ``inputs``, also
+    ``round(rate * features)`` input features (ranked among themselves by the sum of their weights' scores;
+    never the last one), so the compact model reads fewer columns."""
     if not spec.hidden:
         raise OptionError("structured pruning needs at least one hidden layer")
     u_scores, groups = unit_scores(scores, spec)
@@ -73,15 +82,21 @@ def structured_mask(scores: np.ndarray, spec: MLPSpec, rate: float, *, per_layer
     keep = np.ones(spec.n_params, bool)
     for u in removed:
         keep[groups[u][2]] = False
+    if inputs:
+        features = input_groups(spec)
+        f_scores = np.array([np.sum(np.asarray(scores)[g]) for g in features])
+        for i in _lowest(f_scores, min(n_to_remove(len(features), rate), len(features) - 1)):
+            keep[features[i]] = False
     return keep
 
 
 def make_mask(
-    scores: np.ndarray, spec: MLPSpec, rate: float, *, structured: bool = False, per_layer: bool = False
+    scores: np.ndarray, spec: MLPSpec, rate: float, *, structured: bool = False, per_layer: bool = False,
+    prune_inputs: bool = False,
 ) -> np.ndarray:
-    """Dispatch to the selector for (structured?, per layer?)."""
+    """Dispatch to the selector for (structured?, per layer?, input features too?)."""
     if structured:
-        return structured_mask(scores, spec, rate, per_layer=per_layer)
+        return structured_mask(scores, spec, rate, per_layer=per_layer, inputs=prune_inputs)
     if per_layer:
         return per_layer_mask(scores, spec, rate)
     return global_mask(scores, rate)

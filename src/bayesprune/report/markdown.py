@@ -255,8 +255,8 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         comp = m.compact
         if comp:
             lines.append(
-                f"Compact model (`model.bpz`, {comp.layout} layout, {comp.n_draws} draws): hidden layers "
-                f"{comp.hidden_full} -> {comp.hidden_compact}, {comp.bytes_compact:,} bytes against "
+                f"Compact model (`model.bpz`, {comp.layout} layout, {comp.n_draws} draws): "
+                f"{comp.describe_widths()}, {comp.bytes_compact:,} bytes against "
                 f"{comp.bytes_dense:,} for the same draws stored densely ({comp.bytes_ratio:.0%}; "
                 f"{comp.bytes_dense_compressed:,} zipped).")
             lines.append("")

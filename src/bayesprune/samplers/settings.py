@@ -181,7 +181,8 @@ class _StochasticGradientSettings(SamplerSettings):
                              check=options.integer(1))
     learning_rate: float | None = option(None, "SGLD/SGHMC step as an SGD learning rate on the mean "
                                          "log-likelihood per row (the Langevin step is learning_rate / rows); "
-                                         "default: tuned in warm-up to 0.2 / the largest curvature per row",
+                                         "default: tuned in warm-up to keep the stationary variance within 20% "
+                                         "of the posterior's (docs/METHOD.md)",
                                          check=options.optional(options.positive))
     step_schedule: str = option("constant", "SGLD/SGHMC step-size schedule: constant, or cyclical (cosine cycles "
                                 "of --cycle-length steps, Zhang et al. 2020)", choices=STEP_SCHEDULES)

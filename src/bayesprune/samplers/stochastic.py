@@ -29,12 +29,20 @@ integrators take the per-coordinate step ``h P`` (or ``h sqrt(P)``) as their ste
 parameter eta (curvature about 1/2 per row) would move thousands of times slower than the weights of a network
 fitted to data with little noise (curvature 1 / noise variance).
 
-Unless given, ``lr`` is tuned in warm-up for each chain from the curvature where the chain starts:
-``lr = STABILITY / lambda``, with ``lambda`` the largest eigenvalue of ``sqrt(P) H sqrt(P)``, ``H`` the Hessian
-of the negative log posterior per row (power iteration on Hessian-vector products over a few minibatches). On a
-Gaussian, SGLD's stationary sd in the stiffest direction is then about ``STABILITY / 4`` = 5% too large from the
-step size (the discretisation error of the Euler step; docs/METHOD.md), and the flatter directions less; the
-minibatch noise adds to it. The rule uses no data set's numbers, so it carries to data it was not tried on."""
+Unless given, ``lr`` is tuned in warm-up for each chain from the curvature where the chain starts, to bound the
+bias. On a Gaussian with per-row curvature ``lambda`` (the largest eigenvalue of ``sqrt(P) H sqrt(P)``, ``H`` the
+Hessian of the negative log posterior per row) and per-row gradient variance ``V``, SGLD's stationary variance
+in that direction is the posterior's times ``(1 + a N V / (2 b lambda)) / (1 - a / 2)`` with ``a = lr * lambda``,
+``N`` rows and batches of ``b`` (derived in tests/statistical/test_stochastic_law.py, which checks the chains
+against the exact law): the Euler step's error and, for ``N >> b``, mostly the minibatch noise. At a mode
+``V`` is about ``lambda`` (the Fisher information is the Hessian), so
+
+    lr = 2 * INFLATION / (lambda * (N / b + 1 + INFLATION))
+
+keeps that variance within ``1 + INFLATION`` (sd within 10%) in the stiffest direction, and the flatter ones
+closer. ``lambda`` comes from power iteration on Hessian-vector products over a few minibatches. The price is
+the one SG-MCMC always pays (Welling & Teh 2011): with many rows per batch the steps are small and the chains move
+slowly; a given ``--learning-rate`` trades bias for speed. The rule uses no data set's numbers."""
 
 from __future__ import annotations
 
@@ -49,7 +57,7 @@ from blackjax.sgmcmc.gradients import logdensity_estimator
 
 from bayesprune.samplers.settings import SGHMCSettings, SGLDSettings
 
-STABILITY = 0.2  # tuned lr * largest curvature per row: a 5% sd inflation in the stiffest direction (SGLD)
+INFLATION = 0.2  # the tuned lr keeps the stationary variance within 1 + this of the posterior's (stiffest direction)
 FALLBACK_LEARNING_RATE = 0.01  # lr when it is not given and the warm-up is too short to tune it
 POWER_ITERATIONS = 20
 METRIC_RANGE = 5.0  # an uninformed parameter's metric: at most this many times the informed median (fisher_metric)
@@ -76,12 +84,14 @@ class SGInfo(NamedTuple):
 class MinibatchLogDensity(NamedTuple):
     """A posterior seen through minibatches: ``estimate(position, key)`` is the minibatch estimate of the log
     density on rows drawn with ``key``, ``row_logliks(position, key)`` those rows' own log-likelihoods,
-    ``log_prior(position)`` the prior; ``n_rows`` is the number of training rows (static)."""
+    ``log_prior(position)`` the prior; ``n_rows`` is the number of training rows and ``batch`` the rows per
+    minibatch (both static)."""
 
     estimate: Callable
     row_logliks: Callable
     log_prior: Callable
     n_rows: int
+    batch: int
 
 
 def minibatch_logdensity(log_prior, pointwise_loglik, X, y, batch_size: int) -> MinibatchLogDensity:
@@ -98,7 +108,7 @@ def minibatch_logdensity(log_prior, pointwise_loglik, X, y, batch_size: int) -> 
         return X[idx], y[idx]
 
     return MinibatchLogDensity(lambda z, key: estimator(z, batch(key)),
-                               lambda z, key: pointwise_loglik(z, *batch(key)), log_prior, n)
+                               lambda z, key: pointwise_loglik(z, *batch(key)), log_prior, n, b)
 
 
 def schedule(settings, step):
@@ -177,6 +187,12 @@ def fisher_metric(key, position, logdensity_fn: MinibatchLogDensity):
     return jnp.where(informed, metric, jnp.minimum(metric, bound))
 
 
+def tuned_learning_rate(curvature, n_rows: int, batch: int):
+    """The learning rate that keeps SGLD's stationary variance within ``1 + INFLATION`` of a Gaussian posterior's
+    in the direction of per-row curvature ``curvature`` (module docstring)."""
+    return 2.0 * INFLATION / (curvature * (n_rows / batch + 1.0 + INFLATION))
+
+
 def largest_curvature(key, position, logdensity_fn: MinibatchLogDensity, metric=None):
     """The largest eigenvalue of ``sqrt(P) H sqrt(P)``, ``H`` the Hessian of ``-log p / rows`` at ``position``
     (``P = metric``, identity when ``None``), by power iteration on Hessian-vector products averaged over
@@ -212,7 +228,8 @@ def warmup_for(step):
         lr = params["learning_rate"]
         if settings.learning_rate is None:
             lam = largest_curvature(curvature_key, position, logdensity_fn, metric)
-            lr = jnp.where(jnp.isfinite(lam) & (lam > 0), STABILITY / lam, FALLBACK_LEARNING_RATE)
+            lr = jnp.where(jnp.isfinite(lam) & (lam > 0),
+                           tuned_learning_rate(lam, logdensity_fn.n_rows, logdensity_fn.batch), FALLBACK_LEARNING_RATE)
         params = {"learning_rate": lr.astype(jnp.float32), "metric": metric.astype(jnp.float32)}
         state = init(position, logdensity_fn, init_key)
 

@@ -24,17 +24,19 @@ WARM_START_BATCH = 1024  # rows per Adam step of a stochastic-gradient sampler's
 
 
 @lru_cache(maxsize=16)
-def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_size: int | None):
+def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_size: int | None, masked: bool):
     optimiser = optax.adam(learning_rate)
 
-    def one_chain(position, key, X, y):
+    def one_chain(position, key, X, y, kept_idx):
         n = X.shape[0]
+        kept = kept_idx if masked else None
 
         def loss(z, k):
             if batch_size is None:
-                return -posterior.logdensity(z, X, y)
+                return -posterior.logdensity(z, X, y, kept)
             idx = jax.random.randint(k, (batch_size,), 0, n)  # a minibatch estimate, scaled to all rows
-            return -(n / batch_size * jnp.sum(posterior.pointwise_loglik(z, X[idx], y[idx])) + posterior.log_prior(z))
+            return -(n / batch_size * jnp.sum(posterior.pointwise_loglik(z, X[idx], y[idx], kept))
+                     + posterior.log_prior(z, kept))
 
         def step(carry, k):
             z, opt_state = carry
@@ -48,23 +50,25 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_s
         (z, _), losses = jax.lax.scan(step, (position, optimiser.init(position)), jax.random.split(key, steps))
         return z, losses[-1]
 
-    return jax.jit(jax.vmap(one_chain, in_axes=(0, 0, None, None)))
+    return jax.jit(jax.vmap(one_chain, in_axes=(0, 0, None, None, None)))
 
 
 def optimise(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray, positions: np.ndarray, *, steps: int,
              learning_rate: float = LEARNING_RATE, batch_size: int | None = None,
-             key: jax.Array | None = None) -> tuple[np.ndarray, np.ndarray]:
+             key: jax.Array | None = None, kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``steps`` Adam steps on ``-log p(z | data)`` from every row of ``positions`` ``(chains, dim)``.
 
     With ``batch_size`` smaller than the rows, each step is on a minibatch estimate (``batch_size`` rows drawn
     with ``key``, the log-likelihood scaled to all rows): stochastic-gradient samplers start from networks
-    trained as usual for large data, at a fraction of full-batch cost. Returns the optimised positions and
-    each chain's final (estimated) negative log posterior.
+    trained as usual for large data, at a fraction of full-batch cost. With ``kept_idx`` the positions are
+    those of a pruned network (its kept parameters) and the pruned ones stay 0. Returns the optimised positions
+    and each chain's final (estimated) negative log posterior.
     """
     if steps == 0:
         return np.asarray(positions), np.full(len(positions), np.nan)
     batch = None if batch_size is None or batch_size >= len(X) else int(batch_size)
-    fn = _compiled(posterior, int(steps), float(learning_rate), batch)
+    fn = _compiled(posterior, int(steps), float(learning_rate), batch, kept_idx is not None)
     keys = jax.random.split(jax.random.key(0) if key is None else key, len(positions))
-    z, loss = fn(jnp.asarray(positions, jnp.float32), keys, jnp.asarray(X, jnp.float32), jnp.asarray(y))
+    kept = jnp.asarray(np.zeros(0, np.int32) if kept_idx is None else kept_idx, jnp.int32)
+    z, loss = fn(jnp.asarray(positions, jnp.float32), keys, jnp.asarray(X, jnp.float32), jnp.asarray(y), kept)
     return np.asarray(z), np.asarray(loss)
