@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import write_markdown
+from common import write_results
 
 BASE = ["--dataset", "digits", "--hidden", "128,64", "--sampler", "sghmc", "--quiet", "--no-figures"]
 CONFIGS = {
@@ -86,9 +86,7 @@ def main(argv=None) -> int:
             f"| {r['rhat_full']:.2f} / {r['rhat_resampled']:.2f} | {net} | {r['bytes_ratio']:.0%} "
             f"| {r['seconds']:.0f} |")
     lines.append("")
-    print("\n".join(lines))
-    write_markdown(args.out, lines)
-    Path(args.out).with_suffix(".json").write_text(json.dumps(rows, indent=1))
+    write_results(args.out, lines, rows)
     return 0
 
 

@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import write_markdown
+from common import write_results
 
 CHILD = r"""
 import json, sys, time
@@ -185,9 +185,7 @@ def main(argv=None) -> int:
     project(results)
     a, b = fit_constants(results)
     lines = table(results, a, b)
-    print("\n".join(lines))
-    write_markdown(args.out, lines)
-    Path(args.out).with_suffix(".json").write_text(json.dumps(results, indent=1))
+    write_results(args.out, lines, results)
     return 0
 
 

@@ -390,6 +390,13 @@ def _amclmc_summary(info):
             (info.num_integration_steps * GRADS_PER_STEP_MCLMC).astype(jnp.int32))
 
 
+def _stochastic(name: str, description: str, settings: type[SamplerSettings], step: StepFn) -> SamplerDef:
+    """A stochastic-gradient sampler: its step on minibatches, the shared warm-up (metric, learning rate)."""
+    return SamplerDef(name=name, description=description, settings=settings, initial_params=stochastic.initial_params,
+                      init=stochastic.init, step=step, summarise=stochastic.summarise,
+                      warmup=stochastic.warmup_for(step), stochastic=True, collects=stochastic.collects)
+
+
 _SAMPLERS = {
     "lgmh": SamplerDef(
         name="lgmh", description="the paper's Langevin-gradient Metropolis-Hastings (lr 0.01, step 0.025, "
@@ -423,20 +430,10 @@ _SAMPLERS = {
         init=adjusted_mclmc_dynamic.init,
         step=_amclmc_step, summarise=_amclmc_summary, warmup=_amclmc_warmup,
     ),
-    "sgld": SamplerDef(
-        name="sgld", description="BlackJAX stochastic gradient Langevin dynamics on minibatches (no Metropolis "
-        "step), constant or cyclical step size", settings=SGLDSettings, initial_params=stochastic.initial_params,
-        init=stochastic.init, step=stochastic.sgld_step, summarise=stochastic.summarise,
-        warmup=stochastic.warmup_for(stochastic.sgld_step), stochastic=True,
-        collects=stochastic.collects,
-    ),
-    "sghmc": SamplerDef(
-        name="sghmc", description="BlackJAX stochastic gradient HMC on minibatches (persistent momentum, "
-        "friction), constant or cyclical step size", settings=SGHMCSettings, initial_params=stochastic.initial_params,
-        init=stochastic.init, step=stochastic.sghmc_step, summarise=stochastic.summarise,
-        warmup=stochastic.warmup_for(stochastic.sghmc_step), stochastic=True,
-        collects=stochastic.collects,
-    ),
+    "sgld": _stochastic("sgld", "BlackJAX stochastic gradient Langevin dynamics on minibatches (no Metropolis step), "
+                        "constant or cyclical step size", SGLDSettings, stochastic.sgld_step),
+    "sghmc": _stochastic("sghmc", "BlackJAX stochastic gradient HMC on minibatches (persistent momentum, friction), "
+                         "constant or cyclical step size", SGHMCSettings, stochastic.sghmc_step),
 }
 assert tuple(_SAMPLERS) == SAMPLERS
 
