@@ -10,7 +10,8 @@ Samplers: BlackJAX HMC (full batch, 16 leapfrog steps, window adaptation, 1,000 
 SGHMC / SGLD (minibatches of 128 rows, the tuned learning rate and Fisher metric, 20,000 steps from minibatch-
 optimised starts): the defaults of ``bayesprune run --sampler hmc|sghmc|sgld`` but shorter for HMC. A cell whose
 full run would take too long here is timed on a short run (``timed``) and its time per effective sample is
-projected with the ESS per step the same sampler reached at the largest size it ran in full (marked ``*``).
+projected with the ESS per step the same sampler reached at the largest size it ran in full (marked ``*``); timing
+runs start from random networks (no warm start).
 ESS is the within-chain function-space ESS: each chain's ESS of each test prediction, summed over the 4 chains,
 median over the test points. The pooled ESS of the least certain prediction (``ess_fn_min``, reported too) is
 about the number of chains in every cell: the chains settle in different modes and the pooled ESS measures that,
@@ -53,7 +54,9 @@ ds = Dataset("synthetic", "regression", X[:-1000], y[:-1000], X[-1000:], y[-1000
              [f"x{i}" for i in range(10)], hidden=tuple(cell["hidden"]))
 post = api.build_posterior(ds, hidden=tuple(cell["hidden"]))
 t = time.perf_counter()
-ps = api.sample(ds, posterior=post, sampler=cell["sampler"], chains=4, samples=cell["steps"], seed=0)
+# a timing run measures steps only: it starts from random networks (its warm start would cost more than it)
+init = None if cell["full"] else "prior"
+ps = api.sample(ds, posterior=post, sampler=cell["sampler"], chains=4, samples=cell["steps"], seed=0, init=init)
 m, scored = api.evaluate_stage(ps, ds)
 from bayesprune._arviz import az
 out = np.asarray(scored.fn_outputs, np.float64)  # (chain, draw, test point)

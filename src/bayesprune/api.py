@@ -359,6 +359,7 @@ def prune(
     structured: bool = RunConfig.structured,
     per_layer: bool = RunConfig.per_layer,
     prune_inputs: bool = RunConfig.prune_inputs,
+    layer_rates: tuple[float, ...] | None = RunConfig.layer_rates,
     score_from: str = RunConfig.score_from,
     repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
@@ -432,7 +433,7 @@ def prune(
             scores = criteria.score(criterion, source.moments(), k)
         scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
         keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer,
-                               prune_inputs=prune_inputs)
+                               prune_inputs=prune_inputs, layer_rates=layer_rates)
         if not repair:
             return scores, keep, None
         keep, info = paths.repair(keep, scores, ps.spec)
@@ -444,6 +445,8 @@ def prune(
                  for c in range(chain_source.result.num_chains)]
     removed_scores = scores[~keep & np.isfinite(scores)]
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
+    if layer_rates is not None:  # the share of the whole network those rates removed
+        rate = 1.0 - float(keep.mean())
     return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
                        masks.mean_pairwise_jaccard(per_chain), threshold, source, reference, info,
                        tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)), prune_inputs=prune_inputs)
@@ -593,6 +596,7 @@ def compress(
     structured: bool = RunConfig.structured,
     per_layer: bool = RunConfig.per_layer,
     prune_inputs: bool = RunConfig.prune_inputs,
+    layer_rates: tuple[float, ...] | None = RunConfig.layer_rates,
     score_from: str = RunConfig.score_from,
     repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
@@ -619,8 +623,11 @@ def compress(
     settings.check("auto_rates", tuple(auto_rates))
     settings.check("auto_se", auto_se)
     settings.check("auto_tolerance", auto_tolerance)
+    if layer_rates is not None and (rate == "auto" or schedule != "oneshot"):
+        raise OptionError.about("layer_rates", "prune in one step at the rates given (not with rate='auto' or "
+                                "schedule='gradual')")
     prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, prune_inputs=prune_inputs,
-                         score_from=score_from, repair=repair, seed=seed, data=ds)
+                         layer_rates=layer_rates, score_from=score_from, repair=repair, seed=seed, data=ds)
 
     def step(source: PosteriorSample, r: float) -> Step:
         pr = prune(source, rate=r, **prune_options)

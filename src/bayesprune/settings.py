@@ -142,6 +142,11 @@ class RunConfig:
                           group="pruning and resampling")
     structured: bool = option(False, "remove whole hidden units instead of weights", group="pruning and resampling")
     per_layer: bool = option(False, "rank within each layer instead of globally", group="pruning and resampling")
+    layer_rates: tuple[float, ...] | None = option(None, "a rate per layer instead of --rate: one per weight layer, "
+                                                   "or with --structured one per hidden layer (after one for the "
+                                                   "input features with --prune-inputs), e.g. 0.5,0.9,0.5",
+                                                   check=options.optional(options.each(options.pruning_rate)),
+                                                   group="pruning and resampling")
     prune_inputs: bool = option(False, "with --structured, remove the same share of input features (their outgoing "
                                 "weights), so the compact model reads fewer columns", group="pruning and resampling")
     score_from: str = option("best-chain", "moments for the scores: the best chain, all chains after aligning "
@@ -161,7 +166,7 @@ class RunConfig:
                                  group="pruning and resampling")
 
     def __post_init__(self) -> None:
-        for name in ("features", "hidden", "criteria", "rates", "auto_rates"):
+        for name in ("features", "hidden", "criteria", "rates", "auto_rates", "layer_rates"):
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -189,6 +194,9 @@ class RunConfig:
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
         check_superchains(self.superchains, self.chains)
+        if self.layer_rates is not None and (self.rates != RunConfig.rates or self.schedule != "oneshot"):
+            raise OptionError.about("layer_rates", "replace --rate (one cell, labelled 'layers') and prune in one "
+                                    "step: give either --layer-rates or --rate, and no --schedule gradual")
         if self.prune_inputs and not self.structured:
             raise OptionError.about("prune_inputs", "needs structured pruning (--structured): unstructured pruning "
                                     "drops a feature by itself when it removes all of its weights")

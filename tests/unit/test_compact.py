@@ -130,3 +130,17 @@ def test_predict_cli(wine_models, tmp_path, capsys):
     assert main(["predict", str(path), "--csv", str(named)]) == 2
     assert "missing feature column" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "none.bpz"), "--csv", str(named)]) == 2
+
+
+def test_prune_at_a_rate_per_layer(wine_models):
+    ds, full, _ = wine_models
+    # wine: 13-12-3, weight layers of 168 and 39 parameters; without the repair each layer's count is exact
+    pr = api.prune(full, criterion="stn", layer_rates=(0.5, 0.9), repair=False)
+    removed = [int((~pr.keep_mask[full.spec.param_layer == layer]).sum()) for layer in range(2)]
+    assert removed == [84, 35]
+    assert pr.rate == pytest.approx(119 / full.spec.n_params)
+    # the repair (default) moves parameters of dead units between layers and keeps the total
+    repaired = api.prune(full, criterion="stn", layer_rates=(0.5, 0.9))
+    assert int((~repaired.keep_mask).sum()) == 119 and repaired.rate == pr.rate
+    with pytest.raises(ValueError, match="layer_rates prune in one step"):
+        api.compress(full, ds, layer_rates=(0.5, 0.9), schedule="gradual")

@@ -107,3 +107,27 @@ def test_rates_outside_range_rejected_and_jaccard():
     a = np.array([True, True, False, False])
     assert mean_pairwise_jaccard([a, a]) == 1.0
     assert mean_pairwise_jaccard([a, np.array([True, False, True, False])]) == pytest.approx(1 / 3)
+
+
+def test_a_rate_per_layer():
+    from bayesprune.pruning.masks import layer_rates_share
+
+    spec = MLPSpec(6, (8, 4), 3)  # weight layers of 56, 36 and 15 parameters
+    scores = np.random.default_rng(4).exponential(size=spec.n_params)
+    keep = make_mask(scores, spec, 0.0, layer_rates=(0.5, 0.25, 0.0))
+    removed = [int((~keep[spec.param_layer == layer]).sum()) for layer in range(3)]
+    assert removed == [28, 9, 0]
+    assert layer_rates_share(spec, (0.5, 0.25, 0.0)) == pytest.approx(37 / spec.n_params)
+    # structured: the input features' rate first, then each hidden layer's units
+    keep = make_mask(scores, spec, 0.0, structured=True, prune_inputs=True, layer_rates=(0.5, 0.25, 0.5))
+    groups = hidden_unit_groups(spec)
+    gone = [layer for layer, _, idx in groups if not keep[idx].any()]
+    assert gone.count(0) == 2 and gone.count(1) == 2
+    w, _ = spec.layer_slices[0]
+    assert int((~keep[w].reshape(6, 8).any(axis=1)).sum()) == 3
+    assert 1 - keep.mean() == pytest.approx(layer_rates_share(spec, (0.5, 0.25, 0.5), structured=True,
+                                                              prune_inputs=True))
+    with pytest.raises(OptionError, match="layer_rates needs 3 rates for this network, one for each weight layer"):
+        make_mask(scores, spec, 0.0, layer_rates=(0.5, 0.5))
+    with pytest.raises(OptionError, match="one for the input features, then each hidden layer's units"):
+        make_mask(scores, spec, 0.0, structured=True, prune_inputs=True, layer_rates=(0.5, 0.5))

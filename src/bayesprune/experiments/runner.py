@@ -26,6 +26,7 @@ from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, Run
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
+from bayesprune.pruning import masks
 from bayesprune.samplers import sizing
 from bayesprune.seeds import stream_int
 from bayesprune.settings import AUTO, RunConfig
@@ -186,13 +187,17 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
     prov = provenance(ds, device) | ({"batch": batch} if batch else {})
     progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
+    # a rate per layer is one cell, labelled 'layers', at the share of the network those rates remove
+    rates = cfg.rates if cfg.layer_rates is None else (masks.layer_rates_share(
+        posterior.spec, cfg.layer_rates, structured=cfg.structured, prune_inputs=cfg.prune_inputs),)
     for criterion in cfg.criteria:
-        for rate in cfg.rates:
+        for rate in rates:
             t0 = time.perf_counter()
             comp = api.compress(
                 full, ds, criterion=criterion, rate=rate, schedule=cfg.schedule, schedule_steps=cfg.schedule_steps,
                 auto_rates=cfg.auto_rates, auto_se=cfg.auto_se, auto_tolerance=cfg.auto_tolerance,
                 structured=cfg.structured, per_layer=cfg.per_layer, prune_inputs=cfg.prune_inputs,
+                layer_rates=cfg.layer_rates,
                 score_from=cfg.score_from, repair=cfg.repair, seed=cfg.seed, progress=progress,
                 samples=cfg.resample_samples, burnin=cfg.resample_burnin, start=cfg.resample_start,
                 sampler_settings=cfg.sampler_settings, until_converged=cfg.until_converged,
@@ -215,7 +220,8 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 n_params_kept=int(pr.keep_mask.sum()), stages=stages, structured=cfg.structured,
                 per_layer=cfg.per_layer, chain_agreement_jaccard=pr.chain_agreement, score_chains=pr.source_chains,
                 architecture=posterior.spec.to_dict(), config=cfg, provenance=prov, compact=compact, run=run_index,
-                requested_rate=rate, schedule=[s.summary() for s in comp.steps],
+                requested_rate=rate if cfg.layer_rates is None else "layers",
+                schedule=[s.summary() for s in comp.steps],
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],

@@ -2,8 +2,9 @@
 
 Unstructured selectors remove individual parameters; structured ones remove whole hidden units (the unit's
 incoming weights, bias and outgoing weights), scored by the sum of their parameters' scores. Either can rank
-globally (the paper) or within each layer. A rate ``r`` removes exactly ``round(r * n)`` (half rounded up)
-of the ``n`` candidates; structured pruning never removes the last unit of a layer.
+globally (the paper) or within each layer, at one rate or a rate per layer. A rate ``r`` removes exactly
+``round(r * n)`` (half rounded up) of the ``n`` candidates; structured pruning never removes the last unit of a
+layer.
 """
 
 from __future__ import annotations
@@ -90,11 +91,65 @@ def structured_mask(scores: np.ndarray, spec: MLPSpec, rate: float, *, per_layer
     return keep
 
 
+def layer_rate_count(spec: MLPSpec, *, structured: bool, prune_inputs: bool) -> tuple[int, str]:
+    """How many per-layer rates a network takes, and what they are for."""
+    if structured:
+        return len(spec.hidden) + int(prune_inputs), ("the input features, then " if prune_inputs else "") + \
+            "each hidden layer's units"
+    return spec.n_layers, "each weight layer (the output layer included)"
+
+
+def _check_layer_rates(spec: MLPSpec, layer_rates, *, structured: bool, prune_inputs: bool) -> None:
+    n, what = layer_rate_count(spec, structured=structured, prune_inputs=prune_inputs)
+    if len(layer_rates) != n:
+        raise OptionError.about("layer_rates", f"needs {n} rates for this network, one for {what}; got "
+                                f"{len(layer_rates)}")
+    for r in layer_rates:
+        pruning_rate("layer_rates", r)
+
+
+def layer_rates_mask(scores: np.ndarray, spec: MLPSpec, layer_rates, *, structured: bool = False,
+                     prune_inputs: bool = False) -> np.ndarray:
+    """A rate per layer: unstructured, ``round(r_l * n_l)`` lowest-scoring parameters of weight layer ``l``;
+    structured, ``round(r_l * units_l)`` lowest-scoring units of hidden layer ``l`` (never the last), after the
+    input features' rate with ``prune_inputs``."""
+    _check_layer_rates(spec, layer_rates, structured=structured, prune_inputs=prune_inputs)
+    scores = np.asarray(scores)
+    keep = np.ones(len(scores), bool)
+    if not structured:
+        for layer, rate in enumerate(layer_rates):
+            idx = np.flatnonzero(spec.param_layer == layer)
+            keep[idx[_lowest(scores[idx], n_to_remove(len(idx), rate))]] = False
+        return keep
+    rates = list(layer_rates)
+    if prune_inputs:
+        features = input_groups(spec)
+        f_scores = np.array([np.sum(scores[g]) for g in features])
+        for i in _lowest(f_scores, min(n_to_remove(len(features), rates.pop(0)), len(features) - 1)):
+            keep[features[i]] = False
+    u_scores, groups = unit_scores(scores, spec)
+    layers = np.array([layer for layer, _, _ in groups])
+    for layer, rate in enumerate(rates):
+        idx = np.flatnonzero(layers == layer)
+        for u in idx[_lowest(u_scores[idx], min(n_to_remove(len(idx), rate), len(idx) - 1))]:
+            keep[groups[u][2]] = False
+    return keep
+
+
+def layer_rates_share(spec: MLPSpec, layer_rates, *, structured: bool = False, prune_inputs: bool = False) -> float:
+    """The share of the network's parameters that ``layer_rates`` removes (it depends on the counts only)."""
+    keep = layer_rates_mask(np.zeros(spec.n_params), spec, layer_rates, structured=structured,
+                            prune_inputs=prune_inputs)
+    return 1.0 - float(keep.mean())
+
+
 def make_mask(
     scores: np.ndarray, spec: MLPSpec, rate: float, *, structured: bool = False, per_layer: bool = False,
-    prune_inputs: bool = False,
+    prune_inputs: bool = False, layer_rates: tuple[float, ...] | None = None,
 ) -> np.ndarray:
-    """Dispatch to the selector for (structured?, per layer?, input features too?)."""
+    """Dispatch to the selector for (a rate per layer?, structured?, per layer?, input features too?)."""
+    if layer_rates is not None:
+        return layer_rates_mask(scores, spec, layer_rates, structured=structured, prune_inputs=prune_inputs)
     if structured:
         return structured_mask(scores, spec, rate, per_layer=per_layer, inputs=prune_inputs)
     if per_layer:

@@ -70,8 +70,11 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _rate_text(record: CellRecord) -> str:
-    """``75%``, ``auto: 90%``, with ``(gradual, 3 steps)`` when the schedule had several."""
+    """``75%``, ``auto: 90%``, ``per layer 0.5/0.9: 84%``, with ``(gradual, 3 steps)`` when the schedule had
+    several."""
     text = f"auto: {record.rate:.0%}" if record.requested_rate == "auto" else f"{record.rate:.0%}"
+    if record.requested_rate == "layers" and record.config is not None:
+        text = f"per layer {'/'.join(f'{r:g}' for r in record.config.layer_rates)}: {record.rate:.0%}"
     steps = [s for s in record.schedule or [] if record.requested_rate != "auto"]
     if len(steps) > 1:
         text += f" (gradual, {len(steps)} steps)"
