@@ -245,7 +245,7 @@ def check(name: str, value: Any, *, param: str | None = None) -> Any:
 def _like(name: str, default: Any, help: str | None = None, **kw):
     """A grid setting that is the run setting ``name`` with the grid's own default (and help)."""
     opt = _DECLARED[name]
-    return option(default, help or opt.help, check=opt.check, choices=opt.choices, **kw)
+    return option(default, help or opt.help, check=opt.check, **{"choices": opt.choices, **kw})
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ class GridSpec:
     resample_samples: int = _like("resample_samples", 1000, "resampling steps per chain")
     resample_burnin: float = _like("resample_burnin", 0.5)
     sampler: str = _like("sampler", "lgmh", "the sampler of every run (the paper's lgmh by default; its settings "
-                         "come from the configs' sampler tables)")
+                         "come from the configs' sampler tables)", choices=SAMPLERS)
     chains: int = _like("chains", 1, "chains per run (the paper: 1)")
     init: str = _like("init", "prior", "where each run's chains start (the paper: prior, a random network)")
     seed: int = _like("seed", 0, "data split seed; run k samples with seed + k")
