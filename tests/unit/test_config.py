@@ -86,3 +86,18 @@ def test_missing_or_binary_config(tmp_path):
 def test_unknown_dataset_name():
     with pytest.raises(OptionError, match="datasets 'irsi' is unknown"):
         select_configs(["irsi"])
+
+
+def test_a_grid_folder_written_before_a_setting_existed_resumes(tmp_path):
+    """A run folder saved before a setting was added (no key) had that setting's default: it resumes."""
+    import json
+
+    from bayesprune.experiments.grid import _check_same_config
+    from bayesprune.settings import RunConfig
+
+    cfg = RunConfig(dataset="iris", sampler="lgmh")
+    old = {k: v for k, v in cfg.to_dict().items() if k not in ("prune_inputs", "layer_rates")}
+    (tmp_path / "config.json").write_text(json.dumps({"run_config": old}))
+    _check_same_config(tmp_path, cfg)
+    with pytest.raises(OptionError, match="prune_inputs"):
+        _check_same_config(tmp_path, RunConfig(dataset="iris", sampler="lgmh", structured=True, prune_inputs=True))

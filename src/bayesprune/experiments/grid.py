@@ -13,6 +13,7 @@ The folder layout is :mod:`bayesprune.io.grid`'s.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -59,8 +60,10 @@ def _check_same_config(folder: Path, cfg: RunConfig) -> None:
     if saved is None:
         return
     want = cfg.to_dict()
+    # a setting added since the folder was written had its default then
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
     # where the files are is no setting; nor where a run computes (each run's provenance names its device)
-    diff = sorted(k for k in want if k not in ("data_dir", "device") and saved.get(k) != want[k])
+    diff = sorted(k for k in want if k not in ("data_dir", "device") and saved.get(k, defaults[k]) != want[k])
     if diff:
         k = diff[0]
         raise OptionError(f"{folder} was made with {k} = {saved.get(k)!r}, not {want[k]!r}; use another output "
