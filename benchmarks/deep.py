@@ -4,9 +4,10 @@ Each configuration is one ``bayesprune run --dataset digits --hidden 128,64 --sa
 pipeline: optimised starts, sampling, pruning, resampling, evaluation, compact model), timed as a command and
 read back from its metrics.json:
 
-- ``90% unstructured``: STN, 90% of the parameters removed, resampling from the pruned draws (the default start);
+- ``90% unstructured``: STN, 90% of the parameters removed, resampling from the pruned draws
+  (``--resample-start draws``, the full-batch samplers' default);
 - ``90% unstructured, fine-tuned``: the same with ``--resample-start optimised`` (the pruned draws optimised on
-  the kept parameters before resampling);
+  the kept parameters before resampling; SGHMC's default);
 - ``50% units and features``: ``--structured --prune-inputs``, half of the hidden units (ranked over both layers)
   and half of the input pixels removed, fine-tuned; the compact model is a smaller dense network.
 
@@ -27,7 +28,7 @@ from common import write_results
 
 BASE = ["--dataset", "digits", "--hidden", "128,64", "--sampler", "sghmc", "--quiet", "--no-figures"]
 CONFIGS = {
-    "90% unstructured": ["--rate", "0.9"],
+    "90% unstructured": ["--rate", "0.9", "--resample-start", "draws"],
     "90% unstructured, fine-tuned": ["--rate", "0.9", "--resample-start", "optimised"],
     "50% units and features": ["--rate", "0.5", "--structured", "--prune-inputs", "--resample-start",
                                "optimised"],

@@ -169,7 +169,7 @@ def table(results: list[dict], a: float, b: float) -> list[str]:
         f"**{crossing(results)}** on.", "",
         f"Size-guide constants fitted to the HMC cells' seconds per gradient per chain: {a:.3g} s per row + "
         f"{b:.3g} s per row and parameter; `bayesprune.samplers.sizing` uses {sizing.ROW_SECONDS:.3g} and "
-        f"{sizing.ROW_PARAM_SECONDS:.3g}.", "",
+        f"{sizing.ROW_PARAM_SECONDS:.3g} (set from this fit).", "",
     ]
     return lines
 

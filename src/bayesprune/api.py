@@ -485,7 +485,7 @@ def resample(
     samples: int | None = None,
     burnin: float = RunConfig.resample_burnin,
     thin: int | None = None,
-    start: str = RunConfig.resample_start,
+    start: str | None = RunConfig.resample_start,
     seed: int = RunConfig.seed,
     sampler_settings: SamplerSettingsLike = None,
     chains: int | None = None,
@@ -520,6 +520,7 @@ def resample(
     settings.check("sampler", sampler)
     n_chains = ps.result.num_chains if chains is None else chains
     settings.check("chains", n_chains)
+    start = settings_class(sampler).default_resample_start if start is None else start
     settings.check("resample_start", start, param="start")
     settings.check("until_converged", until_converged)
     samples = settings_class(sampler).default_resample_samples if samples is None else samples

@@ -158,12 +158,13 @@ class RunConfig:
                                           group="pruning and resampling")
     resample_burnin: float = option(0.5, "share of resampling steps discarded", check=options.share_discarded,
                                     group="pruning and resampling")
-    resample_start: str = option("draws", "where resampling chains start: different draws of the posterior the "
-                                 "mask was scored on, pruned (dispersed, so R-hat can see disagreement), its "
-                                 "pruned mean (the paper: every chain from one point), its chains' last states, or "
-                                 "the draws, pruned and then optimised on the kept parameters (Adam, as --init "
-                                 "optimised: fine-tuning after pruning)", choices=RESAMPLE_STARTS,
-                                 group="pruning and resampling")
+    resample_start: str | None = option(None, "where resampling chains start: different draws of the posterior "
+                                        "the mask was scored on, pruned (dispersed, so R-hat can see "
+                                        "disagreement), its pruned mean (the paper: every chain from one point), "
+                                        "its chains' last states, or the draws, pruned and then optimised on the "
+                                        "kept parameters (Adam, as --init optimised: fine-tuning after pruning); "
+                                        "default: the sampler's (optimised for sgld and sghmc, draws for the "
+                                        "others)", choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
 
     def __post_init__(self) -> None:
         for name in ("features", "hidden", "criteria", "rates", "auto_rates", "layer_rates"):
@@ -185,6 +186,8 @@ class RunConfig:
             object.__setattr__(self, "init", cls.default_init)
         if self.init_steps is None:
             object.__setattr__(self, "init_steps", cls.default_init_steps)
+        if self.resample_start is None:
+            object.__setattr__(self, "resample_start", cls.default_resample_start)
         object.__setattr__(self, "sampler_settings", as_settings(cls, self.sampler_settings))
 
     def validate(self) -> RunConfig:
@@ -281,7 +284,8 @@ class GridSpec:
     schedule: str = _like("schedule", "oneshot")
     repair: bool = _like("repair", False, "repair masks (remove dead units' weights, respend the budget); the "
                          "paper does not")
-    resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)")
+    resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)",
+                                choices=RESAMPLE_STARTS)
     batch_runs: bool = option(False, "sample the runs of a data set as the chains of one compiled call (for a "
                               "GPU, where they cost about what one run does); each run keeps its folder and its "
                               "seed for pruning, resampling and evaluation; equal in distribution to separate "

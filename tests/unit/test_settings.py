@@ -56,8 +56,9 @@ def test_no_options_give_the_declared_defaults():
 def test_length_and_start_default_to_the_samplers_own(sampler):
     cls = SETTINGS[sampler]
     cfg = run_config(_parse(["--sampler", sampler]))
-    assert (cfg.samples, cfg.resample_samples, cfg.init) == (cls.default_samples, cls.default_resample_samples,
-                                                             cls.default_init)
+    assert (cfg.samples, cfg.resample_samples, cfg.init, cfg.init_steps, cfg.resample_start) == (
+        cls.default_samples, cls.default_resample_samples, cls.default_init, cls.default_init_steps,
+        cls.default_resample_start)
     other = "prior" if cls.default_init == "optimised" else "optimised"
     assert run_config(_parse(["--sampler", sampler, "--init", other])).init == other
 
@@ -124,6 +125,8 @@ def test_grid_settings_share_the_run_checks():
     for f, opt in declared(GridSpec):
         if f.name == "sampler":  # a grid names its sampler: 'auto' is chosen per run from the data's size
             assert opt.choices == tuple(c for c in run_opts[f.name].choices if c != "auto")
+        elif f.name == "resample_start":  # a grid's default is the paper's, not the sampler's
+            assert opt.choices == tuple(c for c in run_opts[f.name].choices if c is not None)
         elif f.name in shared:
             assert opt.check is run_opts[f.name].check and opt.choices == run_opts[f.name].choices, f.name
     with pytest.raises(OptionError, match="runs must be >= 1"):

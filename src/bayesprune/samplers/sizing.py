@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.samplers.warmstart import WARM_START_BATCH
 
-ROW_SECONDS = 1.3e-7  # per row and gradient, fixed part (benchmarks/size.py, 2-core reference machine)
-ROW_PARAM_SECONDS = 7.7e-11  # per row, parameter and gradient
+ROW_SECONDS = 5.3e-8  # per row and gradient, fixed part (benchmarks/size.py, 2-core reference machine)
+ROW_PARAM_SECONDS = 6.0e-11  # per row, parameter and gradient
 LONG_SECONDS = 600.0  # a full-batch run estimated to take longer than this is worth a stochastic-gradient one
 FULL_BATCH_DEFAULT = "mclmc"
 STOCHASTIC_DEFAULT = "sghmc"
