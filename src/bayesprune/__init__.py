@@ -31,6 +31,8 @@ from bayesprune.samplers import (
     MALASettings,
     MCLMCSettings,
     NUTSSettings,
+    SGHMCSettings,
+    SGLDSettings,
     run_chains,
 )
 from bayesprune.settings import RunConfig
@@ -48,6 +50,8 @@ __all__ = [
     "OptionError",
     "PosteriorSample",
     "HMCSettings",
+    "SGHMCSettings",
+    "SGLDSettings",
     "LGMHSettings",
     "MALASettings",
     "MCLMCSettings",
