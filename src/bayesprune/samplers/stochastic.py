@@ -116,7 +116,8 @@ def schedule(settings, step):
     if settings.step_schedule == "constant":
         return jnp.ones(()), jnp.ones((), bool)
     within = jnp.mod(step, settings.cycle_length)
-    first_sampling_step = math.ceil(settings.exploration * settings.cycle_length)  # in exact arithmetic
+    # the first step at or past the exploration share, in exact arithmetic (0.07 * 100 is 7.000000000000001)
+    first_sampling_step = math.ceil(round(settings.exploration * settings.cycle_length, 9))
     return 0.5 * (jnp.cos(jnp.pi * within / settings.cycle_length) + 1.0), within >= first_sampling_step
 
 
