@@ -405,9 +405,7 @@ def prune(
     settings.check("criteria", (criterion,), param="criterion")
     settings.check("rates", (rate,), param="rate")
     settings.check("score_from", score_from)
-    if prune_inputs and not structured:
-        raise OptionError.about("prune_inputs", "needs structured=True (unstructured pruning drops a feature by "
-                                "itself when it removes all of its weights)")
+    settings.check_prune_inputs(prune_inputs, structured)
     key = stream_key(seed, f"prune:{criterion}")
     if ps.kept_idx is not None:
         source = list(range(ps.result.num_chains))

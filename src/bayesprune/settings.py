@@ -200,9 +200,7 @@ class RunConfig:
         if self.layer_rates is not None and (self.rates != RunConfig.rates or self.schedule != "oneshot"):
             raise OptionError.about("layer_rates", "replace --rate (one cell, labelled 'layers') and prune in one "
                                     "step: give either --layer-rates or --rate, and no --schedule gradual")
-        if self.prune_inputs and not self.structured:
-            raise OptionError.about("prune_inputs", "needs structured pruning (--structured): unstructured pruning "
-                                    "drops a feature by itself when it removes all of its weights")
+        check_prune_inputs(self.prune_inputs, self.structured)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -224,6 +222,13 @@ class RunConfig:
 
 
 _DECLARED = {f.name: opt for f, opt in options.declared(RunConfig)}
+
+
+def check_prune_inputs(prune_inputs: bool, structured: bool) -> None:
+    """``prune_inputs`` needs structured pruning."""
+    if prune_inputs and not structured:
+        raise OptionError.about("prune_inputs", "needs structured pruning (structured=True, --structured): "
+                                "unstructured pruning drops a feature by itself when it removes all of its weights")
 
 
 def check_superchains(superchains: int | None, chains: int) -> None:

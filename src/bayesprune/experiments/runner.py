@@ -28,6 +28,7 @@ from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
 from bayesprune.pruning import masks
 from bayesprune.samplers import sizing
+from bayesprune.samplers.registry import get_sampler
 from bayesprune.seeds import stream_int
 from bayesprune.settings import AUTO, RunConfig
 
@@ -153,7 +154,7 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
         note = (f"--sampler auto chose {chosen}: full-batch {full.describe()}, {why} the "
                 f"{sizing.LONG_SECONDS / 60:.0f}-minute guide")
         return replace(cfg, sampler=chosen), note
-    if cfg.sampler_settings is None or hasattr(cfg.sampler_settings, "batch_size"):
+    if get_sampler(cfg.sampler).stochastic:
         return cfg, None
     init_steps = cfg.init_steps if cfg.init == "optimised" else 0
     cost = sizing.estimate(cfg.sampler_settings, rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,

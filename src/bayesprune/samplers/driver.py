@@ -26,7 +26,7 @@ from bayesprune.errors import OptionError
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.samplers.registry import SamplerDef, get_sampler, steps_per_block, units_per_block
 from bayesprune.samplers.settings import SamplerSettings, as_settings
-from bayesprune.samplers.stochastic import minibatch_logdensity
+from bayesprune.samplers.stochastic import posterior_minibatches
 
 
 @dataclass
@@ -121,9 +121,7 @@ def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettin
     def logdensity_for(X, y, kept_idx):
         kept = kept_idx if masked else None
         if sdef.stochastic:
-            return minibatch_logdensity(lambda z: posterior.log_prior(z, kept),
-                                        lambda z, Xb, yb: posterior.pointwise_loglik(z, Xb, yb, kept), X, y,
-                                        settings.batch_size)
+            return posterior_minibatches(posterior, X, y, kept, settings.batch_size)
         return lambda z: posterior.logdensity(z, X, y, kept)
 
     def scan_units(unit_fn, carry, keys, pregenerate: bool):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bayesprune.samplers.registry import get_sampler
 from bayesprune.samplers.settings import SamplerSettings, settings_class
 from bayesprune.samplers.warmstart import WARM_START_BATCH
 
@@ -64,7 +65,7 @@ def estimate(settings: SamplerSettings, *, rows: int, params: int, chains: int, 
     samples = cls.default_samples if samples is None else samples
     resample = cls.default_resample_samples if resample_samples is None else resample_samples
     init_steps = cls.default_init_steps if init_steps is None else init_steps
-    stochastic = hasattr(settings, "batch_size")
+    stochastic = get_sampler(settings.sampler).stochastic
     per_grad = min(int(settings.batch_size), rows) if stochastic else rows
     per_init = min(WARM_START_BATCH, rows) if stochastic else rows
     grads = (samples + resample) * settings.grads_per_step()

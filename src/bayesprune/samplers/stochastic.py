@@ -111,6 +111,13 @@ def minibatch_logdensity(log_prior, pointwise_loglik, X, y, batch_size: int) -> 
                                lambda z, key: pointwise_loglik(z, *batch(key)), log_prior, n, b)
 
 
+def posterior_minibatches(posterior, X, y, kept_idx, batch_size: int) -> MinibatchLogDensity:
+    """:func:`minibatch_logdensity` of a :class:`~bayesprune.posterior.BNNPosterior` (pruned to ``kept_idx``, or
+    whole when ``None``) on the rows ``(X, y)``."""
+    return minibatch_logdensity(lambda z: posterior.log_prior(z, kept_idx),
+                                lambda z, Xb, yb: posterior.pointwise_loglik(z, Xb, yb, kept_idx), X, y, batch_size)
+
+
 def schedule(settings, step):
     """``(scale, collected)`` of the learning rate at ``step``: 1 and True for the constant schedule."""
     if settings.step_schedule == "constant":

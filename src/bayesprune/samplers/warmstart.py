@@ -17,6 +17,7 @@ import numpy as np
 import optax
 
 from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.samplers.stochastic import posterior_minibatches
 
 INITS = ("prior", "optimised")
 LEARNING_RATE = 0.01  # Adam's step on the (scaled) inputs and targets the data layer provides
@@ -28,15 +29,12 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_s
     optimiser = optax.adam(learning_rate)
 
     def one_chain(position, key, X, y, kept_idx):
-        n = X.shape[0]
         kept = kept_idx if masked else None
-
-        def loss(z, k):
-            if batch_size is None:
-                return -posterior.logdensity(z, X, y, kept)
-            idx = jax.random.randint(k, (batch_size,), 0, n)  # a minibatch estimate, scaled to all rows
-            return -(n / batch_size * jnp.sum(posterior.pointwise_loglik(z, X[idx], y[idx], kept))
-                     + posterior.log_prior(z, kept))
+        if batch_size is None:
+            loss = lambda z, k: -posterior.logdensity(z, X, y, kept)  # noqa: E731
+        else:  # a minibatch estimate, scaled to all rows, as the stochastic-gradient samplers step on
+            minibatches = posterior_minibatches(posterior, X, y, kept, batch_size)
+            loss = lambda z, k: -minibatches.estimate(z, k)  # noqa: E731
 
         def step(carry, k):
             z, opt_state = carry
