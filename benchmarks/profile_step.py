@@ -32,9 +32,9 @@ from common import write_markdown  # noqa: E402
 from bayesprune import api  # noqa: E402
 from bayesprune.data import load_dataset  # noqa: E402
 from bayesprune.model.mlp import forward  # noqa: E402
+from bayesprune.samplers import LGMHSettings  # noqa: E402
 from bayesprune.samplers.driver import run_chains  # noqa: E402
 from bayesprune.samplers.registry import get_sampler  # noqa: E402
-from bayesprune.samplers.settings import LGMHSettings  # noqa: E402
 
 
 def _best_of(fn, *args, repeats: int = 3) -> float:

@@ -43,7 +43,7 @@ def hwm():
         return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
 from bayesprune import api
 from bayesprune.data.datasets import Dataset
-from bayesprune.samplers.settings import settings_class
+from bayesprune.samplers.registry import settings_class
 cell = json.loads(sys.argv[1])
 rng = np.random.default_rng(0)
 n = cell["rows"] + 1000

@@ -13,7 +13,7 @@ import typing
 from bayesprune import __version__
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import Option, base_type, declared, flag_of
-from bayesprune.samplers.settings import SETTINGS, settings_for
+from bayesprune.samplers.registry import SETTINGS, settings_for
 from bayesprune.settings import AUTO, ExecutorSpec, GridSpec, RunConfig
 
 EXIT_USAGE = 2

@@ -1,7 +1,7 @@
 """How a user-facing setting is declared and checked: the one mechanism behind every setting.
 
-A setting is a field of a frozen dataclass (:class:`bayesprune.settings.RunConfig`, the sampler settings in
-:mod:`bayesprune.samplers.settings`) declared with :func:`option`: its default, its help text, its check and how
+A setting is a field of a frozen dataclass (:class:`bayesprune.settings.RunConfig`, a sampler's settings in its
+module of :mod:`bayesprune.samplers`) declared with :func:`option`: its default, its help text, its check and how
 it is reached from outside (a command-line flag, a TOML key). Everything else is derived from these
 declarations: the ``bayesprune run`` options (:mod:`bayesprune.cli`), the keys of an experiment config file
 (:mod:`bayesprune.experiments.config`) and the validation, which raises :class:`~bayesprune.errors.OptionError`

@@ -5,7 +5,7 @@ Every field is declared with :func:`bayesprune.options.option` (default, help, c
 experiment config file may set it); ``bayesprune run``'s options, the keys of an experiment config file and the
 validation are derived from these declarations, and the API functions run the same checks through
 :func:`check`. The sampler's own settings are one typed object nested in the run configuration
-(``sampler_settings``, a class of :mod:`bayesprune.samplers.settings`).
+(``sampler_settings``, a class of its sampler module in :mod:`bayesprune.samplers`).
 
 Where a new setting goes: a field here (run-level) or in its sampler's settings class (sampler-level); the CLI
 flag, the TOML key and the check follow from the declaration. See docs/ARCHITECTURE.md.
@@ -26,8 +26,17 @@ from bayesprune.options import option
 from bayesprune.posterior.prior import PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
 from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
-from bayesprune.samplers.settings import SAMPLERS, SamplerSettings, as_settings, settings_class
-from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT
+from bayesprune.samplers.base import SamplerSettings
+from bayesprune.samplers.registry import (
+    DEFAULT_SAMPLER,
+    SAMPLERS,
+    as_settings,
+    get_sampler,
+    per_sampler,
+    samplers_where,
+    settings_class,
+)
+from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT, LONG_SECONDS, STOCHASTIC_DEFAULT
 from bayesprune.samplers.warmstart import INITS
 
 TASKS = ("regression", "classification")
@@ -38,9 +47,15 @@ RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
 AUTO = "auto"  # --sampler auto: chosen by the data's size (bayesprune.samplers.sizing)
 
 
-def _per_sampler(attribute: str) -> str:
-    """``mclmc 40,000, hmc 4,000, ...``: a per-sampler default for help texts, from the settings classes."""
-    return ", ".join(f"{name} {getattr(settings_class(name), attribute):,}" for name in SAMPLERS)
+def _sampler_help() -> str:
+    """The help of ``--sampler``, from the samplers' declarations."""
+    return ("; ".join(f"{name}: {get_sampler(name).description}" for name in SAMPLERS)
+            + f"; auto: {FULL_BATCH_DEFAULT} unless its estimated time from rows x parameters exceeds "
+            f"{LONG_SECONDS / 60:.0f} minutes, then {STOCHASTIC_DEFAULT}")
+
+
+def _where(attribute: str, value: str) -> str:
+    return " and ".join(samplers_where(lambda cls: getattr(cls, attribute) == value))
 
 
 @dataclass(frozen=True)
@@ -78,18 +93,14 @@ class RunConfig:
     prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
                               group="model", toml=True)
     # sampling
-    sampler: str = option("mclmc", "mclmc, amclmc: BlackJAX's microcanonical Langevin MC (unadjusted, adjusted), "
-                          "tuned in warm-up; hmc, nuts, mala: BlackJAX with warm-up adaptation; lgmh: the paper's "
-                          "Langevin-gradient MH; sgld, sghmc: BlackJAX's stochastic-gradient samplers on "
-                          "minibatches (large data); auto: mclmc unless its estimated time from rows x parameters "
-                          "exceeds 10 minutes, then sghmc", choices=(*SAMPLERS, AUTO), group="sampling")
+    sampler: str = option(DEFAULT_SAMPLER, _sampler_help(), choices=(*SAMPLERS, AUTO), group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
     superchains: int | None = option(None, "start the chains in this many groups, each from one shared point "
                                      "(Margossian et al. 2022), and report nested R-hat, which many short "
                                      "chains need (e.g. --chains 1024 --superchains 16); it must divide --chains",
                                      check=options.optional(options.integer(2)), group="sampling")
     samples: int | None = option(None, "steps per chain incl. burn-in (default: the sampler's, "
-                                 + _per_sampler("default_samples") + ")",
+                                 + per_sampler("default_samples") + ")",
                                  check=options.optional(options.integer(2)), group="sampling")
     burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
     thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain; with more than "
@@ -97,10 +108,12 @@ class RunConfig:
                               check=options.optional(options.integer(1)), group="sampling")
     init: str | None = option(None, "where chains start: a random network (prior) or each chain's own optimised "
                               "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
-                              "sampler's (optimised for mclmc and amclmc, prior for the others)",
+                              f"sampler's (optimised for {_where('default_init', 'optimised')}, prior for the "
+                              "others)",
                               choices=INITS, group="sampling")
     init_steps: int | None = option(None, "Adam steps of --init optimised (default: the sampler's, "
-                                    + _per_sampler("default_init_steps") + "; on minibatches for sgld and sghmc)",
+                                    + per_sampler("default_init_steps") + "; on minibatches for "
+                                    + " and ".join(n for n in SAMPLERS if get_sampler(n).stochastic) + ")",
                                     check=options.optional(options.integer(0)), group="sampling")
     until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
                                            "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
@@ -153,7 +166,7 @@ class RunConfig:
                              "their hidden units to it, or all chains as they are", choices=SCORE_FROM,
                              group="pruning and resampling")
     resample_samples: int | None = option(None, "resampling steps per chain (default: the sampler's, "
-                                          + _per_sampler("default_resample_samples") + ")",
+                                          + per_sampler("default_resample_samples") + ")",
                                           check=options.optional(options.integer(2)),
                                           group="pruning and resampling")
     resample_burnin: float = option(0.5, "share of resampling steps discarded", check=options.share_discarded,
@@ -163,8 +176,9 @@ class RunConfig:
                                         "disagreement), its pruned mean (the paper: every chain from one point), "
                                         "its chains' last states, or the draws, pruned and then optimised on the "
                                         "kept parameters (Adam, as --init optimised: fine-tuning after pruning); "
-                                        "default: the sampler's (optimised for sgld and sghmc, draws for the "
-                                        "others)", choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
+                                        "default: the sampler's (optimised for "
+                                        f"{_where('default_resample_start', 'optimised')}, draws for the others)",
+                                        choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
 
     def __post_init__(self) -> None:
         for name in ("features", "hidden", "criteria", "rates", "auto_rates", "layer_rates"):

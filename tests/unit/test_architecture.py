@@ -20,7 +20,7 @@ PACKAGE = Path(bayesprune.__file__).parent
 FORBIDDEN = {
     "errors": "*",
     "devices": {"options", "settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io",
-                "api", "experiments", "report", "cli", "estimators", "predictive"},
+                "api", "experiments", "report", "cli", "estimators", "predictive", "stages"},
     "options": {"settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io", "api",
                 "experiments", "report", "cli", "estimators", "predictive"},
     "data": {"model", "posterior", "samplers", "pruning", "settings", "evaluation", "io", "api", "experiments",
@@ -38,12 +38,21 @@ FORBIDDEN = {
                    "cli", "estimators"},
     "evaluation": {"data", "samplers", "io", "api", "experiments", "report", "cli", "estimators"},
     "io": {"api", "experiments", "report", "cli", "estimators"},
+    # the stages of a run (stages/) sit on the building blocks; api.py is their facade
+    "stages": {"io", "api", "experiments", "report", "cli", "estimators"},
     "api": {"io", "experiments", "report", "cli", "estimators"},
     "estimators": {"io", "experiments", "report", "cli"},
     "experiments": {"report", "cli", "estimators"},
     # the report renders what the runner stored: files (io/) and records (evaluation/), nothing sampled
-    "report": {"api", "experiments", "samplers", "predictive", "posterior", "pruning", "cli", "estimators"},
+    "report": {"api", "stages", "experiments", "samplers", "predictive", "posterior", "pruning", "cli",
+               "estimators"},
 }
+
+
+# the stages of a run use every building block below them, so none of those may import a stage
+for _lower in ("devices", "options", "data", "model", "posterior", "samplers", "pruning", "settings", "predictive",
+               "evaluation", "io"):
+    FORBIDDEN[_lower] = FORBIDDEN[_lower] | {"stages"}
 
 
 def _unit(module: str) -> str:

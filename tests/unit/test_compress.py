@@ -59,10 +59,12 @@ def test_rate_auto_never_reads_the_test_rows(iris, full):
     assert a.chosen == (max(passing) if passing else 0.0)
 
 
-def test_prune_rate_auto_needs_the_data(full):
-    with pytest.raises(OptionError, match="data is needed by rate='auto'"):
+def test_prune_sends_rate_auto_to_compress(full):
+    """prune chooses a mask; a rate chosen from the data resamples every candidate, which compress does (no
+    prune -> compress recursion)."""
+    with pytest.raises(OptionError, match=r"rate belongs to compress\(\).*compress\(sample, data, rate='auto'"):
         api.prune(full, rate="auto")
-    with pytest.raises(OptionError, match="auto_rates is an option of rate='auto' only"):
+    with pytest.raises(OptionError, match=r"auto_rates belongs to compress\(\)"):
         api.prune(full, rate=0.5, auto_rates=(0.5,))
 
 
@@ -99,7 +101,14 @@ def test_dispersed_resampling_starts_let_rhat_see_two_modes(iris, full, fake_sam
     dispersed = api.resample(two_modes, iris, pr, start="draws", samples=60, sampler_settings=quiet)
     one_point = api.resample(two_modes, iris, pr, start="mean", samples=60, sampler_settings=quiet)
     assert api.evaluate(dispersed, iris).rhat_fn_max > 1.5
-    assert api.evaluate(one_point, iris).rhat_fn_max < api.evaluate(dispersed, iris).rhat_fn_max
+
+    def chain_gap(ps):  # the largest difference between the chains' mean test probabilities
+        probs = api.predict(ps, iris.X_test).outputs.mean(axis=1)
+        return float(np.abs(probs[0] - probs[1]).max())
+
+    # rank-normalised R-hat saturates (about 3) for chains that never cross, which includes tiny-step random walks
+    # from one point, so the disagreement itself is compared: the paper's start cannot show two modes
+    assert chain_gap(one_point) < 0.05 < 0.5 < chain_gap(dispersed)
 
 
 def test_lppd_criterion_is_the_drop_in_training_log_predictive_density(fake_sample):

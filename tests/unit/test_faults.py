@@ -3,12 +3,14 @@ are warned about, and no metric is ever averaged over non-finite draws."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 import bayesprune as bp
 from bayesprune import api
-from bayesprune.report.markdown import stage_warnings
+from bayesprune.experiments.advice import stage_warnings
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_non_finite_draws_are_dropped_not_averaged(iris):
     ps = api.sample(iris, sampler="lgmh", chains=2, samples=200, seed=0)
     draws = np.array(ps.result.draws)
     draws[1, 3, :] = np.nan  # a corrupted draw (e.g. from a faulty file)
-    ps.result.draws = draws
+    ps = ps.replace(result=dataclasses.replace(ps.result, draws=draws))
     m = api.evaluate(ps, iris)
     assert m.n_nonfinite_draws > 0
     _finite_metrics(m)

@@ -16,7 +16,7 @@ from bayesprune.data.datasets import DEFAULT_HIDDEN
 from bayesprune.errors import OptionError
 from bayesprune.experiments.config import TOP_KEYS, parse_config
 from bayesprune.options import base_type, declared, flag_of
-from bayesprune.samplers.settings import SETTINGS, settings_for
+from bayesprune.samplers.registry import SETTINGS, settings_for
 from bayesprune.settings import GridSpec, RunConfig
 
 CLI_ONLY = {"out", "no_figures", "quiet", "help"}

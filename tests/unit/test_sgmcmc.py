@@ -11,8 +11,7 @@ import pytest
 from bayesprune.errors import OptionError
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import SGHMCSettings, SGLDSettings, run_chains, sizing, stochastic
-from bayesprune.samplers.settings import HMCSettings, MCLMCSettings
+from bayesprune.samplers import HMCSettings, MCLMCSettings, SGHMCSettings, SGLDSettings, run_chains, sizing, stochastic
 
 
 def _blr(n=60):

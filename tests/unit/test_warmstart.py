@@ -43,8 +43,8 @@ def test_mclmc_tuning_survives_a_start_at_a_sharp_mode():
     import jax
     import jax.numpy as jnp
 
+    from bayesprune.samplers import MCLMCSettings
     from bayesprune.samplers.registry import get_sampler
-    from bayesprune.samplers.settings import MCLMCSettings
 
     dim, sd = 64, 1e-4
     logdensity = lambda z: -0.5 * jnp.sum(jnp.square(z / sd))  # noqa: E731

@@ -165,6 +165,7 @@ class CellRecord:
     rate_selection: dict[str, Any] | None = None  # rate "auto": every candidate and the rule (selection.py)
     mask_repair: dict[str, Any] | None = None  # what the mask repair changed (pruning/paths.py)
     dropped_features: list[str] | None = None  # input features no kept path uses
+    warnings: list[str] | None = None  # about the sampled stages, with remedies (experiments/advice.py)
 
     @property
     def kept_share(self) -> float:

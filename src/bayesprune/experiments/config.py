@@ -36,7 +36,8 @@ from typing import Any
 from bayesprune import options, settings
 from bayesprune.data.registry import PAPER_DATASETS
 from bayesprune.errors import InputError, OptionError
-from bayesprune.samplers.settings import SETTINGS, SamplerSettings, settings_for
+from bayesprune.samplers.base import SamplerSettings
+from bayesprune.samplers.registry import SETTINGS, settings_for
 from bayesprune.settings import RunConfig
 
 PAPER_ORDER = tuple(PAPER_DATASETS)

@@ -23,6 +23,7 @@ from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dat
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
 from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, RunView, StageMetrics, to_json
+from bayesprune.experiments.advice import cell_warnings
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
@@ -49,7 +50,7 @@ def load_data(cfg: RunConfig) -> Dataset:
                         test_fraction=cfg.test_fraction, stratify=cfg.stratify)
 
 
-@dataclass
+@dataclass(frozen=True)
 class CellResult:
     """The outcome of one (criterion, rate) after the shared full-model sampling.
 
@@ -67,14 +68,16 @@ class CellResult:
     model: bytes = b""
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOutcome:
+    """Everything a run produced, built once at its end."""
+
     config: RunConfig
     dataset: Dataset
     full: api.PosteriorSample
     full_metrics: StageMetrics
     view: RunView
-    cells: list[CellResult] = field(default_factory=list)
+    cells: tuple[CellResult, ...] = ()
     full_fn_outputs: np.ndarray | None = None
     seconds: float = 0.0
 
@@ -128,8 +131,8 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
         batch = {"runs": list(run_indices), "chains": n * c, "sampling_seed": base.seed,
                  "seconds": full.seconds, "note": "full posteriors sampled as chains of one call"}
         for i, cfg in enumerate(cfgs):
-            part = full.select_chains(list(range(i * c, (i + 1) * c)))
-            part.info["superchains"] = cfg.superchains  # whole groups: run i holds groups i*K .. (i+1)*K - 1
+            # whole groups: run i holds groups i*K .. (i+1)*K - 1
+            part = full.select_chains(list(range(i * c, (i + 1) * c)), superchains=cfg.superchains)
             yield _run(cfg, device, ds, posterior, notes, full=part, batch=batch, reporter=None, label=labels[i],
                        run_index=run_indices[i])
 
@@ -183,8 +186,8 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
         adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
         full = _sample_full(cfg, ds, posterior, progress=adv)
     full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
-    view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, warnings=notes)
-    outcome = RunOutcome(cfg, ds, full, full_metrics, view, full_fn_outputs=full_scored.fn_outputs)
+    cells: list[CellResult] = []
+    views: list[CellView] = []
     prov = provenance(ds, device) | ({"batch": batch} if batch else {})
     progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
@@ -203,8 +206,9 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 samples=cfg.resample_samples, burnin=cfg.resample_burnin, start=cfg.resample_start,
                 sampler_settings=cfg.sampler_settings, until_converged=cfg.until_converged,
             )
-            pr, pruned, res = comp.prune, comp.pruned, comp.resampled
-            pruned.seconds = time.perf_counter() - t0 - sum(s.resampled.seconds for s in comp.steps)
+            pr, res = comp.prune, comp.resampled
+            pruned = comp.pruned.replace(seconds=time.perf_counter() - t0 - sum(s.resampled.seconds
+                                                                                for s in comp.steps))
             pruned_metrics, pruned_scored = api.evaluate_stage(pruned, ds, seed=cfg.seed)
             res_metrics, res_scored = api.evaluate_stage(res, ds, seed=cfg.seed)
             stages = {"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics}
@@ -226,13 +230,15 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
+                warnings=cell_warnings(stages, cfg),
             )
-            outcome.cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
-                                            {"pruned": pruned_scored.fn_outputs, "resampled": res_scored.fn_outputs},
-                                            model))
-            view.cells.append(CellView(record, pr.scores, pr.threshold, res_scored.summary))
-    outcome.seconds = time.perf_counter() - t_start
-    return outcome
+            cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
+                                    {"pruned": pruned_scored.fn_outputs, "resampled": res_scored.fn_outputs}, model))
+            views.append(CellView(record, pr.scores, pr.threshold, res_scored.summary))
+    view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, cells=views,
+                   warnings=notes)
+    return RunOutcome(cfg, ds, full, full_metrics, view, tuple(cells), full_scored.fn_outputs,
+                      time.perf_counter() - t_start)
 
 
 def cell_dir(out: Path, cell: CellResult, single: bool) -> Path:

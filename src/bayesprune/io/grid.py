@@ -34,7 +34,7 @@ from bayesprune.errors import InputError
 from bayesprune.evaluation.records import CellRecord, RunRecord, to_json
 from bayesprune.io.atomic import write_json, write_text
 from bayesprune.pruning.criteria import PosteriorMoments, spn, stn
-from bayesprune.samplers.settings import settings_for
+from bayesprune.samplers.registry import settings_for
 
 # rate: the share removed (for --rate auto, the one chosen in that run); requested: the rate as asked ("0.75",
 # "auto"; "0" for the full model), the key the report groups runs by

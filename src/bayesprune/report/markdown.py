@@ -15,13 +15,11 @@ from bayesprune.evaluation.records import (
     STAGES,
     CellRecord,
     RunView,
-    StageMetrics,
     main_metric,
     uncertainty_metrics,
 )
 from bayesprune.io.atomic import write_text
 from bayesprune.report import figures
-from bayesprune.settings import RunConfig
 
 
 def _fmt(v, digits: int = 3) -> str:
@@ -139,52 +137,9 @@ def print_summary(view: RunView, console) -> None:
         console.print(f"[yellow]warning:[/yellow] {w}")
 
 
-RHAT_WARN = 1.05  # function-space R-hat above this: the chains disagree on predictions
-ESS_WARN = 100  # fewer effective draws of a test prediction than this: estimates are noisy
-
-
-def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) -> list[str]:
-    """Plain-language warnings about one stage's convergence, each with how far it is off and the one option
-    most likely to fix it (as ``bayesprune run`` flags; ``cfg`` is the run's configuration)."""
-    cfg = cfg or RunConfig()
-    length_flag = "--samples" if stage == "full" else "--resample-samples"
-    length = cfg.samples if stage == "full" else cfg.resample_samples
-    longer = f"sample longer ({length_flag} {2 * length}) or until converged (--until-converged 600)"
-    out = []
-    if m.acceptance_rate < 0.01:
-        fix = (f"lower the step sizes (e.g. --lr 0.001 --step-w 0.005) or use --sampler {RunConfig.sampler}"
-               if cfg.sampler == "lgmh" else "adapt the step size in a longer warm-up (--burnin 0.5 and more "
-               f"{length_flag})")
-        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} < 1%, the chain is stuck; {fix}")
-    elif m.acceptance_rate > 0.99:
-        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore; "
-                   + ("raise --step-w" if cfg.sampler == "lgmh" else "lower --target-accept"))
-    if m.nrhat_fn_max is not None:  # many short chains started in groups: nested R-hat is the judge
-        if not np.isfinite(m.nrhat_fn_max) or m.nrhat_fn_max > RHAT_WARN:
-            out.append(f"{stage}: the groups of chains disagree on the test predictions (nested R-hat "
-                       f"{m.nrhat_fn_max:.2f}, should be <= {RHAT_WARN}); {longer}")
-    elif np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
-        fix = f"use --sampler {RunConfig.sampler} (LG-MH's fixed steps mix slowly)" if cfg.sampler == "lgmh" \
-            else longer
-        out.append(f"{stage}: chains disagree on the test predictions (function-space R-hat {m.rhat_fn_max:.2f}, "
-                   f"should be <= {RHAT_WARN}); {fix}")
-    if np.isfinite(m.ess_fn_min) and m.ess_fn_min < ESS_WARN:
-        out.append(f"{stage}: only {m.ess_fn_min:.0f} effective draws of the least certain test prediction "
-                   f"(fewer than {ESS_WARN}); {longer}")
-    if m.n_divergent:
-        if cfg.sampler in ("hmc", "nuts", "amclmc"):
-            fix = "; raise --target-accept (e.g. 0.95) for smaller steps"
-        elif cfg.sampler == "mclmc":
-            fix = "; lower --desired-energy-var (e.g. 1e-4) for smaller steps"
-        else:
-            fix = ""
-        out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected{fix}")
-    return out
-
-
 def warnings_for(record: CellRecord) -> list[str]:
-    """Warnings about the sampled stages (full and resampled) of a (criterion, rate)."""
-    return [w for stage in ("full", "resampled") for w in stage_warnings(stage, record.stages[stage], record.config)]
+    """The warnings the runner stored about the sampled stages of a (criterion, rate)."""
+    return list(record.warnings or [])
 
 
 def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list[Path]:

@@ -1,22 +1,15 @@
-"""MCMC samplers: the paper's LG-MH kernel, BlackJAX's MALA, HMC, NUTS, MCLMC, SGLD and SGHMC, their settings, the chain
-driver and the size guide."""
+"""MCMC samplers, one module per family: the paper's LG-MH kernel (``langevin_mh``), BlackJAX's MALA (``mala``),
+HMC and NUTS (``hmc``), MCLMC and adjusted MCLMC (``mclmc``), SGLD and SGHMC (``stochastic``); the registry that
+lists them, the chain driver, optimised starts and the size guide."""
 
+from bayesprune.samplers.base import SamplerDef, SamplerSettings
 from bayesprune.samplers.driver import ChainResult, run_chains
-from bayesprune.samplers.langevin_mh import LGMHInfo, LGMHState, lgmh
-from bayesprune.samplers.registry import SamplerDef, get_sampler
-from bayesprune.samplers.settings import (
-    SAMPLERS,
-    AdjustedMCLMCSettings,
-    HMCSettings,
-    LGMHSettings,
-    MALASettings,
-    MCLMCSettings,
-    NUTSSettings,
-    SamplerSettings,
-    SGHMCSettings,
-    SGLDSettings,
-    settings_for,
-)
+from bayesprune.samplers.hmc import HMCSettings, NUTSSettings
+from bayesprune.samplers.langevin_mh import LGMHInfo, LGMHSettings, LGMHState, lgmh
+from bayesprune.samplers.mala import MALASettings
+from bayesprune.samplers.mclmc import AdjustedMCLMCSettings, MCLMCSettings
+from bayesprune.samplers.registry import SAMPLERS, get_sampler, settings_for
+from bayesprune.samplers.stochastic import SGHMCSettings, SGLDSettings
 
 __all__ = [
     "SAMPLERS",

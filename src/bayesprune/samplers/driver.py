@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,14 +24,16 @@ import numpy as np
 
 from bayesprune.errors import OptionError
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.registry import SamplerDef, get_sampler, steps_per_block, units_per_block
-from bayesprune.samplers.settings import SamplerSettings, as_settings
-from bayesprune.samplers.stochastic import posterior_minibatches
+from bayesprune.samplers.base import SamplerDef, SamplerSettings, steps_per_block, units_per_block
+from bayesprune.samplers.registry import as_settings, get_sampler
+
+CHAIN_AXIS = {"chain_axis": True}  # a field whose first axis is the chain (ChainResult.select_chains)
+POSITION_AXIS = {"chain_axis": True, "position_axis": True}  # ... and whose last axis is the position
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChainResult:
-    """Everything a run of the driver produced (host numpy arrays).
+    """Everything a run of the driver produced (host numpy arrays); built once, complete.
 
     Attributes
     ----------
@@ -48,25 +50,47 @@ class ChainResult:
     params
         Tuned sampler parameters after warm-up (per chain).
     seconds
-        Wall time by phase: ``compile``, ``warmup``, ``sampling``.
+        Wall time by phase: ``compile``, ``warmup``, ``sampling`` (and ``init`` when the stage optimised the
+        starts).
+
+    Fields whose first axis is the chain are declared so (``CHAIN_AXIS``, ``POSITION_AXIS`` when the last axis
+    is the position too): :meth:`select_chains` and :meth:`map_positions` follow the declarations, so a new
+    per-chain field needs no other change.
     """
 
-    draws: np.ndarray
-    logdensity: np.ndarray
-    acceptance: np.ndarray
-    diverging: np.ndarray
-    mean: np.ndarray
-    var: np.ndarray
-    last_position: np.ndarray
+    draws: np.ndarray = field(metadata=POSITION_AXIS)
+    logdensity: np.ndarray = field(metadata=CHAIN_AXIS)
+    acceptance: np.ndarray = field(metadata=CHAIN_AXIS)
+    diverging: np.ndarray = field(metadata=CHAIN_AXIS)
+    mean: np.ndarray = field(metadata=POSITION_AXIS)
+    var: np.ndarray = field(metadata=POSITION_AXIS)
+    last_position: np.ndarray = field(metadata=POSITION_AXIS)
     n_steps: int
     n_warmup: int
     thin: int
-    n_divergent: np.ndarray
-    n_grad_evals: np.ndarray
-    mean_acceptance: np.ndarray
+    n_divergent: np.ndarray = field(metadata=CHAIN_AXIS)
+    n_grad_evals: np.ndarray = field(metadata=CHAIN_AXIS)
+    mean_acceptance: np.ndarray = field(metadata=CHAIN_AXIS)
     sampler: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict, metadata=CHAIN_AXIS)  # a pytree, chains first
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def select_chains(self, chains: Any) -> ChainResult:
+        """The same result restricted to some chains (indices, in the order given)."""
+        idx = np.asarray(chains, int)
+        take = lambda a: np.asarray(a)[idx]  # noqa: E731
+        return dataclasses.replace(self, seconds=dict(self.seconds), **{
+            f.name: jax.tree.map(take, getattr(self, f.name))
+            for f in dataclasses.fields(self) if f.metadata.get("chain_axis")})
+
+    def map_positions(self, fn: Callable[[np.ndarray], np.ndarray]) -> ChainResult:
+        """Every position-valued field (draws, moments, last positions) mapped by ``fn`` over its last axis
+        (a pruning restriction, a relabelling of hidden units)."""
+        return dataclasses.replace(self, seconds=dict(self.seconds), **{
+            f.name: fn(getattr(self, f.name)) for f in dataclasses.fields(self) if f.metadata.get("position_axis")})
+
+    def with_seconds(self, **seconds: float) -> ChainResult:
+        return dataclasses.replace(self, seconds={**self.seconds, **seconds})
 
     @property
     def num_chains(self) -> int:
@@ -119,10 +143,7 @@ def _compiled(posterior: BNNPosterior, sdef: SamplerDef, settings: SamplerSettin
     """Jitted warm-up and chunk functions for one static configuration (cached by the sampler definition)."""
 
     def logdensity_for(X, y, kept_idx):
-        kept = kept_idx if masked else None
-        if sdef.stochastic:
-            return posterior_minibatches(posterior, X, y, kept, settings.batch_size)
-        return lambda z: posterior.logdensity(z, X, y, kept)
+        return sdef.logdensity(posterior, X, y, kept_idx if masked else None, settings)
 
     def scan_units(unit_fn, carry, keys, pregenerate: bool):
         """Run ``unit_fn(carry, numbers)`` over units of steps; ``keys`` is (units, steps per unit, chains).
@@ -243,7 +264,8 @@ def run_chains(
     key
         JAX PRNG key; the run is a pure function of it.
     sampler
-        Sampler name (``lgmh``, ``mala``, ``hmc``, ``nuts``) or a :class:`~bayesprune.samplers.registry.SamplerDef`.
+        Sampler name (one of :data:`~bayesprune.samplers.registry.SAMPLERS`) or a
+        :class:`~bayesprune.samplers.base.SamplerDef`.
     settings
         The sampler's settings (its settings class, a dict of some of them, or ``None`` for its defaults).
     num_warmup

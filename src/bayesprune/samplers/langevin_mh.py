@@ -15,16 +15,27 @@ kernel, so choosing one at random keeps the posterior invariant.
 ``lr`` and ``step_size`` may be vectors, one entry per coordinate: the pipeline uses lr = 0.01 and
 step = 0.025 for network parameters and lr = 0, step = 0.2 for eta = log tau^2 (the paper's random walk
 on eta). Differences from the authors' code are listed in docs/METHOD.md.
+
+The module is the LG-MH sampler of the pipeline too: its settings (:class:`LGMHSettings`) and its definition
+(``SAMPLERS``, :mod:`bayesprune.samplers.base`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from blackjax.base import SamplingAlgorithm
+
+from bayesprune import options
+from bayesprune.options import option
+from bayesprune.samplers.base import Advice, BlockRandomness, SamplerDef, SamplerSettings, no_key
+
+__all__ = ["LGMHInfo", "LGMHSettings", "LGMHState", "SAMPLERS", "as_top_level_api", "build_kernel",
+           "build_transition", "init", "lgmh", "random_numbers"]
 
 
 class LGMHState(NamedTuple):
@@ -157,3 +168,61 @@ def as_top_level_api(
 
 
 lgmh = as_top_level_api
+
+
+# --- the pipeline's sampler ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LGMHSettings(SamplerSettings):
+    """The paper's Langevin-gradient Metropolis-Hastings (defaults: the paper's values)."""
+
+    sampler: ClassVar[str] = "lgmh"
+    default_samples: ClassVar[int] = 40000
+    default_resample_samples: ClassVar[int] = 20000
+
+    lr: float = option(0.01, "LG-MH gradient step of a Langevin proposal", check=options.non_negative)
+    step_w: float = option(0.025, "LG-MH proposal sd of the network parameters", check=options.non_negative)
+    step_eta: float = option(0.2, "LG-MH proposal sd of eta = log noise variance", check=options.non_negative)
+    l_prob: float = option(0.5, "LG-MH share of Langevin (gradient) proposals", check=options.probability)
+
+
+def _params(settings: LGMHSettings, dim: int, has_eta: bool):
+    lr = jnp.full((dim,), settings.lr)
+    step = jnp.full((dim,), settings.step_w)
+    if has_eta:
+        lr = lr.at[-1].set(0.0)
+        step = step.at[-1].set(settings.step_eta)
+    return {"lr": lr, "step_size": step}
+
+
+_kernel = build_kernel()
+_transition = build_transition()
+
+
+def _step(key, state, logdensity_fn, params, settings: LGMHSettings):
+    return _kernel(key, state, logdensity_fn, params["lr"], params["step_size"], settings.l_prob)
+
+
+def _generate(key, dim):
+    return random_numbers(key, (dim,))
+
+
+def _transition_of(numbers, state, logdensity_fn, params, settings: LGMHSettings):
+    return _transition(numbers, state, logdensity_fn, params["lr"], params["step_size"], settings.l_prob)
+
+
+def _summary(info):
+    return info.acceptance_rate, info.is_divergent, jnp.ones((), jnp.int32)
+
+
+SAMPLERS = (
+    SamplerDef(
+        name="lgmh", description="the paper's Langevin-gradient Metropolis-Hastings (lr 0.01, step 0.025, "
+        "l_prob 0.5)", settings=LGMHSettings, initial_params=_params, init=no_key(init), step=_step,
+        summarise=_summary, randomness=BlockRandomness(generate=_generate, transition=_transition_of),
+        advice=Advice(stuck="lower the step sizes (e.g. --lr 0.001 --step-w 0.005) or use --sampler "
+                      "{default_sampler}", small_steps="raise --step-w",
+                      disagree="use --sampler {default_sampler} (LG-MH's fixed steps mix slowly)"),
+    ),
+)

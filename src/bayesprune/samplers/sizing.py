@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bayesprune.samplers.registry import get_sampler
-from bayesprune.samplers.settings import SamplerSettings, settings_class
+from bayesprune.samplers.base import SamplerSettings
+from bayesprune.samplers.registry import DEFAULT_SAMPLER, get_sampler, settings_class
 from bayesprune.samplers.warmstart import WARM_START_BATCH
 
 ROW_SECONDS = 5.3e-8  # per row and gradient, fixed part (benchmarks/size.py, 2-core reference machine)
 ROW_PARAM_SECONDS = 6.0e-11  # per row, parameter and gradient
 LONG_SECONDS = 600.0  # a full-batch run estimated to take longer than this is worth a stochastic-gradient one
-FULL_BATCH_DEFAULT = "mclmc"
+FULL_BATCH_DEFAULT = DEFAULT_SAMPLER
 STOCHASTIC_DEFAULT = "sghmc"
 
 
@@ -65,8 +65,9 @@ def estimate(settings: SamplerSettings, *, rows: int, params: int, chains: int, 
     samples = cls.default_samples if samples is None else samples
     resample = cls.default_resample_samples if resample_samples is None else resample_samples
     init_steps = cls.default_init_steps if init_steps is None else init_steps
-    stochastic = get_sampler(settings.sampler).stochastic
-    per_grad = min(int(settings.batch_size), rows) if stochastic else rows
+    sdef = get_sampler(settings.sampler)
+    stochastic = sdef.stochastic is not None
+    per_grad = sdef.rows_per_gradient(settings, rows)
     per_init = min(WARM_START_BATCH, rows) if stochastic else rows
     grads = (samples + resample) * settings.grads_per_step()
     seconds = chains * (grads * gradient_seconds(per_grad, params) + init_steps * gradient_seconds(per_init, params))

@@ -48,20 +48,79 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from blackjax.sgmcmc import diffusions
 from blackjax.sgmcmc.gradients import logdensity_estimator
 
-from bayesprune.samplers.settings import SGHMCSettings, SGLDSettings
+from bayesprune import options
+from bayesprune.options import option
+from bayesprune.samplers.base import Minibatching, SamplerDef, SamplerSettings
+
+__all__ = ["SAMPLERS", "SGHMCSettings", "SGLDSettings", "MinibatchLogDensity", "posterior_minibatches"]
 
 INFLATION = 0.2  # the tuned lr keeps the stationary variance within 1 + this of the posterior's (stiffest direction)
 FALLBACK_LEARNING_RATE = 0.01  # lr when it is not given and the warm-up is too short to tune it
 POWER_ITERATIONS = 20
 METRIC_RANGE = 5.0  # an uninformed parameter's metric: at most this many times the informed median (fisher_metric)
 CURVATURE_BATCHES = 4  # minibatches averaged in the metric and in each Hessian-vector product of the power iteration
+
+
+STEP_SCHEDULES = ("constant", "cyclical")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StochasticGradientSettings(SamplerSettings):
+    """Stochastic-gradient MCMC: each step uses the gradient on a random minibatch of rows, scaled to all rows."""
+
+    default_samples: ClassVar[int] = 20000
+    default_resample_samples: ClassVar[int] = 10000
+    default_init: ClassVar[str] = "optimised"  # SG-MCMC is run from trained networks in practice (Zhang et al.)
+    # on minibatches of warmstart.WARM_START_BATCH rows: 10,000 steps cost a sixth of 1,000 full-batch ones on
+    # 60,000 rows and train a network as far as scikit-learn's MLPRegressor does (benchmarks/size.py)
+    default_init_steps: ClassVar[int] = 10000
+    # the bias-bounded steps are too small to re-fit a network that pruning broke: fine-tune it first
+    # (benchmarks/deep.py: digits 90% loses 5 points from the pruned draws, 0.7 fine-tuned)
+    default_resample_start: ClassVar[str] = "optimised"
+
+    batch_size: int = option(128, "SGLD/SGHMC rows per minibatch gradient (all rows when the data set has fewer)",
+                             check=options.integer(1))
+    learning_rate: float | None = option(None, "SGLD/SGHMC step as an SGD learning rate on the mean "
+                                         "log-likelihood per row (the Langevin step is learning_rate / rows); "
+                                         "default: tuned in warm-up to keep the stationary variance within 20% "
+                                         "of the posterior's (docs/METHOD.md)",
+                                         check=options.optional(options.positive))
+    step_schedule: str = option("constant", "SGLD/SGHMC step-size schedule: constant, or cyclical (cosine cycles "
+                                "of --cycle-length steps, Zhang et al. 2020)", choices=STEP_SCHEDULES)
+    cycle_length: int = option(1000, "SGLD/SGHMC steps per cycle of the cyclical schedule",
+                               check=options.integer(2))
+    precondition: bool = option(True, "SGLD/SGHMC: move in the metric of the inverse diagonal empirical Fisher "
+                                "information, estimated in warm-up (SGFS, Ahn et al. 2012)",
+                                check=options.one_of((True, False)))
+    exploration: float = option(0.5, "SGLD/SGHMC share of each cycle spent exploring (noise-free steps, not "
+                                "kept) before the sampling stage, cyclical schedule", check=options.share_below_one)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGLDSettings(StochasticGradientSettings):
+    """BlackJAX's stochastic gradient Langevin dynamics (Welling & Teh 2011): an Euler step of the Langevin
+    diffusion with a minibatch gradient and no Metropolis correction."""
+
+    sampler: ClassVar[str] = "sgld"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SGHMCSettings(StochasticGradientSettings):
+    """BlackJAX's stochastic gradient HMC (Chen et al. 2014): underdamped Langevin dynamics with a minibatch
+    gradient, momentum kept between steps and friction that absorbs the gradient noise."""
+
+    sampler: ClassVar[str] = "sghmc"
+
+    momentum_decay: float = option(0.1, "SGHMC share of the momentum lost to friction per step (SGD's 1 - "
+                                   "momentum)", check=options.open_probability)
 
 
 class SGState(NamedTuple):
@@ -257,3 +316,26 @@ def summarise(info: SGInfo):
 
 def collects(info: SGInfo):
     return info.collected
+
+
+def _logdensity(posterior, X, y, kept_idx, settings: StochasticGradientSettings) -> MinibatchLogDensity:
+    return posterior_minibatches(posterior, X, y, kept_idx, settings.batch_size)
+
+
+def _rows(settings: StochasticGradientSettings, n_rows: int) -> int:
+    return min(int(settings.batch_size), n_rows)
+
+
+def _sampler(name: str, description: str, settings: type[SamplerSettings], step) -> SamplerDef:
+    """A stochastic-gradient sampler: its step on minibatches, the shared warm-up (metric, learning rate)."""
+    return SamplerDef(name=name, description=description, settings=settings, initial_params=initial_params,
+                      init=init, step=step, summarise=summarise, warmup=warmup_for(step),
+                      stochastic=Minibatching(logdensity=_logdensity, rows=_rows), collects=collects)
+
+
+SAMPLERS = (
+    _sampler("sgld", "BlackJAX stochastic gradient Langevin dynamics on minibatches (no Metropolis step), "
+             "constant or cyclical step size", SGLDSettings, sgld_step),
+    _sampler("sghmc", "BlackJAX stochastic gradient HMC on minibatches (persistent momentum, friction), "
+             "constant or cyclical step size", SGHMCSettings, sghmc_step),
+)

@@ -1,0 +1,54 @@
+"""Plain-language warnings about a sampled stage, each with the remedy its sampler declares
+(:class:`~bayesprune.samplers.base.Advice`): computed once by the runner and stored in the record
+(``metrics.json``: ``warnings``), which the report only renders."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesprune.evaluation.records import StageMetrics
+from bayesprune.samplers.registry import DEFAULT_SAMPLER, get_sampler
+from bayesprune.settings import RunConfig
+
+RHAT_WARN = 1.05  # function-space R-hat above this: the chains disagree on predictions
+ESS_WARN = 100  # fewer effective draws of a test prediction than this: estimates are noisy
+STAGES = ("full", "resampled")  # the sampled stages (the pruned one re-uses the full model's draws)
+
+
+def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) -> list[str]:
+    """Warnings about one stage's convergence, each with how far it is off and the one option most likely to fix
+    it (``bayesprune run`` flags of ``cfg.sampler``, from its module's advice)."""
+    cfg = cfg or RunConfig()
+    advice = get_sampler(cfg.sampler).advice
+    length_flag = "--samples" if stage == "full" else "--resample-samples"
+    length = cfg.samples if stage == "full" else cfg.resample_samples
+    longer = f"sample longer ({length_flag} {2 * length}) or until converged (--until-converged 600)"
+
+    def say(text: str) -> str:
+        return text.format(length_flag=length_flag, longer=longer, default_sampler=DEFAULT_SAMPLER)
+
+    out = []
+    if m.acceptance_rate < 0.01:
+        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} < 1%, the chain is stuck; {say(advice.stuck)}")
+    elif m.acceptance_rate > 0.99 and advice.small_steps:
+        out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore; "
+                   + say(advice.small_steps))
+    if m.nrhat_fn_max is not None:  # many short chains started in groups: nested R-hat is the judge
+        if not np.isfinite(m.nrhat_fn_max) or m.nrhat_fn_max > RHAT_WARN:
+            out.append(f"{stage}: the groups of chains disagree on the test predictions (nested R-hat "
+                       f"{m.nrhat_fn_max:.2f}, should be <= {RHAT_WARN}); {longer}")
+    elif np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
+        out.append(f"{stage}: chains disagree on the test predictions (function-space R-hat {m.rhat_fn_max:.2f}, "
+                   f"should be <= {RHAT_WARN}); {say(advice.disagree)}")
+    if np.isfinite(m.ess_fn_min) and m.ess_fn_min < ESS_WARN:
+        out.append(f"{stage}: only {m.ess_fn_min:.0f} effective draws of the least certain test prediction "
+                   f"(fewer than {ESS_WARN}); {longer}")
+    if m.n_divergent:
+        out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected"
+                   + say(advice.divergent))
+    return out
+
+
+def cell_warnings(stages: dict[str, StageMetrics], cfg: RunConfig) -> list[str]:
+    """Warnings about the sampled stages (full and resampled) of a (criterion, rate)."""
+    return [w for stage in STAGES if stage in stages for w in stage_warnings(stage, stages[stage], cfg)]

@@ -1,0 +1,204 @@
+"""BlackJAX's microcanonical Langevin Monte Carlo (Robnik et al. 2023): unadjusted (``mclmc``) and adjusted with a
+Metropolis-Hastings step and random trajectory lengths (``amclmc``), both tuned automatically in warm-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import blackjax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from blackjax.adaptation.mclmc_adaptation import MCLMCAdaptationState
+from blackjax.mcmc import adjusted_mclmc_dynamic, mclmc
+
+from bayesprune import options
+from bayesprune.options import option
+from bayesprune.samplers.base import Advice, SamplerDef, SamplerSettings
+
+__all__ = ["SAMPLERS", "AdjustedMCLMCSettings", "MCLMCSettings"]
+
+GRADS_PER_STEP_MCLMC = 2  # the isokinetic McLachlan integrator evaluates the gradient twice per step
+DESIRED_ENERGY_VAR = 5e-4  # BlackJAX's MCLMC default; adjusted MCLMC's unadjusted tuning phase uses it too
+
+
+@dataclass(frozen=True, kw_only=True)
+class MicrocanonicalSettings(SamplerSettings):
+    adapt: bool = option(True, "tune the step size and the momentum decoherence length L (and a diagonal "
+                         "preconditioner) in warm-up, BlackJAX's MCLMC tuning", check=options.one_of((True, False)))
+    step_size: float | None = option(None, "initial step size (default sqrt(dim) / 4, BlackJAX's)",
+                                     check=options.optional(options.positive))
+    decoherence_length: float | None = option(None, "initial momentum decoherence length L (default sqrt(dim))",
+                                              check=options.optional(options.positive))
+    diagonal_preconditioning: bool = option(True, "tune a diagonal preconditioner in warm-up",
+                                            check=options.one_of((True, False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MCLMCSettings(MicrocanonicalSettings):
+    """BlackJAX's unadjusted microcanonical Langevin MC (Robnik et al. 2023), tuned automatically. No
+    Metropolis step: its bias is controlled by the energy error the tuning aims at (``desired_energy_var``)."""
+
+    sampler: ClassVar[str] = "mclmc"
+    default_samples: ClassVar[int] = 40000  # chosen by benchmarks/default_sampler.py (docs/BENCHMARKS.md)
+    default_resample_samples: ClassVar[int] = 20000
+    default_init: ClassVar[str] = "optimised"  # MILE's recipe (Sommer et al. 2025): an ensemble of optimised nets
+
+    desired_energy_var: float = option(DESIRED_ENERGY_VAR, "energy error variance per dimension the step size is "
+                                       "tuned to (smaller: less bias, smaller steps)", check=options.positive)
+
+    def grads_per_step(self) -> float:
+        return float(GRADS_PER_STEP_MCLMC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustedMCLMCSettings(MicrocanonicalSettings):
+    """BlackJAX's adjusted microcanonical Langevin MC: MCLMC trajectories with a Metropolis-Hastings step (exact
+    in the limit), random trajectory lengths; tuned from an unadjusted MCLMC tuning, then to ``target_accept``."""
+
+    sampler: ClassVar[str] = "amclmc"
+    default_samples: ClassVar[int] = 4000
+    default_resample_samples: ClassVar[int] = 2000
+    default_init: ClassVar[str] = "optimised"
+
+    target_accept: float = option(0.9, "acceptance rate the warm-up adaptation aims at",
+                                  check=options.open_probability)
+
+    def grads_per_step(self) -> float:
+        return 32.0  # about 16 integration steps of two gradients, typical after tuning
+
+
+# --- MCLMC, unadjusted and adjusted ----------------------------------------------------------------------
+
+MCLMC_TUNING = (0.1, 0.1, 0.1)  # BlackJAX's three tuning phases, as shares of its nominal run length
+MAX_AVERAGE_STEPS = 64.0  # adjusted MCLMC's average integration steps per transition, at most
+STEP_SEARCH_XI = 100.0  # the initial step size's energy error, at most this many times the tuning's target
+STEP_SEARCH_HALVINGS = 40  # 2**-40: a step size that is still too large after that is left to the tuning
+
+
+def _microcanonical_params(settings, dim, has_eta):
+    step = settings.step_size if settings.step_size is not None else float(np.sqrt(dim)) * 0.25
+    length = settings.decoherence_length if settings.decoherence_length is not None else float(np.sqrt(dim))
+    return {"L": jnp.asarray(length, jnp.float32), "step_size": jnp.asarray(step, jnp.float32),
+            "inverse_mass_matrix": jnp.ones((dim,), jnp.float32)}
+
+
+def _adaptation_state(params) -> MCLMCAdaptationState:
+    return MCLMCAdaptationState(params["L"], params["step_size"], params["inverse_mass_matrix"])
+
+
+def _as_params(tuned: MCLMCAdaptationState):
+    return {"L": jnp.asarray(tuned.L, jnp.float32), "step_size": jnp.asarray(tuned.step_size, jnp.float32),
+            "inverse_mass_matrix": jnp.asarray(tuned.inverse_mass_matrix, jnp.float32)}
+
+
+def _mclmc_step(key, state, logdensity_fn, params, settings: MCLMCSettings):
+    kernel = mclmc.build_kernel(desired_energy_var=settings.desired_energy_var)
+    return kernel(key, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], params["step_size"])
+
+
+def _reasonable_step_size(key, state, logdensity_fn, params, kernel, desired_energy_var):
+    """Halve the initial step size until one step's energy error is within reach of BlackJAX's tuning.
+
+    The tuning predicts the step size from ``xi / step**6`` (the energy variance grows as step**6) in float32.
+    From a step size far too large for the posterior (a sharp mode at an optimised start: ``xi`` ~ 1e60) the
+    prediction underflows to 0, then ``xi / 0**6`` overflows, and the step size stays 0 for the whole run: seen
+    on abalone, 2 of 4 chains frozen at their start. BlackJAX has no initial step-size search for MCLMC, so
+    this is the halving heuristic of Hoffman & Gelman (2014, Algorithm 4) on MCLMC's energy error: the first
+    step size whose ``xi = energy_change**2 / (dim * desired_energy_var)`` is finite and at most
+    ``STEP_SEARCH_XI`` (the tuning then shrinks it by at most ``STEP_SEARCH_XI ** (1/6)``)."""
+    dim = state.position.shape[0]
+
+    def body(carry):
+        step, k, _, i = carry
+        k, probe = jax.random.split(k)
+        _, info = kernel(probe, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], step)
+        xi = jnp.square(info.energy_change) / (dim * desired_energy_var)
+        bad = ~(jnp.isfinite(xi) & info.nonans) | (xi > STEP_SEARCH_XI)
+        return jnp.where(bad, step / 2, step), k, bad, i + 1
+
+    def cond(carry):
+        return carry[2] & (carry[3] < STEP_SEARCH_HALVINGS)
+
+    step, _, _, _ = jax.lax.while_loop(cond, body, (params["step_size"], key, jnp.asarray(True), 0))
+    return step
+
+
+def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=DESIRED_ENERGY_VAR):
+    """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
+    sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable."""
+    init_key, search_key, tune_key = jax.random.split(key, 3)
+    state = mclmc.init(position, logdensity_fn, init_key)
+    kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
+    params = {**params, "step_size": _reasonable_step_size(search_key, state, logdensity_fn, params, kernel,
+                                                           desired_energy_var)}
+    nominal = max(int(round(num_steps / sum(MCLMC_TUNING))), 1)
+    state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
+        kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=MCLMC_TUNING[0],
+        frac_tune2=MCLMC_TUNING[1], frac_tune3=MCLMC_TUNING[2], desired_energy_var=desired_energy_var,
+        diagonal_preconditioning=settings.diagonal_preconditioning, params=_adaptation_state(params))
+    return state, _as_params(tuned)
+
+
+def _mclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: MCLMCSettings):
+    return _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, settings.desired_energy_var)
+
+
+def _mclmc_summary(info):
+    # no Metropolis step, so no acceptance rate (NaN: nothing to warn about); a NaN step is undone and counted
+    return jnp.full((), jnp.nan), ~info.nonans, jnp.full((), GRADS_PER_STEP_MCLMC, jnp.int32)
+
+
+_amclmc_kernel = adjusted_mclmc_dynamic.build_kernel(
+    integration_steps_fn=adjusted_mclmc_dynamic.make_random_trajectory_length_fn(True))
+
+
+def _amclmc_tuning_kernel(rng_key, state, logdensity_fn, step_size, inverse_mass_matrix, integration_steps_params):
+    return _amclmc_kernel(rng_key, state, logdensity_fn, step_size, jnp.inf, inverse_mass_matrix,
+                          integration_steps_params)
+
+
+def _amclmc_step(key, state, logdensity_fn, params, settings):
+    return _amclmc_tuning_kernel(key, state, logdensity_fn, params["step_size"], params["inverse_mass_matrix"],
+                                 (params["L"] / params["step_size"],))
+
+
+def _amclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: AdjustedMCLMCSettings):
+    """BlackJAX's recipe: unadjusted MCLMC tuning on the first half of the warm-up, then the adjusted kernel's own
+    tuning (step size to ``target_accept``, L) from there on the second half."""
+    k_unadjusted, k_init, k_adjusted = jax.random.split(key, 3)
+    first = num_steps // 2
+    state, params = _mclmc_tune(k_unadjusted, position, logdensity_fn, params, first, settings)
+    state = adjusted_mclmc_dynamic.init(state.position, logdensity_fn, k_init)
+    # the adjusted tuning's phases (step size and preconditioner, then L from the autocorrelation, then the
+    # step size again) take about 0.1 + 0.1 + 0.1 + 0.1 of its nominal length
+    nominal = max(int(round((num_steps - first) / 0.4)), 1)
+    # the trajectory (L / step size integration steps on average) keeps the unadjusted tuning's length
+    steps = jnp.clip(params["L"] / params["step_size"], 2.0, MAX_AVERAGE_STEPS)
+    state, tuned, _ = blackjax.adjusted_mclmc_find_L_and_step_size(
+        _amclmc_tuning_kernel, logdensity_fn, nominal, state, k_adjusted, settings.target_accept, frac_tune1=0.1,
+        frac_tune2=0.1, frac_tune3=0.1, diagonal_preconditioning=settings.diagonal_preconditioning,
+        params=_adaptation_state(params), target_num_integration_steps=steps)
+    return state, _as_params(tuned)
+
+
+def _amclmc_summary(info):
+    return (info.acceptance_rate, info.is_divergent,
+            (info.num_integration_steps * GRADS_PER_STEP_MCLMC).astype(jnp.int32))
+
+
+SAMPLERS = (
+    SamplerDef(
+        name="mclmc", description="BlackJAX unadjusted microcanonical Langevin MC, step size and L tuned in "
+        "warm-up", settings=MCLMCSettings, initial_params=_microcanonical_params, init=mclmc.init,
+        step=_mclmc_step, summarise=_mclmc_summary, warmup=_mclmc_warmup,
+        advice=Advice(divergent="; lower --desired-energy-var (e.g. 1e-4) for smaller steps"),
+    ),
+    SamplerDef(
+        name="amclmc", description="BlackJAX adjusted (Metropolis-Hastings) microcanonical Langevin MC, tuned in "
+        "warm-up", settings=AdjustedMCLMCSettings, initial_params=_microcanonical_params,
+        init=adjusted_mclmc_dynamic.init, step=_amclmc_step, summarise=_amclmc_summary, warmup=_amclmc_warmup,
+        advice=Advice(divergent="; raise --target-accept (e.g. 0.95) for smaller steps"),
+    ),
+)

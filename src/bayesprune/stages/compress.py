@@ -1,0 +1,129 @@
+"""Compression: prune and resample in one step (the paper) or several (a gradual schedule), at a rate given or
+chosen by PSIS-LOO (``rate="auto"``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from bayesprune import settings
+from bayesprune.data.datasets import Dataset
+from bayesprune.errors import OptionError
+from bayesprune.evaluation import selection
+from bayesprune.predictive import pointwise_loglik
+from bayesprune.pruning import schedule as schedules
+from bayesprune.settings import RunConfig
+from bayesprune.stages.posterior_sample import PosteriorSample
+from bayesprune.stages.prune import PruneResult, prune, pruned
+from bayesprune.stages.resample import resample
+
+
+@dataclass(frozen=True)
+class Step:
+    """One prune -> resample step of a schedule."""
+
+    rate: float
+    prune: PruneResult
+    pruned: PosteriorSample  # the mask on the draws it was scored on, not resampled
+    resampled: PosteriorSample
+
+    def summary(self) -> dict[str, Any]:
+        return {"rate": self.rate, "n_params_kept": int(self.prune.keep_mask.sum()),
+                "seconds": float(self.resampled.seconds)}
+
+
+@dataclass(frozen=True)
+class Compression:
+    """The outcome of :func:`compress`: the final mask, its pruned and resampled posteriors, every step taken
+    (the candidates of ``rate="auto"`` included) and, for ``rate="auto"``, the rate selection."""
+
+    prune: PruneResult
+    pruned: PosteriorSample
+    resampled: PosteriorSample
+    steps: list[Step]
+    selection: selection.RateSelection | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.prune.rate
+
+
+def compress(
+    ps: PosteriorSample,
+    ds: Dataset,
+    *,
+    criterion: str = RunConfig.criteria[0],
+    rate: float | str = RunConfig.rates[0],
+    schedule: str = RunConfig.schedule,
+    schedule_steps: int = RunConfig.schedule_steps,
+    auto_rates: tuple[float, ...] = RunConfig.auto_rates,
+    auto_se: float = RunConfig.auto_se,
+    auto_tolerance: float = RunConfig.auto_tolerance,
+    structured: bool = RunConfig.structured,
+    per_layer: bool = RunConfig.per_layer,
+    prune_inputs: bool = RunConfig.prune_inputs,
+    layer_rates: tuple[float, ...] | None = RunConfig.layer_rates,
+    score_from: str = RunConfig.score_from,
+    repair: bool = RunConfig.repair,
+    seed: int = RunConfig.seed,
+    progress=None,
+    **resample_options: Any,
+) -> Compression:
+    """Prune the full sample ``ps`` to ``rate`` and resample, in one step (``schedule="oneshot"``, the paper) or
+    several (``gradual``: :mod:`bayesprune.pruning.schedule`, each step scored on the previous step's resampled
+    posterior and resampled from its draws).
+
+    ``rate="auto"`` tries every rate of ``auto_rates`` (each from the full sample when one-shot; in increasing
+    order, each from the previous, when gradual) and keeps the largest whose PSIS-LOO ELPD loss on the training
+    rows, less ``auto_se`` standard errors, is at most ``auto_tolerance`` of the full model's gain over a model
+    without inputs (projpred's rule, :mod:`bayesprune.evaluation.selection`); the full model's rate 0 when
+    none is. The test rows are never read. ``resample_options`` go to
+    :func:`resample` (``samples``, ``burnin``, ``start``, ``sampler_settings`` ...); ``progress(label)`` may
+    return a progress callback for each resampling.
+    """
+    if ps.kept_idx is not None:
+        raise OptionError.about("ps", "is already pruned; compress the full posterior sample")
+    settings.check("schedule", schedule)
+    settings.check("schedule_steps", schedule_steps)
+    settings.check("rates", (rate,), param="rate")
+    settings.check("auto_rates", tuple(auto_rates))
+    settings.check("auto_se", auto_se)
+    settings.check("auto_tolerance", auto_tolerance)
+    if layer_rates is not None and (rate == "auto" or schedule != "oneshot"):
+        raise OptionError.about("layer_rates", "prune in one step at the rates given (not with rate='auto' or "
+                                "schedule='gradual')")
+    prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, prune_inputs=prune_inputs,
+                         layer_rates=layer_rates, score_from=score_from, repair=repair, seed=seed, data=ds)
+
+    def step(source: PosteriorSample, r: float) -> Step:
+        pr = prune(source, rate=r, **prune_options)
+        adv = progress(f"resampling {criterion} {r:.0%}") if progress else None
+        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, seed=seed, progress=adv, **resample_options))
+
+    def ladder(rates: tuple[float, ...]) -> list[Step]:
+        out: list[Step] = []
+        source = ps
+        for r in rates:
+            out.append(step(source, r))
+            source = out[-1].resampled
+        return out
+
+    if rate != "auto":
+        steps = ladder(schedules.rates(schedule, float(rate), schedule_steps))
+        return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
+    candidates = sorted(set(float(r) for r in auto_rates))
+    steps = ladder(tuple(candidates)) if schedule == "gradual" else [step(ps, r) for r in candidates]
+    full_loo = selection.loo(pointwise_loglik(ps.posterior, ps.result.draws, ds.X_train, ds.y_train))
+    null = selection.null_elpd(ds.task, ds.y_train)
+    found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),
+                                 selection.loo(pointwise_loglik(ps.posterior, s.resampled.result.draws,
+                                                                ds.X_train, ds.y_train, s.resampled.kept_idx)),
+                                 auto_se, auto_tolerance)
+             for s in steps]
+    chosen = selection.choose(full_loo, null, found, auto_se, auto_tolerance)
+    final = next((s for s in steps if s.rate == chosen.chosen), None) or step(ps, 0.0)
+    return Compression(dataclasses.replace(final.prune, selection=chosen), final.pruned, final.resampled, steps,
+                       chosen)
+
+

@@ -1,0 +1,104 @@
+"""A posterior sample: the draws of a (possibly pruned) BNN posterior, with the chain moments that pruning scores
+use and the chain operations (selection, alignment of hidden units)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bayesprune.errors import OptionError
+from bayesprune.model.mlp import MLPSpec
+from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.pruning import align, criteria
+from bayesprune.samplers.driver import ChainResult
+
+__all__ = ["PosteriorSample"]
+
+
+@dataclass(frozen=True)
+class PosteriorSample:
+    """Draws of a (possibly pruned) BNN posterior and how they were made.
+
+    ``result.draws`` holds positions ``(chain, draw, dim)``: the kept parameters (all when ``kept_idx`` is
+    ``None``), then eta = log tau^2 for regression. ``seconds``: the stage's wall time; ``info``: how the chains
+    started (``init``) and in how many groups (``superchains``). Built once, complete: a new sample is a new
+    object (:meth:`select_chains`, :meth:`aligned`, :meth:`replace`).
+    """
+
+    posterior: BNNPosterior
+    result: ChainResult
+    kept_idx: np.ndarray | None = None
+    seconds: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> MLPSpec:
+        return self.posterior.spec
+
+    @property
+    def n_params_kept(self) -> int:
+        return self.spec.n_params if self.kept_idx is None else int(len(self.kept_idx))
+
+    @property
+    def keep_mask(self) -> np.ndarray:
+        mask = np.zeros(self.spec.n_params, bool)
+        mask[np.arange(self.spec.n_params) if self.kept_idx is None else self.kept_idx] = True
+        return mask
+
+    def theta_draws(self) -> np.ndarray:
+        """Full parameter vectors (pruned entries exactly 0), shape (chain, draw, n_params)."""
+        kept = None if self.kept_idx is None else np.asarray(self.kept_idx)
+        return np.asarray(self.posterior.theta(np.asarray(self.result.draws), kept))
+
+    def _embed(self, v: np.ndarray) -> np.ndarray:
+        out = np.zeros(v.shape[:-1] + (self.spec.n_params,))
+        k = self.n_params_kept
+        if self.kept_idx is None:
+            out[..., :] = v[..., :k]
+        else:
+            out[..., self.kept_idx] = v[..., :k]
+        return out
+
+    def moments(self) -> criteria.PosteriorMoments:
+        """Mean and sd of every parameter over *all* post-burn-in draws of all chains (not only kept ones)."""
+        return criteria.PosteriorMoments(self._embed(self.result.pooled_mean),
+                                         np.sqrt(self._embed(self.result.pooled_var)))
+
+    def chain_moments(self) -> list[criteria.PosteriorMoments]:
+        r = self.result
+        return [criteria.PosteriorMoments(self._embed(r.mean[c]), np.sqrt(self._embed(r.var[c])))
+                for c in range(r.num_chains)]
+
+    def theta_mean(self) -> np.ndarray:
+        return self.moments().mean
+
+    def best_chain(self) -> int:
+        """The chain with the highest mean log posterior over its kept draws."""
+        return int(np.argmax(np.nanmean(self.result.logdensity, axis=1)))
+
+    def aligned(self, reference: int) -> PosteriorSample:
+        """Every chain's hidden units relabelled to match chain ``reference`` (see :mod:`bayesprune.pruning.align`)."""
+        if self.kept_idx is not None:
+            raise OptionError("align the full posterior sample, not a pruned one")
+        r = self.result
+        n = self.spec.n_params
+        maps = [align.align_to(self.spec, r.mean[reference, :n], r.mean[c, :n]) for c in range(r.num_chains)]
+        extra = np.arange(n, r.draws.shape[-1])  # eta stays where it is
+
+        def permute(a: np.ndarray) -> np.ndarray:
+            return np.stack([a[c][..., np.concatenate([m, extra])] for c, m in enumerate(maps)])
+
+        return PosteriorSample(self.posterior, r.map_positions(lambda a: permute(np.asarray(a))), None, self.seconds,
+                               {**self.info, "aligned_to": reference})
+
+    def select_chains(self, chains: list[int] | np.ndarray, *, superchains: int | None = None) -> PosteriorSample:
+        """The same sample restricted to some chains; ``superchains``: the groups they form (a subset is in no
+        groups unless it says so)."""
+        info = {k: v for k, v in self.info.items() if k != "superchains"} | {"superchains": superchains}
+        return PosteriorSample(self.posterior, self.result.select_chains(chains), self.kept_idx, self.seconds, info)
+
+    def replace(self, **changes: Any) -> PosteriorSample:
+        return dataclasses.replace(self, **changes)

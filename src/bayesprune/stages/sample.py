@@ -1,0 +1,219 @@
+"""The sampling stage: the BNN posterior of a data set and :func:`sample`, its full-model draws (from random or
+optimised starts, optionally until the predictions converge)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+from bayesprune import options, settings
+from bayesprune.data.datasets import Dataset
+from bayesprune.errors import OptionError
+from bayesprune.evaluation.diagnostics import function_space
+from bayesprune.model.mlp import MLPSpec
+from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.predictive import posterior_predictive
+from bayesprune.samplers import warmstart
+from bayesprune.samplers.base import SamplerSettings
+from bayesprune.samplers.driver import run_chains
+from bayesprune.samplers.registry import get_sampler, settings_class
+from bayesprune.seeds import stream_key
+from bayesprune.settings import RunConfig
+from bayesprune.stages.posterior_sample import PosteriorSample
+
+DEFAULT_KEPT_DRAWS = 1000  # kept draws per chain, for 4 chains or fewer
+KEPT_DRAWS_TOTAL = 4000  # over all chains: with many chains each keeps fewer, so memory stays bounded
+MIN_KEPT_DRAWS = 4  # per chain, whatever the number of chains (split R-hat needs two halves of two)
+SamplerSettingsLike = SamplerSettings | Mapping[str, Any] | None
+
+
+class ImproperPosteriorWarning(UserWarning):
+    """The posterior may be improper: see :func:`bayesprune.posterior.prior.log_noise_prior`."""
+
+
+def build_posterior(
+    ds: Dataset,
+    *,
+    hidden: tuple[int, ...] | None = None,
+    activation: str = RunConfig.activation,
+    regression_output: str = "identity",
+    prior_var: float = RunConfig.prior_var,
+    nu1: float = 0.0,
+    nu2: float = 0.0,
+) -> BNNPosterior:
+    """The BNN posterior for a data set (topology defaults to the paper's for that data set).
+
+    Warns (:class:`ImproperPosteriorWarning`) for regression with the paper's flat prior on the noise
+    (``nu1 = nu2 = 0``) when the network has at least as many parameters as training rows: it can then fit
+    the rows exactly and the posterior is improper.
+    """
+    hidden = tuple(ds.hidden if hidden is None else hidden)
+    settings.check("hidden", hidden)
+    settings.check("activation", activation)
+    settings.check("prior_var", prior_var)
+    options.non_negative("nu1", nu1)
+    options.non_negative("nu2", nu2)
+    output = "softmax" if ds.task == "classification" else regression_output
+    spec = MLPSpec(ds.n_features, hidden, ds.n_outputs, activation=activation, output=output)
+    posterior = BNNPosterior(spec, ds.task, prior_var=prior_var, nu1=nu1, nu2=nu2)
+    message = improper_posterior_warning(posterior, len(ds.y_train))
+    if message:
+        warnings.warn(message, ImproperPosteriorWarning, stacklevel=2)
+    return posterior
+
+
+def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | None:
+    """Why the posterior may be improper, or ``None``: regression with a flat prior on eta (``nu1 = nu2 = 0``)
+    and at least as many network parameters as training rows (the network can then interpolate the rows, where
+    the likelihood is unbounded as the noise variance goes to 0)."""
+    if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and posterior.spec.n_params >= n_train:
+        return (f"{posterior.spec.n_params} network parameters for {n_train} training rows: the network can fit "
+                "them exactly and, with the flat prior on the noise variance, the posterior is improper; use "
+                "fewer hidden units or more rows")
+    return None
+
+
+def sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1,
+                      samples_param: str = "samples", samples_field: str = "samples", burnin_param: str = "burnin",
+                      burnin_field: str = "burnin") -> tuple[int, int, int]:
+    """(warm-up steps, post-burn-in steps, thinning) after the declared checks of the lengths."""
+    settings.check(samples_field, samples, param=samples_param)
+    settings.check(burnin_field, burnin, param=burnin_param)
+    num_warmup = int(round(burnin * samples))
+    num_draws = samples - num_warmup
+    thin = auto_thin(num_draws, kept_per_chain(chains)) if thin is None else thin
+    settings.check("thin", thin)
+    if thin > num_draws:
+        raise OptionError.about("thin", f"{thin} must be between 1 and the post-burn-in draws ({num_draws})")
+    return num_warmup, num_draws, int(thin)
+
+
+def kept_per_chain(chains: int) -> int:
+    """How many draws each chain keeps by default: 1,000 with up to 4 chains, then 4,000 over all chains (at
+    least 4 each), so thousands of chains keep host memory bounded (4,096 chains of 1,852 parameters: 121 MB)."""
+    return max(MIN_KEPT_DRAWS, min(DEFAULT_KEPT_DRAWS, KEPT_DRAWS_TOTAL // max(1, chains)))
+
+
+def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
+    """Smallest thinning that keeps at most ``max_kept`` draws per chain."""
+    return max(1, -(-num_draws // max_kept))
+
+
+def sample(
+    ds: Dataset,
+    *,
+    posterior: BNNPosterior | None = None,
+    sampler: str = RunConfig.sampler,
+    chains: int = RunConfig.chains,
+    samples: int | None = None,
+    burnin: float = RunConfig.burnin,
+    thin: int | None = None,
+    seed: int = RunConfig.seed,
+    superchains: int | None = RunConfig.superchains,
+    sampler_settings: SamplerSettingsLike = None,
+    init: str | None = RunConfig.init,
+    init_steps: int | None = RunConfig.init_steps,
+    until_converged: float | None = RunConfig.until_converged,
+    progress=None,
+    draws_file=None,
+) -> PosteriorSample:
+    """Sample the full BNN posterior: ``samples`` steps per chain, the first ``burnin`` share discarded.
+
+    ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
+    ``sampler_settings`` are the sampler's own settings (its settings class from
+    its sampler module in :mod:`bayesprune.samplers`, or a dict of some of them, e.g. ``{"num_integration_steps": 32}``;
+    ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain (fewer beyond 4 chains:
+    :func:`kept_per_chain`) for prediction; pruning scores still use every post-burn-in draw (running
+    moments). ``init="optimised"`` starts every chain from its own network optimised for ``init_steps`` Adam steps
+    (:mod:`bayesprune.samplers.warmstart`); the time it takes is ``result.seconds["init"]``. With
+    ``until_converged=SECONDS`` the chains go on, each extension as long as all sampled so far, until the
+    test-point predictions have converged (:func:`converged`) or that many seconds have passed. With
+    ``superchains=K`` the chains start in K groups of consecutive chains, each group from one point (a random
+    or optimised network), and :func:`evaluate` reports nested R-hat (``nrhat_fn_max``).
+    """
+    settings.check("sampler", sampler)
+    if sampler == settings.AUTO:
+        raise OptionError.about("sampler", "'auto' is chosen by the run from the data's size; here name the sampler "
+                                "(bayesprune.samplers.sizing.choose_sampler(rows=, params=, chains=) says which)")
+    settings.check("chains", chains)
+    settings.check_superchains(superchains, chains)
+    settings.check("seed", seed)
+    defaults = settings_class(sampler)
+    init = defaults.default_init if init is None else init
+    init_steps = defaults.default_init_steps if init_steps is None else init_steps
+    settings.check("init", init)
+    settings.check("init_steps", init_steps)
+    settings.check("until_converged", until_converged)
+    samples = defaults.default_samples if samples is None else samples
+    num_warmup, num_draws, thin = sampling_lengths(samples, burnin, thin, chains=chains)
+    posterior = posterior or build_posterior(ds)
+    keys = jax.random.split(stream_key(seed, "init"), superchains or chains)
+    start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
+    t0 = time.perf_counter()
+    if init == "optimised":
+        start, _ = optimised_start(posterior, ds, start, sampler, init_steps, seed)
+    if superchains:  # every chain of a group from its group's point; each chain has its own random stream
+        start = np.repeat(start, chains // superchains, axis=0)
+    t_init = time.perf_counter() - t0
+    result = run_chains(
+        posterior, ds.X_train, ds.y_train, start, stream_key(seed, "sample"), sampler=sampler,
+        settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
+        draws_file=draws_file,
+    ).with_seconds(init=t_init)
+    if until_converged is not None:
+        result = extend_until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
+                                        None, until_converged, progress)
+    return PosteriorSample(posterior, result, None, time.perf_counter() - t0,
+                           {"init": init, "superchains": superchains})
+
+
+CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat
+CONVERGED_ESS = 400  # and their minimum bulk ESS for reliable estimates (100 per chain with 4 chains)
+
+
+def optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
+                     kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Adam from ``positions`` for ``steps`` steps (default: the sampler's ``default_init_steps``); stochastic-
+    gradient samplers start from networks trained on minibatches, as their data is large."""
+    stochastic = get_sampler(sampler).stochastic
+    steps = settings_class(sampler).default_init_steps if steps is None else steps
+    return warmstart.optimise(posterior, ds.X_train, ds.y_train, positions, steps=steps,
+                              batch_size=warmstart.WARM_START_BATCH if stochastic else None,
+                              key=stream_key(seed, "init-batches" if kept_idx is None else "resample-init"),
+                              kept_idx=kept_idx)
+
+
+def converged(metrics: dict[str, float]) -> bool:
+    """Whether test-point predictions have converged: function-space R-hat <= 1.01 (when defined: two or more
+    chains) and function-space bulk ESS >= 400."""
+    rhat, ess = metrics["rhat_fn_max"], metrics["ess_fn_min"]
+    return (not np.isfinite(rhat) or rhat <= CONVERGED_RHAT) and np.isfinite(ess) and ess >= CONVERGED_ESS
+
+
+def extend_until_converged(posterior, ds, result, key, sampler, sampler_settings, kept_idx, seconds, progress):
+    """Continue the chains of ``result`` (same tuning, no warm-up) until the predictions at the test inputs (the
+    training inputs when there are none; no labels are used) converge or ``seconds`` pass. Each extension is as
+    long as everything sampled so far (so the checks cost a logarithmic number of evaluations), and the kept
+    draws are thinned by 2 whenever they pass twice the usual number per chain."""
+    X = ds.X_test if len(ds.X_test) else ds.X_train
+    t0 = time.perf_counter()
+    for extension in range(1, 64):
+        outputs = posterior_predictive(posterior, result.draws, X, kept_idx).outputs
+        if converged(function_space(outputs)) or time.perf_counter() - t0 > seconds:
+            break
+        more = run_chains(
+            posterior, ds.X_train, ds.y_train, result.last_position, jax.random.fold_in(key, extension),
+            sampler=sampler, settings=sampler_settings, num_warmup=0, num_draws=result.draws.shape[1] * result.thin,
+            thin=result.thin, kept_idx=kept_idx, params=result.params, progress=progress,
+        )
+        result = result.extended(more)
+        if result.draws.shape[1] > 2 * kept_per_chain(result.num_chains):
+            result = result.thinned(2)
+    return result
+
+
