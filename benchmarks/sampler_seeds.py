@@ -7,7 +7,8 @@ deterministic across CPUs (floating-point rounding differs), so a test must hold
 rate: each check compares means and sds with the truth within Z = 4.1 MCSEs (per-check false-failure rate
 4.1e-5 for a correct sampler) after requiring a bulk ESS above 200. This script runs every check under the
 suite's seed and ``--seeds`` others and prints, per set-up and seed, whether it passed, the smallest bulk ESS and
-the largest error in MCSEs (a correct sampler gives |z| mostly below 2-3).
+the largest error in MCSEs (a correct sampler gives |z| mostly below 2-3). It also runs HMC with fixed
+trajectories (``--no-jitter-trajectory``, not in the suite) to show the resonance the jittered default avoids.
 
 Usage: python benchmarks/sampler_seeds.py [--seeds 5] [--out benchmarks/results/sampler_seeds.md]
 """
@@ -25,6 +26,15 @@ from common import write_results  # noqa: E402
 from test_samplers import SETTINGS, Z, closed_form_check  # noqa: E402
 from test_stochastic_law import SETUPS, law_check  # noqa: E402
 
+from bayesprune.samplers import HMCSettings  # noqa: E402
+
+# not in the suite: HMC's fixed trajectories (--no-jitter-trajectory), to show what the jittered default avoids
+FIXED = {
+    "hmc-fixed-8": (HMCSettings(num_integration_steps=8, jitter_trajectory=False), 500, 6000, 0.0),
+    "hmc-dense-fixed-3": (HMCSettings(num_integration_steps=3, dense_mass=True, jitter_trajectory=False), 500, 6000,
+                          0.0),
+}
+
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -32,7 +42,10 @@ def main() -> None:
     p.add_argument("--out", default="benchmarks/results/sampler_seeds.md")
     args = p.parse_args()
     others = [101 * (k + 1) for k in range(args.seeds)]
-    cases = [(setup, closed_form_check, 7) for setup in SETTINGS] + [(setup, law_check, 11) for setup in SETUPS]
+    suite = list(SETTINGS)
+    SETTINGS.update(FIXED)
+    cases = ([(setup, closed_form_check, 7) for setup in suite] + [(setup, law_check, 11) for setup in SETUPS]
+             + [(setup, closed_form_check, 7) for setup in FIXED])
     rows, data = [], []
     for setup, check, suite_seed in cases:
         for seed in [suite_seed, *others]:
@@ -55,7 +68,8 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/sampler_seeds.py --seeds {args.seeds}`. Each check: bulk ESS > 200, then "
         f"|mean - truth| and |sd - truth| within Z = {Z} MCSEs (per-check false-failure rate 4.1e-5). "
-        f"{len(data)} runs, {failed} failed.",
+        f"{len(data)} runs, {failed} failed. The last two set-ups are not in the suite: HMC with a fixed "
+        "trajectory (`--no-jitter-trajectory`), for comparison with the jittered default.",
         "",
         "| set-up | seed | outcome | min bulk ESS | max mean error (MCSE) | max sd error (MCSE) | seconds |",
         "|---|---|---|---:|---:|---:|---:|",

@@ -25,6 +25,7 @@ from bayesprune.model.mlp import ACTIVATIONS, check_hidden
 from bayesprune.options import option
 from bayesprune.posterior.prior import PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
+from bayesprune.pruning.criteria import describe as criteria_help
 from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
 from bayesprune.samplers.base import SamplerSettings
 from bayesprune.samplers.registry import (
@@ -125,9 +126,7 @@ class RunConfig:
     sampler_settings: SamplerSettings | None = option(None, "the sampler's own settings (default: its defaults)",
                                                       flag=None)
     # pruning and resampling
-    criteria: tuple[str, ...] = option(("stn",), "stn, spn, random, magnitude, lppd (the loss of training log "
-                                       "predictive density when a parameter is set to 0); comma-separated to "
-                                       "compare",
+    criteria: tuple[str, ...] = option(("stn",), criteria_help() + "; comma-separated to compare",
                                        check=options.each(options.one_of(CRITERIA)), flag="--criterion",
                                        group="pruning and resampling")
     rates: tuple[float | str, ...] = option((0.75,), "share of parameters removed, e.g. 0.75 or 0.25,0.5,0.75; "
@@ -279,7 +278,7 @@ class GridSpec:
     """
 
     configs: tuple[Any, ...] = option((), "the data sets' configs", flag=None)
-    criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), "stn, spn, random, magnitude, lppd")
+    criteria: tuple[str, ...] = _like("criteria", ("stn", "spn", "random"), ", ".join(CRITERIA))
     rates: tuple[float | str, ...] = _like("rates", (0.25, 0.5, 0.75), "shares of parameters removed; auto: each "
                                            "run chooses its own from --auto-rates by PSIS-LOO on its training "
                                            "rows (reported as a cell 'auto' beside the fixed rates)")
@@ -317,17 +316,12 @@ class GridSpec:
         options.check_all(self)
 
     def run_config(self, cfg: Any, k: int) -> RunConfig:
-        """Configuration of run ``k`` (0-based) of data set ``cfg`` (an experiment config)."""
-        return RunConfig(
-            **cfg.run_fields(), data_dir=self.data_dir, sampler=self.sampler, chains=self.chains,
-            samples=self.samples, burnin=self.burnin, criteria=self.criteria, rates=self.rates,
-            structured=self.structured, score_from=self.score_from, resample_samples=self.resample_samples,
-            schedule=self.schedule, repair=self.repair, resample_start=self.resample_start,
-            auto_rates=self.auto_rates, auto_se=self.auto_se, auto_tolerance=self.auto_tolerance,
-            resample_burnin=self.resample_burnin, seed=self.seed + k, split_seed=self.seed, init=self.init,
-            device=self.device,
-            sampler_settings=cfg.sampler_settings(self.sampler),
-        ).validate()
+        """Configuration of run ``k`` (0-based) of data set ``cfg`` (an experiment config): every setting the
+        grid shares with a run, the config's data and sampler settings, seed ``seed + k`` (the split keeps
+        ``seed``)."""
+        shared = {name: getattr(self, name) for name in _SHARED_WITH_RUN}
+        return RunConfig(**cfg.run_fields(), **shared, seed=self.seed + k, split_seed=self.seed,
+                         sampler_settings=cfg.sampler_settings(self.sampler)).validate()
 
     def plan(self) -> Iterator[tuple[Any, int, RunConfig]]:
         """``(config, k, run configuration)`` of every run, data set by data set."""
@@ -335,6 +329,10 @@ class GridSpec:
             for k in range(self.runs):
                 yield cfg, k, self.run_config(cfg, k)
 
+
+# the grid settings a run has too (same name, same check), passed on to every run's configuration as they are
+_SHARED_WITH_RUN = tuple(f.name for f in dataclasses.fields(GridSpec)
+                         if f.name in {g.name for g in dataclasses.fields(RunConfig)} and f.name != "seed")
 
 EXECUTORS = ("local", "ray")
 

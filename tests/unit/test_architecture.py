@@ -19,6 +19,7 @@ PACKAGE = Path(bayesprune.__file__).parent
 # Each unit of the package and the units it must never import (at module level or inside a function).
 FORBIDDEN = {
     "errors": "*",
+    "indices": "*",
     "devices": {"options", "settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io",
                 "api", "experiments", "report", "cli", "estimators", "predictive", "stages"},
     "options": {"settings", "samplers", "model", "posterior", "pruning", "data", "evaluation", "io", "api",

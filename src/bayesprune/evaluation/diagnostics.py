@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from bayesprune.evaluation import convergence
+from bayesprune.indices import evenly_spaced
 
 MAX_POINTS = 200
 
@@ -24,7 +25,7 @@ def _diagnose(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _points(n: int, max_points: int) -> np.ndarray:
     """At most ``max_points`` of ``n`` test points, evenly spaced in test-set order."""
-    return np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
+    return evenly_spaced(n, max_points)
 
 
 def outputs_at_points(outputs: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -91,7 +92,7 @@ def weight_space(draws: np.ndarray, threshold: float = 1.1, max_params: int = MA
     if draws.shape[1] < 4:
         return {"rhat_w_median": float("nan"), "share_rhat_w_ok": float("nan"), "ess_w_median": float("nan")}
     n = draws.shape[-1]
-    idx = np.unique(np.linspace(0, n - 1, min(n, max_params)).round().astype(int))
+    idx = evenly_spaced(n, max_params)
     rhat, ess = _diagnose(np.asarray(draws)[..., idx])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN R-hat of a single chain

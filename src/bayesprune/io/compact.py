@@ -30,6 +30,7 @@ import numpy as np
 
 from bayesprune.errors import BayesPruneError, InputError
 from bayesprune.evaluation.records import CompactInfo
+from bayesprune.indices import evenly_spaced
 from bayesprune.io.atomic import atomic_path
 from bayesprune.model.mlp import MLPSpec, hidden_unit_groups, hidden_unit_index
 from bayesprune.posterior.logdensity import BNNPosterior
@@ -93,7 +94,7 @@ def _thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
     flat = draws.reshape(-1, draws.shape[-1])
     if n_draws >= flat.shape[0]:
         return flat
-    return flat[np.linspace(0, flat.shape[0] - 1, n_draws).round().astype(int)]
+    return flat[evenly_spaced(flat.shape[0], n_draws)]
 
 
 def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:

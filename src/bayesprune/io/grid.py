@@ -32,6 +32,7 @@ import pandas as pd
 
 from bayesprune.errors import InputError
 from bayesprune.evaluation.records import CellRecord, RunRecord, to_json
+from bayesprune.indices import evenly_spaced
 from bayesprune.io.atomic import write_json, write_text
 from bayesprune.pruning.criteria import PosteriorMoments, spn, stn
 from bayesprune.samplers.registry import settings_for
@@ -83,8 +84,7 @@ def remove_partial_runs(out: str | Path) -> None:
 def thin_outputs(values: np.ndarray) -> np.ndarray:
     """At most FN_MAX_DRAWS draws per chain and FN_MAX_POINTS test points (every class kept), as float32."""
     d, m = values.shape[1], values.shape[2]
-    di = np.unique(np.linspace(0, d - 1, min(d, FN_MAX_DRAWS)).round().astype(int))
-    mi = np.unique(np.linspace(0, m - 1, min(m, FN_MAX_POINTS)).round().astype(int))
+    di, mi = evenly_spaced(d, FN_MAX_DRAWS), evenly_spaced(m, FN_MAX_POINTS)
     return values[:, di][:, :, mi].astype(np.float32)
 
 

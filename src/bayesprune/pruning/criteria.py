@@ -16,6 +16,7 @@ evaluation per parameter, draw and row (:func:`lppd_loss`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,10 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayesprune.errors import OptionError
+from bayesprune.indices import evenly_spaced
 from bayesprune.options import one_of
 
-CRITERIA = ("stn", "spn", "random", "magnitude", "lppd")
-NEEDS_DATA = frozenset({"lppd"})  # criteria scored from draws and training rows, not from moments
 LPPD_DRAWS = 100  # draws per scoring (evenly thinned): the score is a difference of two sums over the same draws
 LPPD_BATCH = 16  # parameters removed at once (one compiled shape)
 
@@ -87,7 +87,7 @@ def lppd_loss(posterior, positions: np.ndarray, X: np.ndarray, y: np.ndarray, *,
     density falls when that parameter is set to 0 in every draw. ``positions``: full positions (..., dim) (all
     parameters, then eta for regression)."""
     z = np.asarray(positions, np.float32).reshape(-1, np.shape(positions)[-1])
-    z = jnp.asarray(z[np.linspace(0, len(z) - 1, min(max_draws, len(z))).round().astype(int)])
+    z = jnp.asarray(z[evenly_spaced(len(z), max_draws)])
     Xj, yj = jnp.asarray(X, jnp.float32), jnp.asarray(y)
     n = posterior.spec.n_params
     base = float(_lppd_without(posterior, z, Xj, yj, jnp.array([-1] * LPPD_BATCH))[0])
@@ -99,18 +99,55 @@ def lppd_loss(posterior, positions: np.ndarray, X: np.ndarray, y: np.ndarray, *,
     return base - np.concatenate(out)
 
 
-def score(criterion: str, moments: PosteriorMoments, key: jax.Array | None = None) -> np.ndarray:
-    """Scores of every parameter under a moment criterion (``stn``, ``spn``, ``random``, ``magnitude``); the
-    ``lppd`` criterion is :func:`lppd_loss`."""
-    if criterion == "stn":
-        return stn(moments)
-    if criterion == "spn":
-        return spn(moments)
-    if criterion == "magnitude":
-        return magnitude(moments)
-    one_of(CRITERIA)("criterion", criterion)
-    if criterion in NEEDS_DATA:
-        raise OptionError.about("criterion", f"'{criterion}' is scored from draws and data: use lppd_loss")
+@dataclass(frozen=True)
+class Criterion:
+    """A pruning criterion: ``from_moments(moments, key)`` scores every parameter from its posterior mean and sd
+    (``key``: a JAX key for criteria that draw), or ``from_draws(posterior, positions, X, y)`` from the draws and
+    the training rows. ``help``: one phrase for ``--criterion``."""
+
+    name: str
+    help: str
+    from_moments: Callable[[PosteriorMoments, jax.Array | None], np.ndarray] | None = None
+    from_draws: Callable[..., np.ndarray] | None = None
+
+    @property
+    def needs_data(self) -> bool:
+        return self.from_draws is not None
+
+
+def _random(moments: PosteriorMoments, key: jax.Array | None) -> np.ndarray:
     if key is None:
         raise OptionError.about("key", "is needed by random pruning (a JAX key from the seed)")
     return random_scores(key, len(moments.mean))
+
+
+_TABLE = (
+    Criterion("stn", "signal-to-noise |mean| / sd (the paper)", from_moments=lambda m, key: stn(m)),
+    Criterion("spn", "signal-plus-noise |mean| + sd (the paper)", from_moments=lambda m, key: spn(m)),
+    Criterion("random", "uniform random scores (the baseline)", from_moments=_random),
+    Criterion("magnitude", "|mean|", from_moments=lambda m, key: magnitude(m)),
+    Criterion("lppd", "the loss of training log predictive density when a parameter is set to 0",
+              from_draws=lppd_loss),
+)
+TABLE: dict[str, Criterion] = {c.name: c for c in _TABLE}
+CRITERIA = tuple(TABLE)
+NEEDS_DATA = frozenset(name for name, c in TABLE.items() if c.needs_data)  # scored from draws and training rows
+
+
+def get(criterion: str) -> Criterion:
+    one_of(CRITERIA)("criterion", criterion)
+    return TABLE[criterion]
+
+
+def describe() -> str:
+    """``stn: signal-to-noise ...; spn: ...``: the criteria for help texts."""
+    return "; ".join(f"{c.name}: {c.help}" for c in _TABLE)
+
+
+def score(criterion: str, moments: PosteriorMoments, key: jax.Array | None = None) -> np.ndarray:
+    """Scores of every parameter under a moment criterion (``stn``, ``spn``, ``random``, ``magnitude``); a
+    criterion scored from draws and data (``lppd``) is its ``from_draws`` (:func:`lppd_loss`)."""
+    c = get(criterion)
+    if c.from_moments is None:
+        raise OptionError.about("criterion", f"'{criterion}' is scored from draws and data: use lppd_loss")
+    return c.from_moments(moments, key)

@@ -111,15 +111,16 @@ def prune(
         source = list(range(ps.result.num_chains))
         reference = ps
     removed = ~ps.keep_mask
-    if criterion in criteria.NEEDS_DATA and data is None:
+    scorer = criteria.get(criterion)
+    if scorer.needs_data and data is None:
         raise OptionError.about("data", f"is needed by the {criterion} criterion (it is scored on the training rows)")
 
     def select(source: PosteriorSample, k: jax.Array) -> tuple[np.ndarray, np.ndarray, paths.Repair | None]:
-        if criterion in criteria.NEEDS_DATA:
+        if scorer.needs_data:
             full_positions = reposition(source, np.asarray(source.result.draws), np.arange(ps.spec.n_params))
-            scores = criteria.lppd_loss(ps.posterior, full_positions, data.X_train, data.y_train)
+            scores = scorer.from_draws(ps.posterior, full_positions, data.X_train, data.y_train)
         else:
-            scores = criteria.score(criterion, source.moments(), k)
+            scores = scorer.from_moments(source.moments(), k)
         scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
         keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer,
                                prune_inputs=prune_inputs, layer_rates=layer_rates)

@@ -1,0 +1,61 @@
+"""Prediction files of ``bayesprune predict``: the input rows a compact model reads from a CSV, and the CSV of its
+predictions (regression: mean, sd and a central interval in the target's units; classification: the class, the
+sd of its probability over draws and one probability column per class)."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bayesprune.data.table import numeric_column, read_table
+from bayesprune.errors import OptionError
+from bayesprune.io.atomic import atomic_path
+
+
+def read_inputs(path: str | Path, feature_names: list[str]) -> np.ndarray:
+    """The rows of ``path`` as the model's features, in its order: by header name when the file has a header,
+    else exactly the model's number of columns. A missing or extra column is a one-line error naming the file."""
+    frame = read_table(path)
+    cols = list(frame.columns)
+    if frame.attrs.get("row_offset", 1) == 2:  # has a header
+        missing = [f for f in feature_names if f not in cols]
+        if missing:
+            raise OptionError(f"{path}: missing feature column(s) {', '.join(missing)}; the model needs "
+                              f"{', '.join(feature_names)}")
+        use = feature_names
+    else:
+        if len(cols) != len(feature_names):
+            raise OptionError(f"{path}: {len(cols)} columns but the model needs {len(feature_names)} features "
+                              f"({', '.join(feature_names)}); add a header naming them or fix the columns")
+        use = cols
+    return np.column_stack([numeric_column(frame, c) for c in use])
+
+
+def prediction_table(result: dict[str, Any], task: str, class_names: list[str], interval: float
+                     ) -> tuple[list[str], list[list[str]]]:
+    """The header and rows of a prediction CSV from a compact model's ``predict`` result."""
+    if task == "regression":
+        pct = f"{interval:.0%}"
+        header = ["mean", "sd", f"lower_{pct}", f"upper_{pct}"]
+        rows = zip(result["mean"], result["sd"], result["lower"], result["upper"], strict=True)
+        return header, [[f"{v:.6g}" for v in r] for r in rows]
+    header = ["class", "sd"] + [f"p_{c}" for c in class_names]
+    return header, [[c, f"{sd:.4f}", *[f"{p:.6f}" for p in probs]]
+                    for c, sd, probs in zip(result["class"], result["sd"], result["probabilities"], strict=True)]
+
+
+def write_predictions(header: list[str], rows: list[list[str]], out: str | Path | None) -> None:
+    """Write the table to ``out`` atomically (a failed write leaves no partial file), or to standard output."""
+    if out is None:
+        w = csv.writer(sys.stdout)
+        w.writerow(header)
+        w.writerows(rows)
+        return
+    with atomic_path(out) as tmp, open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
