@@ -58,7 +58,8 @@ def resample(
     chains
         Number of chains (default: as many as the full sample had).
     until_converged
-        Go on until the predictions converge, for at most this many seconds (as in :func:`sample`).
+        Go on until the predictions converge, for at most this many seconds (as in
+        :func:`~bayesprune.stages.sample.sample`).
     """
     sampler = sampler or ps.result.sampler
     settings.check("sampler", sampler)

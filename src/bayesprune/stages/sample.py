@@ -134,7 +134,7 @@ def sample(
     ``until_converged=SECONDS`` the chains go on, each extension as long as all sampled so far, until the
     test-point predictions have converged (:func:`converged`) or that many seconds have passed. With
     ``superchains=K`` the chains start in K groups of consecutive chains, each group from one point (a random
-    or optimised network), and :func:`evaluate` reports nested R-hat (``nrhat_fn_max``).
+    or optimised network), and :func:`~bayesprune.stages.evaluate.evaluate` reports nested R-hat (``nrhat_fn_max``).
     """
     settings.check("sampler", sampler)
     if sampler == settings.AUTO:
