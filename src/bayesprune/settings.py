@@ -56,7 +56,7 @@ def _sampler_help() -> str:
 
 
 def _where(attribute: str, value: str) -> str:
-    return " and ".join(samplers_where(lambda cls: getattr(cls, attribute) == value))
+    return " and ".join(samplers_where(lambda sdef: getattr(sdef.settings, attribute) == value))
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class RunConfig:
                               choices=INITS, group="sampling")
     init_steps: int | None = option(None, "Adam steps of --init optimised (default: the sampler's, "
                                     + per_sampler("default_init_steps") + "; on minibatches for "
-                                    + " and ".join(n for n in SAMPLERS if get_sampler(n).stochastic) + ")",
+                                    + " and ".join(samplers_where(lambda sdef: sdef.stochastic)) + ")",
                                     check=options.optional(options.integer(0)), group="sampling")
     until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
                                            "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "

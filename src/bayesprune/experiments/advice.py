@@ -30,7 +30,7 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     out = []
     if m.acceptance_rate < 0.01:
         out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} < 1%, the chain is stuck; {say(advice.stuck)}")
-    elif m.acceptance_rate > 0.99 and advice.small_steps:
+    elif m.acceptance_rate > 0.99:
         out.append(f"{stage}: acceptance {m.acceptance_rate:.3f} > 99%, steps are too small to explore; "
                    + say(advice.small_steps))
     if m.nrhat_fn_max is not None:  # many short chains started in groups: nested R-hat is the judge

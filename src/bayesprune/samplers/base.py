@@ -148,12 +148,13 @@ class Advice:
 
     Each text may use ``{length_flag}`` (``--samples`` or ``--resample-samples``), ``{longer}`` (sample longer
     or until converged) and ``{default_sampler}``. ``disagree`` is for chains that disagree on the predictions,
-    ``stuck`` for an acceptance rate below 1%, ``small_steps`` above 99% (``None``: no advice, the sampler has no
-    Metropolis step), ``divergent`` for rejected non-finite or divergent transitions (``""``: none to give).
+    ``stuck`` for an acceptance rate below 1%, ``small_steps`` above 99% (samplers without a Metropolis step
+    report no acceptance rate, so neither applies), ``divergent`` for rejected non-finite or divergent
+    transitions (``""``: none to give).
     """
 
     stuck: str = "adapt the step size in a longer warm-up (--burnin 0.5 and more {length_flag})"
-    small_steps: str | None = "lower --target-accept"
+    small_steps: str = "lower --target-accept"
     disagree: str = "{longer}"
     divergent: str = ""
 

@@ -4,11 +4,12 @@ dense).
 HMC draws each transition's number of leapfrog steps (``jitter_trajectory``, on by default): BlackJAX's dynamic
 HMC with its quasi-random Halton sequence of trajectory lengths, between 1 and about twice
 ``num_integration_steps``, whose mean is ``num_integration_steps``. A fixed trajectory resonates when its length
-comes near a period of the posterior (on a nearly whitened Gaussian, chains with 5 or 8 fixed steps had sds
-1.7-2.2x the truth, or an ESS of 8 in 6,000 draws); a varied one cannot (Neal 2011, section 5.4.2.2; Mackenzie
-1989). The sequence is indexed by the transition's number, which every chain shares, so chains run in lockstep
-under ``vmap`` and a step costs what a fixed trajectory of the same mean length does. The warm-up adapts the step
-size and mass matrix with the same varied trajectories.
+comes near a period of the posterior (on the nearly whitened Gaussian of the closed-form test, 8 fixed steps gave a
+bulk ESS of 18-37 under two of six seeds, 3 fixed steps with a dense mass matrix an sd 5.2 MCSEs off under one:
+benchmarks/results/sampler_seeds.md); a varied one cannot (Neal 2011, section 5.4.2.2; Mackenzie 1989). The
+sequence is indexed by the transition's number, which every chain shares, so chains run in lockstep under ``vmap``
+and a step costs what a fixed trajectory of the same mean length does. The warm-up adapts the step size and mass
+matrix with the same varied trajectories.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ class JitteredHMC:
     def __init__(self, mean_steps: int):
         self.mean_steps = float(mean_steps)
 
-    def init(self, position, logdensity_fn):
+    @staticmethod
+    def init(position, logdensity_fn):
+        """BlackJAX's dynamic HMC state with the transition counter at 0 (the fixed trajectory of
+        ``--no-jitter-trajectory`` keeps the same state, its counter unused)."""
         return dynamic_hmc.init(position, logdensity_fn, jnp.zeros((), jnp.int32))
 
     def build_kernel(self, integrator: Callable = integrators.velocity_verlet):
@@ -117,12 +121,6 @@ def _summary(info):
     return info.acceptance_rate, info.is_divergent, info.num_integration_steps.astype(jnp.int32)
 
 
-def _hmc_init(position, logdensity_fn, key):
-    """HMC's state carries the transition counter that indexes the trajectory lengths (BlackJAX's dynamic HMC
-    state); the fixed trajectory (``--no-jitter-trajectory``) keeps it too, unused."""
-    return dynamic_hmc.init(position, logdensity_fn, jnp.zeros((), jnp.int32))
-
-
 def _hmc_step(key, state, logdensity_fn, params, settings: HMCSettings):
     step_size, imm = params["step_size"], params["inverse_mass_matrix"]
     if settings.jitter_trajectory:
@@ -157,7 +155,7 @@ SAMPLERS = (
     SamplerDef(
         name="hmc", description="BlackJAX HMC, Stan-style window adaptation of step size and diagonal mass matrix, "
         "trajectory lengths varied around --num-integration-steps",
-        settings=HMCSettings, initial_params=mass_matrix_params, init=_hmc_init, step=_hmc_step,
+        settings=HMCSettings, initial_params=mass_matrix_params, init=no_key(JitteredHMC.init), step=_hmc_step,
         summarise=_summary, warmup=_hmc_warmup, advice=_ADVICE,
     ),
     SamplerDef(

@@ -72,5 +72,5 @@ def per_sampler(attribute: str) -> str:
 
 
 def samplers_where(predicate) -> list[str]:
-    """The samplers whose settings class satisfies ``predicate`` (for help texts: 'optimised for mclmc, ...')."""
-    return [name for name in SAMPLERS if predicate(settings_class(name))]
+    """The samplers whose definition satisfies ``predicate`` (for help texts: 'optimised for mclmc, ...')."""
+    return [name for name in SAMPLERS if predicate(_SAMPLERS[name])]

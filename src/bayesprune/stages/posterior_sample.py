@@ -97,8 +97,8 @@ class PosteriorSample:
     def select_chains(self, chains: list[int] | np.ndarray, *, superchains: int | None = None) -> PosteriorSample:
         """The same sample restricted to some chains; ``superchains``: the groups they form (a subset is in no
         groups unless it says so)."""
-        info = {k: v for k, v in self.info.items() if k != "superchains"} | {"superchains": superchains}
-        return PosteriorSample(self.posterior, self.result.select_chains(chains), self.kept_idx, self.seconds, info)
+        return PosteriorSample(self.posterior, self.result.select_chains(chains), self.kept_idx, self.seconds,
+                               {**self.info, "superchains": superchains})
 
     def replace(self, **changes: Any) -> PosteriorSample:
         return dataclasses.replace(self, **changes)
