@@ -7,8 +7,12 @@ The pipeline as functions (:func:`sample`, :func:`prune`, :func:`resample`, :fun
 __version__ = "0.1.0"
 
 from bayesprune.api import (
+    CompressionSpec,
     PosteriorSample,
     PruneResult,
+    PruningSpec,
+    ResamplingSpec,
+    SamplingSpec,
     build_posterior,
     compress,
     evaluate,
@@ -44,6 +48,10 @@ __all__ = [
     "BayesianMLPClassifier",
     "BayesianMLPRegressor",
     "CompactModel",
+    "CompressionSpec",
+    "PruningSpec",
+    "ResamplingSpec",
+    "SamplingSpec",
     "Dataset",
     "InputError",
     "MLPSpec",

@@ -1,5 +1,8 @@
 """The pipeline as functions: :func:`sample`, :func:`prune`, :func:`resample`, :func:`compress`, :func:`predict`,
-:func:`evaluate`. A facade: each lives in the module of :mod:`bayesprune.stages` that owns its stage.
+:func:`evaluate`. A facade: each lives in the module of :mod:`bayesprune.stages` that owns its stage; the settings
+groups they take (:class:`SamplingSpec`, :class:`PruningSpec`, :class:`CompressionSpec`,
+:class:`ResamplingSpec`) in
+:mod:`bayesprune.stage_settings`.
 
 Example
 -------
@@ -12,6 +15,7 @@ Example
 """
 
 from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec, SamplingSpec
 from bayesprune.stages.compress import Compression, Step, compress
 from bayesprune.stages.evaluate import evaluate, evaluate_stage, predict
 from bayesprune.stages.posterior_sample import PosteriorSample
@@ -34,7 +38,8 @@ from bayesprune.stages.sample import (
 
 __all__ = [
     "CONVERGED_ESS", "CONVERGED_RHAT", "DEFAULT_KEPT_DRAWS", "KEPT_DRAWS_TOTAL", "MIN_KEPT_DRAWS",
-    "BNNPosterior", "Compression", "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
+    "BNNPosterior", "Compression", "CompressionSpec", "PruningSpec", "ResamplingSpec", "SamplingSpec",
+    "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",
     "improper_posterior_warning", "kept_per_chain", "predict", "prune", "pruned", "resample", "sample",
 ]

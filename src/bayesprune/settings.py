@@ -111,7 +111,7 @@ class RunConfig:
                               "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
                               f"sampler's (optimised for {_where('default_init', 'optimised')}, prior for the "
                               "others)",
-                              choices=INITS, group="sampling")
+                              choices=(None, *INITS), group="sampling")
     init_steps: int | None = option(None, "Adam steps of --init optimised (default: the sampler's, "
                                     + per_sampler("default_init_steps") + "; on minibatches for "
                                     + " and ".join(samplers_where(lambda sdef: sdef.stochastic)) + ")",

@@ -39,6 +39,9 @@ FORBIDDEN = {
                    "cli", "estimators"},
     "evaluation": {"data", "samplers", "io", "api", "experiments", "report", "cli", "estimators"},
     "io": {"api", "experiments", "report", "cli", "estimators"},
+    # the settings groups the stages take, derived from the run settings
+    "stage_settings": {"data", "evaluation", "io", "api", "stages", "experiments", "report", "cli", "estimators",
+                       "predictive"},
     # the stages of a run (stages/) sit on the building blocks; api.py is their facade
     "stages": {"io", "api", "experiments", "report", "cli", "estimators"},
     "api": {"io", "experiments", "report", "cli", "estimators"},
@@ -53,7 +56,7 @@ FORBIDDEN = {
 # the stages of a run use every building block below them, so none of those may import a stage
 for _lower in ("devices", "options", "data", "model", "posterior", "samplers", "pruning", "settings", "predictive",
                "evaluation", "io"):
-    FORBIDDEN[_lower] = FORBIDDEN[_lower] | {"stages"}
+    FORBIDDEN[_lower] = FORBIDDEN[_lower] | {"stages", "stage_settings"}
 
 
 def _unit(module: str) -> str:

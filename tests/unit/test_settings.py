@@ -18,6 +18,7 @@ from bayesprune.experiments.config import TOP_KEYS, parse_config
 from bayesprune.options import base_type, declared, flag_of
 from bayesprune.samplers.registry import SETTINGS, settings_for
 from bayesprune.settings import GridSpec, RunConfig
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec, SamplingSpec
 
 CLI_ONLY = {"out", "no_figures", "quiet", "help"}
 SAMPLER_FIELDS = {f.name: (cls, f) for cls in SETTINGS.values() for f, _ in declared(cls)}
@@ -101,15 +102,22 @@ def test_config_file_keys_are_derived_from_the_declarations():
 
 
 def test_api_and_estimator_defaults_are_the_declared_ones():
+    """The API's defaults are the run settings' declared ones: in the settings groups the stages take (their
+    fields are the run settings, stage_settings._of_run) and in the stage functions' own parameters."""
     defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    for fn, names in ((api.sample, ("sampler", "chains", "burnin", "seed")),
-                      (api.resample, ("seed",)), (api.prune, ("structured", "per_layer", "score_from", "seed"))):
-        params = inspect.signature(fn).parameters
-        for name in names:
-            assert params[name].default == defaults[name], (fn.__name__, name)
-    assert inspect.signature(api.resample).parameters["burnin"].default == defaults["resample_burnin"]
-    assert inspect.signature(api.resample).parameters["start"].default == defaults["resample_start"]
-    assert inspect.signature(api.prune).parameters["criterion"].default == defaults["criteria"][0]
+    for group in (SamplingSpec, PruningSpec, CompressionSpec, ResamplingSpec):
+        for f in dataclasses.fields(group):
+            if "run_setting" in f.metadata:
+                assert f.default == defaults[f.metadata["run_setting"]], (group.__name__, f.name)
+    assert SamplingSpec().sampler == defaults["sampler"] and SamplingSpec().chains == defaults["chains"]
+    assert SamplingSpec().burnin == defaults["burnin"]
+    assert (PruningSpec().structured, PruningSpec().per_layer, PruningSpec().score_from) == (
+        defaults["structured"], defaults["per_layer"], defaults["score_from"])
+    assert ResamplingSpec().burnin == defaults["resample_burnin"]
+    assert ResamplingSpec().start == defaults["resample_start"]
+    assert PruningSpec().criterion == defaults["criteria"][0]
+    for fn in (api.sample, api.resample, api.prune, api.compress):
+        assert inspect.signature(fn).parameters["seed"].default == defaults["seed"], fn.__name__
     assert inspect.signature(api.prune).parameters["rate"].default == defaults["rates"][0]
     for est in (BayesianMLPRegressor(), BayesianMLPClassifier()):
         params = est.get_params()

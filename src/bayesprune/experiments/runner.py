@@ -32,6 +32,7 @@ from bayesprune.samplers import sizing
 from bayesprune.samplers.registry import get_sampler
 from bayesprune.seeds import stream_int
 from bayesprune.settings import AUTO, RunConfig
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec, SamplingSpec
 
 __all__ = ["CellResult", "RunConfig", "RunOutcome", "load_data", "run", "write_outputs"]
 
@@ -139,11 +140,9 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
 
 def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, progress=None) -> api.PosteriorSample:
     """The full posterior sample of ``cfg`` (``copies`` times its chains and superchains, for a batch of runs)."""
-    return api.sample(ds, posterior=posterior, sampler=cfg.sampler, chains=copies * cfg.chains,
-                      superchains=cfg.superchains and copies * cfg.superchains, samples=cfg.samples,
-                      burnin=cfg.burnin, thin=cfg.thin, seed=cfg.seed, sampler_settings=cfg.sampler_settings,
-                      init=cfg.init, init_steps=cfg.init_steps, until_converged=cfg.until_converged,
-                      progress=progress)
+    sampling = SamplingSpec.from_run(cfg, chains=copies * cfg.chains,
+                                     superchains=cfg.superchains and copies * cfg.superchains)
+    return api.sample(ds, sampling, posterior=posterior, seed=cfg.seed, progress=progress)
 
 
 def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, str | None]:
@@ -194,18 +193,13 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
     # a rate per layer is one cell, labelled 'layers', at the share of the network those rates remove
     rates = cfg.rates if cfg.layer_rates is None else (masks.layer_rates_share(
         posterior.spec, cfg.layer_rates, structured=cfg.structured, prune_inputs=cfg.prune_inputs),)
+    compression, resampling = CompressionSpec.from_run(cfg), ResamplingSpec.from_run(cfg)
     for criterion in cfg.criteria:
         for rate in rates:
             t0 = time.perf_counter()
             comp = api.compress(
-                full, ds, criterion=criterion, rate=rate, schedule=cfg.schedule, schedule_steps=cfg.schedule_steps,
-                auto_rates=cfg.auto_rates, auto_se=cfg.auto_se, auto_tolerance=cfg.auto_tolerance,
-                structured=cfg.structured, per_layer=cfg.per_layer, prune_inputs=cfg.prune_inputs,
-                layer_rates=cfg.layer_rates,
-                score_from=cfg.score_from, repair=cfg.repair, seed=cfg.seed, progress=progress,
-                samples=cfg.resample_samples, burnin=cfg.resample_burnin, start=cfg.resample_start,
-                sampler_settings=cfg.sampler_settings, until_converged=cfg.until_converged,
-            )
+                full, ds, rate=rate, seed=cfg.seed, pruning=PruningSpec.from_run(cfg, criterion=criterion),
+                compression=compression, resampling=resampling, progress=progress)
             pr, res = comp.prune, comp.resampled
             pruned = comp.pruned.replace(seconds=time.perf_counter() - t0 - sum(s.resampled.seconds
                                                                                 for s in comp.steps))

@@ -14,6 +14,7 @@ from bayesprune.evaluation import selection
 from bayesprune.predictive import pointwise_loglik
 from bayesprune.pruning import schedule as schedules
 from bayesprune.settings import RunConfig
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec
 from bayesprune.stages.posterior_sample import PosteriorSample
 from bayesprune.stages.prune import PruneResult, prune, pruned
 from bayesprune.stages.resample import resample
@@ -53,22 +54,13 @@ def compress(
     ps: PosteriorSample,
     ds: Dataset,
     *,
-    criterion: str = RunConfig.criteria[0],
     rate: float | str = RunConfig.rates[0],
-    schedule: str = RunConfig.schedule,
-    schedule_steps: int = RunConfig.schedule_steps,
-    auto_rates: tuple[float, ...] = RunConfig.auto_rates,
-    auto_se: float = RunConfig.auto_se,
-    auto_tolerance: float = RunConfig.auto_tolerance,
-    structured: bool = RunConfig.structured,
-    per_layer: bool = RunConfig.per_layer,
-    prune_inputs: bool = RunConfig.prune_inputs,
-    layer_rates: tuple[float, ...] | None = RunConfig.layer_rates,
-    score_from: str = RunConfig.score_from,
-    repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
+    pruning: PruningSpec | None = None,
+    compression: CompressionSpec | None = None,
+    resampling: ResamplingSpec | None = None,
     progress=None,
-    **resample_options: Any,
+    **settings_: Any,
 ) -> Compression:
     """Prune the full sample ``ps`` to ``rate`` and resample, in one step (``schedule="oneshot"``, the paper) or
     several (``gradual``: :mod:`bayesprune.pruning.schedule`, each step scored on the previous step's resampled
@@ -78,28 +70,33 @@ def compress(
     order, each from the previous, when gradual) and keeps the largest whose PSIS-LOO ELPD loss on the training
     rows, less ``auto_se`` standard errors, is at most ``auto_tolerance`` of the full model's gain over a model
     without inputs (projpred's rule, :mod:`bayesprune.evaluation.selection`); the full model's rate 0 when
-    none is. The test rows are never read. ``resample_options`` go to
-    :func:`resample` (``samples``, ``burnin``, ``start``, ``sampler_settings`` ...); ``progress(label)`` may
-    return a progress callback for each resampling.
+    none is. The test rows are never read.
+
+    The settings come in three groups (:mod:`bayesprune.stage_settings`): ``pruning`` (how each mask is chosen,
+    :func:`~bayesprune.stages.prune.prune`), ``compression`` (``schedule``, ``schedule_steps``, ``auto_rates``,
+    ``auto_se``, ``auto_tolerance``) and ``resampling`` (:func:`~bayesprune.stages.resample.resample`: ``samples``,
+    ``burnin``, ``start``, ``sampler_settings`` ...); any of their settings may instead be given as a keyword
+    argument. ``progress(label)`` may return a progress callback for each resampling.
     """
     if ps.kept_idx is not None:
         raise OptionError.about("ps", "is already pruned; compress the full posterior sample")
-    settings.check("schedule", schedule)
-    settings.check("schedule_steps", schedule_steps)
+    given = dict(settings_)
+    pruning = PruningSpec.given(pruning, PruningSpec.take(given))
+    compression = CompressionSpec.given(compression, CompressionSpec.take(given))
+    resampling = ResamplingSpec.given(resampling, ResamplingSpec.take(given))
+    if given:
+        raise OptionError.about(next(iter(given)), "is not a setting of compress (its groups: pruning, compression, "
+                                "resampling)")
     settings.check("rates", (rate,), param="rate")
-    settings.check("auto_rates", tuple(auto_rates))
-    settings.check("auto_se", auto_se)
-    settings.check("auto_tolerance", auto_tolerance)
-    if layer_rates is not None and (rate == "auto" or schedule != "oneshot"):
+    if pruning.layer_rates is not None and (rate == "auto" or compression.schedule != "oneshot"):
         raise OptionError.about("layer_rates", "prune in one step at the rates given (not with rate='auto' or "
                                 "schedule='gradual')")
-    prune_options = dict(criterion=criterion, structured=structured, per_layer=per_layer, prune_inputs=prune_inputs,
-                         layer_rates=layer_rates, score_from=score_from, repair=repair, seed=seed, data=ds)
+    criterion, auto_se, auto_tolerance = pruning.criterion, compression.auto_se, compression.auto_tolerance
 
     def step(source: PosteriorSample, r: float) -> Step:
-        pr = prune(source, rate=r, **prune_options)
+        pr = prune(source, pruning, rate=r, seed=seed, data=ds)
         adv = progress(f"resampling {criterion} {r:.0%}") if progress else None
-        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, seed=seed, progress=adv, **resample_options))
+        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, resampling, seed=seed, progress=adv))
 
     def ladder(rates: tuple[float, ...]) -> list[Step]:
         out: list[Step] = []
@@ -110,10 +107,10 @@ def compress(
         return out
 
     if rate != "auto":
-        steps = ladder(schedules.rates(schedule, float(rate), schedule_steps))
+        steps = ladder(schedules.rates(compression.schedule, float(rate), compression.schedule_steps))
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
-    candidates = sorted(set(float(r) for r in auto_rates))
-    steps = ladder(tuple(candidates)) if schedule == "gradual" else [step(ps, r) for r in candidates]
+    candidates = sorted(set(float(r) for r in compression.auto_rates))
+    steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
     full_loo = selection.loo(pointwise_loglik(ps.posterior, ps.result.draws, ds.X_train, ds.y_train))
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),

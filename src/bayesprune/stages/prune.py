@@ -16,6 +16,7 @@ from bayesprune.evaluation import selection
 from bayesprune.pruning import criteria, masks, paths
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec
 from bayesprune.stages.posterior_sample import PosteriorSample
 
 
@@ -49,23 +50,21 @@ class PruneResult:
 
 def prune(
     ps: PosteriorSample,
+    pruning: PruningSpec | None = None,
     *,
-    criterion: str = RunConfig.criteria[0],
     rate: float | str = RunConfig.rates[0],
-    structured: bool = RunConfig.structured,
-    per_layer: bool = RunConfig.per_layer,
-    prune_inputs: bool = RunConfig.prune_inputs,
-    layer_rates: tuple[float, ...] | None = RunConfig.layer_rates,
-    score_from: str = RunConfig.score_from,
-    repair: bool = RunConfig.repair,
     seed: int = RunConfig.seed,
     data: Dataset | None = None,
-    **compress_options: Any,
+    **settings_: Any,
 ) -> PruneResult:
     """Score every parameter from the posterior draws and remove the ``rate`` share with the lowest score.
 
     Parameters
     ----------
+    pruning
+        How the mask is chosen (:class:`~bayesprune.stage_settings.PruningSpec`: ``criterion``, ``structured``,
+        ``per_layer``, ``prune_inputs``, ``layer_rates``, ``score_from``, ``repair``); or give those settings as
+        keyword arguments.
     rate
         Share of the network's parameters removed. A rate chosen from the data (``"auto"``) needs every candidate
         pruned *and resampled*: that is :func:`~bayesprune.stages.compress.compress` (``compress(ps, ds,
@@ -89,14 +88,14 @@ def prune(
     chain alone would give (random pruning draws each chain's scores from its own key, so it measures chance
     agreement there).
     """
-    if rate == "auto" or compress_options:
-        raise OptionError.about(next(iter(compress_options), "rate"), "belongs to compress(): rate='auto' "
+    elsewhere = sorted(set(settings_) & (CompressionSpec.names() | ResamplingSpec.names()))
+    if rate == "auto" or elsewhere:
+        raise OptionError.about(elsewhere[0] if elsewhere else "rate", "belongs to compress(): rate='auto' "
                                 "resamples every candidate rate, so use bayesprune.compress(sample, data, "
                                 "rate='auto', ...).prune")
-    settings.check("criteria", (criterion,), param="criterion")
+    spec = PruningSpec.given(pruning, settings_)
     settings.check("rates", (rate,), param="rate")
-    settings.check("score_from", score_from)
-    settings.check_prune_inputs(prune_inputs, structured)
+    criterion, score_from, layer_rates = spec.criterion, spec.score_from, spec.layer_rates
     key = stream_key(seed, f"prune:{criterion}")
     if ps.kept_idx is not None:
         source = list(range(ps.result.num_chains))
@@ -122,9 +121,9 @@ def prune(
         else:
             scores = scorer.from_moments(source.moments(), k)
         scores = np.where(removed, -np.inf, scores)  # already removed: first to go, never back by score
-        keep = masks.make_mask(scores, ps.spec, rate, structured=structured, per_layer=per_layer,
-                               prune_inputs=prune_inputs, layer_rates=layer_rates)
-        if not repair:
+        keep = masks.make_mask(scores, ps.spec, rate, structured=spec.structured, per_layer=spec.per_layer,
+                               prune_inputs=spec.prune_inputs, layer_rates=layer_rates)
+        if not spec.repair:
             return scores, keep, None
         keep, info = paths.repair(keep, scores, ps.spec)
         return scores, keep, info
@@ -137,9 +136,9 @@ def prune(
     threshold = float(np.max(removed_scores)) if removed_scores.size else float("-inf")
     if layer_rates is not None:  # the share of the whole network those rates removed
         rate = 1.0 - float(keep.mean())
-    return PruneResult(keep, scores, criterion, float(rate), structured, per_layer,
+    return PruneResult(keep, scores, criterion, float(rate), spec.structured, spec.per_layer,
                        masks.mean_pairwise_jaccard(per_chain), threshold, source, reference, info,
-                       tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)), prune_inputs=prune_inputs)
+                       tuple(int(i) for i in paths.dropped_inputs(ps.spec, keep)), prune_inputs=spec.prune_inputs)
 
 
 def reposition(ps: PosteriorSample, positions: np.ndarray, kept_idx: np.ndarray) -> np.ndarray:

@@ -4,42 +4,40 @@ was scored on."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
-from bayesprune import settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
 from bayesprune.samplers.driver import run_chains
 from bayesprune.samplers.registry import settings_class
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
+from bayesprune.stage_settings import ResamplingSpec
 from bayesprune.stages import sample as sampling
 from bayesprune.stages.posterior_sample import PosteriorSample
 from bayesprune.stages.prune import PruneResult, reposition
-from bayesprune.stages.sample import SamplerSettingsLike, optimised_start, sampling_lengths
+from bayesprune.stages.sample import optimised_start, sampling_lengths
 
 
 def resample(
     ps: PosteriorSample,
     ds: Dataset,
     pr: PruneResult,
+    resampling: ResamplingSpec | None = None,
     *,
-    sampler: str | None = None,
-    samples: int | None = None,
-    burnin: float = RunConfig.resample_burnin,
-    thin: int | None = None,
-    start: str | None = RunConfig.resample_start,
     seed: int = RunConfig.seed,
-    sampler_settings: SamplerSettingsLike = None,
-    chains: int | None = None,
-    until_converged: float | None = RunConfig.until_converged,
     progress=None,
+    **settings_: Any,
 ) -> PosteriorSample:
     """Run MCMC again on the kept parameters only; pruned ones stay exactly 0 and are never proposed.
 
     ``ps`` is the sample the mask was scored on: the full one, or a pruned and resampled one (a step of a
     gradual schedule; parameters the new mask keeps that ``ps`` did not start at 0).
+
+    The settings are one :class:`~bayesprune.stage_settings.ResamplingSpec` (``resampling``), or its fields as
+    keyword arguments:
 
     Parameters
     ----------
@@ -61,17 +59,14 @@ def resample(
         Go on until the predictions converge, for at most this many seconds (as in
         :func:`~bayesprune.stages.sample.sample`).
     """
-    sampler = sampler or ps.result.sampler
-    settings.check("sampler", sampler)
-    n_chains = ps.result.num_chains if chains is None else chains
-    settings.check("chains", n_chains)
-    start = settings_class(sampler).default_resample_start if start is None else start
-    settings.check("resample_start", start, param="start")
-    settings.check("until_converged", until_converged)
-    samples = settings_class(sampler).default_resample_samples if samples is None else samples
-    num_warmup, num_draws, thin = sampling_lengths(samples, burnin, thin, chains=n_chains,
-                                                    samples_field="resample_samples",
-                                                    burnin_field="resample_burnin")
+    spec = ResamplingSpec.given(resampling, settings_)
+    sampler = spec.sampler or ps.result.sampler
+    sampler_settings, until_converged = spec.sampler_settings, spec.until_converged
+    n_chains = ps.result.num_chains if spec.chains is None else spec.chains
+    defaults = settings_class(sampler)
+    start = defaults.default_resample_start if spec.start is None else spec.start
+    samples = defaults.default_resample_samples if spec.samples is None else spec.samples
+    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=n_chains)
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
@@ -94,7 +89,7 @@ def resample(
     )
     if until_converged is not None:
         result = sampling.extend_until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
-                                  sampler_settings, kept_idx, until_converged, progress)
+                                                 sampler_settings, kept_idx, until_converged, progress)
     return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
 
 

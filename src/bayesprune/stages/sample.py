@@ -24,6 +24,7 @@ from bayesprune.samplers.driver import run_chains
 from bayesprune.samplers.registry import get_sampler, settings_class
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
+from bayesprune.stage_settings import SamplingSpec
 from bayesprune.stages.posterior_sample import PosteriorSample
 
 DEFAULT_KEPT_DRAWS = 1000  # kept draws per chain, for 4 chains or fewer
@@ -78,16 +79,12 @@ def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | N
     return None
 
 
-def sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1,
-                      samples_param: str = "samples", samples_field: str = "samples", burnin_param: str = "burnin",
-                      burnin_field: str = "burnin") -> tuple[int, int, int]:
-    """(warm-up steps, post-burn-in steps, thinning) after the declared checks of the lengths."""
-    settings.check(samples_field, samples, param=samples_param)
-    settings.check(burnin_field, burnin, param=burnin_param)
+def sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1) -> tuple[int, int, int]:
+    """(warm-up steps, post-burn-in steps, thinning) of lengths that passed their declared checks; a thinning
+    beyond the post-burn-in draws (which the lengths together decide) is refused here."""
     num_warmup = int(round(burnin * samples))
     num_draws = samples - num_warmup
     thin = auto_thin(num_draws, kept_per_chain(chains)) if thin is None else thin
-    settings.check("thin", thin)
     if thin > num_draws:
         raise OptionError.about("thin", f"{thin} must be between 1 and the post-burn-in draws ({num_draws})")
     return num_warmup, num_draws, int(thin)
@@ -106,23 +103,19 @@ def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
 
 def sample(
     ds: Dataset,
+    sampling: SamplingSpec | None = None,
     *,
     posterior: BNNPosterior | None = None,
-    sampler: str = RunConfig.sampler,
-    chains: int = RunConfig.chains,
-    samples: int | None = None,
-    burnin: float = RunConfig.burnin,
-    thin: int | None = None,
     seed: int = RunConfig.seed,
-    superchains: int | None = RunConfig.superchains,
-    sampler_settings: SamplerSettingsLike = None,
-    init: str | None = RunConfig.init,
-    init_steps: int | None = RunConfig.init_steps,
-    until_converged: float | None = RunConfig.until_converged,
     progress=None,
     draws_file=None,
+    **settings_: Any,
 ) -> PosteriorSample:
     """Sample the full BNN posterior: ``samples`` steps per chain, the first ``burnin`` share discarded.
+
+    The settings are one :class:`~bayesprune.stage_settings.SamplingSpec` (``sampling``: ``sampler``,
+    ``sampler_settings``, ``chains``, ``superchains``, ``samples``, ``burnin``, ``thin``, ``init``, ``init_steps``,
+    ``until_converged``), or those fields as keyword arguments.
 
     ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
     ``sampler_settings`` are the sampler's own settings (its settings class from
@@ -136,21 +129,18 @@ def sample(
     ``superchains=K`` the chains start in K groups of consecutive chains, each group from one point (a random
     or optimised network), and :func:`~bayesprune.stages.evaluate.evaluate` reports nested R-hat (``nrhat_fn_max``).
     """
-    settings.check("sampler", sampler)
+    spec = SamplingSpec.given(sampling, settings_)
+    sampler, chains, superchains = spec.sampler, spec.chains, spec.superchains
+    sampler_settings, until_converged = spec.sampler_settings, spec.until_converged
     if sampler == settings.AUTO:
         raise OptionError.about("sampler", "'auto' is chosen by the run from the data's size; here name the sampler "
                                 "(bayesprune.samplers.sizing.choose_sampler(rows=, params=, chains=) says which)")
-    settings.check("chains", chains)
-    settings.check_superchains(superchains, chains)
     settings.check("seed", seed)
     defaults = settings_class(sampler)
-    init = defaults.default_init if init is None else init
-    init_steps = defaults.default_init_steps if init_steps is None else init_steps
-    settings.check("init", init)
-    settings.check("init_steps", init_steps)
-    settings.check("until_converged", until_converged)
-    samples = defaults.default_samples if samples is None else samples
-    num_warmup, num_draws, thin = sampling_lengths(samples, burnin, thin, chains=chains)
+    init = defaults.default_init if spec.init is None else spec.init
+    init_steps = defaults.default_init_steps if spec.init_steps is None else spec.init_steps
+    samples = defaults.default_samples if spec.samples is None else spec.samples
+    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains)
     posterior = posterior or build_posterior(ds)
     keys = jax.random.split(stream_key(seed, "init"), superchains or chains)
     start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
