@@ -38,9 +38,12 @@ def test_gradual_schedule_reaches_exactly_the_rate_and_keeps_paths(iris, full):
     kept = [int(s.prune.keep_mask.sum()) for s in comp.steps]
     assert kept == [n - n_to_remove(n, s.rate) for s in comp.steps]
     assert comp.resampled.n_params_kept == n - n_to_remove(n, 0.9)
-    for s in comp.steps:  # each step keeps a subset of what the step before it kept, up to repair's refills
+    previous = np.ones(n, bool)
+    for s in comp.steps:  # each step keeps a subset of what the step before it kept: repair brings nothing back
         assert paths.useful(full.spec, s.prune.keep_mask)[s.prune.keep_mask].all()
         assert paths.orphan_outputs(full.spec, s.prune.keep_mask).size == 0
+        assert not np.any(s.prune.keep_mask & ~previous)
+        previous = s.prune.keep_mask
     # a later step was scored on the earlier step's resampled posterior, and starts from its draws
     assert comp.steps[1].prune.reference is comp.steps[0].resampled
 

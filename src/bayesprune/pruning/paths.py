@@ -75,18 +75,24 @@ def dropped_inputs(spec: MLPSpec, keep: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~live_nodes(spec, keep)[0])
 
 
-def best_path(spec: MLPSpec, scores: np.ndarray, output: int) -> np.ndarray:
+def best_path(spec: MLPSpec, scores: np.ndarray, output: int, allowed: np.ndarray | None = None) -> np.ndarray | None:
     """Parameter indices of the input -> ... -> ``output`` path of weights whose scores sum highest (dynamic
-    programming over the layers)."""
+    programming over the layers), using only ``allowed`` weights (default: any); ``None`` when every path
+    needs a weight that is not allowed."""
     scores = np.nan_to_num(np.asarray(scores, np.float64), nan=-np.inf, posinf=np.finfo(float).max)
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
     value = np.zeros(spec.n_inputs)
     choices = []
     for layer in range(spec.n_layers):
         w, _ = spec.layer_slices[layer]
-        with np.errstate(over="ignore"):  # huge + huge = inf still ranks first
+        with np.errstate(over="ignore", invalid="ignore"):  # huge + huge = inf still ranks first
             total = value[:, None] + scores[w].reshape(spec.widths[layer], spec.widths[layer + 1])
+        total = np.where(np.isnan(total), -np.inf, total)  # inf + -inf: a path through a weight not allowed
         choices.append(np.argmax(total, axis=0))
         value = np.max(total, axis=0)
+    if value[output] == -np.inf:
+        return None
     path = []
     node = output
     for layer in range(spec.n_layers - 1, -1, -1):
@@ -113,6 +119,27 @@ class Repair:
                 "dropped_inputs": list(self.dropped_inputs)}
 
 
+def _output_paths(spec: MLPSpec, scores: np.ndarray, allowed: np.ndarray, protected: np.ndarray,
+                  outputs: list[int]) -> tuple[np.ndarray, set[int]]:
+    """Protected paths to every output in ``outputs`` (chosen one by one, each preferring weights already
+    protected), started from each output in turn; the start that protects the fewest weights wins (ties: the
+    first). Returns the protected weights and the outputs that no allowed path reaches."""
+    best: tuple[int, np.ndarray, set[int]] | None = None
+    for first in outputs:
+        chosen = protected.copy()
+        unreached: set[int] = set()
+        for output in [first, *(o for o in outputs if o != first)]:
+            path = best_path(spec, np.where(chosen, np.finfo(float).max / 8, scores), output, allowed)
+            if path is None:
+                unreached.add(output)
+            else:
+                chosen[path] = True
+        if best is None or int(chosen.sum()) < best[0]:
+            best = (int(chosen.sum()), chosen, unreached)
+    assert best is not None
+    return best[1], best[2]
+
+
 def _revival(spec: MLPSpec, keep: np.ndarray, scores: np.ndarray) -> tuple[float, list[int]]:
     """The cheapest way to bring a hidden unit back: one weight into it from a node an input reaches and one
     out of it towards a node that reaches an output, both removed now; scored by the lower of the two scores.
@@ -136,10 +163,12 @@ def _revival(spec: MLPSpec, keep: np.ndarray, scores: np.ndarray) -> tuple[float
     return best
 
 
-def _refill(spec: MLPSpec, keep: np.ndarray, scores: np.ndarray, order_desc: np.ndarray, deficit: int) -> list[int]:
-    """Removed parameters to add back (at most ``deficit``): those that connect live nodes, best first, down to
-    the score of the best unit revival (:func:`_revival`); then that revival when two parameters fit."""
-    can = useful(spec, keep) & ~keep
+def _refill(spec: MLPSpec, keep: np.ndarray, scores: np.ndarray, allowed: np.ndarray, order_desc: np.ndarray,
+            deficit: int) -> list[int]:
+    """Allowed parameters to add back (at most ``deficit``): those that connect live nodes, best first, down to
+    the score of the best unit revival (:func:`_revival`); then that revival when two parameters fit. ``scores``
+    are ``-inf`` where not allowed, so a revival never uses those."""
+    can = useful(spec, keep) & ~keep & allowed
     revive_score, revive = _revival(spec, keep, scores) if deficit >= 2 else (-np.inf, [])
     add = [i for i in order_desc if can[i] and scores[i] >= revive_score][:deficit]
     if add or not revive:
@@ -147,33 +176,46 @@ def _refill(spec: MLPSpec, keep: np.ndarray, scores: np.ndarray, order_desc: np.
     return revive
 
 
-def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndarray, Repair]:
+def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec, allowed: np.ndarray | None = None
+           ) -> tuple[np.ndarray, Repair]:
     """A mask with as many kept parameters as ``keep`` where every kept parameter can change an output.
 
-    1. every output without a path from the inputs gets its best-scoring path (:func:`best_path`, preferring
-       weights already protected, so outputs share a path where they can), protected;
+    1. every output without a path from the inputs gets a path, protected: the outputs' paths are chosen one
+       by one (:func:`best_path`, preferring weights already protected, so outputs share a path where they
+       can), starting from whichever output gives the fewest protected weights in all;
     2. parameters that cannot change an output (:func:`useful`) are removed;
     3. the freed budget goes to the highest-scoring removed parameters that connect live nodes (or bring a dead
        unit back with one weight in and one out, when that pair scores higher), or, when the
        protected paths took more than the budget, the lowest-scoring unprotected kept parameters are removed;
        repeated until nothing changes. Ties go to the lower index, so the result is deterministic.
 
-    Only when the budget is smaller than the shortest set of paths reaching every output (``n_outputs`` plus
-    the hidden layers' count for one shared chain of units) does the repaired mask keep more than it was given:
-    a network with a constant output is not worth its smaller size.
+    ``allowed`` (default: every parameter): the parameters the mask may keep. A step of a gradual schedule
+    passes the previous step's mask, so a parameter removed at an earlier step never comes back.
+
+    Only when the budget is smaller than the fewest allowed weights that reach every output (``n_outputs`` plus
+    the hidden layers' count for one shared chain of units, when every weight is allowed) does the repaired
+    mask keep more than it was given: a network with a constant output is not worth its smaller size. An
+    output that no allowed path reaches keeps none.
     """
     keep = np.asarray(keep, bool).copy()
     scores = np.asarray(scores, np.float64)
+    allowed = np.ones_like(keep) if allowed is None else np.asarray(allowed, bool)
+    if np.any(keep & ~allowed):
+        raise ValueError("keep: keeps parameters that allowed excludes")
+    scores = np.where(allowed, scores, -np.inf)
     budget = int(keep.sum())
     original = keep.copy()
     protected = np.zeros_like(keep)
     order_desc = np.lexsort((np.arange(len(scores)), -np.nan_to_num(scores, nan=-np.inf)))
     order_asc = np.lexsort((np.arange(len(scores)), np.nan_to_num(scores, nan=-np.inf)))
+    unreachable: set[int] = set()
     for _ in range(4 * spec.n_params + 4):
-        for output in orphan_outputs(spec, keep):
-            path = best_path(spec, np.where(protected, np.finfo(float).max / 8, scores), int(output))
-            protected[path] = True
-            keep[path] = True
+        orphans = [int(o) for o in orphan_outputs(spec, keep) if int(o) not in unreachable]
+        if orphans:
+            paths_, unreached = _output_paths(spec, scores, allowed, protected, orphans)
+            unreachable |= unreached
+            protected |= paths_
+            keep |= paths_
         while True:  # removing one dead parameter can kill the unit feeding it, hence the loop
             dead = keep & ~useful(spec, keep) & ~protected
             if not dead.any():
@@ -185,7 +227,7 @@ def repair(keep: np.ndarray, scores: np.ndarray, spec: MLPSpec) -> tuple[np.ndar
             keep[drop] = False
             continue
         if excess < 0:
-            add = _refill(spec, keep, scores, order_desc, -excess)
+            add = _refill(spec, keep, scores, allowed, order_desc, -excess)
             if not add:
                 break
             keep[add] = True

@@ -125,7 +125,7 @@ def prune(
                                prune_inputs=spec.prune_inputs, layer_rates=layer_rates)
         if not spec.repair:
             return scores, keep, None
-        keep, info = paths.repair(keep, scores, ps.spec)
+        keep, info = paths.repair(keep, scores, ps.spec, allowed=~removed)
         return scores, keep, info
 
     scores, keep, info = select(reference, key)
