@@ -59,3 +59,18 @@ def test_mclmc_tuning_survives_a_start_at_a_sharp_mode():
 
     _, draws = jax.lax.scan(one, state, jax.random.split(jax.random.key(1), 2000))
     assert abs(float(jnp.std(draws)) / sd - 1) < 0.3
+
+
+def test_optimised_start_never_ends_where_the_loss_is_not_finite():
+    """Adam's steps have about the learning rate's size: at 1e30 one step lands at finite parameters whose loss
+    overflows. The old loop checked only the loss of the point it stepped from, so the chain started there."""
+    ds = bp.load_dataset("sklearn:iris", seed=0)
+    post = bp.build_posterior(ds, hidden=(3,))
+    import jax
+
+    starts = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in jax.random.split(jax.random.key(1), 2)])
+    for steps in (1, 3):
+        ends, loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=steps, learning_rate=1e30)
+        values = [float(post.logdensity(z, ds.X_train, ds.y_train)) for z in ends]
+        assert np.all(np.isfinite(values)) and np.all(np.isfinite(loss))
+        np.testing.assert_allclose(-np.asarray(values), loss, rtol=1e-5)

@@ -37,16 +37,23 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_s
             loss = lambda z, k: -minibatches.estimate(z, k)  # noqa: E731
 
         def step(carry, k):
-            z, opt_state = carry
+            z, opt_state, good = carry
             value, grad = jax.value_and_grad(loss)(z, k)
             updates, opt_state = optimiser.update(grad, opt_state, z)
             z_new = optax.apply_updates(z, updates)
-            # a step that leaves the finite region (an overflowing sigmoid, eta -> -inf) is not taken
+            # a step from a point whose loss is not finite, or to a point that is not, is not taken
             ok = jnp.all(jnp.isfinite(z_new)) & jnp.isfinite(value)
-            return (jnp.where(ok, z_new, z), opt_state), value
+            good = jnp.where(jnp.isfinite(value), z, good)  # the last point seen with a finite loss
+            return (jnp.where(ok, z_new, z), opt_state, good), value
 
-        (z, _), losses = jax.lax.scan(step, (position, optimiser.init(position)), jax.random.split(key, steps))
-        return z, losses[-1]
+        (z, _, good), _ = jax.lax.scan(step, (position, optimiser.init(position), position),
+                                       jax.random.split(key, steps))
+        last = jax.random.fold_in(key, steps)
+        # the last step's own loss was never evaluated: a finite step can still land where the loss overflows
+        # (a huge eta, a saturated sigmoid), and a chain must not start there
+        final = loss(z, last)
+        z = jnp.where(jnp.isfinite(final), z, good)
+        return z, jnp.where(jnp.isfinite(final), final, loss(good, last))
 
     return jax.jit(jax.vmap(one_chain, in_axes=(0, 0, None, None, None)))
 
