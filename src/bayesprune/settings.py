@@ -117,8 +117,9 @@ class RunConfig:
                                     + " and ".join(samplers_where(lambda sdef: sdef.stochastic)) + ")",
                                     check=options.optional(options.integer(0)), group="sampling")
     until_converged: float | None = option(None, "keep sampling (and resampling) in doubling extensions until "
-                                           "function-space R-hat <= 1.01 and ESS >= 400, for at most this many "
-                                           "seconds", check=options.optional(options.positive), group="sampling")
+                                           "function-space R-hat <= 1.01 (nested R-hat with --superchains) and ESS "
+                                           ">= 400; an extension estimated to end after this many seconds is not "
+                                           "started", check=options.optional(options.positive), group="sampling")
     seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
     device: str = option("auto", "where JAX computes: auto (a GPU when JAX's CUDA build finds one, else the CPU), "
                          "cpu or gpu; the device used is recorded in metrics.json", choices=DEVICES,

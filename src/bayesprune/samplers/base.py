@@ -46,6 +46,10 @@ from bayesprune.options import option
 
 MIN_ADAPT_STEPS = 50  # a shorter warm-up burns in with the initial step size instead of adapting it
 
+
+class ShortWarmupWarning(UserWarning):
+    """A warm-up too short for the sampler's adaptation: the chains burn in with the untuned initial settings."""
+
 LogDensityFn = Callable[[jax.Array], jax.Array]
 Params = Any  # a pytree of arrays
 State = Any

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +25,14 @@ import numpy as np
 
 from bayesprune.errors import OptionError
 from bayesprune.posterior.logdensity import BNNPosterior
-from bayesprune.samplers.base import SamplerDef, SamplerSettings, steps_per_block, units_per_block
+from bayesprune.samplers.base import (
+    MIN_ADAPT_STEPS,
+    SamplerDef,
+    SamplerSettings,
+    ShortWarmupWarning,
+    steps_per_block,
+    units_per_block,
+)
 from bayesprune.samplers.registry import as_settings, get_sampler
 
 CHAIN_AXIS = {"chain_axis": True}  # a field whose first axis is the chain (ChainResult.select_chains)
@@ -288,6 +296,12 @@ def run_chains(
     """
     sdef = get_sampler(sampler) if isinstance(sampler, str) else sampler
     settings = as_settings(sdef.settings, settings, param="settings")
+    if params is None and 0 < num_warmup and not sdef.adapts(settings, num_warmup) \
+            and sdef.adapts(settings, MIN_ADAPT_STEPS):
+        warnings.warn(ShortWarmupWarning(
+            f"{num_warmup} warm-up steps are too few to tune {sdef.name} (it needs at least {MIN_ADAPT_STEPS}): "
+            f"the chains burn in with its untuned initial step size; sample longer (samples x burnin >= "
+            f"{MIN_ADAPT_STEPS}, --samples / --burnin)"), stacklevel=2)
     thin = max(1, int(thin))
     init_positions = jnp.asarray(init_positions, jnp.float32)
     n_chains, dim = init_positions.shape

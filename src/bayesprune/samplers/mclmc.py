@@ -173,12 +173,12 @@ def _amclmc_warmup(key, position, logdensity_fn, params, num_steps, settings: Ad
     state = adjusted_mclmc_dynamic.init(state.position, logdensity_fn, k_init)
     # the adjusted tuning's phases (step size and preconditioner, then L from the autocorrelation, then the
     # step size again) take about 0.1 + 0.1 + 0.1 + 0.1 of its nominal length
-    nominal = max(int(round((num_steps - first) / 0.4)), 1)
+    nominal = max(int(round((num_steps - first) / 0.2)), 1)
     # the trajectory (L / step size integration steps on average) keeps the unadjusted tuning's length
     steps = jnp.clip(params["L"] / params["step_size"], 2.0, MAX_AVERAGE_STEPS)
     state, tuned, _ = blackjax.adjusted_mclmc_find_L_and_step_size(
         _amclmc_tuning_kernel, logdensity_fn, nominal, state, k_adjusted, settings.target_accept, frac_tune1=0.1,
-        frac_tune2=0.1, frac_tune3=0.1, diagonal_preconditioning=settings.diagonal_preconditioning,
+        frac_tune2=0.1, frac_tune3=0.0, diagonal_preconditioning=settings.diagonal_preconditioning,
         params=_adaptation_state(params), target_num_integration_steps=steps)
     return state, _as_params(tuned)
 

@@ -14,7 +14,7 @@ import numpy as np
 from bayesprune import options, settings
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
-from bayesprune.evaluation.diagnostics import function_space
+from bayesprune.evaluation.diagnostics import function_space, nested_function_space
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.predictive import posterior_predictive
@@ -157,7 +157,7 @@ def sample(
     ).with_seconds(init=t_init)
     if until_converged is not None:
         result = extend_until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
-                                        None, until_converged, progress)
+                                        None, until_converged, progress, superchains=superchains)
     return PosteriorSample(posterior, result, None, time.perf_counter() - t0,
                            {"init": init, "superchains": superchains})
 
@@ -185,23 +185,40 @@ def converged(metrics: dict[str, float]) -> bool:
     return (not np.isfinite(rhat) or rhat <= CONVERGED_RHAT) and np.isfinite(ess) and ess >= CONVERGED_ESS
 
 
-def extend_until_converged(posterior, ds, result, key, sampler, sampler_settings, kept_idx, seconds, progress):
+def extend_until_converged(posterior, ds, result, key, sampler, sampler_settings, kept_idx, seconds, progress, *,
+                           superchains: int | None = None):
     """Continue the chains of ``result`` (same tuning, no warm-up) until the predictions at the test inputs (the
-    training inputs when there are none; no labels are used) converge or ``seconds`` pass. Each extension is as
-    long as everything sampled so far (so the checks cost a logarithmic number of evaluations), and the kept
-    draws are thinned by 2 whenever they pass twice the usual number per chain."""
+    training inputs when there are none; no labels are used) converge, or until the next extension would end
+    after ``seconds``. Each extension is as long as everything sampled so far (so the checks cost a logarithmic
+    number of evaluations), and the kept draws are thinned by 2 whenever they pass twice the usual number per
+    chain. With ``superchains`` (chains started in groups) convergence is judged by nested R-hat, as the run's
+    report judges it, instead of split R-hat.
+
+    An extension's time is estimated before it starts, from the speed of the steps sampled so far and the mean
+    compilation time of the runs so far: one that would end after ``seconds`` is not started, so the whole
+    takes at most ``seconds`` beyond the first run unless an estimate falls short."""
     X = ds.X_test if len(ds.X_test) else ds.X_train
     t0 = time.perf_counter()
+    runs = 1
     for extension in range(1, 64):
         outputs = posterior_predictive(posterior, result.draws, X, kept_idx).outputs
-        if converged(function_space(outputs)) or time.perf_counter() - t0 > seconds:
+        metrics = function_space(outputs)
+        if superchains:
+            metrics = {**metrics, "rhat_fn_max": nested_function_space(outputs, superchains)}
+        if converged(metrics):
+            break
+        steps = result.draws.shape[1] * result.thin
+        estimate = (result.seconds.get("sampling", 0.0) / max(result.n_steps, 1) * steps
+                    + result.seconds.get("compile", 0.0) / runs)
+        if time.perf_counter() - t0 + estimate > seconds:
             break
         more = run_chains(
             posterior, ds.X_train, ds.y_train, result.last_position, jax.random.fold_in(key, extension),
-            sampler=sampler, settings=sampler_settings, num_warmup=0, num_draws=result.draws.shape[1] * result.thin,
+            sampler=sampler, settings=sampler_settings, num_warmup=0, num_draws=steps,
             thin=result.thin, kept_idx=kept_idx, params=result.params, progress=progress,
         )
         result = result.extended(more)
+        runs += 1
         if result.draws.shape[1] > 2 * kept_per_chain(result.num_chains):
             result = result.thinned(2)
     return result
