@@ -21,6 +21,7 @@ from bayesprune.api import (
     pruned,
     resample,
     sample,
+    weigh_chains,
 )
 from bayesprune.data import Dataset, load_csv, load_dataset
 from bayesprune.errors import BayesPruneError, InputError, OptionError
@@ -80,4 +81,5 @@ __all__ = [
     "run_chains",
     "sample",
     "save_compact",
+    "weigh_chains",
 ]

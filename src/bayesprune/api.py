@@ -35,6 +35,7 @@ from bayesprune.stages.sample import (
     kept_per_chain,
     sample,
 )
+from bayesprune.stages.weights import weigh_chains
 
 __all__ = [
     "CONVERGED_ESS", "CONVERGED_RHAT", "DEFAULT_KEPT_DRAWS", "KEPT_DRAWS_TOTAL", "MIN_KEPT_DRAWS",
@@ -42,4 +43,5 @@ __all__ = [
     "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",
     "improper_posterior_warning", "kept_per_chain", "predict", "prune", "pruned", "resample", "sample",
+    "weigh_chains",
 ]

@@ -79,11 +79,14 @@ class Predictive:
         Regression: network means ``f`` of shape ``(C, D, n)``; classification: probabilities ``(C, D, n, K)``.
     noise_var
         Regression noise variance tau^2 per draw ``(C, D)`` (``None`` for classification).
+    chain_weights
+        Each chain's weight ``(C,)`` in the predictive mixture (summing to 1); ``None``: equal weights.
     """
 
     task: str
     outputs: np.ndarray
     noise_var: np.ndarray | None = None
+    chain_weights: np.ndarray | None = None
 
     @property
     def n_draws(self) -> int:
@@ -92,9 +95,22 @@ class Predictive:
     def flat_outputs(self) -> np.ndarray:
         return self.outputs.reshape(self.n_draws, *self.outputs.shape[2:])
 
+    def draw_weights(self) -> np.ndarray | None:
+        """Each flattened draw's weight ``(C * D,)`` (its chain's weight over the chain's draws); ``None``:
+        equal."""
+        if self.chain_weights is None:
+            return None
+        c, d = self.outputs.shape[:2]
+        return np.repeat(np.asarray(self.chain_weights, np.float64) / d, d)
+
+    def _average(self, values: np.ndarray) -> np.ndarray:
+        """The (weighted) mean over the flattened draws of ``values`` ``(C * D, ...)``."""
+        w = self.draw_weights()
+        return values.mean(axis=0) if w is None else np.tensordot(w, values, axes=1)
+
     def mean(self) -> np.ndarray:
         """Predictive mean (regression) or mean class probabilities (classification)."""
-        return self.flat_outputs().mean(axis=0)
+        return self._average(self.flat_outputs())
 
     def probabilities(self) -> np.ndarray:
         if self.task != "classification":
@@ -104,14 +120,27 @@ class Predictive:
     def std(self) -> np.ndarray:
         """Predictive sd: sqrt(Var_draws[f] + E[tau^2]) for regression; sd of probabilities otherwise."""
         f = self.flat_outputs()
+        if self.chain_weights is None:
+            if self.task == "regression":
+                return np.sqrt(f.var(axis=0) + np.mean(self.noise_var))
+            return f.std(axis=0)
+        var = self._average((f - self.mean()) ** 2)
         if self.task == "regression":
-            return np.sqrt(f.var(axis=0) + np.mean(self.noise_var))
-        return f.std(axis=0)
+            return np.sqrt(var + self._average(self.noise_var.reshape(-1)))
+        return np.sqrt(var)
 
     def samples(self, key: jax.Array, per_draw: int = 1) -> np.ndarray:
-        """Draws of y* ~ N(f, tau^2), one set per posterior draw: shape ``(D * C * per_draw, n)``."""
+        """Draws of y* ~ N(f, tau^2), one set per posterior draw: shape ``(D * C * per_draw, n)``. With chain
+        weights, the posterior draws are first resampled with replacement in proportion to their weights (as
+        many as there are), so the set is a sample of the weighted mixture."""
         f = self.flat_outputs()
-        tau = np.sqrt(self.noise_var.reshape(-1))[:, None]
+        tau2 = self.noise_var.reshape(-1)
+        w = self.draw_weights()
+        if w is not None:
+            key, pick = jax.random.split(key)
+            idx = np.asarray(jax.random.choice(pick, len(w), (len(w),), p=jnp.asarray(w / w.sum())))
+            f, tau2 = f[idx], tau2[idx]
+        tau = np.sqrt(tau2)[:, None]
         eps = np.asarray(jax.random.normal(key, (per_draw, *f.shape)))
         return (f[None] + tau[None] * eps).reshape(-1, f.shape[-1])
 

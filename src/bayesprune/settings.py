@@ -40,6 +40,8 @@ from bayesprune.samplers.registry import (
 from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT, LONG_SECONDS, STOCHASTIC_DEFAULT
 from bayesprune.samplers.warmstart import INITS
 
+CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
+
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
@@ -120,6 +122,10 @@ class RunConfig:
                                            "function-space R-hat <= 1.01 (nested R-hat with --superchains) and ESS "
                                            ">= 400; an extension estimated to end after this many seconds is not "
                                            "started", check=options.optional(options.positive), group="sampling")
+    chain_weights: str = option("equal", "how the chains of a stage are weighted in the predictive, the compact "
+                                "model and every metric: stacking (Yao, Vehtari & Gelman 2022: a chain in a "
+                                "poor mode, by its leave-one-out fit to the training rows, gets little weight) "
+                                "or equal", choices=CHAIN_WEIGHTS, group="sampling")
     seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
     device: str = option("auto", "where JAX computes: auto (a GPU when JAX's CUDA build finds one, else the CPU), "
                          "cpu or gpu; the device used is recorded in metrics.json", choices=DEVICES,

@@ -100,6 +100,7 @@ class SamplingSpec(SettingsGroup):
     init: str | None = _of_run("init")
     init_steps: int | None = _of_run("init_steps")
     until_converged: float | None = _of_run("until_converged")
+    chain_weights: str = _of_run("chain_weights")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -159,6 +160,7 @@ class ResamplingSpec(SettingsGroup):
     thin: int | None = _of_run("thin")
     start: str | None = _of_run("resample_start")
     until_converged: float | None = _of_run("until_converged")
+    chain_weights: str = _of_run("chain_weights")
 
     @classmethod
     def from_run(cls, cfg: RunConfig, **overrides: Any) -> ResamplingSpec:

@@ -95,3 +95,43 @@ def test_until_converged_with_superchains_judges_by_nested_rhat(monkeypatch):
     sampling.extend_until_converged(post, ds, first, jax.random.key(0), "mala", None, None, 60.0, None,
                                     superchains=2)
     assert seen == [2, 1.0]
+
+
+def _metrics(**fields):
+    from bayesprune.evaluation.records import StageMetrics
+
+    base = dict(task="regression", nll=0.0, point_estimate=0.1, rhat_fn_max=1.0, ess_fn_min=1000.0,
+                n_nonfinite_draws=0, rhat_w_median=1.0, share_rhat_w_ok=1.0, ess_w_median=1000.0,
+                acceptance_rate=float("nan"), n_divergent=0, seconds=1.0, rmse=0.1)
+    return StageMetrics(**{**base, **fields})
+
+
+def test_chains_settled_in_different_modes_are_not_told_to_sample_longer():
+    """Every regression run warned 'chains disagree ... sample longer' when its chains sat in different modes,
+    each converged: sampling longer does not merge modes. Now only chains that have not settled are warned
+    about, and the effective draws are counted within the chains when they sit in modes."""
+    from bayesprune.experiments.advice import stage_warnings
+
+    modes = _metrics(rhat_fn_max=1.6, ess_fn_min=8.0, rhat_fn_within_max=1.01, ess_fn_within_min=900.0,
+                     n_modes=2, modes_apart=3.0)
+    assert stage_warnings("full", modes) == []
+    unsettled = _metrics(rhat_fn_max=1.6, ess_fn_min=8.0, rhat_fn_within_max=1.3, ess_fn_within_min=20.0,
+                         n_modes=2, modes_apart=3.0)
+    text = " ".join(stage_warnings("full", unsettled))
+    assert "not settled" in text and "within a chain 1.30" in text and "--samples" in text
+    assert "only 8 effective draws" in text
+    few = _metrics(rhat_fn_max=1.6, rhat_fn_within_max=1.01, ess_fn_within_min=40.0, n_modes=3)
+    assert any("only 40 effective draws" in w for w in stage_warnings("full", few))
+
+
+def test_chain_agreement_tells_modes_from_unsettled_chains():
+    from bayesprune.evaluation.diagnostics import chain_agreement, function_space
+
+    rng = np.random.default_rng(0)
+    two_modes = rng.normal(size=(4, 400, 30))
+    two_modes[2:] += 3.0  # chains 2, 3 in another mode, 3 sds away
+    a = chain_agreement(two_modes)
+    assert function_space(two_modes)["rhat_fn_max"] > 1.5  # over all chains: far from converged
+    assert a["rhat_fn_within_max"] < 1.05 and a["n_modes"] == 2 and 2.5 < a["modes_apart"] < 3.5
+    walks = np.cumsum(rng.normal(size=(4, 400, 30)), axis=1)  # random walks: no chain has settled
+    assert chain_agreement(walks)["rhat_fn_within_max"] > 1.5

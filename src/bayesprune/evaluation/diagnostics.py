@@ -77,6 +77,51 @@ def function_space(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[st
     return {"rhat_fn_max": float(np.max(rhat[ok])) if ok.any() else float("nan"), "ess_fn_min": ess_min}
 
 
+MODE_SD = 1.0  # chains whose predictions are within this many within-chain sds of each other share a mode
+
+
+def chain_agreement(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[str, float]:
+    """Each chain on its own, and the chains against each other, on the quantities of
+    :func:`function_space_summaries`.
+
+    - ``rhat_fn_within_max``: the largest split R-hat of any chain alone (its two halves as two chains): has
+      each chain settled where it is?
+    - ``ess_fn_within_min``: the smallest, over the quantities, of the chains' own bulk ESS summed over chains:
+      how many effective draws there are if the chains are each a model of their own;
+    - ``modes_apart``: the largest distance between two chains' mean predictions, as the mean over the points of
+      ``|mean_a - mean_b|`` over the mean within-chain sd at the point;
+    - ``n_modes``: groups of chains linked by distances of at most ``MODE_SD`` (connected components).
+
+    Split R-hat over all chains (``rhat_fn_max``) is high both when chains have not converged and when each has
+    converged in a different mode; these tell the two apart. NaN (and 1 mode) with fewer than 4 draws."""
+    nan = {"rhat_fn_within_max": float("nan"), "ess_fn_within_min": float("nan"), "modes_apart": float("nan"),
+           "n_modes": 1}
+    if outputs.shape[1] < 4:
+        return nan
+    values = np.asarray(function_space_summaries(outputs, max_points), np.float64)
+    n_chains = values.shape[0]
+    half = values.shape[1] // 2
+    # each chain's halves as two chains (split R-hat then cuts them again: four quarters compared)
+    rhats = np.stack([_diagnose(np.stack([values[c, :half], values[c, values.shape[1] - half:]]))[0]
+                      for c in range(n_chains)])
+    ess = np.sum([_diagnose(values[c : c + 1])[1] for c in range(n_chains)], axis=0)
+    moving = np.ptp(values.reshape(-1, values.shape[-1]), axis=0) > 0
+    means, sds = values.mean(axis=1), values.std(axis=1)
+    scale = np.maximum(sds.mean(axis=0), 1e-12)
+    dist = np.array([[float(np.mean(np.abs(means[a] - means[b])[moving] / scale[moving])) if moving.any() else 0.0
+                      for b in range(n_chains)] for a in range(n_chains)])
+    label = list(range(n_chains))  # connected components by repeated relabelling
+    for _ in range(n_chains):
+        for a in range(n_chains):
+            for b in range(n_chains):
+                if dist[a, b] <= MODE_SD:
+                    label[a] = label[b] = min(label[a], label[b])
+    ok = np.isfinite(rhats) & moving[None]
+    return {"rhat_fn_within_max": float(np.max(rhats[ok])) if ok.any() else float("nan"),
+            "ess_fn_within_min": float(np.min(ess[moving])) if moving.any() else float("nan"),
+            "modes_apart": float(dist.max()), "n_modes": len(set(label))}
+
+
 def nested_function_space(outputs: np.ndarray, superchains: int, max_points: int = MAX_POINTS) -> float:
     """Max nested R-hat (:func:`convergence.nested_rhat`) of the quantities of :func:`function_space_summaries`;
     NaN when none is defined."""

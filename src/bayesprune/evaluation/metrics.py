@@ -24,15 +24,19 @@ def accuracy(y_true: np.ndarray, proba: np.ndarray) -> float:
     return float(accuracy_score(y_true, np.argmax(proba, axis=-1)))
 
 
-def gaussian_mixture_nll(y_true: np.ndarray, means: np.ndarray, noise_var: np.ndarray) -> float:
+def gaussian_mixture_nll(y_true: np.ndarray, means: np.ndarray, noise_var: np.ndarray,
+                         weights: np.ndarray | None = None) -> float:
     """Mean negative log predictive density of the mixture of ``S`` Gaussians (one per posterior draw).
 
-    NLL = -mean_i log( (1/S) sum_s N(y_i | f_si, tau_s^2) ), computed with log-sum-exp.
-    ``means`` has shape (S, n); ``noise_var`` (S,).
+    NLL = -mean_i log( sum_s w_s N(y_i | f_si, tau_s^2) ), computed with log-sum-exp; ``w_s = 1/S`` unless
+    ``weights`` (S,) are given. ``means`` has shape (S, n); ``noise_var`` (S,).
     """
     var = np.asarray(noise_var, np.float64)[:, None]
     logp = -0.5 * (np.log(2 * np.pi * var) + (y_true[None, :] - means) ** 2 / var)
-    return float(-np.mean(logsumexp(logp, axis=0) - np.log(means.shape[0])))
+    if weights is None:
+        return float(-np.mean(logsumexp(logp, axis=0) - np.log(means.shape[0])))
+    w = np.asarray(weights, np.float64)
+    return float(-np.mean(logsumexp(logp, axis=0, b=(w / w.sum())[:, None])))
 
 
 def classification_nll(y_true: np.ndarray, proba: np.ndarray) -> float:

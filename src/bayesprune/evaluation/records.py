@@ -60,6 +60,12 @@ class StageMetrics:
     seconds: float
     steps: int | None = None  # post-burn-in steps per chain (more than asked for after --until-converged)
     nrhat_fn_max: float | None = None  # nested R-hat of the predictions, for chains started in --superchains
+    chain_weights: list[float] | None = None  # each chain's weight in the predictive (None: equal), --chain-weights
+    # each chain alone and the chains against each other (evaluation.diagnostics.chain_agreement)
+    rhat_fn_within_max: float | None = None
+    ess_fn_within_min: float | None = None
+    modes_apart: float | None = None
+    n_modes: int | None = None
     accuracy: float | None = None
     ece: float | None = None
     brier: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,22 +42,26 @@ def score_predictive(
     key: jax.Array | None = None,
     interval: float = 0.9,
     y_scale: float = 1.0,
+    chain_weights: np.ndarray | None = None,
 ) -> PredictiveScore:
     """Score the posterior predictive of ``draws`` (chain, draw, dim) on the test set.
 
     ``point_estimate`` is the paper's way of scoring: one prediction at the posterior-mean parameters
     ``theta_mean`` (the mean of the draws when ``None``). Draws whose outputs are not finite are dropped and
     counted (``n_nonfinite_draws``), never averaged in. ``y_scale`` (target units per scaled unit) gives the
-    regression metrics in the target's own units too (``*_original``).
+    regression metrics in the target's own units too (``*_original``). ``chain_weights`` (chain,): the chains'
+    weights in the predictive (equal when ``None``); the convergence diagnostics look at every chain.
     """
     key = jax.random.key(0) if key is None else key
     pred = posterior_predictive(posterior, draws, X_test, kept_idx)
+    if chain_weights is not None:
+        pred = dataclasses.replace(pred, chain_weights=np.asarray(chain_weights, np.float64))
     finite = np.all(np.isfinite(pred.outputs.reshape(*pred.outputs.shape[:2], -1)), axis=-1)
     n_bad = int((~finite).sum())
     if n_bad:
         keep_draws = finite.all(axis=0)  # keep a draw index only if every chain is finite there
         pred = Predictive(pred.task, pred.outputs[:, keep_draws],
-                          None if pred.noise_var is None else pred.noise_var[:, keep_draws])
+                          None if pred.noise_var is None else pred.noise_var[:, keep_draws], pred.chain_weights)
     if theta_mean is None:
         theta_mean = np.asarray(posterior.theta(np.asarray(draws).reshape(-1, draws.shape[-1]).mean(axis=0),
                                                 None if kept_idx is None else np.asarray(kept_idx)))
@@ -69,7 +74,7 @@ def score_predictive(
         lo = np.quantile(samples, (1 - interval) / 2, axis=0)
         hi = np.quantile(samples, 1 - (1 - interval) / 2, axis=0)
         out["rmse"] = metrics.rmse(y_test, mean)
-        out["nll"] = metrics.gaussian_mixture_nll(y_test, f, pred.noise_var.reshape(-1))
+        out["nll"] = metrics.gaussian_mixture_nll(y_test, f, pred.noise_var.reshape(-1), pred.draw_weights())
         out["picp90"] = metrics.picp(y_test, lo, hi)
         out["mpiw90"] = metrics.mpiw(lo, hi)
         out["crps"] = metrics.crps(y_test, samples)
@@ -89,5 +94,6 @@ def score_predictive(
         out["point_estimate"] = metrics.accuracy(y_test, point)
         summary = PredictiveSummary(proba)
     out.update(diagnostics.function_space(pred.outputs))
+    out.update(diagnostics.chain_agreement(pred.outputs))
     out["n_nonfinite_draws"] = n_bad
     return PredictiveScore(out, pred, summary, diagnostics.outputs_at_points(pred.outputs))

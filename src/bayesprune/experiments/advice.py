@@ -37,16 +37,30 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
         if not np.isfinite(m.nrhat_fn_max) or m.nrhat_fn_max > RHAT_WARN:
             out.append(f"{stage}: the groups of chains disagree on the test predictions (nested R-hat "
                        f"{m.nrhat_fn_max:.2f}, should be <= {RHAT_WARN}); {longer}")
-    elif np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN:
-        out.append(f"{stage}: chains disagree on the test predictions (function-space R-hat {m.rhat_fn_max:.2f}, "
-                   f"should be <= {RHAT_WARN}); {say(advice.disagree)}")
-    if np.isfinite(m.ess_fn_min) and m.ess_fn_min < ESS_WARN:
-        out.append(f"{stage}: only {m.ess_fn_min:.0f} effective draws of the least certain test prediction "
+    elif np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > RHAT_WARN and not settled_in_modes(m):
+        within = (f", within a chain {m.rhat_fn_within_max:.2f}" if m.rhat_fn_within_max is not None
+                  and np.isfinite(m.rhat_fn_within_max) else "")
+        out.append(f"{stage}: chains have not settled on the test predictions (function-space R-hat "
+                   f"{m.rhat_fn_max:.2f}{within}, should be <= {RHAT_WARN}); {say(advice.disagree)}")
+    # chains settled in different modes are each a model of their own: their own draws are what there is
+    ess = m.ess_fn_within_min if settled_in_modes(m) else m.ess_fn_min
+    if np.isfinite(ess) and ess < ESS_WARN:
+        out.append(f"{stage}: only {ess:.0f} effective draws of the least certain test prediction "
                    f"(fewer than {ESS_WARN}); {longer}")
     if m.n_divergent:
         out.append(f"{stage}: {m.n_divergent} divergent or non-finite transitions were rejected"
                    + say(advice.divergent))
     return out
+
+
+def settled_in_modes(m: StageMetrics) -> bool:
+    """Whether the chains disagree only because each settled in a mode of its own: every chain converged on its
+    own (within-chain R-hat <= ``RHAT_WARN``) and they form more than one mode. Sampling longer does not merge
+    modes, so disagreement of this kind is not a convergence problem to warn about; the predictive mixes the
+    modes as a deep ensemble does (``n_modes`` and ``modes_apart`` in metrics.json say how many and how far)."""
+    within = m.rhat_fn_within_max
+    return (within is not None and bool(np.isfinite(within)) and within <= RHAT_WARN
+            and (m.n_modes or 1) > 1)
 
 
 def cell_warnings(stages: dict[str, StageMetrics], cfg: RunConfig) -> list[str]:

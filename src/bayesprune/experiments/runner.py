@@ -97,14 +97,16 @@ def provenance(ds: Dataset, device: jax.Device | None = None) -> dict[str, Any]:
     }
 
 
-def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: int | None = None) -> RunOutcome:
+def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: int | None = None,
+        data: Dataset | None = None) -> RunOutcome:
     """Run the pipeline for every (criterion, rate) of ``cfg``, sharing one full-model sample, on ``cfg.device``.
 
     ``label`` names the data set in the records (default: its own name); ``run_index`` is the run's number in
-    a grid.
+    a grid; ``data``: an already loaded and split data set to run on instead of ``cfg``'s (``cfg.dataset`` and
+    its split settings are then not read).
     """
     with on_device(cfg.device) as device:
-        cfg, ds, posterior, notes = _data_and_posterior(cfg)
+        cfg, ds, posterior, notes = _data_and_posterior(cfg, data)
         for note in notes:
             if reporter is not None:
                 reporter.note(note)
@@ -168,8 +170,9 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
                  f"minibatches (--batch-size) and --sampler auto chooses by size")
 
 
-def _data_and_posterior(cfg: RunConfig) -> tuple[RunConfig, Dataset, api.BNNPosterior, list[str]]:
-    ds = load_data(cfg)
+def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None
+                        ) -> tuple[RunConfig, Dataset, api.BNNPosterior, list[str]]:
+    ds = load_data(cfg) if data is None else data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)

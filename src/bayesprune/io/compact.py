@@ -90,18 +90,27 @@ def compact_spec(spec: MLPSpec, keep_mask: np.ndarray) -> tuple[MLPSpec, np.ndar
     return new, index, inputs
 
 
-def _thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
+def _thin(draws: np.ndarray, n_draws: int, chain_weights: np.ndarray | None = None) -> np.ndarray:
+    """``n_draws`` of the draws ``(chain, draw, dim)``: evenly spaced over all chains, or, with chain weights,
+    as many from each chain as its weight's share (largest remainders), evenly spaced within it, so the file's
+    equally weighted draws carry the chains' weights."""
     flat = draws.reshape(-1, draws.shape[-1])
-    if n_draws >= flat.shape[0]:
-        return flat
-    return flat[evenly_spaced(flat.shape[0], n_draws)]
+    if chain_weights is None:
+        return flat if n_draws >= flat.shape[0] else flat[evenly_spaced(flat.shape[0], n_draws)]
+    w = np.asarray(chain_weights, np.float64)
+    total = min(n_draws, flat.shape[0])
+    share = w / w.sum() * total
+    counts = np.floor(share).astype(int)
+    counts[np.argsort(-(share - counts), kind="stable")[: total - counts.sum()]] += 1
+    counts = np.minimum(counts, draws.shape[1])
+    return np.concatenate([draws[c][evenly_spaced(draws.shape[1], k)] for c, k in enumerate(counts) if k > 0])
 
 
 def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
     """The header and the arrays of the compact model of a :class:`~bayesprune.api.PosteriorSample`."""
     post: BNNPosterior = ps.posterior
     spec = post.spec
-    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws)
+    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws, ps.chain_weights)
     theta = np.asarray(post.theta(z, None if ps.kept_idx is None else np.asarray(ps.kept_idx)), np.float32)
     keep = ps.keep_mask
     arrays: dict[str, np.ndarray] = {}
@@ -152,7 +161,7 @@ def pack_compact(ps, ds, *, n_draws: int = MODEL_DRAWS) -> tuple[bytes, CompactI
     plain and zipped; parameters and hidden widths)."""
     header, arrays = _pack_arrays(ps, ds, n_draws)
     blob = _npz_bytes(header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
-    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws)
+    z = _thin(np.asarray(ps.result.draws, np.float32), n_draws, ps.chain_weights)
     dense = np.asarray(ps.posterior.theta(z, None if ps.kept_idx is None else np.asarray(ps.kept_idx)), np.float32)
     info = CompactInfo(
         layout=header["layout"], n_draws=header["n_draws"], n_params=int(ps.spec.n_params),

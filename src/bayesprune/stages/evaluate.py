@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from bayesprune.data.datasets import Dataset
@@ -15,8 +17,9 @@ from bayesprune.stages.posterior_sample import PosteriorSample
 
 
 def predict(ps: PosteriorSample, X: np.ndarray) -> Predictive:
-    """Posterior predictive on (already preprocessed) inputs ``X``."""
-    return posterior_predictive(ps.posterior, ps.result.draws, X, ps.kept_idx)
+    """Posterior predictive on (already preprocessed) inputs ``X``, the chains weighted as ``ps`` weighs them."""
+    pred = posterior_predictive(ps.posterior, ps.result.draws, X, ps.kept_idx)
+    return pred if ps.chain_weights is None else dataclasses.replace(pred, chain_weights=ps.chain_weights)
 
 
 def evaluate(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.seed) -> StageMetrics:
@@ -31,6 +34,7 @@ def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.se
     scored = score_predictive(
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
         theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"), y_scale=ds.y_scale,
+        chain_weights=ps.chain_weights,
     )
     superchains = ps.info.get("superchains")
     metrics = StageMetrics(
@@ -38,5 +42,6 @@ def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.se
         acceptance_rate=ps.result.acceptance_rate, n_divergent=int(np.sum(ps.result.n_divergent)),
         seconds=float(ps.seconds), steps=int(ps.result.n_steps),
         nrhat_fn_max=nested_function_space(scored.predictive.outputs, superchains) if superchains else None,
+        chain_weights=None if ps.chain_weights is None else [float(w) for w in ps.chain_weights],
     )
     return metrics, scored

@@ -24,8 +24,9 @@ class PosteriorSample:
 
     ``result.draws`` holds positions ``(chain, draw, dim)``: the kept parameters (all when ``kept_idx`` is
     ``None``), then eta = log tau^2 for regression. ``seconds``: the stage's wall time; ``info``: how the chains
-    started (``init``) and in how many groups (``superchains``). Built once, complete: a new sample is a new
-    object (:meth:`select_chains`, :meth:`aligned`, :meth:`replace`).
+    started (``init``) and in how many groups (``superchains``); ``chain_weights``: each chain's weight in the
+    predictive (:func:`~bayesprune.stages.weights.weigh_chains`; ``None``: equal). Built once, complete: a new
+    sample is a new object (:meth:`select_chains`, :meth:`aligned`, :meth:`replace`).
     """
 
     posterior: BNNPosterior
@@ -33,6 +34,7 @@ class PosteriorSample:
     kept_idx: np.ndarray | None = None
     seconds: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    chain_weights: np.ndarray | None = None
 
     @property
     def spec(self) -> MLPSpec:
@@ -76,8 +78,13 @@ class PosteriorSample:
         return self.moments().mean
 
     def best_chain(self) -> int:
-        """The chain with the highest mean log posterior over its kept draws."""
-        return int(np.argmax(np.nanmean(self.result.logdensity, axis=1)))
+        """The chain with the highest weight (when the chains are weighted), ties and unweighted chains broken by
+        the highest mean log posterior over their kept draws."""
+        logpost = np.nanmean(self.result.logdensity, axis=1)
+        if self.chain_weights is None:
+            return int(np.argmax(logpost))
+        w = np.asarray(self.chain_weights)
+        return int(np.lexsort((-logpost, -w))[0])
 
     def aligned(self, reference: int) -> PosteriorSample:
         """Every chain's hidden units relabelled to match chain ``reference`` (see :mod:`bayesprune.pruning.align`)."""
@@ -92,13 +99,17 @@ class PosteriorSample:
             return np.stack([a[c][..., np.concatenate([m, extra])] for c, m in enumerate(maps)])
 
         return PosteriorSample(self.posterior, r.map_positions(lambda a: permute(np.asarray(a))), None, self.seconds,
-                               {**self.info, "aligned_to": reference})
+                               {**self.info, "aligned_to": reference}, self.chain_weights)
 
     def select_chains(self, chains: list[int] | np.ndarray, *, superchains: int | None = None) -> PosteriorSample:
         """The same sample restricted to some chains; ``superchains``: the groups they form (a subset is in no
         groups unless it says so)."""
+        weights = None
+        if self.chain_weights is not None:
+            w = np.asarray(self.chain_weights)[np.asarray(chains)]
+            weights = w / w.sum() if w.sum() > 0 else None
         return PosteriorSample(self.posterior, self.result.select_chains(chains), self.kept_idx, self.seconds,
-                               {**self.info, "superchains": superchains})
+                               {**self.info, "superchains": superchains}, weights)
 
     def replace(self, **changes: Any) -> PosteriorSample:
         return dataclasses.replace(self, **changes)

@@ -19,6 +19,7 @@ from bayesprune.stages import sample as sampling
 from bayesprune.stages.posterior_sample import PosteriorSample
 from bayesprune.stages.prune import PruneResult, reposition
 from bayesprune.stages.sample import optimised_start, sampling_lengths
+from bayesprune.stages.weights import weigh_chains
 
 
 def resample(
@@ -90,6 +91,7 @@ def resample(
     if until_converged is not None:
         result = sampling.extend_until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
                                                  sampler_settings, kept_idx, until_converged, progress)
-    return PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
+    out = PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
+    return weigh_chains(out, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 
 

@@ -26,6 +26,7 @@ from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
 from bayesprune.stage_settings import SamplingSpec
 from bayesprune.stages.posterior_sample import PosteriorSample
+from bayesprune.stages.weights import weigh_chains
 
 DEFAULT_KEPT_DRAWS = 1000  # kept draws per chain, for 4 chains or fewer
 KEPT_DRAWS_TOTAL = 4000  # over all chains: with many chains each keeps fewer, so memory stays bounded
@@ -158,8 +159,9 @@ def sample(
     if until_converged is not None:
         result = extend_until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
                                         None, until_converged, progress, superchains=superchains)
-    return PosteriorSample(posterior, result, None, time.perf_counter() - t0,
-                           {"init": init, "superchains": superchains})
+    ps = PosteriorSample(posterior, result, None, time.perf_counter() - t0,
+                         {"init": init, "superchains": superchains})
+    return weigh_chains(ps, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 
 
 CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat

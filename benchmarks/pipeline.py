@@ -1,0 +1,257 @@
+"""The whole default pipeline (`bayesprune run` with default settings) on many data sets and seeds.
+
+Every run is `bayesprune run` as a user starts it: default sampler, lengths, criterion (STN), rate (75%),
+repair, resampling, on the data set's default network; only the settings a variant names differ. Data sets:
+the paper's seven (from the data directory), scikit-learn's embedded wine, breast_cancer and diabetes, three UCI
+regression sets on their fixed split 0 (features and target standardised on the training rows, one hidden layer
+of the size in the set's `n_hidden.txt`), and two synthetic sets written by this script (a regression on
+sin(2 x1) with two distractor features, and two noisy moons with two distractor features). UCI sets with more
+than 5,000 rows are left out of this default list: full-batch sampling of them takes several minutes a run
+here (`--datasets` takes them).
+
+Per run: the full model's and the compact (pruned and resampled) model's test RMSE or accuracy, NLL, PICP90,
+the share kept, the warnings the run gave, and its wall time.
+
+**The rule, written before the measurement.** A run is *broken* when the compact model's test RMSE is more than
+1.10x the full model's, or its accuracy more than 2 points below; *within* when the compact RMSE is at most
+1.05x the full one, or its accuracy at most 1 point below. Among the variants: first the fewest broken runs
+(the target is none); then the most runs within; then the least total time. The full model's test RMSE should
+be within 5% across seeds on every regression set (reported per set; it depends on the full-model sampling,
+which the variants here share).
+
+Variants (`--variants`): `draws` (resampling starts at pruned posterior draws: the default before this
+benchmark), `optimised` (those starts fine-tuned on the kept parameters first), `stacking` (as `optimised`,
+and every stage's chains weighted by stacking, `--chain-weights stacking`).
+
+Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
+                                     [--report] [--out benchmarks/results/pipeline.md]
+Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
+on different data sets can share the work; `--report` only writes the table and figure from what is stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from common import write_markdown  # noqa: E402
+
+from bayesprune.data import PAPER_DATASETS  # noqa: E402
+from bayesprune.data.datasets import Dataset  # noqa: E402
+from bayesprune.experiments import runner  # noqa: E402
+from bayesprune.settings import RunConfig  # noqa: E402
+
+SKLEARN = ("wine", "breast_cancer", "diabetes")
+UCI = ("uci/bostonHousing", "uci/energy", "uci/wine-quality-red")
+SYNTHETIC = ("synthetic/sine", "synthetic/moons")
+DATASETS = (*PAPER_DATASETS, *SKLEARN, *UCI, *SYNTHETIC)
+VARIANTS = {"draws": {"resample_start": "draws"}, "optimised": {"resample_start": "optimised"},
+            "stacking": {"resample_start": "optimised", "chain_weights": "stacking"}}
+RUNS = Path(__file__).parent / "results" / "pipeline_runs"
+BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
+BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
+
+
+def uci(folder: Path, split: int = 0) -> Dataset:
+    """A UCI set in the layout of Hernandez-Lobato & Adams (2015): its fixed split, standardised on the
+    training rows."""
+    from sklearn.preprocessing import StandardScaler
+
+    data = np.loadtxt(folder / "data.txt")
+    features = np.loadtxt(folder / "index_features.txt", dtype=int).reshape(-1)
+    target = int(np.loadtxt(folder / "index_target.txt"))
+    train = np.loadtxt(folder / f"index_train_{split}.txt", dtype=int)
+    test = np.loadtxt(folder / f"index_test_{split}.txt", dtype=int)
+    hidden = int(np.loadtxt(folder / "n_hidden.txt"))
+    X, y = data[:, features], data[:, target]
+    xs, ys = StandardScaler().fit(X[train]), StandardScaler().fit(y[train, None])
+    tx = lambda a: xs.transform(a).astype(np.float32)  # noqa: E731
+    ty = lambda a: ys.transform(a[:, None]).ravel().astype(np.float32)  # noqa: E731
+    return Dataset(name=f"uci/{folder.name}", task="regression", X_train=tx(X[train]), y_train=ty(y[train]),
+                   X_test=tx(X[test]), y_test=ty(y[test]), feature_names=[f"x{i}" for i in features],
+                   x_scaler=xs, y_scaler=ys, hidden=(hidden,), source=str(folder), meta={"split": split})
+
+
+def synthetic(name: str, folder: Path) -> Path:
+    """A CSV of a synthetic set (fixed generator seed; the run's seed splits it)."""
+    rng = np.random.default_rng(20261203)
+    n = 600
+    if name == "synthetic/sine":
+        x = rng.uniform(-3, 3, size=(n, 3))
+        y = np.sin(2 * x[:, 0]) + 0.3 * x[:, 1] + rng.normal(scale=0.1, size=n)
+    else:
+        from sklearn.datasets import make_moons
+
+        moons, y = make_moons(n_samples=n, noise=0.25, random_state=0)
+        x = np.column_stack([moons, rng.normal(size=(n, 2))])
+    path = folder / f"{name.split('/')[1]}.csv"
+    header = ",".join([*(f"x{i}" for i in range(x.shape[1])), "y"])
+    fmt = ["%.6f"] * x.shape[1] + (["%.6f"] if name == "synthetic/sine" else ["%d"])
+    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header=header, comments="", fmt=fmt)
+    return path
+
+
+def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> tuple[RunConfig, Dataset | None]:
+    base = RunConfig(seed=seed, **VARIANTS[variant])
+    if name.startswith("uci/"):
+        return base, uci(Path(data_dir) / name)
+    if name.startswith("synthetic/"):
+        return replace(base, csv=str(synthetic(name, tmp)), target="y",
+                       task="regression" if name.endswith("sine") else "classification"), None
+    return replace(base, dataset=name, data_dir=data_dir), None
+
+
+def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> dict:
+    cfg, data = config_and_data(name, seed, variant, data_dir, tmp)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = runner.run(cfg, data=data)
+    seconds = time.perf_counter() - t0
+    cell = outcome.cells[0]
+    task = outcome.dataset.task
+    key = "rmse" if task == "regression" else "accuracy"
+
+    def stage(m) -> dict:
+        return {"main": getattr(m, key), "nll": m.nll, "picp90": m.picp90, "ece": m.ece, "rhat_fn": m.rhat_fn_max,
+                "ess_fn": m.ess_fn_min}
+
+    return {"dataset": name, "task": task, "seed": seed, "variant": variant, "seconds": seconds,
+            "rows_train": len(outcome.dataset.y_train), "n_params": cell.record.n_params,
+            "kept": cell.record.n_params_kept, "full": stage(outcome.full_metrics),
+            "pruned": stage(cell.record.stages["pruned"]), "compact": stage(cell.record.stages["resampled"]),
+            "warnings": list(cell.record.warnings) + [str(w.message).splitlines()[0] for w in caught]}
+
+
+def verdict(r: dict) -> str:
+    """``broken``, ``within`` or ``between`` by the rule in the module docstring."""
+    full, compact = r["full"]["main"], r["compact"]["main"]
+    if r["task"] == "regression":
+        ratio = compact / full if np.isfinite(compact) else np.inf
+        return "broken" if ratio > BROKEN_RMSE else "within" if ratio <= WITHIN_RMSE else "between"
+    drop = full - compact
+    return "broken" if drop > BROKEN_POINTS else "within" if drop <= WITHIN_POINTS else "between"
+
+
+def stored() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*/*.json"))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
+    p.add_argument("--datasets", default=",".join(DATASETS))
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--report", action="store_true", help="only write the report from the stored runs")
+    p.add_argument("--out", default="benchmarks/results/pipeline.md")
+    args = p.parse_args()
+    if not args.report:
+        with tempfile.TemporaryDirectory() as tmp:
+            for variant in args.variants.split(","):
+                for name in args.datasets.split(","):
+                    for seed in (int(s) for s in args.seeds.split(",")):
+                        path = RUNS / variant / f"{name.replace('/', '_')}-{seed}.json"
+                        if path.exists():
+                            continue
+                        try:
+                            r = one_run(name, seed, variant, args.data_dir, Path(tmp))
+                        except Exception:  # a run that fails is reported, not hidden
+                            traceback.print_exc()
+                            continue
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_text(json.dumps(r, indent=1))
+                        print(f"{variant:<10} {name:<26} seed {seed}: full {r['full']['main']:.4f} compact "
+                              f"{r['compact']['main']:.4f} ({verdict(r)}), {r['seconds']:.0f} s", flush=True)
+    write_markdown(args.out, report(stored()))
+    figure(stored(), Path(args.out).with_suffix(".png"))
+
+
+def report(rows: list[dict]) -> list[str]:
+    variants = list(dict.fromkeys(r["variant"] for r in rows))
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    lines = ["# The default pipeline end to end", "",
+             "Command: `python benchmarks/pipeline.py` (then `--report`). Every run is `bayesprune run` with default "
+             "settings (STN, 75% removed) except what the variant names; the rule that chooses among the variants "
+             "is in the script's docstring and was written before the measurement. Main metric: test RMSE in the "
+             "scaled target (regression) or accuracy. `ratio`: compact / full RMSE, or compact - full accuracy "
+             "in points.", ""]
+    lines += ["## Summary", "",
+              "| variant | runs | broken | within 1 pt / 5% | between | median kept | total minutes |",
+              "|---|---|---|---|---|---|---|"]
+    for v in variants:
+        rs = [r for r in rows if r["variant"] == v]
+        counts = {k: sum(verdict(r) == k for r in rs) for k in ("broken", "within", "between")}
+        lines.append(f"| {v} | {len(rs)} | {counts['broken']} | {counts['within']} ({counts['within'] / len(rs):.0%}) "
+                     f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
+                     f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
+    lines += ["", "## Full-model RMSE across seeds (regression)", "",
+              "| data set | seeds | full RMSE per seed | spread (max / min - 1) |", "|---|---|---|---|"]
+    for d in datasets:
+        rs = {r["seed"]: r["full"]["main"] for r in rows if r["dataset"] == d and r["task"] == "regression"}
+        if len(rs) >= 2:
+            vals = [rs[s] for s in sorted(rs)]
+            lines.append(f"| {d} | {len(vals)} | {' / '.join(f'{v:.4f}' for v in vals)} | "
+                         f"{max(vals) / min(vals) - 1:.1%} |")
+    lines += ["", "## Every run", "", "| data set | variant | seed | full | pruned | compact | ratio | verdict | "
+              "kept | PICP90 full / compact | seconds | warnings |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (datasets.index(r["dataset"]), r["variant"], r["seed"])):
+        reg = r["task"] == "regression"
+        ratio = (f"{r['compact']['main'] / r['full']['main']:.2f}x" if reg
+                 else f"{100 * (r['compact']['main'] - r['full']['main']):+.1f}")
+        picp = f"{r['full']['picp90']:.2f} / {r['compact']['picp90']:.2f}" if reg else "-"
+        lines.append(f"| {r['dataset']} | {r['variant']} | {r['seed']} | {r['full']['main']:.4f} | "
+                     f"{r['pruned']['main']:.4f} | {r['compact']['main']:.4f} | {ratio} | {verdict(r)} | "
+                     f"{r['kept']}/{r['n_params']} | {picp} | {r['seconds']:.0f} | {len(r['warnings'])} |")
+    return lines
+
+
+def figure(rows: list[dict], out: Path) -> None:
+    """Compact against full model, one point per run, a panel per task; the broken region shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, task in zip(axes, ("regression", "classification"), strict=True):
+        for v, marker in zip(dict.fromkeys(r["variant"] for r in rows), "ox^s", strict=False):
+            rs = [r for r in rows if r["task"] == task and r["variant"] == v]
+            if not rs:
+                continue
+            if task == "regression":
+                y = [min(r["compact"]["main"] / r["full"]["main"], 10) for r in rs]
+            else:
+                y = [100 * (r["compact"]["main"] - r["full"]["main"]) for r in rs]
+            ax.scatter(range(len(rs)), y, marker=marker, label=v, alpha=0.7)
+        if task == "regression":
+            ax.axhspan(BROKEN_RMSE, 10, color="red", alpha=0.08)
+            ax.set_yscale("log")
+            ax.set_ylabel("compact / full test RMSE (capped at 10)")
+        else:
+            ax.axhspan(-100, -100 * BROKEN_POINTS, color="red", alpha=0.08)
+            ax.set_ylim(-20, 5)
+            ax.set_ylabel("compact - full accuracy (points)")
+        ax.set_xlabel("run")
+        ax.set_title(task)
+        ax.legend()
+    fig.suptitle("Default pipeline: compact against full model (shaded: broken)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
