@@ -48,6 +48,20 @@ def test_gradual_schedule_reaches_exactly_the_rate_and_keeps_paths(iris, full):
     assert comp.steps[1].prune.reference is comp.steps[0].resampled
 
 
+def test_rate_auto_compares_with_the_full_model_on_the_scoring_chain(iris, full):
+    """The candidates are scored on and resampled from the best chain; the full model they are compared with
+    was all chains, so a candidate's loss included losing the other chains' modes (pushing towards low rates)."""
+    from bayesprune.evaluation import selection
+    from bayesprune.predictive import pointwise_loglik
+
+    comp = api.compress(full, iris, rate="auto", auto_rates=STEPS, **SHORT)
+    source = comp.steps[0].prune.source_chains
+    assert source == [full.best_chain()] and full.result.num_chains == 2
+    on_source = full.select_chains(source)
+    expected = selection.loo(pointwise_loglik(full.posterior, on_source.result.draws, iris.X_train, iris.y_train))
+    assert comp.selection.full_elpd == pytest.approx(expected.elpd, rel=1e-12)
+
+
 def test_rate_auto_never_reads_the_test_rows(iris, full):
     """The same training rows with the test rows replaced by NaN choose the same rate from the same numbers."""
     blind = dataclasses.replace(iris, X_test=np.full_like(iris.X_test, np.nan),

@@ -135,3 +135,19 @@ def test_chain_agreement_tells_modes_from_unsettled_chains():
     assert a["rhat_fn_within_max"] < 1.05 and a["n_modes"] == 2 and 2.5 < a["modes_apart"] < 3.5
     walks = np.cumsum(rng.normal(size=(4, 400, 30)), axis=1)  # random walks: no chain has settled
     assert chain_agreement(walks)["rhat_fn_within_max"] > 1.5
+
+
+def test_rate_auto_warns_when_psis_loo_is_unreliable():
+    """High Pareto k values were counted in rate_selection but neither used nor warned about."""
+    from bayesprune.evaluation.selection import Candidate, RateSelection
+    from bayesprune.experiments.advice import selection_warnings
+    from bayesprune.settings import RunConfig
+
+    def sel(bad_full: int, bad_chosen: int) -> RateSelection:
+        c = Candidate(0.75, 25, -10.0, 1.0, 0.5, 0.2, bad_chosen, True)
+        return RateSelection("rule", 1.0, 0.05, -50.0, -9.5, 1.0, bad_full, 2.0, [c], 0.75)
+
+    assert selection_warnings(sel(0, 1), 200) == []  # one row in 200: within the 1% allowed
+    text = selection_warnings(sel(0, 9), 200, RunConfig(samples=4000, resample_samples=1000))
+    assert len(text) == 1 and "9 of 200" in text[0] and "--samples 8000 --resample-samples 2000" in text[0]
+    assert selection_warnings(sel(5, 0), 200) and selection_warnings(None, 200) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesprune.evaluation.records import StageMetrics
-from bayesprune.samplers.registry import DEFAULT_SAMPLER, get_sampler
+from bayesprune.samplers.registry import DEFAULT_SAMPLER, SAMPLERS, get_sampler, settings_class
 from bayesprune.settings import RunConfig
 
 RHAT_WARN = 1.05  # function-space R-hat above this: the chains disagree on predictions
@@ -66,3 +66,26 @@ def settled_in_modes(m: StageMetrics) -> bool:
 def cell_warnings(stages: dict[str, StageMetrics], cfg: RunConfig) -> list[str]:
     """Warnings about the sampled stages (full and resampled) of a (criterion, rate)."""
     return [w for stage in STAGES if stage in stages for w in stage_warnings(stage, stages[stage], cfg)]
+
+
+BAD_K_SHARE = 0.01  # PSIS-LOO unreliable on more than this share of the training rows: say so
+
+
+def selection_warnings(sel, n_rows: int, cfg: RunConfig | None = None) -> list[str]:
+    """A warning when ``--rate auto``'s PSIS-LOO estimates (:class:`~bayesprune.evaluation.selection.
+    RateSelection`) are unreliable on more than ``BAD_K_SHARE`` of the training rows (Pareto k above ArviZ's
+    threshold, for the full model or the chosen candidate): the rate chosen from them may be off."""
+    if sel is None:
+        return []
+    cfg = cfg or RunConfig()
+    chosen = sel.chosen_candidate
+    bad = max(sel.full_n_bad_k, chosen.n_bad_k if chosen is not None else 0)
+    if bad <= BAD_K_SHARE * n_rows:
+        return []
+    defaults = settings_class(cfg.sampler) if cfg.sampler in SAMPLERS else None
+    samples = cfg.samples or (defaults.default_samples if defaults else 0)
+    resample = cfg.resample_samples or (defaults.default_resample_samples if defaults else 0)
+    return [f"rate auto: PSIS-LOO is unreliable on {bad} of {n_rows} training rows (Pareto k too high), so the "
+            f"chosen rate may be off; sample longer (--samples {2 * samples} --resample-samples {2 * resample}) "
+            f"or give the rate (--rate {sel.chosen or 0.5:g})"]
+

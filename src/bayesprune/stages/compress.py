@@ -70,7 +70,8 @@ def compress(
     order, each from the previous, when gradual) and keeps the largest whose PSIS-LOO ELPD loss on the training
     rows, less ``auto_se`` standard errors, is at most ``auto_tolerance`` of the full model's gain over a model
     without inputs (projpred's rule, :mod:`bayesprune.evaluation.selection`); the full model's rate 0 when
-    none is. The test rows are never read.
+    none is. The full model is taken on the chains the masks were scored on (the best chain by default), as
+    the candidates are resampled from them. The test rows are never read.
 
     The settings come in three groups (:mod:`bayesprune.stage_settings`): ``pruning`` (how each mask is chosen,
     :func:`~bayesprune.stages.prune.prune`), ``compression`` (``schedule``, ``schedule_steps``, ``auto_rates``,
@@ -111,7 +112,10 @@ def compress(
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
     candidates = sorted(set(float(r) for r in compression.auto_rates))
     steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
-    full_loo = selection.loo(pointwise_loglik(ps.posterior, ps.result.draws, ds.X_train, ds.y_train))
+    # like with like: the full model on the chains the candidates were scored (and resampled) from, so a
+    # candidate's loss is the pruning's, not that of losing the other chains' modes
+    scored_on = ps.select_chains(steps[0].prune.source_chains)
+    full_loo = selection.loo(pointwise_loglik(ps.posterior, scored_on.result.draws, ds.X_train, ds.y_train))
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),
                                  selection.loo(pointwise_loglik(ps.posterior, s.resampled.result.draws,
