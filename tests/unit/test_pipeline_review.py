@@ -151,3 +151,31 @@ def test_rate_auto_warns_when_psis_loo_is_unreliable():
     text = selection_warnings(sel(0, 9), 200, RunConfig(samples=4000, resample_samples=1000))
     assert len(text) == 1 and "9 of 200" in text[0] and "--samples 8000 --resample-samples 2000" in text[0]
     assert selection_warnings(sel(5, 0), 200) and selection_warnings(None, 200) == []
+
+
+def test_a_resampled_chain_far_below_its_fine_tuned_start_is_warned_about():
+    from bayesprune.experiments.advice import resampling_warnings
+
+    dim = 50
+    rng = np.random.default_rng(0)
+    typical = -100.0 - dim / 2 + rng.normal(0, np.sqrt(dim / 2), size=(3, 500))  # draws near the start's mode
+    assert resampling_warnings([-100.0] * 3, typical, dim) == []
+    lost = typical.copy()
+    lost[1] -= 400.0  # one chain wandered off the fit
+    text = resampling_warnings([-100.0] * 3, lost, dim)
+    assert len(text) == 1 and "1 of 3 chains" in text[0] and "--sampler hmc" in text[0]
+    assert resampling_warnings(None, lost, dim) == []
+
+
+def test_real_resampling_from_fine_tuned_starts_stays_near_them():
+    """The guard's threshold on a real resampling (iris, 75% pruned, MCLMC from fine-tuned starts): no chain is
+    flagged."""
+    from bayesprune.experiments.advice import resampling_warnings
+
+    ds = bp.load_dataset("sklearn:iris", seed=0)
+    post = bp.build_posterior(ds, hidden=(4,))
+    full = bp.sample(ds, posterior=post, sampler="mclmc", samples=2000, chains=2, seed=0)
+    comp = bp.compress(full, ds, rate=0.5, samples=1000, start="optimised", seed=0)
+    res = comp.resampled
+    assert len(res.info["start_logpost"]) == 2
+    assert resampling_warnings(res.info["start_logpost"], res.result.logdensity, res.result.draws.shape[-1]) == []

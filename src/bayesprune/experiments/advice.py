@@ -89,3 +89,27 @@ def selection_warnings(sel, n_rows: int, cfg: RunConfig | None = None) -> list[s
             f"chosen rate may be off; sample longer (--samples {2 * samples} --resample-samples {2 * resample}) "
             f"or give the rate (--rate {sel.chosen or 0.5:g})"]
 
+
+GAP_SDS = 5.0  # how many sds of the typical-set gap a chain may fall below its fine-tuned start
+
+
+def resampling_warnings(start_logpost: list[float] | None, logdensity: np.ndarray, dim: int) -> list[str]:
+    """A warning when a resampled chain settled far below the fine-tuned network it started from.
+
+    Near a mode of a ``dim``-dimensional posterior that is roughly Gaussian, the log posterior of draws lies
+    below the mode's by ``dim / 2`` on average, with sd ``sqrt(dim / 2)``. A chain whose mean log posterior is
+    more than ``dim / 2 + GAP_SDS * sqrt(dim / 2)`` below its start's has left the fit that fine-tuning found
+    (seen when MCLMC resampling from poor starts never recovered). ``start_logpost``: each chain's start
+    (``info["start_logpost"]`` of a resampling from ``optimised`` starts); ``logdensity``: its draws'."""
+    if not start_logpost:
+        return []
+    mean = np.nanmean(np.asarray(logdensity, np.float64), axis=1)
+    gap = np.asarray(start_logpost, np.float64) - mean
+    allowed = dim / 2 + GAP_SDS * np.sqrt(dim / 2)
+    bad = np.flatnonzero(~np.isfinite(gap) | (gap > allowed))
+    if not bad.size:
+        return []
+    return [f"resampled: {bad.size} of {len(gap)} chains settled far below the fine-tuned network they started from "
+            f"(log posterior {float(np.nanmax(gap)):.0f} below it; about {dim / 2:.0f} is expected for "
+            f"{dim} parameters); try another sampler for this network (--sampler hmc) or a lower --rate"]
+

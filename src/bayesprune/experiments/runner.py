@@ -23,7 +23,7 @@ from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dat
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
 from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, RunView, StageMetrics, to_json
-from bayesprune.experiments.advice import cell_warnings, selection_warnings
+from bayesprune.experiments.advice import cell_warnings, resampling_warnings, selection_warnings
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
@@ -227,7 +227,9 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
-                warnings=cell_warnings(stages, cfg) + selection_warnings(comp.selection, len(ds.y_train), cfg),
+                warnings=(cell_warnings(stages, cfg) + selection_warnings(comp.selection, len(ds.y_train), cfg)
+                          + resampling_warnings(res.info.get("start_logpost"), res.result.logdensity,
+                                                res.result.draws.shape[-1])),
             )
             cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
                                     {"pruned": pruned_scored.fn_outputs, "resampled": res_scored.fn_outputs}, model))

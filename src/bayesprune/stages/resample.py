@@ -11,7 +11,7 @@ import numpy as np
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
 from bayesprune.samplers.driver import run_chains
-from bayesprune.samplers.registry import settings_class
+from bayesprune.samplers.registry import get_sampler, settings_class
 from bayesprune.seeds import stream_key
 from bayesprune.settings import RunConfig
 from bayesprune.stage_settings import ResamplingSpec
@@ -81,8 +81,11 @@ def resample(
     else:
         last = reposition(ps, r.last_position, kept_idx)
         init = last[np.arange(n_chains) % len(last)]
+    info = {}
     if start == "optimised":
-        init, _ = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
+        init, loss = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
+        if not get_sampler(sampler).stochastic:  # the exact log posterior of each fine-tuned start
+            info["start_logpost"] = [float(-v) for v in loss]
     result = run_chains(
         ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"), sampler=sampler,
         settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, kept_idx=kept_idx,
@@ -91,7 +94,7 @@ def resample(
     if until_converged is not None:
         result = sampling.extend_until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
                                                  sampler_settings, kept_idx, until_converged, progress)
-    out = PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0)
+    out = PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0, info)
     return weigh_chains(out, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 
 
