@@ -61,6 +61,14 @@ def _where(attribute: str, value: str) -> str:
     return " and ".join(samplers_where(lambda sdef: getattr(sdef.settings, attribute) == value))
 
 
+def _each(attribute: str) -> str:
+    """A per-sampler default that is a word, for help texts: 'optimised for every sampler' when they agree."""
+    values = {name: getattr(settings_class(name), attribute) for name in SAMPLERS}
+    if len(set(values.values())) == 1:
+        return f"{next(iter(values.values()))} for every sampler"
+    return ", ".join(f"{name} {value}" for name, value in values.items())
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a run: sample -> prune -> resample -> evaluate on one data set.
@@ -182,8 +190,8 @@ class RunConfig:
                                         "disagreement), its pruned mean (the paper: every chain from one point), "
                                         "its chains' last states, or the draws, pruned and then optimised on the "
                                         "kept parameters (Adam, as --init optimised: fine-tuning after pruning); "
-                                        "default: the sampler's (optimised for "
-                                        f"{_where('default_resample_start', 'optimised')}, draws for the others)",
+                                        f"default: the sampler's ({_each('default_resample_start')}; chosen by "
+                                        "benchmarks/pipeline.py)",
                                         choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
 
     def __post_init__(self) -> None:

@@ -84,7 +84,6 @@ class StochasticGradientSettings(SamplerSettings):
     default_init_steps: ClassVar[int] = 10000
     # the bias-bounded steps are too small to re-fit a network that pruning broke: fine-tune it first
     # (benchmarks/deep.py: digits 90% loses 5 points from the pruned draws, 0.7 fine-tuned)
-    default_resample_start: ClassVar[str] = "optimised"
 
     batch_size: int = option(128, "SGLD/SGHMC rows per minibatch gradient (all rows when the data set has fewer)",
                              check=options.integer(1))
