@@ -20,8 +20,11 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # The suite is compile-bound (many small shapes, short chains): without LLVM's optimisation passes XLA compiles
 # faster than the optimised code would save. Measured on a 2-core CPU: the sampler and estimator files took 222 s
-# of CPU with the default level and 159 s with level 0. Results differ only by floating-point rounding, which the
-# statistical tests' tolerances allow (they are checked under several seeds). Set XLA_FLAGS to override.
+# of CPU with the default level and 159 s with level 0 (XLA_FLAGS in the shell); the whole suite 8:49 -> 5:55 in
+# one working tree, but 8:52 from a cold clean clone an hour later, when the same two files took 208 s of CPU
+# with this setting and 189 s with the shell's: the machine's speed varied too much to settle the gain. Results
+# differ only by floating-point rounding, which the statistical tests' tolerances allow (they are checked under
+# several seeds). Set XLA_FLAGS to override.
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
 

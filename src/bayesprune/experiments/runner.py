@@ -136,6 +136,7 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
         for i, cfg in enumerate(cfgs):
             # whole groups: run i holds groups i*K .. (i+1)*K - 1
             part = full.select_chains(list(range(i * c, (i + 1) * c)), superchains=cfg.superchains)
+            part = api.weigh_chains(part, ds, cfg.chain_weights)  # each run's chains weighed among themselves
             yield _run(cfg, device, ds, posterior, notes, full=part, batch=batch, reporter=None, label=labels[i],
                        run_index=run_indices[i])
 
