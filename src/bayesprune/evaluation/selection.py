@@ -42,15 +42,21 @@ class LOO:
         return int(np.sum(self.pareto_k > self.good_k))
 
 
-def loo(loglik: np.ndarray) -> LOO:
-    """PSIS-LOO (ArviZ) from pointwise log-likelihoods of shape (chain, draw, row)."""
+def arviz_loo(loglik: np.ndarray):
+    """ArviZ's pointwise PSIS-LOO (its ``ELPDData``) from log-likelihoods of shape (chain, draw, row); its
+    Pareto-k warnings are silenced (callers count or ignore high k themselves)."""
     loglik = np.asarray(loglik, np.float64)
     if loglik.ndim != 3:
         raise OptionError.about("loglik", f"must have shape (chain, draw, row), got {loglik.shape}")
     idata = az.from_dict(posterior={"_": np.zeros(loglik.shape[:2])}, log_likelihood={"y": loglik})
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pareto-k warnings are counted and reported instead
-        e = az.loo(idata, pointwise=True)
+        warnings.simplefilter("ignore")
+        return az.loo(idata, pointwise=True)
+
+
+def loo(loglik: np.ndarray) -> LOO:
+    """PSIS-LOO (ArviZ) from pointwise log-likelihoods of shape (chain, draw, row)."""
+    e = arviz_loo(loglik)  # Pareto-k values are counted and reported
     k = np.asarray(e["pareto_k"], np.float64)
     return LOO(float(e["elpd_loo"]), float(e["se"]), float(e["p_loo"]), np.asarray(e["loo_i"], np.float64), k,
                float(e.get("good_k", 0.7)))

@@ -18,14 +18,9 @@ import numpy as np
 
 from bayesprune._arviz import az
 from bayesprune.errors import OptionError
+from bayesprune.evaluation.selection import arviz_loo
 
 CLUSTER_SE = 2.0  # chains within this many SEs of a better chain's LOO ELPD count as predicting alike
-
-
-def _loo(loglik: np.ndarray):
-    """ArviZ's PSIS-LOO of draws ``(chain, draw, row)``, pointwise."""
-    idata = az.from_dict(posterior={"_": np.zeros(loglik.shape[:2])}, log_likelihood={"y": loglik})
-    return az.loo(idata, pointwise=True)
 
 
 def clusters(pointwise: list[np.ndarray], n_se: float = CLUSTER_SE) -> list[list[int]]:
@@ -65,14 +60,15 @@ def chain_weights(loglik: np.ndarray) -> np.ndarray:
     if n_chains == 1 or not finite:
         return np.full(n_chains, 1.0 / n_chains)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Pareto-k warnings: a LOO is used as a model's score here
-        pointwise = [np.asarray(_loo(loglik[c][None])["loo_i"], np.float64) for c in finite]
+        warnings.simplefilter("ignore")  # ArviZ compare's warnings: a LOO is used as a model's score here
+        pointwise = [np.asarray(arviz_loo(loglik[c][None])["loo_i"], np.float64) for c in finite]
         groups = [[finite[i] for i in g] for g in clusters(pointwise)]
         weights = np.zeros(n_chains)
         if len(groups) == 1:
             weights[groups[0]] = 1.0 / len(groups[0])
             return weights
-        table = az.compare({str(i): _loo(loglik[g]) for i, g in enumerate(groups)}, ic="loo", method="stacking")
+        table = az.compare({str(i): arviz_loo(loglik[g]) for i, g in enumerate(groups)}, ic="loo",
+                           method="stacking")
     for i, g in enumerate(groups):
         weights[g] = float(table.loc[str(i), "weight"]) / len(g)
     if not np.all(np.isfinite(weights)) or weights.sum() <= 0:

@@ -143,8 +143,10 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
 
 def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, progress=None) -> api.PosteriorSample:
     """The full posterior sample of ``cfg`` (``copies`` times its chains and superchains, for a batch of runs)."""
+    # a batch's runs weigh their own chains (run_batch), so the pooled sample is not weighed as a whole
     sampling = SamplingSpec.from_run(cfg, chains=copies * cfg.chains,
-                                     superchains=cfg.superchains and copies * cfg.superchains)
+                                     superchains=cfg.superchains and copies * cfg.superchains,
+                                     chain_weights=cfg.chain_weights if copies == 1 else "equal")
     return api.sample(ds, sampling, posterior=posterior, seed=cfg.seed, progress=progress)
 
 
