@@ -45,6 +45,7 @@ def test_all_true_mask_reproduces_unmasked_chain():
     np.testing.assert_allclose(a.draws, b.draws, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.optimised
 def test_nuts_on_iris_converges_in_function_space(no_data_env):
     """Target: iris 4-12-3, 4 chains of NUTS, test accuracy >= 0.9 and function-space R-hat < 1.05."""
     ds = load_dataset("iris", seed=0)
