@@ -27,6 +27,7 @@ from bayesprune.data import Dataset, load_csv, load_dataset
 from bayesprune.errors import BayesPruneError, InputError, OptionError
 from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
 from bayesprune.io.compact import CompactModel, load_model, save_compact
+from bayesprune.io.onnx_export import export_onnx
 from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
 from bayesprune.samplers import (
@@ -71,6 +72,7 @@ __all__ = [
     "build_posterior",
     "compress",
     "evaluate",
+    "export_onnx",
     "load_csv",
     "load_dataset",
     "load_model",

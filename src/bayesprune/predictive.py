@@ -169,3 +169,35 @@ def point_prediction(posterior: BNNPosterior, theta_mean: np.ndarray, X: np.ndar
     return network_outputs(posterior, np.asarray(theta_mean)[None], X)[0]
 
 
+
+
+# The bisection's bracket: [min_d f_d - 10 tau_d, max_d f_d + 10 tau_d]; the mixture's CDF is below Phi(-10) ~ 8e-24
+# at its left end (and as close to 1 at its right).
+BRACKET_SDS = 10.0
+
+
+def mixture_interval(f: np.ndarray, noise_var: np.ndarray, level: float = 0.9, steps: int = 200
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The central ``level`` interval of the regression predictive, the equally weighted mixture
+    (1/D) sum_d N(f_d, tau_d^2), per row: ``f`` the draws' means (D, N), ``noise_var`` tau^2 (D,).
+
+    Bisection on the mixture's CDF in float64 until the bracket stops shrinking: the exact quantiles, which
+    :meth:`Predictive.interval` estimates from predictive samples; deterministic, so the ONNX export
+    (:mod:`bayesprune.io.onnx_export`) runs the same rule in its graph. Written by hand: SciPy and the other
+    dependencies have no quantile function for a Gaussian mixture."""
+    from scipy.special import erf
+
+    f = np.asarray(f, np.float64)
+    tau = np.sqrt(np.asarray(noise_var, np.float64).reshape(-1))[:, None]
+    inv = 1.0 / (tau * np.sqrt(2.0))
+    ends = []
+    for p in ((1 - level) / 2, 1 - (1 - level) / 2):
+        lo, hi = (f - BRACKET_SDS * tau).min(0), (f + BRACKET_SDS * tau).max(0)
+        for _ in range(steps):
+            mid = 0.5 * (lo + hi)
+            if np.all((mid == lo) | (mid == hi)):  # the bracket is two adjacent floats
+                break
+            below = erf((mid[None] - f) * inv).mean(0) < 2 * p - 1  # mixture CDF below p
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        ends.append(0.5 * (lo + hi))
+    return ends[0], ends[1]

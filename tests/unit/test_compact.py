@@ -55,6 +55,27 @@ def test_round_trip_matches_in_memory_predictive(wine_models, structured):
         assert model.kept_idx.size == model.header["n_params_kept"] == rs.n_params_kept
 
 
+def _onnx_outputs(model_path, onnx_path, X) -> dict[str, np.ndarray]:
+    """ONNX Runtime's outputs for the ONNX export of a model file (skipped without the optional extra)."""
+    ort = pytest.importorskip("onnxruntime")
+    from bayesprune.io.onnx_export import export_onnx
+
+    sess = ort.InferenceSession(str(export_onnx(model_path, onnx_path)), providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, {"X": np.asarray(X, np.float32)}), strict=True))
+
+
+@pytest.mark.parametrize("structured", [False, True, "inputs"])
+def test_onnx_export_of_sampled_models_equals_predict(wine_models, structured, tmp_path):
+    """The real wine posteriors (sparse, structured, with features removed) through ONNX Runtime: the same class
+    probabilities as the model's own predict."""
+    ds, _, models = wine_models
+    raw = ds.x_scaler.inverse_transform(ds.X_test)
+    got = _onnx_outputs(models[structured][1], tmp_path / "m.onnx", raw)["probabilities"]
+    np.testing.assert_allclose(got, compact.load_model(models[structured][1]).predict(raw)["probabilities"],
+                               rtol=1e-5, atol=1e-7)
+
+
 def test_regression_round_trip_in_original_units(tmp_path):
     ds = load_dataset("diabetes", seed=0)
     full = api.sample(ds, sampler="hmc", chains=2, samples=2000, seed=0)
@@ -67,6 +88,11 @@ def test_regression_round_trip_in_original_units(tmp_path):
     np.testing.assert_allclose(res["mean"], ds.inverse_y(ref), rtol=1e-4, atol=1e-2)
     assert np.all(res["lower"] <= res["mean"]) and np.all(res["mean"] <= res["upper"])
     assert res["mean"].mean() > 10  # original units (disease progression ~ 25..346), not scaled [0, 1]
+    got = _onnx_outputs(path, tmp_path / "m.onnx", ds.x_scaler.inverse_transform(ds.X_test))  # the same numbers
+    for k in ("mean", "sd"):
+        np.testing.assert_allclose(got[k], res[k], rtol=1e-5)
+    for k in ("lower", "upper"):  # float32 bisection in the graph, float64 in predict
+        np.testing.assert_allclose(got[k], res[k], rtol=1e-5, atol=1e-5 * res["sd"].min())
 
 
 def _rewrite(path, tmp_path, **changes):

@@ -11,7 +11,7 @@ import os
 import sys
 
 from bayesprune import __version__
-from bayesprune.cli.help import MAIN_HELP, PREDICT_HELP, REPRODUCE_HELP, RUN_HELP
+from bayesprune.cli.help import EXPORT_HELP, MAIN_HELP, PREDICT_HELP, REPRODUCE_HELP, RUN_HELP
 from bayesprune.cli.options import (
     EXIT_USAGE,
     Parser,
@@ -19,6 +19,7 @@ from bayesprune.cli.options import (
     add_sampler_options,
     csv_list,
     parse_float,
+    parse_int,
 )
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import declared
@@ -86,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "and exactly the model's number of columns")
     pr.add_argument("--out", help="write predictions to this CSV (default: standard output)")
     pr.add_argument("--interval", type=parse_float, default=0.9, help="central prediction interval (regression)")
+
+    ex = sub.add_parser("export", help="write a compact model as ONNX, to run without bayesprune or JAX",
+                        formatter_class=fmt, description=EXPORT_HELP)
+    ex.add_argument("model", help="a model.bpz written by 'bayesprune run --out DIR'")
+    ex.add_argument("--format", choices=["onnx"], default="onnx", help="exchange format (ONNX, opset 17)")
+    ex.add_argument("-o", "--out", required=True, help="the file to write, e.g. model.onnx")
+    ex.add_argument("--draws", type=parse_int, help="keep this many of the model's draws, evenly spaced "
+                    "(default: all); fewer draws, smaller and faster, coarser predictive")
+    ex.add_argument("--with-draws", action="store_true", help="also output every draw's prediction, 'draws' "
+                    "[draws, rows, outputs]")
+    ex.add_argument("--interval", type=parse_float, default=0.9, help="level of 'lower'/'upper' (regression)")
 
     d = sub.add_parser("data", help="list | verify | fetch the named data sets", formatter_class=fmt,
                        description="The paper's seven data sets and scikit-learn's embedded ones.")
@@ -215,6 +227,15 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from bayesprune.io.onnx_export import export_onnx
+
+    path = export_onnx(args.model, args.out, draws=args.draws, include_draws=args.with_draws,
+                       interval=args.interval)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
 def _data_list(args) -> int:
     from bayesprune.data import all_datasets, resolve_data_dir
     from bayesprune.data.datasets import dataset_file
@@ -278,7 +299,7 @@ def _cmd_data(args) -> int:
 
 
 COMMANDS = {"run": _cmd_run, "reproduce": _cmd_reproduce, "report": _cmd_report, "predict": _cmd_predict,
-            "data": _cmd_data}
+            "export": _cmd_export, "data": _cmd_data}
 COMPILING = ("run", "reproduce")  # commands that sample, and keep compiled samplers on disk
 
 

@@ -67,3 +67,17 @@ example:
   bayesprune run --dataset ionosphere --data-dir ../shared/data --structured --out runs/iono
   bayesprune predict runs/iono/model.bpz --csv new_rows.csv --out predictions.csv
 """
+
+EXPORT_HELP = """\
+Export a compact model to ONNX: one graph holding every kept draw (or --draws of them) that maps raw feature
+rows (float32, your units) to the posterior predictive, runnable in ONNX Runtime without bayesprune or JAX.
+Outputs: classification 'probabilities' [rows, classes]; regression 'mean', 'sd', 'lower', 'upper' [rows] in
+the target's units (the same numbers as 'bayesprune predict'); with --with-draws also 'draws'. Needs the
+optional extra: pip install 'bayesprune[onnx]'.
+
+example:
+  bayesprune run --out runs/iris
+  bayesprune export runs/iris/model.bpz --format onnx -o iris.onnx
+  python -c "import onnxruntime as ort, numpy as np; s = ort.InferenceSession('iris.onnx'); \\
+    print(s.run(None, {'X': np.array([[5.1, 3.5, 1.4, 0.2]], np.float32)}))"
+"""

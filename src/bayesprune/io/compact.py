@@ -231,13 +231,15 @@ class CompactModel:
         noise = None if self.noise_var is None else self.noise_var[None]
         return Predictive(self.task, out, noise)
 
-    def predict(self, X: np.ndarray, *, interval: float = 0.9, seed: int = 0) -> dict[str, np.ndarray]:
-        """Regression: mean, sd, lower, upper in original units. Classification: probabilities, class, sd."""
-        import jax
+    def predict(self, X: np.ndarray, *, interval: float = 0.9) -> dict[str, np.ndarray]:
+        """Regression: mean, sd, lower, upper in original units (the interval is the exact central interval of
+        the predictive mixture, :func:`~bayesprune.predictive.mixture_interval`). Classification: probabilities,
+        class, sd."""
+        from bayesprune.predictive import mixture_interval
 
         pred = self.predictive(X)
         if self.task == "regression":
-            lo, hi = pred.interval(jax.random.key(seed), interval)
+            lo, hi = mixture_interval(pred.flat_outputs(), pred.noise_var, interval)
             inv = lambda v: _apply_scaler(self.header["y_scaler"], np.asarray(v)[:, None], inverse=True)[:, 0]  # noqa: E731
             scale = 1.0
             ys = self.header["y_scaler"]
