@@ -32,6 +32,7 @@ from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
 from bayesprune.samplers import (
     AdjustedMCLMCSettings,
+    BarkerSettings,
     HMCSettings,
     LGMHSettings,
     MALASettings,
@@ -45,6 +46,7 @@ from bayesprune.settings import RunConfig
 
 __all__ = [
     "AdjustedMCLMCSettings",
+    "BarkerSettings",
     "BNNPosterior",
     "BayesPruneError",
     "BayesianMLPClassifier",

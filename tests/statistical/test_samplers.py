@@ -25,6 +25,7 @@ from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
 from bayesprune.samplers import (
     AdjustedMCLMCSettings,
+    BarkerSettings,
     HMCSettings,
     LGMHSettings,
     MALASettings,
@@ -70,6 +71,7 @@ SETTINGS = {
     # LG-MH with the paper's structure; lr and step scaled to this posterior (sd ~ 0.08, curvature ~ 160)
     "lgmh": (LGMHSettings(lr=0.002, step_w=0.04), 4000, 40000, 0.0),
     "mala": (MALASettings(), 1000, 6000, 0.0),
+    "barker": (BarkerSettings(), 1000, 6000, 0.0),
     # HMC's default trajectory is jittered (samplers/hmc.py). A fixed one resonated on this nearly whitened
     # Gaussian when the trajectory (steps x ~0.8) came near a period (5 fixed steps: one chain's sd 1.7x the truth;
     # 8 fixed steps: a bulk ESS of 7.8 on one coordinate on another CPU; 3 fixed steps with the dense mass matrix:

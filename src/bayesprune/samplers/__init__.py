@@ -1,12 +1,12 @@
-"""MCMC samplers, one module per family: the paper's LG-MH kernel (``langevin_mh``), BlackJAX's MALA (``mala``),
-HMC and NUTS (``hmc``), MCLMC and adjusted MCLMC (``mclmc``), SGLD and SGHMC (``stochastic``); the registry that
-lists them, the chain driver, optimised starts and the size guide."""
+"""MCMC samplers, one module per family: the paper's LG-MH kernel (``langevin_mh``), BlackJAX's MALA and Barker
+(``mala``), HMC and NUTS (``hmc``), MCLMC and adjusted MCLMC (``mclmc``), SGLD and SGHMC (``stochastic``); the
+registry that lists them, the chain driver, optimised starts and the size guide."""
 
 from bayesprune.samplers.base import SamplerDef, SamplerSettings
 from bayesprune.samplers.driver import ChainResult, run_chains
 from bayesprune.samplers.hmc import HMCSettings, NUTSSettings
 from bayesprune.samplers.langevin_mh import LGMHInfo, LGMHSettings, LGMHState, lgmh
-from bayesprune.samplers.mala import MALASettings
+from bayesprune.samplers.mala import BarkerSettings, MALASettings
 from bayesprune.samplers.mclmc import AdjustedMCLMCSettings, MCLMCSettings
 from bayesprune.samplers.registry import SAMPLERS, get_sampler, settings_for
 from bayesprune.samplers.stochastic import SGHMCSettings, SGLDSettings
@@ -14,6 +14,7 @@ from bayesprune.samplers.stochastic import SGHMCSettings, SGLDSettings
 __all__ = [
     "SAMPLERS",
     "AdjustedMCLMCSettings",
+    "BarkerSettings",
     "ChainResult",
     "HMCSettings",
     "LGMHInfo",
