@@ -28,9 +28,7 @@ weights; the rule is amended for such variants: compare the compact models' own 
 
 Variants (`--variants`): `draws` (resampling starts at pruned posterior draws: the default before this
 benchmark), `optimised` (those starts fine-tuned on the kept parameters first), `stacking` (as `optimised`,
-and every stage's chains weighted by stacking, `--chain-weights stacking`), `auto` (the defaults with `--rate
-auto`: the rate chosen by PSIS-LOO among 50, 75, 90 and 95%; the issue's target for it: >= 90% of runs within
-and a median share removed >= 80%).
+and every stage's chains weighted by stacking, `--chain-weights stacking`).
 
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
@@ -66,8 +64,7 @@ UCI = ("uci/bostonHousing", "uci/energy", "uci/wine-quality-red")
 SYNTHETIC = ("synthetic/sine", "synthetic/moons")
 DATASETS = (*PAPER_DATASETS, *SKLEARN, *UCI, *SYNTHETIC)
 VARIANTS = {"draws": {"resample_start": "draws"}, "optimised": {"resample_start": "optimised"},
-            "stacking": {"resample_start": "optimised", "chain_weights": "stacking"},
-            "auto": {"rates": ("auto",)}}
+            "stacking": {"resample_start": "optimised", "chain_weights": "stacking"}}
 RUNS = Path(__file__).parent / "results" / "pipeline_runs"
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
@@ -137,7 +134,7 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> dic
         return {"main": getattr(m, key), "nll": m.nll, "picp90": m.picp90, "ece": m.ece, "rhat_fn": m.rhat_fn_max,
                 "ess_fn": m.ess_fn_min}
 
-    return {"dataset": name, "task": task, "seed": seed, "variant": variant, "seconds": seconds, "rate": cell.rate,
+    return {"dataset": name, "task": task, "seed": seed, "variant": variant, "seconds": seconds,
             "rows_train": len(outcome.dataset.y_train), "n_params": cell.record.n_params,
             "kept": cell.record.n_params_kept, "full": stage(outcome.full_metrics),
             "pruned": stage(cell.record.stages["pruned"]), "compact": stage(cell.record.stages["resampled"]),

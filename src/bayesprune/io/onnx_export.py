@@ -195,10 +195,8 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         a_, c_ = g.const(a[0]), g.const(c[0])
         g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
         g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
-        ends = g.op("Add", g.op("Mul", _interval(g, f, noise, interval), a_), c_)  # [2, N], target's units
-        if a[0] < 0:  # a decreasing scaling swaps the ends
-            ends = g.op("Slice", ends, g.const([1], np.int64), g.const([-3], np.int64), g.const([0], np.int64),
-                        g.const([-1], np.int64))
+        # [2, N] in the target's units; both scalers (z-score, min-max) are increasing, so the ends keep their order
+        ends = g.op("Add", g.op("Mul", _interval(g, f, noise, interval), a_), c_)
         g.op("Squeeze", g.op("Slice", ends, g.const([0], np.int64), g.const([1], np.int64)), g.const([0], np.int64),
              out="lower")
         g.op("Squeeze", g.op("Slice", ends, g.const([1], np.int64), g.const([2], np.int64)), g.const([0], np.int64),

@@ -1,0 +1,175 @@
+"""`--rate auto` end to end: every candidate rate's compact model on the test rows, and which rule picks well.
+
+For each data set and seed of benchmarks/pipeline.py (the same 15 sets, the same loaders), the default run
+(`bayesprune run`, defaults) gives the full model; then `compress(rate="auto")` with the run's settings prunes
+and resamples every candidate rate (50, 75, 90, 95%) and scores each by PSIS-LOO on the training rows, exactly as
+`bayesprune run --rate auto` does. This script also evaluates every candidate on the test rows (which the rule
+never sees), so any selection rule can be replayed offline on the stored runs: the loss of each candidate
+(ELPD, its paired standard error), the full model's gain over the null model, and each candidate's test RMSE or
+accuracy against the full model's.
+
+**The rule that chooses the rule, written before the measurement.** Candidate rules: the current one (projpred's
+`suggest_size`: the largest rate whose loss less `n_se` standard errors is at most `tolerance` x the full
+model's gain over the null model) with `n_se` in {1, 0} and `tolerance` in {0.05, 0.02, 0.01, 0.005, 0}, and the
+same with the allowed loss capped at `cap` nats per training row, `cap` in {0.02, 0.01}. A chosen compact model
+is *broken* / *within* by benchmarks/pipeline.py's verdict (RMSE > 1.10x / <= 1.05x the full model's; accuracy
+> 2 / <= 1 point below). Among the rules: first the fewest broken runs, then the most within, then the largest
+median share removed (the issue's targets: no broken run, >= 90% within, median share removed >= 80%). The rule
+chosen becomes the default of `--auto-tolerance` (and a cap, if one wins).
+
+Usage: python benchmarks/rate_auto.py [--data-dir DIR] [--datasets a,b] [--seeds 0] [--report]
+Each run is stored in benchmarks/results/rate_auto_runs/ as it finishes (a rerun skips it); `--report` replays
+the rules on what is stored and writes benchmarks/results/rate_auto.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from common import write_markdown  # noqa: E402
+from pipeline import DATASETS, config_and_data, verdict  # noqa: E402
+
+from bayesprune import api  # noqa: E402
+from bayesprune.experiments import runner  # noqa: E402
+from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec  # noqa: E402
+
+RUNS = Path(__file__).parent / "results" / "rate_auto_runs"
+N_SE = (1.0, 0.0)
+TOLERANCES = (0.05, 0.02, 0.01, 0.005, 0.0)
+CAPS = (None, 0.02, 0.01)  # nats per training row
+
+
+def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
+    cfg, data = config_and_data(name, seed, "optimised", data_dir, tmp)  # "optimised": today's defaults
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = runner.run(cfg, data=data)
+        ds, full = outcome.dataset, outcome.full
+        comp = api.compress(full, ds, rate="auto", seed=cfg.seed,
+                            pruning=PruningSpec.from_run(cfg, criterion=cfg.criteria[0]),
+                            compression=CompressionSpec.from_run(cfg), resampling=ResamplingSpec.from_run(cfg))
+        key = "rmse" if ds.task == "regression" else "accuracy"
+        tests = {s.rate: getattr(api.evaluate(s.resampled, ds, seed=cfg.seed), key) for s in comp.steps}
+    sel = comp.selection
+    return {
+        "dataset": name, "task": ds.task, "seed": seed, "seconds": time.perf_counter() - t0,
+        "rows_train": len(ds.y_train), "n_params": int(full.spec.n_params),
+        "full": {"main": getattr(outcome.full_metrics, key)},
+        "default_rate": {"main": getattr(outcome.cells[0].record.stages["resampled"], key)},
+        "full_elpd": sel.full_elpd, "null_elpd": sel.null_elpd, "chosen_now": sel.chosen,
+        "candidates": [{"rate": c.rate, "kept": c.n_params_kept, "loss": c.loss, "loss_se": c.loss_se,
+                        "n_bad_k": c.n_bad_k, "test": tests[c.rate]} for c in sel.candidates],
+    }
+
+
+def choose(r: dict, n_se: float, tolerance: float, cap: float | None) -> dict | None:
+    """The candidate a rule picks (``None``: the full model, no candidate passes)."""
+    allowed = tolerance * max(r["full_elpd"] - r["null_elpd"], 0.0)
+    if cap is not None:
+        allowed = min(allowed, cap * r["rows_train"])
+    ok = [c for c in r["candidates"] if c["loss"] - n_se * c["loss_se"] <= allowed]
+    return max(ok, key=lambda c: c["rate"]) if ok else None
+
+
+def replay(rows: list[dict], n_se: float, tolerance: float, cap: float | None) -> dict:
+    verdicts, removed = [], []
+    for r in rows:
+        c = choose(r, n_se, tolerance, cap)
+        if c is None:  # the full model itself: within by definition, nothing removed
+            verdicts.append("within")
+            removed.append(0.0)
+            continue
+        verdicts.append(verdict({"task": r["task"], "full": r["full"], "compact": {"main": c["test"]}}))
+        removed.append(1 - c["kept"] / r["n_params"])
+    n = len(rows)
+    return {"n_se": n_se, "tolerance": tolerance, "cap": cap, "broken": verdicts.count("broken"),
+            "within": verdicts.count("within"), "runs": n, "median_removed": float(np.median(removed)),
+            "verdicts": verdicts, "removed": removed}
+
+
+def _cell(r: dict, rate: float) -> str:
+    """A candidate's test metric and its ratio to (or difference from) the full model's."""
+    c = next((c for c in r["candidates"] if c["rate"] == rate), None)
+    if c is None:
+        return "-"
+    if r["task"] == "regression":
+        return f"{c['test']:.4f} ({c['test'] / r['full']['main']:.2f}x)"
+    return f"{c['test']:.3f} ({c['test'] - r['full']['main']:+.3f})"
+
+
+def report(rows: list[dict]) -> list[str]:
+    results = [replay(rows, *k) for k in itertools.product(N_SE, TOLERANCES, CAPS)]
+    results.sort(key=lambda x: (x["broken"], -x["within"], -x["median_removed"]))
+    best = results[0]
+    lines = ["# `--rate auto`: every candidate on the test rows, and the selection rules replayed", "",
+             f"Command: `python benchmarks/rate_auto.py` (then `--report`). {len(rows)} runs "
+             f"({len({r['dataset'] for r in rows})} data sets, seeds {sorted({r['seed'] for r in rows})}); the rule "
+             "that ranks the rules is in the script's docstring, written before the measurement.", "",
+             "## The rules, best first", "",
+             "| n_se | tolerance | cap (nats/row) | broken | within | median removed |", "|---|---|---|---|---|---|"]
+    for x in results:
+        cap = "-" if x["cap"] is None else f"{x['cap']:g}"
+        lines.append(f"| {x['n_se']:g} | {x['tolerance']:g} | {cap} | {x['broken']} | {x['within']} / {x['runs']} "
+                     f"({x['within'] / x['runs']:.0%}) | {x['median_removed']:.0%} |")
+    lines += ["", f"## Every run: the candidates (test metric / full model's), and the choice of the best rule "
+              f"(n_se {best['n_se']:g}, tolerance {best['tolerance']:g}, cap {best['cap']})", "",
+              "| data set | seed | full | 50% | 75% | 90% | 95% | chosen today | chosen by the best rule | verdict |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r, v in zip(rows, best["verdicts"], strict=True):
+        cell = lambda rate, r=r: _cell(r, rate)  # noqa: E731
+        pick = choose(r, best["n_se"], best["tolerance"], best["cap"])
+        lines.append(f"| {r['dataset']} | {r['seed']} | {r['full']['main']:.4f} | {cell(0.5)} | {cell(0.75)} | "
+                     f"{cell(0.9)} | {cell(0.95)} | {r['chosen_now']:.0%} | "
+                     f"{'full' if pick is None else format(pick['rate'], '.0%')} | {v} |")
+    return lines
+
+
+def stored() -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
+    p.add_argument("--datasets", default=",".join(DATASETS))
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--report", action="store_true", help="only replay the rules on the stored runs")
+    p.add_argument("--out", default="benchmarks/results/rate_auto.md")
+    args = p.parse_args()
+    if not args.report:
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for name in args.datasets.split(","):
+                    path = RUNS / f"{name.replace('/', '_')}-{seed}.json"
+                    if path.exists():
+                        continue
+                    try:
+                        r = one_run(name, seed, args.data_dir, Path(tmp))
+                    except Exception:  # a run that fails is reported, not hidden
+                        traceback.print_exc()
+                        continue
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(json.dumps(r, indent=1))
+                    tests = ", ".join(f"{c['rate']:.2f}: {c['test']:.4f}" for c in r["candidates"])
+                    print(f"{name:<26} seed {seed}: full {r['full']['main']:.4f}; {tests}; chosen "
+                          f"{r['chosen_now']:.2f}; {r['seconds']:.0f} s", flush=True)
+    if not stored():
+        raise SystemExit("no stored runs to report")
+    write_markdown(args.out, report(stored()))
+
+
+if __name__ == "__main__":
+    main()
