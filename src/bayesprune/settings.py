@@ -81,7 +81,8 @@ class RunConfig:
     """
 
     # data
-    dataset: str = option("iris", "named data set (see 'bayesprune data list')", group="data", toml=True)
+    dataset: str = option("iris", "named data set (see 'bayesprune data list'): the paper's, scikit-learn's, "
+                          "mnist, or uci/<folder> on its fixed --split", group="data", toml=True)
     data_dir: str | None = option(None, "folder holding the paper's data files (or set BAYESPRUNE_DATA)",
                                   group="data")
     csv: str | None = option(None, "your own CSV file instead of a named data set", group="data", toml=True)
@@ -96,6 +97,8 @@ class RunConfig:
                                   flag=None)
     split_seed: int | None = option(None, "seed of the train/test split (default: the run's seed)",
                                     check=options.optional(options.integer(0)), flag=None)
+    split: int = option(0, "the fixed train/test split of a uci/<folder> data set (0 .. its n_splits - 1)",
+                        check=options.integer(0), group="data", toml=True)
     # model
     hidden: tuple[int, ...] | None = option(None, "hidden widths, e.g. 12 or 32,16 (default: the paper's for the "
                                             "data set, 12 for a CSV)", check=options.optional(check_hidden),
@@ -229,6 +232,9 @@ class RunConfig:
             raise OptionError.about("layer_rates", "replace --rate (one cell, labelled 'layers') and prune in one "
                                     "step: give either --layer-rates or --rate, and no --schedule gradual")
         check_prune_inputs(self.prune_inputs, self.structured)
+        if self.split and (self.csv or not self.dataset.startswith("uci/")):
+            raise OptionError.about("split", "chooses one of the fixed splits of a uci/<folder> data set; other "
+                                    "data sets are split by --seed")
         return self
 
     def to_dict(self) -> dict[str, Any]:

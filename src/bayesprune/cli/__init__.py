@@ -239,10 +239,11 @@ def _cmd_export(args) -> int:
 def _data_list(args) -> int:
     from bayesprune.data import all_datasets, resolve_data_dir
     from bayesprune.data.datasets import dataset_file
+    from bayesprune.data.standard import uci_folders
 
     ddir = resolve_data_dir(args.data_dir)
     print(f"data directory: {ddir if ddir else '(none; use --data-dir or BAYESPRUNE_DATA)'}")
-    print(f"{'name':<24} {'task':<15} {'available':<22} description")
+    print(f"{'name':<30} {'task':<15} {'available':<22} description")
     for name, info in all_datasets().items():
         if name.startswith("sklearn:"):
             continue
@@ -254,7 +255,9 @@ def _data_list(args) -> int:
             status = "embedded copy only"
         else:
             status = "no (data fetch)"
-        print(f"{name:<24} {info.task:<15} {status:<22} {info.description}")
+        print(f"{name:<30} {info.task:<15} {status:<22} {info.description}")
+    for name in uci_folders(ddir):  # the UCI regression sets found in the data directory
+        print(f"{name:<30} {'regression':<15} {'yes':<22} UCI regression set on its fixed splits (--split K)")
     return 0
 
 

@@ -107,12 +107,19 @@ def load_dataset(
     seed: int = 0,
     test_fraction: float = 0.4,
     stratify: bool = False,
+    split: int = 0,
 ) -> Dataset:
     """Load a named data set with the paper's preprocessing and a seeded 60/40 split.
 
     Scalers are fitted on the training part only (the paper's code scaled the whole file before splitting,
-    which leaks test-set ranges into training; see docs/DATA.md).
+    which leaks test-set ranges into training; see docs/DATA.md). The field's standard sets keep their own
+    splits (:mod:`bayesprune.data.standard`): ``uci/<folder>`` its fixed split ``split``, ``mnist`` its
+    60,000 / 10,000 (``seed``, ``test_fraction`` and ``stratify`` are then not used).
     """
+    from bayesprune.data.standard import is_standard, load_standard
+
+    if is_standard(name):
+        return load_standard(name, split=split, data_dir=data_dir)
     info = get_info(name)
     if info.source == "sklearn":
         return _load_sklearn(info, seed=seed, test_fraction=test_fraction, stratify=stratify)

@@ -77,8 +77,13 @@ def fetch(name: str, *, url: str | None = None, dest: Path | None = None, timeou
     info = get_info(name)
     if info.source != "file":
         raise InputError(f"data set '{name}' is embedded in scikit-learn; there is nothing to fetch")
-    url = url or os.environ.get(MIRROR_ENV) or DEFAULT_URL
     dest = Path(dest) if dest is not None else cache_dir()
+    if info.base_url is not None:  # published file by file (MNIST): ``url`` is the folder that holds them
+        base = (url or info.base_url).rstrip("/") + "/"
+        files = {rel: base + rel.rsplit("/", 1)[-1] for rel in info.sha256}
+        _write(dest, {rel: _checked(u, _download(u, timeout), info.sha256[rel]) for rel, u in files.items()})
+        return dest
+    url = url or os.environ.get(MIRROR_ENV) or DEFAULT_URL
     payload = _download(url, timeout)
     try:
         archive = zipfile.ZipFile(io.BytesIO(payload))
@@ -90,14 +95,21 @@ def fetch(name: str, *, url: str | None = None, dest: Path | None = None, timeou
         member = _find_member(members, rel)
         if member is None:
             raise InputError(f"{url}: the archive has no file matching {rel}; is it the right archive?")
-        data = archive.read(member)
-        got = hashlib.sha256(data).hexdigest()
-        if got != digest:
-            raise InputError(
-                f"{url}: {member} has SHA-256 {got[:12]}..., expected {digest[:12]}...; "
-                "the download is corrupt or not the published file, nothing was written"
-            )
-        contents[rel] = data
+        contents[rel] = _checked(f"{url}: {member}", archive.read(member), digest)
+    _write(dest, contents)
+    return dest
+
+
+def _checked(where: str, data: bytes, digest: str) -> bytes:
+    got = hashlib.sha256(data).hexdigest()
+    if got != digest:
+        raise InputError(f"{where} has SHA-256 {got[:12]}..., expected {digest[:12]}...; the download is corrupt "
+                         "or not the published file, nothing was written")
+    return data
+
+
+def _write(dest: Path, contents: dict[str, bytes]) -> None:
+    """Write every file (each through a temporary file and a rename), after all were checked."""
     for rel, data in contents.items():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +117,6 @@ def fetch(name: str, *, url: str | None = None, dest: Path | None = None, timeou
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         shutil.move(tmp, target)
-    return dest
 
 
 def _find_member(members: list[str], rel: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The named data sets: the paper's seven files and scikit-learn's embedded sets.
+"""The named data sets: the paper's seven files, MNIST and scikit-learn's embedded sets (the UCI regression
+sets on their fixed splits are found by folder: :mod:`bayesprune.data.standard`).
 
 Each entry records the file format, the target, the task, the paper's preprocessing and its topology
 (docs/DATA.md); checksums are those of the files the authors published with their code.
@@ -56,6 +57,7 @@ class DatasetInfo:
     scale_target: Scaling = "none"
     sklearn_loader: str | None = None
     fallback: str | None = None  # embedded set used when the file is absent
+    base_url: str | None = None  # files fetched one by one from here (else from the paper's archive)
 
 
 PAPER_DATASETS: tuple[str, ...] = (
@@ -145,6 +147,18 @@ _add(DatasetInfo(
     scale_features="minmax",
 ))
 # scikit-learn's embedded sets: always available, no data directory needed.
+_add(DatasetInfo(
+    name="mnist", task="classification", source="file",
+    description="MNIST digits, 28x28 pixels in [0, 1], the standard 60,000 / 10,000 split (LeNet-300-100)",
+    hidden=(300, 100), path="mnist/train-images-idx3-ubyte.gz",
+    base_url="https://storage.googleapis.com/cvdf-datasets/mnist/",
+    sha256={
+        "mnist/train-images-idx3-ubyte.gz": "db8f937d487057fb14a9f0fbe97f0bc8d311ab41b750d41e1ff37c43b9e55e19",
+        "mnist/train-labels-idx1-ubyte.gz": "51fc562b6747b666fbf6e84ce29d43c3cb5f9c388c664d43b33f02095313405a",
+        "mnist/t10k-images-idx3-ubyte.gz": "cfeddb84311ecf044fc6a5b0f6ee8a24d265d4e83e388400186eb114082f4209",
+        "mnist/t10k-labels-idx1-ubyte.gz": "e41c74e484045d39b462a7790a4af51301bd9b0b24f0154798d713ec68c45920",
+    },
+))
 _add(DatasetInfo(
     name="sklearn:iris", task="classification", source="sklearn", sklearn_loader="load_iris",
     description="Iris from scikit-learn (embedded)", hidden=(12,), scale_features="zscore",

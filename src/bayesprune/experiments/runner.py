@@ -48,7 +48,7 @@ def load_data(cfg: RunConfig) -> Dataset:
             test_fraction=cfg.test_fraction, stratify=cfg.stratify,
         )
     return load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,
-                        test_fraction=cfg.test_fraction, stratify=cfg.stratify)
+                        test_fraction=cfg.test_fraction, stratify=cfg.stratify, split=cfg.split)
 
 
 @dataclass(frozen=True)
