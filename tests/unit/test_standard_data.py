@@ -150,3 +150,21 @@ def test_cli_runs_a_uci_split_and_lists_the_sets(tmp_path, capsys):
     assert metrics["config"]["split"] == 1 and metrics["architecture"]["hidden"] == [7]
     assert main(["run", "--split", "1", "--quiet"]) == 2
     assert "--split" in capsys.readouterr().err
+
+
+def test_posterior_file_leaves_out_a_large_pointwise_log_likelihood(tmp_path, fake_sample, monkeypatch):
+    """Draws x rows beyond the limit are not stored (MNIST would write 960 MB of them); the file says so."""
+    from bayesprune.io import posterior as post_io
+
+    ds = load_dataset("iris", seed=0)
+    ps = fake_sample()  # 4 chains x 20 draws on 90 training rows: 7,200 values
+    post_io.save_posterior(ps, ds, tmp_path / "small.nc")
+    small = post_io.load_posterior(tmp_path / "small.nc")
+    assert "log_likelihood" in small.groups() and small.attrs["log_likelihood"] == "stored"
+    monkeypatch.setattr(post_io, "LOGLIK_MAX_VALUES", 7_199)
+    post_io.save_posterior(ps, ds, tmp_path / "large.nc")
+    large = post_io.load_posterior(tmp_path / "large.nc")
+    assert "log_likelihood" not in large.groups()
+    assert large.attrs["log_likelihood"].startswith("not stored (7,200 values")
+    post_io.save_posterior(ps, ds, tmp_path / "asked.nc", log_likelihood=True)  # on request, whatever the size
+    assert "log_likelihood" in post_io.load_posterior(tmp_path / "asked.nc").groups()
