@@ -70,26 +70,6 @@ BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
 
 
-def uci(folder: Path, split: int = 0) -> Dataset:
-    """A UCI set in the layout of Hernandez-Lobato & Adams (2015): its fixed split, standardised on the
-    training rows."""
-    from sklearn.preprocessing import StandardScaler
-
-    data = np.loadtxt(folder / "data.txt")
-    features = np.loadtxt(folder / "index_features.txt", dtype=int).reshape(-1)
-    target = int(np.loadtxt(folder / "index_target.txt"))
-    train = np.loadtxt(folder / f"index_train_{split}.txt", dtype=int)
-    test = np.loadtxt(folder / f"index_test_{split}.txt", dtype=int)
-    hidden = int(np.loadtxt(folder / "n_hidden.txt"))
-    X, y = data[:, features], data[:, target]
-    xs, ys = StandardScaler().fit(X[train]), StandardScaler().fit(y[train, None])
-    tx = lambda a: xs.transform(a).astype(np.float32)  # noqa: E731
-    ty = lambda a: ys.transform(a[:, None]).ravel().astype(np.float32)  # noqa: E731
-    return Dataset(name=f"uci/{folder.name}", task="regression", X_train=tx(X[train]), y_train=ty(y[train]),
-                   X_test=tx(X[test]), y_test=ty(y[test]), feature_names=[f"x{i}" for i in features],
-                   x_scaler=xs, y_scaler=ys, hidden=(hidden,), source=str(folder), meta={"split": split})
-
-
 def synthetic(name: str, folder: Path) -> Path:
     """A CSV of a synthetic set (fixed generator seed; the run's seed splits it)."""
     rng = np.random.default_rng(20261203)
@@ -111,8 +91,8 @@ def synthetic(name: str, folder: Path) -> Path:
 
 def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> tuple[RunConfig, Dataset | None]:
     base = RunConfig(seed=seed, **VARIANTS[variant])
-    if name.startswith("uci/"):
-        return base, uci(Path(data_dir) / name)
+    if name.startswith("uci/"):  # the library's loader: fixed split 0, standardised on its training rows
+        return replace(base, dataset=name, data_dir=data_dir, split=0), None
     if name.startswith("synthetic/"):
         return replace(base, csv=str(synthetic(name, tmp)), target="y",
                        task="regression" if name.endswith("sine") else "classification"), None

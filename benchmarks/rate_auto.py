@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from common import write_markdown  # noqa: E402
 from pipeline import DATASETS, config_and_data, verdict  # noqa: E402
@@ -161,6 +162,10 @@ def main() -> None:
                     except Exception:  # a run that fails is reported, not hidden
                         traceback.print_exc()
                         continue
+                    finally:
+                        # free the compiled programs of this run: one process compiling run after run exhausted
+                        # LLVM's code memory here after 7 data sets ("Unable to allocate section memory")
+                        jax.clear_caches()
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(json.dumps(r, indent=1))
                     tests = ", ".join(f"{c['rate']:.2f}: {c['test']:.4f}" for c in r["candidates"])
