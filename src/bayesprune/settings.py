@@ -40,6 +40,7 @@ from bayesprune.samplers.registry import (
 from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT, LONG_SECONDS, STOCHASTIC_DEFAULT
 from bayesprune.samplers.warmstart import INITS
 
+AUTO_SE, AUTO_TOLERANCE = 0.0, 0.005  # --rate auto's rule (benchmarks/rate_auto.py)
 CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
@@ -155,11 +156,14 @@ class RunConfig:
     auto_rates: tuple[float, ...] = option((0.5, 0.75, 0.9, 0.95), "candidate rates of --rate auto, each pruned and "
                                            "resampled", check=options.each(options.pruning_rate),
                                            group="pruning and resampling")
-    auto_se: float = option(1.0, "--rate auto: standard errors of the paired ELPD difference given to a "
-                            "candidate (projpred's alpha 0.32: 1)", check=options.non_negative,
-                            group="pruning and resampling")
-    auto_tolerance: float = option(0.05, "--rate auto: ELPD loss allowed, as a share of the full model's gain "
-                                   "over a model without inputs (projpred's pct)", check=options.probability,
+    # chosen by benchmarks/rate_auto.py over 15 data sets (benchmarks/results/rate_auto.md): projpred's defaults
+    # (1 SE, 5%) broke 4 of 15 compact models; none given, no loss allowed (0, 0.5%) broke none
+    auto_se: float = option(AUTO_SE, "--rate auto: standard errors of the paired ELPD difference given to a "
+                            "candidate (projpred uses 1, which broke 4 of 15 compact models in the benchmark)",
+                            check=options.non_negative, group="pruning and resampling")
+    auto_tolerance: float = option(AUTO_TOLERANCE, "--rate auto: ELPD loss allowed, as a share of the full "
+                                   "model's gain over a model without inputs (projpred's pct; 0.01 removes more, "
+                                   "0.05 more still, at a risk)", check=options.probability,
                                    group="pruning and resampling")
     schedule: str = option("oneshot", "oneshot: prune once to the rate (the paper); gradual: several prune -> "
                            "resample steps on Zhu & Gupta's cubic schedule, scores recomputed at each",
@@ -304,8 +308,8 @@ class GridSpec:
                                            "run chooses its own from --auto-rates by PSIS-LOO on its training "
                                            "rows (reported as a cell 'auto' beside the fixed rates)")
     auto_rates: tuple[float, ...] = _like("auto_rates", (0.5, 0.75, 0.9, 0.95))
-    auto_se: float = _like("auto_se", 1.0)
-    auto_tolerance: float = _like("auto_tolerance", 0.05)
+    auto_se: float = _like("auto_se", AUTO_SE)
+    auto_tolerance: float = _like("auto_tolerance", AUTO_TOLERANCE)
     runs: int = option(5, "independent runs per data set", check=options.integer(1))
     samples: int = _like("samples", 50000, "steps per run incl. burn-in")
     burnin: float = _like("burnin", 0.5)
