@@ -169,8 +169,6 @@ def point_prediction(posterior: BNNPosterior, theta_mean: np.ndarray, X: np.ndar
     return network_outputs(posterior, np.asarray(theta_mean)[None], X)[0]
 
 
-
-
 # The bisection's bracket: [min_d f_d - 10 tau_d, max_d f_d + 10 tau_d]; the mixture's CDF is below Phi(-10) ~ 8e-24
 # at its left end (and as close to 1 at its right).
 BRACKET_SDS = 10.0
