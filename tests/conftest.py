@@ -46,13 +46,6 @@ settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _optimised_module(request):
-    """A module marked ``optimised`` (``pytestmark``) compiles with XLA's optimisations on, its fixtures too."""
-    with _optimisations(request.node.get_closest_marker("optimised") is not None):
-        yield
-
-
 @pytest.fixture(autouse=True)
 def _optimised_test(request):
     """A test marked ``optimised`` compiles with XLA's optimisations on (a compute-bound test: long chains)."""

@@ -57,7 +57,7 @@ def _numbers(path: Path, dtype=float) -> np.ndarray:
             if not line.strip():
                 continue
             try:
-                rows.append([dtype(float(v)) if dtype is int else float(v) for v in line.split()])
+                rows.append([float(v) for v in line.split()])
             except ValueError:
                 raise InputError(f"{path}: row {i}: '{line.strip()[:40]}' is not a list of numbers; "
                                  "fix or remove that line") from None
@@ -68,7 +68,7 @@ def _numbers(path: Path, dtype=float) -> np.ndarray:
         bad = next(i for i, r in enumerate(rows, start=1) if len(r) != len(rows[0]))
         raise InputError(f"{path}: row {bad} has {len(rows[bad - 1])} values, the first row {len(rows[0])}; "
                          "every row needs the same number of columns")
-    return np.asarray(rows, dtype=np.float64 if dtype is float else np.int64)
+    return np.asarray(rows).astype(np.int64 if dtype is int else np.float64)
 
 
 def _indices(path: Path, limit: int, what: str) -> np.ndarray:

@@ -65,6 +65,13 @@ def _apply_scaler(params: dict | None, X: np.ndarray, inverse: bool = False) -> 
     return (X - shift) / scale if inverse else X * scale + shift
 
 
+def scaler_affine(params: dict | None, n: int, inverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``a``, ``c`` with ``scaled = raw * a + c`` for a model's scaler of ``n`` columns (both scalers are
+    affine); with ``inverse``, ``raw = scaled * a + c``. Without a scaler: 1 and 0."""
+    c = _apply_scaler(params, np.zeros((1, n)), inverse)[0]
+    return _apply_scaler(params, np.ones((1, n)), inverse)[0] - c, c
+
+
 def kept_inputs(spec: MLPSpec, keep_mask: np.ndarray) -> np.ndarray:
     """The input features with at least one kept weight (the others no longer reach the network)."""
     w, _ = spec.layer_slices[0]
@@ -241,10 +248,7 @@ class CompactModel:
         if self.task == "regression":
             lo, hi = mixture_interval(pred.flat_outputs(), pred.noise_var, interval)
             inv = lambda v: _apply_scaler(self.header["y_scaler"], np.asarray(v)[:, None], inverse=True)[:, 0]  # noqa: E731
-            scale = 1.0
-            ys = self.header["y_scaler"]
-            if ys is not None:
-                scale = float(np.abs(inv(np.ones(1)) - inv(np.zeros(1)))[0])
+            scale = float(abs(scaler_affine(self.header["y_scaler"], 1, inverse=True)[0][0]))
             return {"mean": inv(pred.mean()), "sd": pred.std() * scale, "lower": inv(lo), "upper": inv(hi)}
         proba = pred.mean()
         top = proba.argmax(axis=1)

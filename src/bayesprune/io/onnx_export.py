@@ -36,7 +36,7 @@ import numpy as np
 from bayesprune.errors import OptionError
 from bayesprune.indices import evenly_spaced
 from bayesprune.io.atomic import atomic_path
-from bayesprune.io.compact import CompactModel, _apply_scaler, load_model
+from bayesprune.io.compact import CompactModel, load_model, scaler_affine
 from bayesprune.predictive import BRACKET_SDS
 
 OPSET = 17
@@ -70,13 +70,6 @@ class _Graph:
         return name
 
 
-def _affine(params: dict | None, n: int, inverse: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """``a``, ``c`` with ``scaled = raw * a + c`` for the model's scaler (of ``n`` columns); with ``inverse``,
-    ``raw = scaled * a + c``."""
-    c = _apply_scaler(params, np.zeros((1, n)), inverse)[0]
-    return _apply_scaler(params, np.ones((1, n)), inverse)[0] - c, c
-
-
 def _layer_weights(g: _Graph, model: CompactModel, draws: np.ndarray):
     """For each layer, the names of its stacked weights [D, fan_in, fan_out] and biases [D, 1, fan_out]."""
     spec = model.spec
@@ -108,7 +101,7 @@ def _network(g: _Graph, model: CompactModel, draws: np.ndarray) -> str:
     """The network's outputs for every draw, [D, N, n_outputs] (logits, or regression means in scaled units),
     from the raw input ``X``."""
     n_features = len(model.feature_names)
-    a, c = _affine(model.header["x_scaler"], n_features)
+    a, c = scaler_affine(model.header["x_scaler"], n_features)
     h = g.op("Add", g.op("Mul", "X", g.const(a)), g.const(c))
     if "inputs" in model.header:  # the features pruning removed are not read
         h = g.op("Gather", h, g.const(model.header["inputs"], np.int64), axis=1)
@@ -191,7 +184,7 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         mean = g.op("ReduceMean", f, axes=[0], keepdims=0)
         dev = g.op("Sub", f, mean)
         var = g.op("Add", g.op("ReduceMean", g.op("Mul", dev, dev), axes=[0], keepdims=0), g.const(noise.mean()))
-        a, c = _affine(model.header["y_scaler"], 1, inverse=True)
+        a, c = scaler_affine(model.header["y_scaler"], 1, inverse=True)
         a_, c_ = g.const(a[0]), g.const(c[0])
         g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
         g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
