@@ -76,6 +76,22 @@ def test_rate_auto_never_reads_the_test_rows(iris, full):
     assert a.chosen == (max(passing) if passing else 0.0)
 
 
+def test_rate_auto_that_keeps_everything_returns_the_full_sample_itself(iris, full, monkeypatch):
+    """When no candidate passes, the compressed model is the full sample (every chain, nothing resampled), not
+    all parameters resampled from the scoring chain's draws (one chain's mode: worse than the model it stands
+    for)."""
+    from bayesprune.stages import compress as compression
+
+    real = selection.choose
+    monkeypatch.setattr(compression.selection, "choose", lambda *a: dataclasses.replace(real(*a), chosen=0.0))
+    comp = api.compress(full, iris, rate="auto", auto_rates=STEPS, **SHORT)
+    assert comp.rate == 0.0 and comp.selection.chosen == 0.0 and comp.prune.keep_mask.all()
+    assert comp.resampled.result.num_chains == full.result.num_chains == 2
+    np.testing.assert_array_equal(comp.resampled.theta_draws(), full.theta_draws())
+    np.testing.assert_array_equal(comp.pruned.theta_draws(), full.theta_draws())
+    assert comp.resampled.seconds == 0.0 and len(comp.steps) == len(STEPS)
+
+
 def test_prune_sends_rate_auto_to_compress(full):
     """prune chooses a mask; a rate chosen from the data resamples every candidate, which compress does (no
     prune -> compress recursion)."""
