@@ -63,3 +63,30 @@ def test_masked_position_scatters_with_zeros():
     assert np.count_nonzero(theta) == 4
     assert float(post.log_noise_var(jnp.asarray(z))) == -0.5
     np.testing.assert_array_equal(np.asarray(post.restrict(jnp.asarray(np.r_[theta, -0.5]), kept)), z)
+
+
+def test_evaluation_takes_fewer_draws_at_a_time_on_wide_layers_and_many_rows(monkeypatch):
+    """``draw_batch`` keeps one copy of a batch's activations under the budget (a power of two, at least one
+    draw), and the log-likelihood and outputs do not depend on how many draws are taken at a time."""
+    from bayesprune import predictive
+
+    small = BNNPosterior(MLPSpec(4, (5,), 3), "classification")
+    assert predictive.draw_batch(small, 120, 512) == 512  # the paper's sizes: unchanged
+    lenet = BNNPosterior(MLPSpec(784, (300, 100), 10), "classification")
+    b = predictive.draw_batch(lenet, 60_000, 512)
+    assert b & (b - 1) == 0 and 1 <= b and b * 4 * 60_000 * 300 <= predictive.EVAL_BYTES < 2 * b * 4 * 60_000 * 300
+    assert predictive.draw_batch(lenet, 10**9, 512) == 1
+
+    rng = np.random.default_rng(0)
+    post = BNNPosterior(MLPSpec(3, (6,), 1), "regression")
+    X = rng.normal(size=(50, 3)).astype(np.float32)
+    y = rng.normal(size=50).astype(np.float32)
+    draws = rng.normal(scale=0.5, size=(2, 9, post.position_size())).astype(np.float32)
+    ll, out = predictive.pointwise_loglik(post, draws, X, y), predictive.network_outputs(post, post.theta(draws), X)
+    monkeypatch.setattr(predictive, "EVAL_BYTES", 4 * 50 * 6 * 4)  # 4 draws at a time: 5 batches, the last padded
+    assert predictive.draw_batch(post, 50, 512) == 4
+    ll4 = predictive.pointwise_loglik(post, draws, X, y)
+    out4 = predictive.network_outputs(post, post.theta(draws), X)
+    assert ll4.dtype == np.float64 and ll4.shape == (2, 9, 50) and out4.shape == (2, 9, 50)
+    np.testing.assert_allclose(ll4, ll, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out4, out, rtol=1e-5, atol=1e-6)
