@@ -3,7 +3,9 @@
 The CSV is synthetic (10 standard-normal features; target ``sin(x0) + x1^2 / 2 - x2 x3 + 0.3 x4 + tanh(2 x5)``
 plus Gaussian noise of sd 0.5), written to a temporary folder. The command is timed as a whole (data reading,
 the size guide's choice, warm start, sampling, pruning at 75%, resampling, evaluation, outputs); its test RMSE
-(original units) and PICP90 are read from metrics.json and set against scikit-learn's ``MLPRegressor`` of the
+(original units) and PICP90 are read from metrics.json, its peak resident memory (the child's ``ru_maxrss``; the
+parent has only NumPy loaded then, so its own high-water mark cannot dominate) and the bytes it wrote are
+recorded, and the metrics are set against scikit-learn's ``MLPRegressor`` of the
 same width (12 hidden units), with its default ReLU and with the network's sigmoid (logistic) activation,
 trained on the same split (``bayesprune.data.load_csv``, the run's own seed) with its defaults.
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,8 +64,11 @@ def main(argv=None) -> int:
         p = subprocess.run([sys.executable, "-m", "bayesprune", "run", "--csv", str(csv), "--target", "y",
                             "--sampler", "auto", "--out", str(out), "--no-figures"], capture_output=True, text=True)
         seconds = time.perf_counter() - t
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if p.returncode:
             raise RuntimeError(p.stderr[-3000:])
+        files = {str(f.relative_to(out)): f.stat().st_size for f in out.rglob("*") if f.is_file()}
+        largest = sorted(files.items(), key=lambda kv: -kv[1])[:3]
         note = next((line for line in p.stderr.splitlines() if line.startswith("note: --sampler auto")), "")
         m = json.loads((out / "metrics.json").read_text())
         relu, relu_s = sklearn_rmse(csv, "relu")
@@ -73,7 +79,9 @@ def main(argv=None) -> int:
         "`python benchmarks/large_data.py` on this machine (2 CPU cores): `bayesprune run --csv large.csv --target y "
         "--sampler auto` (60/40 split, network 10-12-1, STN 75%), the whole command timed.", "",
         f"- size guide: {note.removeprefix('note: ')}",
-        f"- sampler: {m['sampler']}; wall time of the command: **{seconds:.0f} s**", "",
+        f"- sampler: {m['sampler']}; wall time of the command: **{seconds:.0f} s**; peak resident memory "
+        f"**{peak_mib:,.0f} MiB**; outputs **{sum(files.values()) / 2**20:,.1f} MiB** in {len(files)} files (largest: "
+        + ", ".join(f"{name} {size / 2**20:,.1f} MiB" for name, size in largest) + ")", "",
         "| stage | test RMSE (y units) | PICP90 | MPIW90 (y units) | fn R-hat |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -90,8 +98,8 @@ def main(argv=None) -> int:
         f"{st['full']['rmse_original'] / min(relu, logistic):.3f}; resampled (75% removed): "
         f"{st['resampled']['rmse_original'] / min(relu, logistic):.3f}.", "",
     ]
-    write_results(args.out, lines, {"seconds": seconds, "note": note, "stages": st, "mlp_relu": relu,
-                                    "mlp_logistic": logistic})
+    write_results(args.out, lines, {"seconds": seconds, "peak_mib": peak_mib, "output_bytes": files, "note": note,
+                                    "stages": st, "mlp_relu": relu, "mlp_logistic": logistic})
     return 0
 
 
