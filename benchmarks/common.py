@@ -18,3 +18,32 @@ def write_results(out: str, lines: list[str], data) -> None:
     print("\n".join(lines))
     write_markdown(out, lines)
     Path(out).with_suffix(".json").write_text(json.dumps(data, indent=1))
+
+
+def run_missing(jobs, path_of, run, describe, after=None) -> None:
+    """Run every job whose result file (``path_of(job)``) does not exist yet and store its result (a dict) there
+    as JSON as soon as it finishes, so an interrupted benchmark resumes and two processes can share the work; a
+    job that fails is printed, not hidden. ``after()`` runs after every job (e.g. ``jax.clear_caches``);
+    ``describe(result)`` is the line printed for a finished job."""
+    import traceback
+
+    for job in jobs:
+        path = path_of(job)
+        if path.exists():
+            continue
+        try:
+            result = run(job)
+        except Exception:  # a run that fails is reported, not hidden
+            traceback.print_exc()
+            continue
+        finally:
+            if after is not None:
+                after()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=1))
+        print(describe(result), flush=True)
+
+
+def stored_runs(folder: Path, pattern: str = "*.json") -> list[dict]:
+    """The results stored by :func:`run_missing` under ``folder``, in file-name order."""
+    return [json.loads(p.read_text()) for p in sorted(Path(folder).glob(pattern))]

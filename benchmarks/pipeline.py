@@ -39,12 +39,10 @@ on different data sets can share the work; `--report` only writes the table and 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -52,7 +50,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
-from common import write_markdown  # noqa: E402
+from common import run_missing, stored_runs, write_markdown  # noqa: E402
 
 from bayesprune.data import PAPER_DATASETS  # noqa: E402
 from bayesprune.data.datasets import Dataset  # noqa: E402
@@ -140,7 +138,7 @@ def _better(r: dict, base: dict, stage: str) -> int:
 
 
 def stored() -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*/*.json"))]
+    return stored_runs(RUNS, "*/*.json")
 
 
 def main() -> None:
@@ -154,21 +152,13 @@ def main() -> None:
     args = p.parse_args()
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:
-            for variant in args.variants.split(","):
-                for name in args.datasets.split(","):
-                    for seed in (int(s) for s in args.seeds.split(",")):
-                        path = RUNS / variant / f"{name.replace('/', '_')}-{seed}.json"
-                        if path.exists():
-                            continue
-                        try:
-                            r = one_run(name, seed, variant, args.data_dir, Path(tmp))
-                        except Exception:  # a run that fails is reported, not hidden
-                            traceback.print_exc()
-                            continue
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_text(json.dumps(r, indent=1))
-                        print(f"{variant:<10} {name:<26} seed {seed}: full {r['full']['main']:.4f} compact "
-                              f"{r['compact']['main']:.4f} ({verdict(r)}), {r['seconds']:.0f} s", flush=True)
+            jobs = [(name, int(seed), variant) for variant in args.variants.split(",")
+                    for name in args.datasets.split(",") for seed in args.seeds.split(",")]
+            run_missing(jobs, lambda job: RUNS / job[2] / f"{job[0].replace('/', '_')}-{job[1]}.json",
+                        lambda job: one_run(*job, args.data_dir, Path(tmp)),
+                        lambda r: f"{r['variant']:<10} {r['dataset']:<26} seed {r['seed']}: full "
+                                  f"{r['full']['main']:.4f} compact {r['compact']['main']:.4f} ({verdict(r)}), "
+                                  f"{r['seconds']:.0f} s")
     write_markdown(args.out, report(stored()))
     figure(stored(), Path(args.out).with_suffix(".png"))
 

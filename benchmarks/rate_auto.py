@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 import tempfile
 import time
-import traceback
 import warnings
 from pathlib import Path
 
@@ -39,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from common import write_markdown  # noqa: E402
+from common import run_missing, stored_runs, write_markdown  # noqa: E402
 from pipeline import DATASETS, config_and_data, verdict  # noqa: E402
 
 from bayesprune import api  # noqa: E402
@@ -139,7 +137,7 @@ def report(rows: list[dict]) -> list[str]:
 
 
 def stored() -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
+    return stored_runs(RUNS)
 
 
 def main() -> None:
@@ -152,25 +150,17 @@ def main() -> None:
     args = p.parse_args()
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                for name in args.datasets.split(","):
-                    path = RUNS / f"{name.replace('/', '_')}-{seed}.json"
-                    if path.exists():
-                        continue
-                    try:
-                        r = one_run(name, seed, args.data_dir, Path(tmp))
-                    except Exception:  # a run that fails is reported, not hidden
-                        traceback.print_exc()
-                        continue
-                    finally:
-                        # free the compiled programs of this run: one process compiling run after run exhausted
-                        # LLVM's code memory here after 7 data sets ("Unable to allocate section memory")
-                        jax.clear_caches()
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(json.dumps(r, indent=1))
-                    tests = ", ".join(f"{c['rate']:.2f}: {c['test']:.4f}" for c in r["candidates"])
-                    print(f"{name:<26} seed {seed}: full {r['full']['main']:.4f}; {tests}; chosen "
-                          f"{r['chosen_now']:.2f}; {r['seconds']:.0f} s", flush=True)
+            jobs = [(name, int(seed)) for seed in args.seeds.split(",") for name in args.datasets.split(",")]
+
+            def describe(r: dict) -> str:
+                tests = ", ".join(f"{c['rate']:.2f}: {c['test']:.4f}" for c in r["candidates"])
+                return (f"{r['dataset']:<26} seed {r['seed']}: full {r['full']['main']:.4f}; {tests}; chosen "
+                        f"{r['chosen_now']:.2f}; {r['seconds']:.0f} s")
+
+            # jax.clear_caches after each run frees its compiled programs: one process compiling run after run
+            # exhausted LLVM's code memory here after 7 data sets ("Unable to allocate section memory")
+            run_missing(jobs, lambda job: RUNS / f"{job[0].replace('/', '_')}-{job[1]}.json",
+                        lambda job: one_run(*job, args.data_dir, Path(tmp)), describe, after=jax.clear_caches)
     if not stored():
         raise SystemExit("no stored runs to report")
     write_markdown(args.out, report(stored()))

@@ -35,7 +35,6 @@ import json
 import os
 import sys
 import time
-import traceback
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from common import write_markdown  # noqa: E402
+from common import run_missing, stored_runs, write_markdown  # noqa: E402
 
 from bayesprune.evaluation import metrics  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
@@ -206,7 +205,7 @@ def report(rows: list[dict]) -> list[str]:
 
 
 def stored() -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RUNS.glob("*.json"))]
+    return stored_runs(RUNS)
 
 
 def main() -> None:
@@ -218,23 +217,13 @@ def main() -> None:
     p.add_argument("--out", default="benchmarks/results/uci.md")
     args = p.parse_args()
     if not args.report:
-        for split in (int(s) for s in args.splits.split(",")):
-            for name in args.datasets.split(","):
-                path = RUNS / f"{name}-{split}.json"
-                if path.exists():
-                    continue
-                try:
-                    r = one_run(name, split, args.data_dir)
-                except Exception:  # a run that fails is reported, not hidden
-                    traceback.print_exc()
-                    continue
-                finally:
-                    jax.clear_caches()  # one process compiling run after run exhausts LLVM's code memory otherwise
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(r, indent=1))
-                print(f"{name:<28} split {split}: {r['sampler']}, full LL {r['full']['ll']:.3f} RMSE "
-                      f"{r['full']['rmse']:.3f}; 90% LL {r['0.9']['ll']:.3f}; auto {r['auto']['rate']:.2f} LL "
-                      f"{r['auto']['ll']:.3f}; {r['seconds']:.0f} s", flush=True)
+        jobs = [(name, int(split)) for split in args.splits.split(",") for name in args.datasets.split(",")]
+        run_missing(jobs, lambda job: RUNS / f"{job[0]}-{job[1]}.json", lambda job: one_run(*job, args.data_dir),
+                    lambda r: f"{r['dataset']:<28} split {r['split']}: {r['sampler']}, full LL {r['full']['ll']:.3f} "
+                              f"RMSE {r['full']['rmse']:.3f}; 90% LL {r['0.9']['ll']:.3f}; auto "
+                              f"{r['auto']['rate']:.2f} LL {r['auto']['ll']:.3f}; {r['seconds']:.0f} s",
+                    # one process compiling run after run exhausts LLVM's code memory otherwise
+                    after=jax.clear_caches)
         for path in sorted(RUNS.glob("*.json")):  # the starting ensembles of the stored runs that lack them
             r = json.loads(path.read_text())
             if "ensemble" not in r and r["dataset"] in args.datasets.split(","):
