@@ -157,6 +157,12 @@ class Predictive:
         """Draws of y* ~ N(f, tau^2), one set per posterior draw: shape ``(D * C * per_draw, n)``. With chain
         weights, the posterior draws are first resampled with replacement in proportion to their weights (as
         many as there are), so the set is a sample of the weighted mixture."""
+        return self.sample_columns(key, per_draw)(slice(None))
+
+    def sample_columns(self, key: jax.Array, per_draw: int = 1):
+        """:meth:`samples` a block of test points at a time: a function of a column slice that returns exactly
+        ``samples(key, per_draw)[:, columns]`` without building the whole (samples x points) array in float64
+        (the random numbers are drawn once, in float32)."""
         f = self.flat_outputs()
         tau2 = self.noise_var.reshape(-1)
         w = self.draw_weights()
@@ -166,7 +172,12 @@ class Predictive:
             f, tau2 = f[idx], tau2[idx]
         tau = np.sqrt(tau2)[:, None]
         eps = np.asarray(jax.random.normal(key, (per_draw, *f.shape)))
-        return (f[None] + tau[None] * eps).reshape(-1, f.shape[-1])
+
+        def columns(cols: slice) -> np.ndarray:
+            block = f[None, :, cols] + tau[None] * eps[:, :, cols]
+            return block.reshape(-1, block.shape[-1])
+
+        return columns
 
     def interval(self, key: jax.Array, level: float = 0.9, per_draw: int = 4) -> tuple[np.ndarray, np.ndarray]:
         """Central ``level`` prediction interval from the predictive samples (0.9 = 5th to 95th percentile)."""

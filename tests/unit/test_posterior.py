@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import stats
 
 from bayesprune.model import MLPSpec, forward
@@ -90,3 +91,29 @@ def test_evaluation_takes_fewer_draws_at_a_time_on_wide_layers_and_many_rows(mon
     assert ll4.dtype == np.float64 and ll4.shape == (2, 9, 50) and out4.shape == (2, 9, 50)
     np.testing.assert_allclose(ll4, ll, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out4, out, rtol=1e-5, atol=1e-6)
+
+
+def test_regression_metrics_a_block_of_points_at_a_time_equal_all_at_once(monkeypatch):
+    """The regression metrics computed over blocks of test points (as on many rows) equal those computed at once:
+    the interval's ends exactly (the same random numbers), CRPS and NLL up to float rounding."""
+    from bayesprune.evaluation import stage
+    from bayesprune.predictive import posterior_predictive
+
+    rng = np.random.default_rng(1)
+    post = BNNPosterior(MLPSpec(3, (4,), 1), "regression")
+    X = rng.normal(size=(37, 3)).astype(np.float32)
+    y = rng.normal(size=37)
+    draws = rng.normal(scale=0.5, size=(2, 10, post.position_size())).astype(np.float32)
+    pred = posterior_predictive(post, draws, X)
+    key = jax.random.key(3)
+    whole = pred.samples(key, 2)
+    cols = pred.sample_columns(key, 2)
+    np.testing.assert_array_equal(np.concatenate([cols(slice(0, 10)), cols(slice(10, 37))], axis=1), whole)
+
+    at_once = stage.score_predictive(post, draws, X, y, key=key).values
+    monkeypatch.setattr(stage, "METRIC_VALUES", 40 * 8)  # 40 samples per point: blocks of 8 points, the last of 5
+    blocks = stage.score_predictive(post, draws, X, y, key=key).values
+    for name in ("picp90", "mpiw90", "rmse"):
+        assert blocks[name] == at_once[name], name
+    for name in ("crps", "nll"):
+        assert blocks[name] == pytest.approx(at_once[name], rel=1e-12), name

@@ -14,6 +14,15 @@ from bayesprune.evaluation.records import PredictiveSummary
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.predictive import Predictive, point_prediction, posterior_predictive
 
+METRIC_VALUES = 2**24  # samples x test points per block of the regression metrics (128 MiB an array in float64)
+
+
+def _points_mean(values: list[float], widths: list[int]) -> float:
+    """The mean over all test points of per-block means (one block: its value as it is)."""
+    if len(values) == 1:
+        return float(values[0])
+    return float(np.dot(values, widths) / np.sum(widths))
+
 
 @dataclass(frozen=True)
 class PredictiveScore:
@@ -70,14 +79,28 @@ def score_predictive(
     if posterior.task == "regression":
         mean = pred.mean()
         f = pred.flat_outputs()
-        samples = pred.samples(key, per_draw=max(1, 4000 // max(f.shape[0], 1)))
-        lo = np.quantile(samples, (1 - interval) / 2, axis=0)
-        hi = np.quantile(samples, 1 - (1 - interval) / 2, axis=0)
+        per_draw = max(1, 4000 // max(f.shape[0], 1))
+        samples = pred.sample_columns(key, per_draw)
+        # per test point, a block of points at a time: the (samples x points) arrays of the interval, the CRPS
+        # and the mixture density are float64 and several at once (9 GB at 4,000 draws x 40,000 points)
+        n = len(y_test)
+        lo, hi = np.empty(n), np.empty(n)
+        crps, nll, widths = [], [], []
+        step = max(1, METRIC_VALUES // (per_draw * f.shape[0]))
+        for start in range(0, n, step):
+            cols = slice(start, min(start + step, n))
+            s = samples(cols)
+            lo[cols] = np.quantile(s, (1 - interval) / 2, axis=0)
+            hi[cols] = np.quantile(s, 1 - (1 - interval) / 2, axis=0)
+            crps.append(metrics.crps(y_test[cols], s))
+            nll.append(metrics.gaussian_mixture_nll(y_test[cols], f[:, cols], pred.noise_var.reshape(-1),
+                                                    pred.draw_weights()))
+            widths.append(cols.stop - cols.start)
         out["rmse"] = metrics.rmse(y_test, mean)
-        out["nll"] = metrics.gaussian_mixture_nll(y_test, f, pred.noise_var.reshape(-1), pred.draw_weights())
+        out["nll"] = _points_mean(nll, widths)
         out["picp90"] = metrics.picp(y_test, lo, hi)
         out["mpiw90"] = metrics.mpiw(lo, hi)
-        out["crps"] = metrics.crps(y_test, samples)
+        out["crps"] = _points_mean(crps, widths)
         out["point_estimate"] = metrics.rmse(y_test, point)
         # the same in the target's units: lengths scale with y_scale, a density by 1 / y_scale
         out["rmse_original"] = out["rmse"] * y_scale
