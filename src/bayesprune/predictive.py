@@ -31,7 +31,7 @@ def draw_batch(posterior: BNNPosterior, n_rows: int, batch: int) -> int:
     """Draws evaluated at once: ``batch``, or fewer (a power of two, so few shapes compile) when one copy of their
     activations on ``n_rows`` rows would exceed :data:`EVAL_BYTES`."""
     spec = posterior.spec
-    per_draw = 4 * max(n_rows, 1) * max(spec.n_outputs, *spec.hidden)
+    per_draw = 4 * max(n_rows, 1) * max((spec.n_outputs, *spec.hidden))  # a network may have no hidden layer
     fit = EVAL_BYTES // per_draw
     if fit >= batch:
         return batch

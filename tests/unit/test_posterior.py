@@ -73,6 +73,8 @@ def test_evaluation_takes_fewer_draws_at_a_time_on_wide_layers_and_many_rows(mon
 
     small = BNNPosterior(MLPSpec(4, (5,), 3), "classification")
     assert predictive.draw_batch(small, 120, 512) == 512  # the paper's sizes: unchanged
+    linear = BNNPosterior(MLPSpec(4, (), 1), "regression")  # no hidden layer: the outputs are the widest
+    assert predictive.draw_batch(linear, 10**6, 512) == 64  # 256 MiB / 4 MB per draw: 67, down to a power of two
     lenet = BNNPosterior(MLPSpec(784, (300, 100), 10), "classification")
     b = predictive.draw_batch(lenet, 60_000, 512)
     assert b & (b - 1) == 0 and 1 <= b and b * 4 * 60_000 * 300 <= predictive.EVAL_BYTES < 2 * b * 4 * 60_000 * 300
