@@ -83,7 +83,7 @@ _LONGEST_FIRST = ("tests/unit/test_estimators.py", "tests/unit/test_pipeline_rev
 def pytest_configure(config):
     # pytest-xdist (>= 3.6) reorders its file queue by the number of tests in a file unless told not to, which put
     # the one-test files that take a minute (the seven-data-set grid, the interrupted grid) last and left one
-    # worker idle for a minute at the end; keep the order below instead.
+    # worker idle for a minute at the end; keep the order of _LONGEST_FIRST instead.
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
