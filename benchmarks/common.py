@@ -47,3 +47,17 @@ def run_missing(jobs, path_of, run, describe, after=None) -> None:
 def stored_runs(folder: Path, pattern: str = "*.json") -> list[dict]:
     """The results stored by :func:`run_missing` under ``folder``, in file-name order."""
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob(pattern))]
+
+
+def stored_run_parser(doc: str, datasets, out: str, report_help: str = "only write the report from the stored runs"):
+    """The command line of a stored-run benchmark: ``--data-dir``, ``--datasets``, ``--report``, ``--out`` (the
+    script adds what it varies besides: seeds, splits, variants)."""
+    import argparse
+    import os
+
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
+    p.add_argument("--datasets", default=",".join(datasets))
+    p.add_argument("--report", action="store_true", help=report_help)
+    p.add_argument("--out", default=out)
+    return p

@@ -38,8 +38,6 @@ on different data sets can share the work; `--report` only writes the table and 
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import tempfile
 import time
@@ -50,7 +48,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
-from common import run_missing, stored_runs, write_markdown  # noqa: E402
+from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
 
 from bayesprune.data import PAPER_DATASETS  # noqa: E402
 from bayesprune.data.datasets import Dataset  # noqa: E402
@@ -142,13 +140,9 @@ def stored() -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
-    p.add_argument("--datasets", default=",".join(DATASETS))
+    p = stored_run_parser(__doc__, DATASETS, "benchmarks/results/pipeline.md")
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--variants", default=",".join(VARIANTS))
-    p.add_argument("--report", action="store_true", help="only write the report from the stored runs")
-    p.add_argument("--out", default="benchmarks/results/pipeline.md")
     args = p.parse_args()
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:

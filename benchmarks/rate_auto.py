@@ -24,9 +24,7 @@ the rules on what is stored and writes benchmarks/results/rate_auto.md.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from common import run_missing, stored_runs, write_markdown  # noqa: E402
+from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
 from pipeline import DATASETS, config_and_data, verdict  # noqa: E402
 
 from bayesprune import api  # noqa: E402
@@ -141,12 +139,9 @@ def stored() -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
-    p.add_argument("--datasets", default=",".join(DATASETS))
+    p = stored_run_parser(__doc__, DATASETS, "benchmarks/results/rate_auto.md",
+                          "only replay the rules on the stored runs")
     p.add_argument("--seeds", default="0")
-    p.add_argument("--report", action="store_true", help="only replay the rules on the stored runs")
-    p.add_argument("--out", default="benchmarks/results/rate_auto.md")
     args = p.parse_args()
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:

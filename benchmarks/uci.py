@@ -30,9 +30,7 @@ benchmarks/results/uci.md from what is stored.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import time
 import warnings
@@ -43,16 +41,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from common import run_missing, stored_runs, write_markdown  # noqa: E402
+from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
 
 from bayesprune.evaluation import metrics  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
 from bayesprune.predictive import posterior_predictive  # noqa: E402
 from bayesprune.samplers import sizing  # noqa: E402
 from bayesprune.samplers.registry import settings_class  # noqa: E402
-from bayesprune.seeds import stream_key  # noqa: E402
 from bayesprune.settings import RunConfig  # noqa: E402
-from bayesprune.stages.sample import build_posterior, optimised_start  # noqa: E402
+from bayesprune.stages.sample import build_posterior, chain_starts  # noqa: E402
 
 RUNS = Path(__file__).parent / "results" / "uci_runs"
 SETS = ("bostonHousing", "energy", "wine-quality-red", "kin8nm", "power-plant", "naval-propulsion-plant",
@@ -105,9 +102,7 @@ def starting_ensemble(r: dict, data_dir: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the run said it already (an improper posterior on few rows)
         post = build_posterior(ds)
-    keys = jax.random.split(stream_key(cfg.seed, "init"), cfg.chains)
-    start = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in keys])
-    start, _ = optimised_start(post, ds, start, cfg.sampler, cfg.init_steps, cfg.seed)
+    start = chain_starts(post, ds, cfg.chains, cfg.sampler, cfg.init, cfg.init_steps, cfg.seed)
     pred = posterior_predictive(post, start[:, None, :], ds.X_test)
     nll = metrics.gaussian_mixture_nll(ds.y_test, pred.flat_outputs(), pred.noise_var.reshape(-1))
     return {"ll": -(nll + float(np.log(ds.y_scale))), "rmse": metrics.rmse(ds.y_test, pred.mean()) * ds.y_scale}
@@ -209,12 +204,8 @@ def stored() -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA", "../shared/data"))
-    p.add_argument("--datasets", default=",".join(SETS))
+    p = stored_run_parser(__doc__, SETS, "benchmarks/results/uci.md")
     p.add_argument("--splits", default="0,1,2")
-    p.add_argument("--report", action="store_true", help="only write the report from the stored runs")
-    p.add_argument("--out", default="benchmarks/results/uci.md")
     args = p.parse_args()
     if not args.report:
         jobs = [(name, int(split)) for split in args.splits.split(",") for name in args.datasets.split(",")]

@@ -86,6 +86,7 @@ def score_predictive(
         n = len(y_test)
         lo, hi = np.empty(n), np.empty(n)
         crps, nll, widths = [], [], []
+        noise_var, weights = pred.noise_var.reshape(-1), pred.draw_weights()
         step = max(1, METRIC_VALUES // (per_draw * f.shape[0]))
         for start in range(0, n, step):
             cols = slice(start, min(start + step, n))
@@ -93,8 +94,7 @@ def score_predictive(
             lo[cols] = np.quantile(s, (1 - interval) / 2, axis=0)
             hi[cols] = np.quantile(s, 1 - (1 - interval) / 2, axis=0)
             crps.append(metrics.crps(y_test[cols], s))
-            nll.append(metrics.gaussian_mixture_nll(y_test[cols], f[:, cols], pred.noise_var.reshape(-1),
-                                                    pred.draw_weights()))
+            nll.append(metrics.gaussian_mixture_nll(y_test[cols], f[:, cols], noise_var, weights))
             widths.append(cols.stop - cols.start)
         out["rmse"] = metrics.rmse(y_test, mean)
         out["nll"] = _points_mean(nll, widths)

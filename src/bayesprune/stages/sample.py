@@ -143,11 +143,8 @@ def sample(
     samples = defaults.default_samples if spec.samples is None else spec.samples
     num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains)
     posterior = posterior or build_posterior(ds)
-    keys = jax.random.split(stream_key(seed, "init"), superchains or chains)
-    start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     t0 = time.perf_counter()
-    if init == "optimised":
-        start, _ = optimised_start(posterior, ds, start, sampler, init_steps, seed)
+    start = chain_starts(posterior, ds, superchains or chains, sampler, init, init_steps, seed)
     if superchains:  # every chain of a group from its group's point; each chain has its own random stream
         start = np.repeat(start, chains // superchains, axis=0)
     t_init = time.perf_counter() - t0
@@ -166,6 +163,17 @@ def sample(
 
 CONVERGED_RHAT = 1.01  # Vehtari et al. (2021)'s threshold for split R-hat
 CONVERGED_ESS = 400  # and their minimum bulk ESS for reliable estimates (100 per chain with 4 chains)
+
+
+def chain_starts(posterior, ds: Dataset, n: int, sampler: str, init: str, init_steps: int | None,
+                 seed: int) -> np.ndarray:
+    """The ``n`` points chains start from: random networks from the prior (the ``init`` stream of ``seed``),
+    each optimised by :func:`optimised_start` when ``init="optimised"``."""
+    keys = jax.random.split(stream_key(seed, "init"), n)
+    start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
+    if init == "optimised":
+        start, _ = optimised_start(posterior, ds, start, sampler, init_steps, seed)
+    return start
 
 
 def optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
