@@ -179,3 +179,46 @@ def test_real_resampling_from_fine_tuned_starts_stays_near_them():
     res = comp.resampled
     assert len(res.info["start_logpost"]) == 2
     assert resampling_warnings(res.info["start_logpost"], res.result.logdensity, res.result.draws.shape[-1]) == []
+
+
+def test_mclmc_retries_a_non_finite_transition_with_smaller_steps():
+    """After tuning MCLMC's step size is fixed, and BlackJAX undoes a transition that turns non-finite, so a chain
+    whose tuned step always overflows stayed frozen at its start (every resampling transition of UCI energy from
+    raw pruned draws). A standard normal whose log density is NaN beyond |x| = 2.5, with a step size that always
+    lands there: the chain now moves (its accuracy at such a step size is the tuning's business, not tested
+    here), and where nothing overflows nothing changes."""
+    import jax.numpy as jnp
+    from blackjax.mcmc import mclmc
+
+    from bayesprune.samplers import mclmc as impl
+
+    def normal(x):
+        return -0.5 * jnp.sum(x**2)
+
+    def overflowing(x):
+        return jnp.where(jnp.abs(x).max() > 2.5, jnp.nan, normal(x))
+
+    settings = MCLMCSettings()
+
+    def run(step, logdensity, step_size):
+        params = {"L": jnp.asarray(2.0), "step_size": jnp.asarray(step_size), "inverse_mass_matrix": jnp.ones(2)}
+        state = mclmc.init(jnp.zeros(2), logdensity, jax.random.key(0))
+
+        def body(s, k):
+            s, info = step(k, s, logdensity, params, settings)
+            return s, (s.position, info.nonans)
+
+        _, (pos, ok) = jax.lax.scan(body, state, jax.random.split(jax.random.key(1), 4000))
+        return np.asarray(pos), np.asarray(ok)
+
+    def fixed_step(key, state, logdensity, params, settings):  # BlackJAX's kernel alone: the behaviour before
+        kernel = mclmc.build_kernel(desired_energy_var=settings.desired_energy_var)
+        return kernel(key, state, logdensity, params["inverse_mass_matrix"], params["L"], params["step_size"])
+
+    frozen, ok = run(fixed_step, overflowing, 40.0)
+    assert np.unique(frozen[:, 0]).size == 1 and not ok.any()
+    moving, ok = run(impl._mclmc_step, overflowing, 40.0)
+    assert ok.mean() > 0.99 and np.unique(moving[:, 0]).size > 3000
+    assert np.isfinite(moving).all()
+    same, _ = run(impl._mclmc_step, normal, 0.5)
+    np.testing.assert_array_equal(same, run(fixed_step, normal, 0.5)[0])
