@@ -46,6 +46,7 @@ CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (baye
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
+RESAMPLE_FROM = ("scoring-chains", "all-chains")
 
 
 AUTO = "auto"  # --sampler auto: chosen by the data's size (bayesprune.samplers.sizing)
@@ -200,6 +201,11 @@ class RunConfig:
                                         f"default: the sampler's ({_each('default_resample_start')}; chosen by "
                                         "benchmarks/pipeline.py)",
                                         choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
+    resample_from: str = option("all-chains", "the chains of the full sample the resampling starts come from: "
+                                "all of them, hidden units relabelled to match the scoring chain, so the compact "
+                                "model keeps the full sample's modes, or only the chains the mask was scored on "
+                                "(by default the best one); chosen by benchmarks/pipeline.py",
+                                choices=RESAMPLE_FROM, group="pruning and resampling")
 
     def __post_init__(self) -> None:
         for name in ("features", "hidden", "criteria", "rates", "auto_rates", "layer_rates"):
@@ -329,6 +335,7 @@ class GridSpec:
                          "paper does not")
     resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)",
                                 choices=RESAMPLE_STARTS)
+    resample_from: str = _like("resample_from", "scoring-chains")
     batch_runs: bool = option(False, "sample the runs of a data set as the chains of one compiled call (for a "
                               "GPU, where they cost about what one run does); each run keeps its folder and its "
                               "seed for pruning, resampling and evaluation; equal in distribution to separate "

@@ -159,6 +159,7 @@ class ResamplingSpec(SettingsGroup):
     burnin: float = _of_run("resample_burnin")
     thin: int | None = _of_run("thin")
     start: str | None = _of_run("resample_start")
+    start_from: str = _of_run("resample_from")
     until_converged: float | None = _of_run("until_converged")
     chain_weights: str = _of_run("chain_weights")
 

@@ -49,12 +49,13 @@ def test_gradual_schedule_reaches_exactly_the_rate_and_keeps_paths(iris, full):
 
 
 def test_rate_auto_compares_with_the_full_model_on_the_scoring_chain(iris, full):
-    """The candidates are scored on and resampled from the best chain; the full model they are compared with
-    was all chains, so a candidate's loss included losing the other chains' modes (pushing towards low rates)."""
+    """Candidates scored on and resampled from the best chain (``start_from='scoring-chains'``): the full model
+    they are compared with was all chains, so a candidate's loss included losing the other chains' modes
+    (pushing towards low rates); it is now the full model on that chain."""
     from bayesprune.evaluation import selection
     from bayesprune.predictive import pointwise_loglik
 
-    comp = api.compress(full, iris, rate="auto", auto_rates=STEPS, **SHORT)
+    comp = api.compress(full, iris, rate="auto", auto_rates=STEPS, start_from="scoring-chains", **SHORT)
     source = comp.steps[0].prune.source_chains
     assert source == [full.best_chain()] and full.result.num_chains == 2
     on_source = full.select_chains(source)
@@ -142,6 +143,36 @@ def test_dispersed_resampling_starts_let_rhat_see_two_modes(iris, full, fake_sam
     # rank-normalised R-hat saturates (about 3) for chains that never cross, which includes tiny-step random walks
     # from one point, so the disagreement itself is compared: the paper's start cannot show two modes
     assert chain_gap(one_point) < 0.05 < 0.5 < chain_gap(dispersed)
+
+
+def test_resampling_from_all_chains_keeps_the_full_samples_modes(iris, full):
+    """With the default best-chain scores, the starts came from the scoring chain alone, so the compact model
+    lost the other chains' modes; ``start_from='all-chains'`` starts each chain from a different full chain
+    (hidden units aligned to the scoring chain), and ``rate='auto'`` then compares with the full model on all
+    chains (no sampling of its own: the sample and the compiled shape of the dispersed-starts test)."""
+    r = full.result
+    flipped = np.asarray(r.draws).copy()
+    w2, b2 = full.spec.layer_slices[1]
+    flipped[1, :, w2.start : b2.stop] *= -1.0  # chain 1 in another mode: its output layer negated
+    two_modes = api.PosteriorSample(full.posterior, dataclasses.replace(
+        r, draws=flipped, mean=flipped.mean(axis=1), var=flipped.var(axis=1), last_position=flipped[:, -1]))
+    pr = api.prune(two_modes, rate=STEPS[0])
+    assert len(pr.source_chains) == 1
+    quiet = {"step_size": 1e-4, "adapt": False}  # tiny steps: the chains stay where they start
+
+    def chain_gap(ps):  # the largest difference between the chains' mean test probabilities
+        probs = api.predict(ps, iris.X_test).outputs.mean(axis=1)
+        return float(np.abs(probs[0] - probs[1]).max())
+
+    kw = dict(start="last", samples=60, sampler_settings=quiet)  # one chain: both start at its last state
+    one_chain = api.resample(two_modes, iris, pr, start_from="scoring-chains", **kw)
+    both = api.resample(two_modes, iris, pr, start_from="all-chains", **kw)
+    assert chain_gap(one_chain) < 0.05 < 0.5 < chain_gap(both)
+
+    from bayesprune.stages.resample import starts_chains  # the chains rate='auto' takes the full model on
+
+    assert starts_chains(two_modes, pr) == pr.source_chains
+    assert starts_chains(two_modes, pr, "all-chains") == [0, 1]
 
 
 def test_lppd_criterion_is_the_drop_in_training_log_predictive_density(fake_sample):

@@ -17,7 +17,7 @@ from bayesprune.settings import RunConfig
 from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec
 from bayesprune.stages.posterior_sample import PosteriorSample
 from bayesprune.stages.prune import PruneResult, prune, pruned, reposition
-from bayesprune.stages.resample import resample
+from bayesprune.stages.resample import resample, starts_chains
 
 
 @dataclass(frozen=True)
@@ -122,9 +122,9 @@ def compress(
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
     candidates = sorted(set(float(r) for r in compression.auto_rates))
     steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
-    # like with like: the full model on the chains the candidates were scored (and resampled) from, so a
-    # candidate's loss is the pruning's, not that of losing the other chains' modes
-    scored_on = ps.select_chains(steps[0].prune.source_chains)
+    # like with like: the full model on the chains the candidates were resampled from, so a candidate's loss is
+    # the pruning's, not that of losing the other chains' modes
+    scored_on = ps.select_chains(starts_chains(ps, steps[0].prune, resampling.start_from))
     full_loo = selection.loo(pointwise_loglik(ps.posterior, scored_on.result.draws, ds.X_train, ds.y_train))
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),

@@ -54,6 +54,12 @@ def resample(
         as ``draws``, then each start optimised on the kept parameters (the sampler's ``default_init_steps``
         Adam steps, on minibatches for the stochastic-gradient samplers: the fine-tuning that pruning methods
         do after pruning, here before the resampling that follows).
+    start_from
+        ``scoring-chains``: the starts come from the chains the mask was scored on (the best chain by
+        default); ``all-chains``: from every chain of the full sample, hidden units relabelled to match the
+        scoring chain (:meth:`~bayesprune.stages.posterior_sample.PosteriorSample.aligned`), so each resampling
+        chain starts in the mode of a different full chain and the compact model keeps the full sample's modes,
+        as its predictive does.
     chains
         Number of chains (default: as many as the full sample had).
     until_converged
@@ -71,7 +77,7 @@ def resample(
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
-    r = (pr.reference or ps.select_chains(pr.source_chains)).result
+    r = starts_source(ps, pr, spec.start_from).result
     t0 = time.perf_counter()
     if start == "mean":
         init = np.repeat(reposition(ps, r.pooled_mean, kept_idx)[None], n_chains, 0)
@@ -98,3 +104,17 @@ def resample(
     return weigh_chains(out, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 
 
+def starts_source(ps: PosteriorSample, pr: PruneResult, start_from: str = "scoring-chains") -> PosteriorSample:
+    """The draws resampling starts from: those the mask was scored on, or (``all-chains``) every chain of the full
+    sample ``ps`` aligned to the scoring chain. A pruned ``ps`` (a gradual step) pools its chains either way."""
+    scored = pr.reference or ps.select_chains(pr.source_chains)
+    if start_from != "all-chains" or ps.kept_idx is not None or scored.result.num_chains == ps.result.num_chains:
+        return scored
+    return ps.aligned(pr.source_chains[0])
+
+
+def starts_chains(ps: PosteriorSample, pr: PruneResult, start_from: str = "scoring-chains") -> list[int]:
+    """The chains of the full sample ``ps`` that resampling starts from (see :func:`starts_source`)."""
+    if start_from == "all-chains" and ps.kept_idx is None:
+        return list(range(ps.result.num_chains))
+    return list(pr.source_chains)
