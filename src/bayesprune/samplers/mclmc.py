@@ -93,37 +93,9 @@ def _as_params(tuned: MCLMCAdaptationState):
             "inverse_mass_matrix": jnp.asarray(tuned.inverse_mass_matrix, jnp.float32)}
 
 
-NONFINITE_RETRIES = 8  # a non-finite transition is retried with the step size halved, at most this many times
-
-
 def _mclmc_step(key, state, logdensity_fn, params, settings: MCLMCSettings):
-    """One MCLMC transition; one that turns non-finite is retried from the same state with half the step size,
-    up to ``NONFINITE_RETRIES`` times.
-
-    BlackJAX's kernel undoes a non-finite transition (the chain stays where it was, ``info.nonans`` false) and its
-    tuning shrinks the step size when that happens, but after the tuning the step size is fixed: a chain that
-    reaches a region where the tuned step always overflows (a pruned network's sharp mode: every resampling
-    transition of 3 of 4 chains on UCI energy, seed 1, from the raw pruned draws) stays frozen there for the rest
-    of the run. A smaller step only lowers the unadjusted sampler's energy error (its bias), and a transition that
-    stays finite is unchanged (the first try uses the same key), so chains without such transitions are
-    bit-identical. The gradient count per step (``GRADS_PER_STEP_MCLMC``) does not include the retries."""
     kernel = mclmc.build_kernel(desired_energy_var=settings.desired_energy_var)
-
-    def move(k, step):
-        return kernel(k, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], step)
-
-    first = move(key, params["step_size"])
-
-    def retry(carry):
-        _, i = carry
-        return move(jax.random.fold_in(key, i), params["step_size"] * 0.5**i), i + 1
-
-    def failed(carry):
-        (_, info), i = carry
-        return ~info.nonans & (i <= NONFINITE_RETRIES)
-
-    out, _ = jax.lax.while_loop(failed, retry, (first, jnp.asarray(1)))
-    return out
+    return kernel(key, state, logdensity_fn, params["inverse_mass_matrix"], params["L"], params["step_size"])
 
 
 def _reasonable_step_size(key, state, logdensity_fn, params, kernel, desired_energy_var):
