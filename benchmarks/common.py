@@ -6,6 +6,19 @@ import json
 from pathlib import Path
 
 
+def best_time(fn, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls of ``fn``, after one call that compiles."""
+    import time
+
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
 def write_markdown(out: str, lines: list[str]) -> None:
     """Write ``lines`` (plus a final newline) to ``out``, creating its folder, and say so."""
     Path(out).parent.mkdir(parents=True, exist_ok=True)

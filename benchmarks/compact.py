@@ -12,11 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from common import write_markdown
+from common import best_time, write_markdown
 
 from bayesprune import api
 from bayesprune.data import load_dataset
@@ -24,17 +23,6 @@ from bayesprune.evaluation.records import to_json
 from bayesprune.io.compact import load_model, pack_compact, write_compact
 from bayesprune.posterior import BNNPosterior
 from bayesprune.predictive import network_outputs
-
-
-def best_time(fn, repeats: int) -> float:
-    """Best wall time of ``repeats`` calls, after one call that compiles."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def compaction_report(rs, ds, path: Path, *, n_draws: int, repeats: int) -> dict:

@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
-from common import write_results  # noqa: E402
+from common import best_time, write_results  # noqa: E402
 
 from bayesprune import api  # noqa: E402
 from bayesprune.data import load_dataset  # noqa: E402
@@ -78,16 +78,6 @@ def ensemble_scores(post: BNNPosterior, positions: np.ndarray, ds) -> dict:
     return scores(posterior_predictive(post, positions[:, None, :], ds.X_test).mean(), ds.y_test)
 
 
-def best_time(fn, repeats: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def magnitude_pruned(post: BNNPosterior, ds, starts: np.ndarray, budget: int, sampler: str, seed: int):
     """Each member keeps its ``budget`` largest-magnitude parameters and is fine-tuned on them (Adam, the
     sampler's warm-start length, as the compact model's resampling starts are)."""
@@ -109,7 +99,7 @@ def compact_file(rs, ds, folder: Path) -> dict:
     return {"bytes": len(blob), "bytes_one_draw": len(one), "draws": int(model.draws.shape[0]),
             "hidden": list(model.spec.hidden), "inputs_read": len(model.header.get("inputs", model.feature_names)),
             "file_error": 1.0 - metrics.accuracy(ds.y_test, model.predict(X)["probabilities"]),
-            "predict_seconds": best_time(lambda: model.predict(X))}
+            "predict_seconds": best_time(lambda: model.predict(X), 5)}
 
 
 def main() -> None:
