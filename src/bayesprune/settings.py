@@ -40,7 +40,7 @@ from bayesprune.samplers.registry import (
 from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT, LONG_SECONDS, STOCHASTIC_DEFAULT
 from bayesprune.samplers.warmstart import INITS
 
-AUTO_SE, AUTO_TOLERANCE = 0.0, 0.005  # --rate auto's rule (benchmarks/rate_auto.py)
+AUTO_SE, AUTO_TOLERANCE = 0.0, 0.0  # --rate auto's rule (benchmarks/rate_auto.py)
 CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
@@ -157,14 +157,15 @@ class RunConfig:
     auto_rates: tuple[float, ...] = option((0.5, 0.75, 0.9, 0.95), "candidate rates of --rate auto, each pruned and "
                                            "resampled", check=options.each(options.pruning_rate),
                                            group="pruning and resampling")
-    # chosen by benchmarks/rate_auto.py over 15 data sets (benchmarks/results/rate_auto.md): projpred's defaults
-    # (1 SE, 5%) broke 4 of 15 compact models; none given, no loss allowed (0, 0.5%) broke none
+    # chosen by benchmarks/rate_auto.py over 15 data sets: projpred's defaults (1 SE, 5%) broke 4 of 15 compact
+    # models; with resampling from every chain (rate_auto_all_chains.md) no standard error and no loss allowed
+    # (0, 0) broke none, (0, 0.5%) one
     auto_se: float = option(AUTO_SE, "--rate auto: standard errors of the paired ELPD difference given to a "
                             "candidate (projpred uses 1, which broke 4 of 15 compact models in the benchmark)",
                             check=options.non_negative, group="pruning and resampling")
     auto_tolerance: float = option(AUTO_TOLERANCE, "--rate auto: ELPD loss allowed, as a share of the full "
-                                   "model's gain over a model without inputs (projpred's pct; 0.01 removes more, "
-                                   "0.05 more still, at a risk)", check=options.probability,
+                                   "model's gain over a model without inputs (projpred's pct; 0.005 or 0.01 "
+                                   "removes more, 0.05 more still, at a risk)", check=options.probability,
                                    group="pruning and resampling")
     schedule: str = option("oneshot", "oneshot: prune once to the rate (the paper); gradual: several prune -> "
                            "resample steps on Zhu & Gupta's cubic schedule, scores recomputed at each",

@@ -119,6 +119,13 @@ def test_selection_rule_by_hand():
     gain = full.elpd - null
     tolerant = selection.candidate(full, null, 0.9, 2, worse, 1.0, 8.5 / gain)
     assert tolerant.within
+    # a full model whose LOO is not above the null model's cannot rank candidates: none passes, even one that
+    # seems to gain (ionosphere, every chain: 3,488 nats below the class frequencies, 95% chosen, 3.5 points lost)
+    overfit = selection.loo(base - 5.0)
+    assert overfit.elpd < null
+    gaining = selection.candidate(overfit, null, 0.9, 2, same, 0.0, 0.0)
+    assert gaining.loss < 0 and gaining.within
+    assert selection.choose(overfit, null, [gaining], 0.0, 0.0).chosen == 0.0
 
 
 def test_dispersed_resampling_starts_let_rhat_see_two_modes(iris, full, fake_sample):
