@@ -86,17 +86,25 @@ class PosteriorSample:
         w = np.asarray(self.chain_weights)
         return int(np.lexsort((-logpost, -w))[0])
 
-    def aligned(self, reference: int) -> PosteriorSample:
-        """Every chain's hidden units relabelled to match chain ``reference`` (see :mod:`bayesprune.pruning.align`)."""
+    def alignment_maps(self, reference: int) -> list[np.ndarray]:
+        """Per chain, the position index map that relabels its hidden units to match chain ``reference``
+        (``aligned_position = position[map]``; see :mod:`bayesprune.pruning.align`); eta stays where it is."""
         if self.kept_idx is not None:
             raise OptionError("align the full posterior sample, not a pruned one")
         r = self.result
         n = self.spec.n_params
-        maps = [align.align_to(self.spec, r.mean[reference, :n], r.mean[c, :n]) for c in range(r.num_chains)]
-        extra = np.arange(n, r.draws.shape[-1])  # eta stays where it is
+        extra = np.arange(n, r.draws.shape[-1])
+        return [np.concatenate([align.align_to(self.spec, r.mean[reference, :n], r.mean[c, :n]), extra])
+                for c in range(r.num_chains)]
+
+    def aligned(self, reference: int) -> PosteriorSample:
+        """Every chain's hidden units relabelled to match chain ``reference`` (a copy of every draw; for a few
+        positions, index them with :meth:`alignment_maps` instead)."""
+        maps = self.alignment_maps(reference)
+        r = self.result
 
         def permute(a: np.ndarray) -> np.ndarray:
-            return np.stack([a[c][..., np.concatenate([m, extra])] for c, m in enumerate(maps)])
+            return np.stack([a[c][..., m] for c, m in enumerate(maps)])
 
         return PosteriorSample(self.posterior, r.map_positions(lambda a: permute(np.asarray(a))), None, self.seconds,
                                {**self.info, "aligned_to": reference}, self.chain_weights)

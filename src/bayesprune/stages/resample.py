@@ -77,16 +77,8 @@ def resample(
     kept_idx = pr.kept_idx
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
-    r = starts_source(ps, pr, spec.start_from).result
     t0 = time.perf_counter()
-    if start == "mean":
-        init = np.repeat(reposition(ps, r.pooled_mean, kept_idx)[None], n_chains, 0)
-    elif start in ("draws", "optimised"):
-        flat = np.asarray(r.draws).reshape(-1, r.draws.shape[-1])
-        init = reposition(ps, flat[((np.arange(n_chains) + 0.5) * len(flat) / n_chains).astype(int)], kept_idx)
-    else:
-        last = reposition(ps, r.last_position, kept_idx)
-        init = last[np.arange(n_chains) % len(last)]
+    init = reposition(ps, start_positions(ps, pr, start, n_chains, spec.start_from), kept_idx)
     info = {}
     if start == "optimised":
         init, loss = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
@@ -104,17 +96,36 @@ def resample(
     return weigh_chains(out, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 
 
-def starts_source(ps: PosteriorSample, pr: PruneResult, start_from: str = "scoring-chains") -> PosteriorSample:
-    """The draws resampling starts from: those the mask was scored on, or (``all-chains``) every chain of the full
-    sample ``ps`` aligned to the scoring chain. A pruned ``ps`` (a gradual step) pools its chains either way."""
+def start_positions(ps: PosteriorSample, pr: PruneResult, start: str, n_chains: int,
+                    start_from: str = "scoring-chains") -> np.ndarray:
+    """The ``n_chains`` positions of ``ps`` (before pruning) the resampling chains start from: the chains the mask
+    was scored on, or (``all-chains``) every chain of the full sample ``ps`` with its hidden units relabelled to
+    match the scoring chain; from ``mean`` their pooled mean, from ``draws`` / ``optimised`` draws spread evenly
+    over their chains and iterations, from ``last`` their last states (cycled). Only the positions used are
+    relabelled: a copy of every draw of LeNet-300-100 (4 x 1,000 x 266,610) is 4.3 GB. A pruned ``ps`` (a step of
+    a gradual schedule) pools its chains either way."""
     scored = pr.reference or ps.select_chains(pr.source_chains)
-    if start_from != "all-chains" or ps.kept_idx is not None or scored.result.num_chains == ps.result.num_chains:
-        return scored
-    return ps.aligned(pr.source_chains[0])
+    if start_from == "all-chains" and ps.kept_idx is None and scored.result.num_chains < ps.result.num_chains:
+        r, maps = ps.result, ps.alignment_maps(pr.source_chains[0])
+    else:
+        r, maps = scored.result, None
+
+    def at(position: np.ndarray, chain: int) -> np.ndarray:
+        return position if maps is None else position[maps[chain]]
+
+    n_source = r.num_chains
+    if start == "mean":
+        mean = np.mean([at(r.mean[c], c) for c in range(n_source)], axis=0)  # chains equally long
+        return np.repeat(mean[None], n_chains, 0)
+    if start in ("draws", "optimised"):
+        n_draws = r.draws.shape[1]
+        flat = ((np.arange(n_chains) + 0.5) * n_source * n_draws / n_chains).astype(int)
+        return np.stack([at(np.asarray(r.draws[i // n_draws, i % n_draws]), i // n_draws) for i in flat])
+    return np.stack([at(np.asarray(r.last_position[c % n_source]), c % n_source) for c in range(n_chains)])
 
 
 def starts_chains(ps: PosteriorSample, pr: PruneResult, start_from: str = "scoring-chains") -> list[int]:
-    """The chains of the full sample ``ps`` that resampling starts from (see :func:`starts_source`)."""
+    """The chains of the full sample ``ps`` that resampling starts from (see :func:`start_positions`)."""
     if start_from == "all-chains" and ps.kept_idx is None:
         return list(range(ps.result.num_chains))
     return list(pr.source_chains)
