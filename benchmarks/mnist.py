@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -139,7 +140,7 @@ def main() -> None:
     starts = captured[0]
     rows = {"Bayesian LeNet-300-100 (full)": {"kept": n, **scores(api.predict(full, ds.X_test).mean(), ds.y_test)},
             "deep ensemble of its 4 starts (full)": {"kept": n, **ensemble_scores(post, starts, ds)}}
-    print({k: {m: round(v, 4) for m, v in r.items()} for k, r in rows.items()}, flush=True)
+    write_table(args, sampler, guide.seconds, n, rows, seconds, finished=False)
     with tempfile.TemporaryDirectory() as tmp:
         for name, budget in BUDGETS.items():
             rate = rate_for(n, budget)
@@ -157,8 +158,16 @@ def main() -> None:
             rows[f"deep ensemble, magnitude-pruned {name}"] = {
                 "kept": int(np.count_nonzero(pruned_members, axis=1).max()),
                 **ensemble_scores(post, pruned_members, ds)}
-            print({k: v for k, v in rows.items() if name in k}, flush=True)
+            write_table(args, sampler, guide.seconds, n, rows, seconds, finished=False)
     seconds["total"] = time.perf_counter() - t_start
+    write_table(args, sampler, guide.seconds, n, rows, seconds, finished=True)
+
+def write_table(args, sampler: str, guide_seconds: float, n: int, rows: dict, seconds: dict, *,
+                finished: bool) -> None:
+    """The table of what is measured so far (rewritten after every stage, so a run that is stopped keeps it)."""
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kilobytes on Linux
+    done = (f"Whole run: {seconds['total'] / 60:.1f} minutes here" if finished else
+            "**Partial: the run had not finished when this was written.** Minutes so far")
     dense_bytes = 4 * n
     lines = [
         "# MNIST LeNet-300-100: Bayesian, compact, deep ensemble and magnitude pruning",
@@ -168,11 +177,12 @@ def main() -> None:
         f"{'' if args.resample_samples is None else f' --resample-samples {args.resample_samples}'}"
         f"{'' if args.train_rows is None else f' --train-rows {args.train_rows}'}`"
         f" (seed {args.seed}). Sampler: `{sampler}` (`--sampler auto`; full-batch MCLMC estimated at "
-        f"{guide.seconds / 60:.0f} minutes of sampling), 4 chains, "
+        f"{guide_seconds / 60:.0f} minutes of sampling), 4 chains, "
         f"{'the sampler default lengths' if args.samples is None else f'{args.samples} steps per chain'}"
         f"{'' if args.resample_samples is None else f', {args.resample_samples} resampling steps'}. "
-        f"Whole run: {seconds['total'] / 60:.1f} minutes here (full sample {seconds['full'] / 60:.1f}, "
-        + ", ".join(f"{k} {v / 60:.1f}" for k, v in seconds.items() if k not in ("full", "total")) + ").",
+        f"{done} (full sample {seconds['full'] / 60:.1f}"
+        + "".join(f", {k} {v / 60:.1f}" for k, v in seconds.items() if k not in ("full", "total"))
+        + f"); peak memory {peak_gb:.1f} GB.",
         "",
         "| model | non-zero parameters | compression | test error | NLL | ECE | file bytes (per draw) | "
         "predict 10,000 images |",
@@ -190,7 +200,8 @@ def main() -> None:
     lines += [f"| {a} | {b} | {c} |" for a, b, c in ANCHORS]
     write_results(args.out, lines, {"sampler": sampler, "seconds": seconds, "rows": rows,
                                     "samples": args.samples, "resample_samples": args.resample_samples,
-                                    "model_draws": MODEL_DRAWS})
+                                    "model_draws": MODEL_DRAWS, "finished": finished,
+                                    "peak_rss_gb": peak_gb})
 
 
 if __name__ == "__main__":
