@@ -55,11 +55,12 @@ def resample(
         Adam steps, on minibatches for the stochastic-gradient samplers: the fine-tuning that pruning methods
         do after pruning, here before the resampling that follows).
     start_from
-        ``scoring-chains``: the starts come from the chains the mask was scored on (the best chain by
-        default); ``all-chains``: from every chain of the full sample, hidden units relabelled to match the
-        scoring chain (:meth:`~bayesprune.stages.posterior_sample.PosteriorSample.aligned`), so each resampling
-        chain starts in the mode of a different full chain and the compact model keeps the full sample's modes,
-        as its predictive does.
+        ``all-chains`` (the run's default, chosen by benchmarks/pipeline.py): the starts come from every chain
+        of the full sample, hidden units relabelled to match the scoring chain
+        (:meth:`~bayesprune.stages.posterior_sample.PosteriorSample.alignment_maps`), so each resampling chain
+        starts in the mode of a different full chain and the compact model keeps the full sample's modes, as
+        its predictive does; ``scoring-chains``: from the chains the mask was scored on (the best one by
+        default).
     chains
         Number of chains (default: as many as the full sample had).
     until_converged
