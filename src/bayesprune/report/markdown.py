@@ -186,7 +186,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         f"N(0, {cfg.prior_var})",
         f"- Sampler: {cfg.sampler}, {cfg.chains} chains x {cfg.samples} samples, burn-in {cfg.burnin:.0%}; "
         f"resampling {cfg.resample_samples} samples, burn-in {cfg.resample_burnin:.0%}, start: "
-        f"{cfg.resample_start}, from {getattr(cfg, 'resample_from', 'scoring-chains')}",
+        f"{cfg.resample_start}, from {cfg.resample_from}",
         "- Sampler settings: " + ", ".join(f"{k} {v}" for k, v in cfg.sampler_settings.to_dict().items()),
         f"- Seed: {cfg.seed}",
         "",

@@ -84,9 +84,11 @@ class ChainResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def select_chains(self, chains: Any) -> ChainResult:
-        """The same result restricted to some chains (indices, in the order given)."""
+        """The same result restricted to some chains (indices, in the order given). Every chain in order shares
+        the arrays (results are not changed in place): a copy of a large sample's draws is gigabytes."""
         idx = np.asarray(chains, int)
-        take = lambda a: np.asarray(a)[idx]  # noqa: E731
+        every = np.array_equal(idx, np.arange(self.num_chains))
+        take = lambda a: np.asarray(a) if every else np.asarray(a)[idx]  # noqa: E731
         return dataclasses.replace(self, seconds=dict(self.seconds), **{
             f.name: jax.tree.map(take, getattr(self, f.name))
             for f in dataclasses.fields(self) if f.metadata.get("chain_axis")})

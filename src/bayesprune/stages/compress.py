@@ -124,8 +124,7 @@ def compress(
     steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
     # like with like: the full model on the chains the candidates were resampled from, so a candidate's loss is
     # the pruning's, not that of losing the other chains' modes
-    chains = starts_chains(ps, steps[0].prune, resampling.start_from)
-    scored_on = ps if len(chains) == ps.result.num_chains else ps.select_chains(chains)  # all: no copy of the draws
+    scored_on = ps.select_chains(starts_chains(ps, steps[0].prune, resampling.start_from))
     full_loo = selection.loo(pointwise_loglik(ps.posterior, scored_on.result.draws, ds.X_train, ds.y_train))
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),

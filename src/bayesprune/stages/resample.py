@@ -105,11 +105,10 @@ def start_positions(ps: PosteriorSample, pr: PruneResult, start: str, n_chains: 
     over their chains and iterations, from ``last`` their last states (cycled). Only the positions used are
     relabelled: a copy of every draw of LeNet-300-100 (4 x 1,000 x 266,610) is 4.3 GB. A pruned ``ps`` (a step of
     a gradual schedule) pools its chains either way."""
-    scored = pr.reference or ps.select_chains(pr.source_chains)
-    if start_from == "all-chains" and ps.kept_idx is None and scored.result.num_chains < ps.result.num_chains:
+    if starts_chains(ps, pr, start_from) != list(pr.source_chains):  # all chains, but scored on some
         r, maps = ps.result, ps.alignment_maps(pr.source_chains[0])
     else:
-        r, maps = scored.result, None
+        r, maps = (pr.reference or ps.select_chains(pr.source_chains)).result, None
 
     def at(position: np.ndarray, chain: int) -> np.ndarray:
         return position if maps is None else position[maps[chain]]
