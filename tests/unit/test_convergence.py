@@ -1,4 +1,4 @@
-"""The vectorised R-hat and bulk ESS agree with ArviZ's, quantity by quantity."""
+"""The vectorised R-hat, bulk ESS and ESS of the mean agree with ArviZ's, quantity by quantity."""
 
 import warnings
 
@@ -21,7 +21,7 @@ def _arviz(values):
     ds = az.convert_to_dataset({"v": values})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return az.rhat(ds)["v"].values, az.ess(ds, method="bulk")["v"].values
+        return az.rhat(ds)["v"].values, az.ess(ds, method="bulk")["v"].values, az.ess(ds, method="mean")["v"].values
 
 
 @pytest.mark.parametrize(("chains", "draws", "phi"), [(4, 1000, 0.9), (1, 500, 0.5), (2, 7, 0.0), (4, 101, 0.99),
@@ -31,12 +31,11 @@ def test_matches_arviz(chains, draws, phi):
     x = _ar1(rng, chains, draws, 12, phi)
     x[..., 0] = 1.5  # a constant quantity
     x[0, 1, 1] = np.nan  # a quantity with a NaN
-    want_rhat, want_ess = _arviz(x)
-    got_rhat, got_ess = convergence.rhat(x), convergence.ess_bulk(x)
-    np.testing.assert_array_equal(np.isnan(got_rhat), np.isnan(want_rhat))
-    np.testing.assert_array_equal(np.isnan(got_ess), np.isnan(want_ess))
-    np.testing.assert_allclose(got_rhat, want_rhat, rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(got_ess, want_ess, rtol=1e-10, equal_nan=True)
+    want_rhat, want_ess, want_ess_mean = _arviz(x)
+    got_rhat, got_ess, got_ess_mean = convergence.rhat(x), convergence.ess_bulk(x), convergence.ess_mean(x)
+    for got, want in ((got_rhat, want_rhat), (got_ess, want_ess), (got_ess_mean, want_ess_mean)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        np.testing.assert_allclose(got, want, rtol=1e-10, equal_nan=True)
 
 
 def test_too_few_draws_is_nan():

@@ -14,6 +14,7 @@ from bayesprune.model import MLPSpec
 from bayesprune.posterior import BNNPosterior
 from bayesprune.samplers import AdjustedMCLMCSettings, MCLMCSettings, run_chains
 from bayesprune.samplers.base import MIN_ADAPT_STEPS, ShortWarmupWarning
+from bayesprune.settings import RunConfig
 from bayesprune.stages import sample as sampling
 
 
@@ -106,22 +107,45 @@ def _metrics(**fields):
     return StageMetrics(**{**base, **fields})
 
 
-def test_chains_settled_in_different_modes_are_not_told_to_sample_longer():
-    """Every regression run warned 'chains disagree ... sample longer' when its chains sat in different modes,
-    each converged: sampling longer does not merge modes. Now only chains that have not settled are warned
-    about, and the effective draws are counted within the chains when they sit in modes."""
-    from bayesprune.experiments.advice import stage_warnings
+def test_warnings_follow_the_monte_carlo_error_of_the_predictions():
+    """Every regression run warned 'chains have not settled ... sample longer' (function-space R-hat and ESS of
+    the least settled test point), also when chains sat in different modes, each converged, and when the drift
+    was a small fraction of the noise. Now the warning follows the Monte Carlo error of the predictions in
+    outcome sds, and asks for the run length that brings it to the threshold."""
+    from bayesprune.experiments.advice import MC_ERROR_WARN, stage_warnings
 
     modes = _metrics(rhat_fn_max=1.6, ess_fn_min=8.0, rhat_fn_within_max=1.01, ess_fn_within_min=900.0,
-                     n_modes=2, modes_apart=3.0)
+                     n_modes=2, modes_apart=3.0, mc_error=0.02)
     assert stage_warnings("full", modes) == []
-    unsettled = _metrics(rhat_fn_max=1.6, ess_fn_min=8.0, rhat_fn_within_max=1.3, ess_fn_within_min=20.0,
-                         n_modes=2, modes_apart=3.0)
-    text = " ".join(stage_warnings("full", unsettled))
-    assert "not settled" in text and "within a chain 1.30" in text and "--samples" in text
-    assert "only 8 effective draws" in text
-    few = _metrics(rhat_fn_max=1.6, rhat_fn_within_max=1.01, ess_fn_within_min=40.0, n_modes=3)
-    assert any("only 40 effective draws" in w for w in stage_warnings("full", few))
+    drifting = _metrics(rhat_fn_max=2.1, ess_fn_min=5.0, rhat_fn_within_max=2.0, mc_error=0.05)
+    assert stage_warnings("full", drifting) == []  # a noise-free output drifting by a twentieth of the noise
+    cfg = RunConfig(samples=40000, resample_samples=20000)
+    text = " ".join(stage_warnings("full", _metrics(mc_error=0.25), cfg))
+    assert "Monte Carlo error is 0.25" in text and "8x longer (--samples 320000)" in text  # (0.25 / 0.1)^2 = 6.25
+    text = " ".join(stage_warnings("resampled", _metrics(mc_error=0.12), cfg))
+    assert "2x longer (--resample-samples 40000)" in text
+    assert "16x" in " ".join(stage_warnings("full", _metrics(mc_error=5.0), cfg))  # at most 16 times
+    assert stage_warnings("full", _metrics(mc_error=MC_ERROR_WARN)) == []
+
+
+def test_monte_carlo_error_of_independent_and_drifting_chains():
+    """Independent draws: the error of the mean of C chains of D draws is sd / sqrt(C D) (the function's sd
+    against the outcome's, noise included); chains that drift (random walks) have few effective draws and a
+    large error. Fixed seed; the ESS estimate of 800 independent draws has a relative sd of about 5%, so the 20%
+    band fails with probability far below 1e-4."""
+    from bayesprune.evaluation.diagnostics import monte_carlo_error
+
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(4, 800, 50))
+    noise = np.full((4, 800), 3.0)  # outcome variance 1 + 3 = 4
+    expected = np.sqrt(1.0 / 3200 / 4.0)
+    assert monte_carlo_error(f, noise) == pytest.approx(expected, rel=0.2)
+    assert monte_carlo_error(f, noise, chain_weights=np.array([1.0, 0.0, 0.0, 0.0])) == pytest.approx(
+        np.sqrt(1.0 / 800 / 4.0), rel=0.2)  # one chain's draws count
+    walks = np.cumsum(rng.normal(size=(4, 800, 50)), axis=1)
+    assert monte_carlo_error(walks, np.zeros((4, 800))) > 0.2  # warned about (threshold 0.1)
+    probs = rng.dirichlet([1.0, 1.0, 1.0], size=(4, 800, 50))  # classification: (chain, draw, point, class)
+    assert 0.0 < monte_carlo_error(probs) < 0.05
 
 
 def test_chain_agreement_tells_modes_from_unsettled_chains():

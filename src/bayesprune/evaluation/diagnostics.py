@@ -77,6 +77,51 @@ def function_space(outputs: np.ndarray, max_points: int = MAX_POINTS) -> dict[st
     return {"rhat_fn_max": float(np.max(rhat[ok])) if ok.any() else float("nan"), "ess_fn_min": ess_min}
 
 
+MC_PROB_CLIP = 0.01  # a class probability's outcome sd sqrt(p (1 - p)) is taken at p within [0.01, 0.99]
+
+
+def monte_carlo_error(outputs: np.ndarray, noise_var: np.ndarray | None = None,
+                      chain_weights: np.ndarray | None = None, max_points: int = MAX_POINTS) -> float:
+    """How much the finite run moves the predictions: the root mean square, over the diagnosed test points, of
+    the Monte Carlo standard error of the predictive mean in units of the predictive sd of the outcome.
+
+    Each chain is taken as an estimate of its own predictive (chains settled in different modes are each a model
+    of the mixture, as in a deep ensemble): the standard error of the weighted mean of chain means is
+    ``sqrt(sum_c w_c^2 var_c / ess_c)``, with ``var_c`` a chain's variance of the quantity and ``ess_c`` its own
+    ESS of the mean (split halves: a chain still drifting has few effective draws). The quantities are those of
+    :func:`function_space_summaries`: the network mean (regression; outcome sd: the predictive's, noise
+    included) or the probability of the predicted class (classification; outcome sd ``sqrt(p (1 - p))``, ``p``
+    clipped to ``[0.01, 0.99]``).
+
+    Why this scale: a predictive mean off by ``d`` outcome sds costs ``d^2 / 2`` nats of expected log score per
+    point, to second order (Gaussian outcome, and the Bernoulli likelihood of a class), so ``e^2 / 2`` is what
+    the Monte Carlo error costs the test NLL on average: 0.005 nats at ``e = 0.1``. A function-space R-hat or
+    ESS of the noise-free network at one test point says nothing of how much that matters to a prediction
+    whose noise is ten times larger. NaN with fewer than 4 draws or no finite quantity."""
+    if outputs.shape[1] < 4:
+        return float("nan")
+    values = np.asarray(function_space_summaries(outputs, max_points), np.float64)
+    n_chains = values.shape[0]
+    w = (np.full(n_chains, 1.0 / n_chains) if chain_weights is None
+         else np.asarray(chain_weights, np.float64) / np.sum(chain_weights))
+    var = values.var(axis=1, ddof=1)  # (C, m)
+    ess = np.stack([convergence.ess_mean(values[c: c + 1]) for c in range(n_chains)])
+    se2 = np.sum(w[:, None] ** 2 * var / ess, axis=0)
+    draw_w = np.repeat(w / values.shape[1], values.shape[1])
+    flat = values.reshape(-1, values.shape[-1])
+    mean = draw_w @ flat
+    if outputs.ndim == 4:
+        p = np.clip(mean, MC_PROB_CLIP, 1 - MC_PROB_CLIP)
+        outcome_var = p * (1 - p)
+    else:
+        noise = 0.0 if noise_var is None else float(draw_w @ np.asarray(noise_var, np.float64).reshape(-1))
+        outcome_var = draw_w @ (flat - mean) ** 2 + noise
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = se2 / outcome_var
+    ok = np.isfinite(rel)
+    return float(np.sqrt(np.mean(rel[ok]))) if ok.any() else float("nan")
+
+
 MODE_SD = 1.0  # chains whose predictions are within this many within-chain sds of each other share a mode
 
 

@@ -66,6 +66,9 @@ class StageMetrics:
     ess_fn_within_min: float | None = None
     modes_apart: float | None = None
     n_modes: int | None = None
+    # Monte Carlo error of the predictive mean in outcome sds, RMS over test points
+    # (evaluation.diagnostics.monte_carlo_error): e^2 / 2 nats is what it costs the test NLL on average
+    mc_error: float | None = None
     accuracy: float | None = None
     ece: float | None = None
     brier: float | None = None

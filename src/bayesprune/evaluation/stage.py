@@ -118,5 +118,6 @@ def score_predictive(
         summary = PredictiveSummary(proba)
     out.update(diagnostics.function_space(pred.outputs))
     out.update(diagnostics.chain_agreement(pred.outputs))
+    out["mc_error"] = diagnostics.monte_carlo_error(pred.outputs, pred.noise_var, pred.chain_weights)
     out["n_nonfinite_draws"] = n_bad
     return PredictiveScore(out, pred, summary, diagnostics.outputs_at_points(pred.outputs))

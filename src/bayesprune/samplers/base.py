@@ -154,16 +154,17 @@ class Minibatching:
 class Advice:
     """What to change, as ``bayesprune run`` options, when a sampled stage shows a problem.
 
-    Each text may use ``{length_flag}`` (``--samples`` or ``--resample-samples``), ``{longer}`` (sample longer
-    or until converged) and ``{default_sampler}``. ``disagree`` is for chains that disagree on the predictions,
-    ``stuck`` for an acceptance rate below 1%, ``small_steps`` above 99% (samplers without a Metropolis step
+    Each text may use ``{length_flag}`` (``--samples`` or ``--resample-samples``), ``{longer}`` (sample so many
+    times longer) and ``{default_sampler}``. ``imprecise`` is for predictions whose Monte Carlo error is too
+    large (:func:`~bayesprune.evaluation.diagnostics.monte_carlo_error`), ``stuck`` for an acceptance rate
+    below 1%, ``small_steps`` above 99% (samplers without a Metropolis step
     report no acceptance rate, so neither applies), ``divergent`` for rejected non-finite or divergent
     transitions (``""``: none to give).
     """
 
     stuck: str = "adapt the step size in a longer warm-up (--burnin 0.5 and more {length_flag})"
     small_steps: str = "lower --target-accept"
-    disagree: str = "{longer}"
+    imprecise: str = "{longer}"
     divergent: str = ""
 
 

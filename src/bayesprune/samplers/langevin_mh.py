@@ -223,6 +223,6 @@ SAMPLERS = (
         summarise=_summary, randomness=BlockRandomness(generate=_generate, transition=_transition_of),
         advice=Advice(stuck="lower the step sizes (e.g. --lr 0.001 --step-w 0.005) or use --sampler "
                       "{default_sampler}", small_steps="raise --step-w",
-                      disagree="use --sampler {default_sampler} (LG-MH's fixed steps mix slowly)"),
+                      imprecise="use --sampler {default_sampler} (LG-MH's fixed steps mix slowly)"),
     ),
 )
