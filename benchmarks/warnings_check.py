@@ -1,0 +1,138 @@
+"""Do the default pipeline's convergence warnings fire when they should, and does their remedy work?
+
+For each data set of benchmarks/pipeline.py (the same 15 sets and loaders, defaults, seed 0 unless `--seeds`
+says), the default run (`bayesprune run`) is scored per sampled stage (full, resampled) by
+
+- the warnings of the previous release (function-space R-hat over all chains above 1.05 unless every chain had
+  settled in a mode of its own, or fewer than 100 effective draws of the least settled test prediction: the rule
+  that flagged almost every regression run, replayed here from the stage's metrics);
+- today's warning (`bayesprune.experiments.advice`): the Monte Carlo error of the predictions
+  (`evaluation.diagnostics.monte_carlo_error`, RMS over test points in outcome sds) above 0.1.
+
+Every run that today's rule warns about is run again with the length the warning asks for (`--samples` and/or
+`--resample-samples` so many times longer) and scored the same way: a remedy *works* when the stage's Monte
+Carlo error falls to 0.1 or below; the test metric before and after says whether it mattered.
+
+Usage: python benchmarks/warnings_check.py [--data-dir DIR] [--datasets a,b] [--seeds 0] [--report]
+Runs are stored in benchmarks/results/warnings_runs/ as they finish (a rerun skips them); the table goes to
+benchmarks/results/warnings.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import numpy as np  # noqa: E402
+from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
+from pipeline import DATASETS, config_and_data  # noqa: E402
+
+from bayesprune.experiments import runner  # noqa: E402
+from bayesprune.experiments.advice import MC_ERROR_WARN, longer_factor, stage_warnings  # noqa: E402
+from bayesprune.samplers.registry import settings_class  # noqa: E402
+
+RUNS = Path(__file__).parent / "results" / "warnings_runs"
+STAGES = ("full", "resampled")
+OLD_RHAT, OLD_ESS = 1.05, 100  # the previous release's thresholds
+
+
+def old_rule(m) -> bool:
+    """Whether the previous release warned about a stage (R-hat or ESS of the least settled test point)."""
+    within = m.rhat_fn_within_max
+    modes = within is not None and np.isfinite(within) and within <= OLD_RHAT and (m.n_modes or 1) > 1
+    rhat_bad = np.isfinite(m.rhat_fn_max) and m.rhat_fn_max > OLD_RHAT and not modes
+    ess = m.ess_fn_within_min if modes else m.ess_fn_min
+    return bool(rhat_bad or (np.isfinite(ess) and ess < OLD_ESS))
+
+
+def scored(cfg, data) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = runner.run(cfg, data=data)
+    cell = outcome.cells[0]
+    key = "rmse" if outcome.dataset.task == "regression" else "accuracy"
+    out = {"task": outcome.dataset.task}
+    for stage in STAGES:
+        m = outcome.full_metrics if stage == "full" else cell.record.stages["resampled"]
+        out[stage] = {"main": getattr(m, key), "nll": m.nll, "mc_error": m.mc_error, "rhat_fn": m.rhat_fn_max,
+                      "rhat_fn_within": m.rhat_fn_within_max, "ess_fn": m.ess_fn_min, "old_warns": old_rule(m),
+                      "new_warns": any("Monte Carlo error" in w for w in stage_warnings(stage, m, cfg)),
+                      "seconds": m.seconds}
+    return out
+
+
+def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
+    cfg, data = config_and_data(name, seed, "all-chains", data_dir, tmp)
+    defaults = settings_class(cfg.sampler)
+    lengths = {"full": cfg.samples or defaults.default_samples,
+               "resampled": cfg.resample_samples or defaults.default_resample_samples}
+    first = scored(cfg, data)
+    result = {"dataset": name, "seed": seed, "task": first["task"], "default": first, "lengths": lengths}
+    factors = {s: longer_factor(first[s]["mc_error"]) for s in STAGES if first[s]["new_warns"]}
+    if factors:
+        longer = replace(cfg, samples=lengths["full"] * factors.get("full", 1),
+                         resample_samples=lengths["resampled"] * factors.get("resampled", 1))
+        result["factors"] = factors
+        result["longer"] = scored(longer, data)
+    return result
+
+
+def report(rows: list[dict]) -> list[str]:
+    lines = ["# Convergence warnings of the default pipeline, and whether their remedy works", "",
+             "Command: `python benchmarks/warnings_check.py` (then `--report`). Defaults, seed(s) as stored. "
+             "`MC error`: the Monte Carlo error of the predictions in outcome sds (RMS over test points); today's "
+             f"rule warns above {MC_ERROR_WARN}. `old`: whether the previous release's rule (R-hat / ESS of the "
+             "least settled test prediction) warned. Runs warned about today are run again with the length the "
+             "warning asks for (`after`).", ""]
+    n = len(rows) * len(STAGES)
+    old = sum(r["default"][s]["old_warns"] for r in rows for s in STAGES)
+    new = sum(r["default"][s]["new_warns"] for r in rows for s in STAGES)
+    fixed = sum(1 for r in rows for s in r.get("factors", {}) if r["longer"][s]["mc_error"] <= MC_ERROR_WARN)
+    lines += ["## Summary", "", "| stages scored | warned, previous rule | warned, today's rule | "
+              "today's warnings whose remedy brought the error to the threshold |", "|---|---|---|---|",
+              f"| {n} ({len(rows)} runs x 2 sampled stages) | {old} | {new} | {fixed} of {new} |", ""]
+    lines += ["## Every stage", "",
+              "| data set | seed | stage | main | NLL | MC error | R-hat fn (within) | ESS fn | old | today | "
+              "longer | after: main | NLL | MC error |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        for s in STAGES:
+            d = r["default"][s]
+            within = d["rhat_fn_within"]
+            row = (f"| {r['dataset']} | {r['seed']} | {s} | {d['main']:.4f} | {d['nll']:.3f} | {d['mc_error']:.3f} | "
+                   f"{d['rhat_fn']:.2f} ({within:.2f}) | {d['ess_fn']:.0f} | {'warn' if d['old_warns'] else '-'} | "
+                   f"{'warn' if d['new_warns'] else '-'} | ")
+            if "longer" in r:
+                a = r["longer"][s]
+                factor = r["factors"].get(s)
+                row += (f"{f'{factor}x' if factor else '(other stage)'} | {a['main']:.4f} | {a['nll']:.3f} | "
+                        f"{a['mc_error']:.3f} |")
+            else:
+                row += "- | | | |"
+            lines.append(row)
+    return lines
+
+
+def main() -> None:
+    p = stored_run_parser(__doc__, DATASETS, "benchmarks/results/warnings.md")
+    p.add_argument("--seeds", default="0")
+    args = p.parse_args()
+    if not args.report:
+        with tempfile.TemporaryDirectory() as tmp:
+            jobs = [(name, int(seed)) for name in args.datasets.split(",") for seed in args.seeds.split(",")]
+            run_missing(jobs, lambda job: RUNS / f"{job[0].replace('/', '_')}-{job[1]}.json",
+                        lambda job: one_run(*job, args.data_dir, Path(tmp)),
+                        lambda r: f"{r['dataset']:<26} seed {r['seed']}: MC error full "
+                                  f"{r['default']['full']['mc_error']:.3f} resampled "
+                                  f"{r['default']['resampled']['mc_error']:.3f}"
+                                  + (f", after {r['factors']}: {r['longer']['full']['mc_error']:.3f} / "
+                                     f"{r['longer']['resampled']['mc_error']:.3f}" if "longer" in r else ""))
+    write_markdown(args.out, report(stored_runs(RUNS)))
+
+
+if __name__ == "__main__":
+    main()
