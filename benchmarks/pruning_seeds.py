@@ -52,7 +52,7 @@ def main() -> None:
         for seed in range(args.seeds):
             t0 = time.perf_counter()
             cfg = RunConfig(sampler="lgmh", criteria=("stn", "random"), rates=(args.rate,),
-                            score_from=args.score_from, seed=seed, **case)
+                            score_from=args.score_from, seed=seed, rate_guard=0.0, **case)
             out = run(cfg)
             full = out.full_metrics.accuracy
             stn, rnd = (c.record.stages["resampled"].accuracy for c in out.cells)

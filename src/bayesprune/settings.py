@@ -41,6 +41,10 @@ from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT, LONG_SECONDS, STOCHAS
 from bayesprune.samplers.warmstart import INITS
 
 AUTO_SE, AUTO_TOLERANCE = 0.0, 0.0  # --rate auto's rule (benchmarks/rate_auto.py)
+# --rate-guard: the largest PSIS-LOO ELPD loss per training row a compact model at a given rate may have. log 1.05:
+# for a Gaussian predictive, the loss of an sd 5% larger (an RMSE 1.05x the full model's, the end-to-end
+# benchmark's "within"); written down before benchmarks/pipeline.py measured it (variant "guard")
+RATE_GUARD = 0.0488
 CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
@@ -167,6 +171,11 @@ class RunConfig:
                                    "model's gain over a model without inputs (projpred's pct; 0.005 or 0.01 "
                                    "removes more, 0.05 more still, at a risk)", check=options.probability,
                                    group="pruning and resampling")
+    rate_guard: float = option(RATE_GUARD, "nats per training row: a compact model whose PSIS-LOO ELPD on the "
+                               "training rows falls further below the full model's is replaced by the next lower "
+                               "of --auto-rates, then by the full network (log 1.05: an RMSE 5% larger; "
+                               "0: keep the rate given whatever it costs; one-shot only)",
+                               check=options.non_negative, group="pruning and resampling")
     schedule: str = option("oneshot", "oneshot: prune once to the rate (the paper); gradual: several prune -> "
                            "resample steps on Zhu & Gupta's cubic schedule, scores recomputed at each",
                            choices=SCHEDULES, group="pruning and resampling")
@@ -317,6 +326,8 @@ class GridSpec:
     auto_rates: tuple[float, ...] = _like("auto_rates", (0.5, 0.75, 0.9, 0.95))
     auto_se: float = _like("auto_se", AUTO_SE)
     auto_tolerance: float = _like("auto_tolerance", AUTO_TOLERANCE)
+    rate_guard: float = _like("rate_guard", 0.0, "--rate-guard of every run (the paper's grid: 0, every rate "
+                              "as given)")
     runs: int = option(5, "independent runs per data set", check=options.integer(1))
     samples: int = _like("samples", 50000, "steps per run incl. burn-in")
     burnin: float = _like("burnin", 0.5)

@@ -129,7 +129,8 @@ class PruningSpec(SettingsGroup):
 
 @dataclass(frozen=True, kw_only=True)
 class CompressionSpec(SettingsGroup):
-    """How the rate is reached: in one step or several (``schedule``), and the rule of ``rate="auto"``."""
+    """How the rate is reached: in one step or several (``schedule``), the rule of ``rate="auto"``, and the guard
+    of a rate given (``rate_guard``)."""
 
     title: ClassVar[str] = "a compression setting"
     param: ClassVar[str] = "compression"
@@ -139,6 +140,7 @@ class CompressionSpec(SettingsGroup):
     auto_rates: tuple[float, ...] = _of_run("auto_rates")
     auto_se: float = _of_run("auto_se")
     auto_tolerance: float = _of_run("auto_tolerance")
+    rate_guard: float = _of_run("rate_guard")
 
 
 @dataclass(frozen=True, kw_only=True)

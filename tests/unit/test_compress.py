@@ -215,7 +215,7 @@ def test_run_with_rate_auto_records_and_reports_every_candidate(tmp_path):
     from bayesprune.settings import RunConfig
 
     cfg = RunConfig(sampler="hmc", chains=2, samples=300, resample_samples=SHORT["samples"], rates=("auto", 0.9),
-                    auto_rates=STEPS)
+                    auto_rates=STEPS, rate_guard=0.0)  # the rate given as it is: no guard's record
     outcome = run(cfg)
     written = write_outputs(outcome, tmp_path) + write_report(outcome.view, tmp_path)
     auto = json.loads((tmp_path / "stn-auto" / "metrics.json").read_text())
@@ -230,6 +230,36 @@ def test_run_with_rate_auto_records_and_reports_every_candidate(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Rate chosen by the rule" in report and "no inputs" in report
     assert any(p.name == "rate_selection_stn.png" for p in written)
+
+
+def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
+    """A fixed rate too high for the network broke the compact model without a word (UCI energy at 75%: test RMSE
+    1.5x the full model's on three seeds). The guard keeps the rate given only when the compact model loses at
+    most ``rate_guard`` nats of PSIS-LOO ELPD per training row, else tries the lower rates, highest first, then
+    the full network. Iris at 90% (10 of 99 parameters) loses about 0.6 nats per row in
+    benchmarks/rate_auto.py, 12 times the default cap: it must be refused."""
+    from bayesprune.settings import RATE_GUARD
+
+    n_rows = len(iris.y_train)
+    comp = api.compress(full, iris, rate=0.9, auto_rates=STEPS, **SHORT)
+    sel = comp.selection
+    tried = sorted(sel.candidates, key=lambda c: -c.rate)
+    assert tried[0].rate == 0.9 and not tried[0].within and tried[0].loss > RATE_GUARD * n_rows
+    assert sel.rule.startswith("guard") and sel.allowed_loss == pytest.approx(RATE_GUARD * n_rows)
+    assert all(not c.within for c in tried[:-1])  # it stopped at the first rate that passed
+    assert sel.chosen == next((c.rate for c in tried if c.within), 0.0) == comp.rate
+    assert comp.resampled.n_params_kept == full.spec.n_params - n_to_remove(full.spec.n_params, comp.rate)
+    assert [s.rate for s in comp.steps] == [c.rate for c in tried]
+    from bayesprune.evaluation.records import to_json
+    from bayesprune.report.markdown import guard_line
+
+    line = guard_line(to_json(sel))  # what the summary prints when the guard lowered the rate
+    assert line.startswith("rate guard: 90% lost") and "--rate-guard 0 keeps the rate given" in line
+    assert ("the full network kept" in line) == (comp.rate == 0.0)
+    lenient = api.compress(full, iris, rate=0.9, auto_rates=STEPS, rate_guard=100.0, **SHORT)
+    assert lenient.rate == 0.9 and len(lenient.steps) == 1 and lenient.selection.chosen == 0.9
+    off = api.compress(full, iris, rate=0.9, rate_guard=0.0, **SHORT)
+    assert off.rate == 0.9 and off.selection is None
 
 
 def test_selecting_every_chain_shares_the_draws(full):

@@ -17,6 +17,7 @@ log-likelihoods and training targets only.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 
@@ -145,3 +146,32 @@ def choose(full: LOO, null: float, candidates: list[Candidate], n_se: float, tol
     return RateSelection(rule_text(n_se, tolerance), float(n_se), float(tolerance), float(null), full.elpd,
                          full.se, full.n_bad_k, allowed_loss(full.elpd, null, tolerance),
                          sorted(candidates, key=lambda c: c.rate), max(ok) if ok else 0.0)
+
+
+# the rate guard (settings.RATE_GUARD, :func:`bayesprune.stages.compress.guarded`)
+GUARD_ROWS = 5000  # training rows the guard's PSIS-LOO is estimated on, at most (evenly spaced): a loss per row
+GUARD_DRAWS = 250  # draws per chain the guard's PSIS-LOO uses, at most (evenly spaced)
+
+
+def guard_rule_text(cap: float) -> str:
+    return (f"guard: the rate given, or else the next lower of --auto-rates, or else the full network, whose "
+            f"PSIS-LOO ELPD loss on the training rows is at most {cap:g} nats per row")
+
+
+def guard_candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, cap: float) -> Candidate:
+    """A candidate of the guard: it passes when its loss is at most ``cap`` nats per row."""
+    c = candidate(full, null, rate, n_kept, cand, 0.0, 0.0)
+    return dataclasses.replace(c, within=bool(c.loss <= cap * len(full.pointwise)))
+
+
+def guard_selection(full: LOO, null: float, tried: list[Candidate], cap: float) -> RateSelection:
+    """The guard's record: the candidates in the order tried (highest rate first) and the first that passed;
+    the full network's rate 0 when none did. When the full model's LOO does not beat the model without
+    inputs it cannot judge (see :func:`choose`), and the rate given is kept."""
+    judged = full.elpd > null
+    passed = [c.rate for c in tried if c.within]
+    chosen = tried[0].rate if not judged else passed[0] if passed else 0.0
+    rule = guard_rule_text(cap) + ("" if judged else " (not applied: the full model's LOO is below the model "
+                                   "without inputs')")
+    return RateSelection(rule, 0.0, 0.0, float(null), full.elpd, full.se, full.n_bad_k,
+                         cap * len(full.pointwise), sorted(tried, key=lambda c: c.rate), chosen)

@@ -230,7 +230,9 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
-                warnings=(cell_warnings(stages, cfg) + selection_warnings(comp.selection, len(ds.y_train), cfg)
+                # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
+                warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
+                          + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train), cfg)
                           + resampling_warnings(res.info.get("start_logpost"), res.result.logdensity,
                                                 res.result.draws.shape[-1])),
             )

@@ -43,7 +43,7 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
     units = ["rmse (y)"] if record.task == "regression" else []  # in the target's own units
     nested = any(m.nrhat_fn_max is not None for m in record.stages.values())  # chains started in groups
     header = ["stage", "kept", main, *units, "@mean", "NLL", *[u.upper() for u in unc],
-              "R-hat fn", *(["nR-hat fn"] if nested else []), "ESS fn", "accept", "s"]
+              "R-hat fn", *(["nR-hat fn"] if nested else []), "ESS fn", "MC err", "accept", "s"]
     rows = []
     names = {FULL_SCORED: "full, scoring chain" + ("s" if len(record.score_chains) > 1 else "")}
     for stage in (STAGES[0], FULL_SCORED, *STAGES[1:]):
@@ -56,7 +56,7 @@ def summary_rows(record: CellRecord) -> tuple[list[str], list[list[str]]]:
             *([f"{m.rmse_original:.4g}"] if units else []), _fmt(m.point_estimate),
             _fmt(m.nll), *[_fmt(m.value(u)) for u in unc], _fmt(m.rhat_fn_max, 2),
             *([_fmt(m.nrhat_fn_max, 2) if m.nrhat_fn_max is not None else "-"] if nested else []),
-            _fmt(m.ess_fn_min, 0), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
+            _fmt(m.ess_fn_min, 0), _fmt(m.mc_error, 3), _fmt(m.acceptance_rate, 2), _fmt(m.seconds, 1),
         ])
     return header, rows
 
@@ -71,6 +71,8 @@ def _rate_text(record: CellRecord) -> str:
     """``75%``, ``auto: 90%``, ``per layer 0.5/0.9: 84%``, with ``(gradual, 3 steps)`` when the schedule had
     several."""
     text = f"auto: {record.rate:.0%}" if record.requested_rate == "auto" else f"{record.rate:.0%}"
+    if isinstance(record.requested_rate, float) and record.rate != record.requested_rate:
+        text += f" (guard: {record.requested_rate:.0%} lost too much)"
     if record.requested_rate == "layers" and record.config is not None:
         text = f"per layer {'/'.join(f'{r:g}' for r in record.config.layer_rates)}: {record.rate:.0%}"
     steps = [s for s in record.schedule or [] if record.requested_rate != "auto"]
@@ -124,17 +126,28 @@ def print_summary(view: RunView, console) -> None:
             table.add_row(*r)
         console.print(table)
         sel = cell.record.rate_selection
-        if sel:
+        if sel and cell.record.requested_rate == "auto":
             console.print("rate auto: " + ", ".join(
                 f"{c['rate']:.0%} loss {c['loss']:.1f} ± {c['loss_se']:.1f}" for c in sel["candidates"])
                 + f" -> {sel['chosen']:.0%} (allowed loss {sel['allowed_loss']:.1f} + {sel['n_se']:g} SE; PSIS-LOO "
                 "on the training rows)")
+        elif sel and cell.record.rate != cell.record.requested_rate:  # the guard lowered the rate given
+            console.print(guard_line(sel))
         for line in mask_lines(cell.record):
             console.print(line)
         for w in warnings_for(cell.record):
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def guard_line(sel: dict) -> str:
+    """What the rate guard tried and kept, as one sentence (``sel``: the ``rate_selection`` block)."""
+    tried = sorted(sel["candidates"], key=lambda c: -c["rate"])
+    chosen = f"{sel['chosen']:.0%}" if sel["chosen"] else "the full network"
+    return ("rate guard: " + ", ".join(f"{c['rate']:.0%} lost {c['loss']:.1f} nats of PSIS-LOO ELPD on the "
+                                       f"training rows" for c in tried)
+            + f" (at most {sel['allowed_loss']:.1f} allowed) -> {chosen} kept; --rate-guard 0 keeps the rate given")
 
 
 def warnings_for(record: CellRecord) -> list[str]:
@@ -192,7 +205,9 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         "",
         "Metrics are on the test set from the posterior predictive (all kept draws); the `@mean` column is",
         "the paper's point estimate (prediction at the posterior-mean weights). R-hat fn / ESS fn are split",
-        "R-hat (max) and bulk ESS (min) of the test-point predictions across chains (ArviZ's definitions).",
+        "R-hat (max) and bulk ESS (min) of the test-point predictions across chains (ArviZ's definitions); MC err",
+        "is the Monte Carlo error of the predictive mean in outcome sds (root mean square over the test points):",
+        "about MC err^2 / 2 nats of test NLL, warned about above 0.1.",
         "",
     ]
     lines += [f"- warning: {w}" for w in view.warnings]
