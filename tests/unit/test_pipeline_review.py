@@ -125,6 +125,7 @@ def test_warnings_follow_the_monte_carlo_error_of_the_predictions():
     text = " ".join(stage_warnings("resampled", _metrics(mc_error=0.12), cfg))
     assert "2x longer (--resample-samples 40000)" in text
     assert "16x" in " ".join(stage_warnings("full", _metrics(mc_error=5.0), cfg))  # at most 16 times
+    assert "16x" in " ".join(stage_warnings("full", _metrics(mc_error=1e300), cfg))  # a chain that barely moved
     assert stage_warnings("full", _metrics(mc_error=MC_ERROR_WARN)) == []
 
 

@@ -20,8 +20,11 @@ def longer_factor(mc_error: float) -> int:
     """How many times longer a run should be for its Monte Carlo error to fall to ``MC_ERROR_WARN``: the error
     of a mean falls as one over the root of the effective draws, so ``(mc_error / MC_ERROR_WARN)^2``, rounded up
     to a power of two (at least 2, at most ``MAX_LONGER``)."""
-    need = (mc_error / MC_ERROR_WARN) ** 2
-    return int(min(MAX_LONGER, max(2, 2 ** int(np.ceil(np.log2(need))))))
+    with np.errstate(over="ignore"):  # an error too large to square: a chain that barely moved
+        need = float(np.square(np.float64(mc_error) / MC_ERROR_WARN))
+    if not need < MAX_LONGER:
+        return MAX_LONGER
+    return int(2 ** int(np.ceil(np.log2(max(need, 2.0)))))
 
 
 def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) -> list[str]:
