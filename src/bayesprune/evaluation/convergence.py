@@ -149,13 +149,9 @@ def _ess_geyer(z: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(rho).any(axis=1), np.nan, ess)
 
 
-def ess_mean(values: np.ndarray) -> np.ndarray:
-    """Effective sample size of the mean: Geyer's ESS of the split chains, not rank-normalised (ArviZ's
-    ``az.ess(method="mean")``, the one its Monte Carlo standard error of the mean divides by).
-
-    NaN where a quantity has non-finite values or fewer than 4 draws; a constant quantity gets the number of
-    draws.
-    """
+def _split_ess(values: np.ndarray, rank_normalise: bool) -> np.ndarray:
+    """Geyer's ESS of the split chains of every quantity, rank-normalised or as they are: NaN where a quantity
+    has non-finite values or fewer than 4 draws, the number of draws where it is constant (as in ArviZ)."""
     v = _to_quantity_major(values)
     m, _, n_draws = v.shape
     out = np.full(m, np.nan)
@@ -164,31 +160,23 @@ def ess_mean(values: np.ndarray) -> np.ndarray:
     ok = ~_invalid(v)
     if not ok.any():
         return out
-    split = _split(v[ok])
-    ess = _ess_geyer(split)
-    spread = split.reshape(split.shape[0], -1)
-    const = (spread.max(axis=1) - spread.min(axis=1)) < np.finfo(float).resolution
-    out[ok] = np.where(const, split[0].size, ess)
-    return out
-
-
-def ess_bulk(values: np.ndarray) -> np.ndarray:
-    """Bulk effective sample size: Geyer's ESS of the rank-normalised split chains.
-
-    NaN where a quantity has non-finite values or fewer than 4 draws; a constant quantity gets the number of
-    draws (as in ArviZ).
-    """
-    v = _to_quantity_major(values)
-    m, _, n_draws = v.shape
-    out = np.full(m, np.nan)
-    if n_draws < MIN_DRAWS or m == 0:
-        return out
-    ok = ~_invalid(v)
-    if not ok.any():
-        return out
-    z = _z_scale(_split(v[ok]))
+    z = _split(v[ok])
+    if rank_normalise:
+        z = _z_scale(z)
     ess = _ess_geyer(z)
     spread = z.reshape(z.shape[0], -1)
     const = (spread.max(axis=1) - spread.min(axis=1)) < np.finfo(float).resolution
     out[ok] = np.where(const, z[0].size, ess)
     return out
+
+
+def ess_mean(values: np.ndarray) -> np.ndarray:
+    """Effective sample size of the mean: Geyer's ESS of the split chains, not rank-normalised (ArviZ's
+    ``az.ess(method="mean")``, the one its Monte Carlo standard error of the mean divides by)."""
+    return _split_ess(values, rank_normalise=False)
+
+
+def ess_bulk(values: np.ndarray) -> np.ndarray:
+    """Bulk effective sample size: Geyer's ESS of the rank-normalised split chains (ArviZ's
+    ``az.ess(method="bulk")``)."""
+    return _split_ess(values, rank_normalise=True)
