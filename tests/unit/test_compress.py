@@ -254,8 +254,20 @@ def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
     from bayesprune.report.markdown import guard_line
 
     line = guard_line(to_json(sel))  # what the summary prints when the guard lowered the rate
-    assert line.startswith("rate guard: 90% lost") and "--rate-guard 0 keeps the rate given" in line
+    assert line.startswith("rate guard: PSIS-LOO ELPD lost") and f"90% {tried[0].loss:.1f}" in line
+    assert "--rate-guard 0 keeps the rate given" in line
     assert ("the full network kept" in line) == (comp.rate == 0.0)
+    from bayesprune.evaluation.records import CellRecord
+    from bayesprune.report.markdown import _rate_text
+    from bayesprune.settings import RunConfig
+
+    record = CellRecord(dataset="iris", task="classification", sampler="hmc", criterion="stn", rate=comp.rate, seed=0,
+                        n_params=99, n_params_kept=99, stages={}, structured=False, per_layer=False,
+                        chain_agreement_jaccard=1.0, score_chains=[0, 1], architecture={}, config=RunConfig(),
+                        provenance={}, requested_rate=0.9, schedule=[s.summary() for s in comp.steps],
+                        rate_selection=to_json(sel))
+    text = _rate_text(record)  # the rates the guard tried are not a gradual schedule's steps
+    assert text == f"{comp.rate:.0%} (guard: 90% lost too much)" and "gradual" not in text
     lenient = api.compress(full, iris, rate=0.9, auto_rates=STEPS, rate_guard=100.0, **SHORT)
     assert lenient.rate == 0.9 and len(lenient.steps) == 1 and lenient.selection.chosen == 0.9
     off = api.compress(full, iris, rate=0.9, rate_guard=0.0, **SHORT)

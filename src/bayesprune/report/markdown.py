@@ -75,7 +75,7 @@ def _rate_text(record: CellRecord) -> str:
         text += f" (guard: {record.requested_rate:.0%} lost too much)"
     if record.requested_rate == "layers" and record.config is not None:
         text = f"per layer {'/'.join(f'{r:g}' for r in record.config.layer_rates)}: {record.rate:.0%}"
-    steps = [s for s in record.schedule or [] if record.requested_rate != "auto"]
+    steps = [s for s in record.schedule or [] if not record.rate_selection]  # not the rates auto or the guard tried
     if len(steps) > 1:
         text += f" (gradual, {len(steps)} steps)"
     return text
@@ -145,9 +145,9 @@ def guard_line(sel: dict) -> str:
     """What the rate guard tried and kept, as one sentence (``sel``: the ``rate_selection`` block)."""
     tried = sorted(sel["candidates"], key=lambda c: -c["rate"])
     chosen = f"{sel['chosen']:.0%}" if sel["chosen"] else "the full network"
-    return ("rate guard: " + ", ".join(f"{c['rate']:.0%} lost {c['loss']:.1f} nats of PSIS-LOO ELPD on the "
-                                       f"training rows" for c in tried)
-            + f" (at most {sel['allowed_loss']:.1f} allowed) -> {chosen} kept; --rate-guard 0 keeps the rate given")
+    return (f"rate guard: PSIS-LOO ELPD lost on the training rows (at most {sel['allowed_loss']:.1f} nats allowed) "
+            + ", ".join(f"{c['rate']:.0%} {c['loss']:.1f}" for c in tried)
+            + f" -> {chosen} kept; --rate-guard 0 keeps the rate given")
 
 
 def warnings_for(record: CellRecord) -> list[str]:
