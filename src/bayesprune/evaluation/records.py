@@ -177,6 +177,11 @@ class CellRecord:
     warnings: list[str] | None = None  # about the sampled stages, with remedies (experiments/advice.py)
 
     @property
+    def rate_lowered(self) -> bool:
+        """Whether the rate guard kept a lower rate than the one given (the full network at rate 0)."""
+        return isinstance(self.requested_rate, float) and self.rate != self.requested_rate
+
+    @property
     def kept_share(self) -> float:
         return self.n_params_kept / self.n_params
 

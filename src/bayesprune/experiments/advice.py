@@ -40,11 +40,7 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     cfg = cfg or RunConfig()
     advice = get_sampler(cfg.sampler).advice
     length_flag = "--samples" if stage == "full" else "--resample-samples"
-    length = cfg.samples if stage == "full" else cfg.resample_samples
-    if length is None:
-        defaults = settings_class(cfg.sampler) if cfg.sampler in SAMPLERS else None
-        length = (0 if defaults is None else defaults.default_samples if stage == "full"
-                  else defaults.default_resample_samples)
+    length = cfg.samples if stage == "full" else cfg.resample_samples  # filled in by RunConfig for its sampler
     error = m.mc_error if m.mc_error is not None and np.isfinite(m.mc_error) else None
     factor = longer_factor(error) if error is not None else 2
     longer = f"sample {factor}x longer ({length_flag} {factor * length})"

@@ -71,7 +71,7 @@ def _rate_text(record: CellRecord) -> str:
     """``75%``, ``auto: 90%``, ``per layer 0.5/0.9: 84%``, with ``(gradual, 3 steps)`` when the schedule had
     several."""
     text = f"auto: {record.rate:.0%}" if record.requested_rate == "auto" else f"{record.rate:.0%}"
-    if isinstance(record.requested_rate, float) and record.rate != record.requested_rate:
+    if record.rate_lowered:
         text += f" (guard: {record.requested_rate:.0%} lost too much)"
     if record.requested_rate == "layers" and record.config is not None:
         text = f"per layer {'/'.join(f'{r:g}' for r in record.config.layer_rates)}: {record.rate:.0%}"
@@ -131,7 +131,7 @@ def print_summary(view: RunView, console) -> None:
                 f"{c['rate']:.0%} loss {c['loss']:.1f} ± {c['loss_se']:.1f}" for c in sel["candidates"])
                 + f" -> {sel['chosen']:.0%} (allowed loss {sel['allowed_loss']:.1f} + {sel['n_se']:g} SE; PSIS-LOO "
                 "on the training rows)")
-        elif sel and cell.record.rate != cell.record.requested_rate:  # the guard lowered the rate given
+        elif sel and cell.record.rate_lowered:
             console.print(guard_line(sel))
         for line in mask_lines(cell.record):
             console.print(line)

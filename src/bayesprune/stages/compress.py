@@ -128,24 +128,38 @@ def compress(
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
     candidates = sorted(set(float(r) for r in compression.auto_rates))
     steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
-    # like with like: the full model on the chains the candidates were resampled from, so a candidate's loss is
-    # the pruning's, not that of losing the other chains' modes
-    scored_on = ps.select_chains(starts_chains(ps, steps[0].prune, resampling.start_from))
-    full_loo = selection.loo(pointwise_loglik(ps.posterior, scored_on.result.draws, ds.X_train, ds.y_train))
+    full_loo = _training_loo(ps, _full_on_start_chains(ps, steps[0].prune, resampling), ds.X_train, ds.y_train)
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),
-                                 selection.loo(pointwise_loglik(ps.posterior, s.resampled.result.draws,
-                                                                ds.X_train, ds.y_train, s.resampled.kept_idx)),
-                                 auto_se, auto_tolerance)
+                                 _training_loo(ps, s.resampled, ds.X_train, ds.y_train), auto_se, auto_tolerance)
              for s in steps]
-    chosen = selection.choose(full_loo, null, found, auto_se, auto_tolerance)
+    return _selected(ps, ds, pruning, seed, steps, selection.choose(full_loo, null, found, auto_se, auto_tolerance))
+
+
+def _full_on_start_chains(ps: PosteriorSample, pr: PruneResult, resampling: ResamplingSpec) -> PosteriorSample:
+    """Like with like: the full model on the chains a compact model is resampled from, so its loss is the
+    pruning's, not that of losing the other chains' modes."""
+    return ps.select_chains(starts_chains(ps, pr, resampling.start_from))
+
+
+def _training_loo(ps: PosteriorSample, sample: PosteriorSample, X, y, max_draws: int | None = None) -> selection.LOO:
+    """PSIS-LOO of ``sample`` (the full sample ``ps`` or a compact model of it) on the rows ``X``, ``y``, from at
+    most ``max_draws`` draws per chain (evenly spaced; all when ``None``)."""
+    draws = sample.result.draws
+    if max_draws is not None:
+        draws = draws[:, evenly_spaced(draws.shape[1], max_draws)]
+    return selection.loo(pointwise_loglik(ps.posterior, draws, X, y, sample.kept_idx))
+
+
+def _selected(ps: PosteriorSample, ds: Dataset, pruning: PruningSpec, seed: int, steps: list[Step],
+              chosen: selection.RateSelection) -> Compression:
+    """The compression of the step whose rate the selection chose (the full sample itself at rate 0), with
+    every step and the selection."""
     final = next((s for s in steps if s.rate == chosen.chosen), None)
     if final is None:
         final = unpruned(ps, prune(ps, pruning, rate=0.0, seed=seed, data=ds))
     return Compression(dataclasses.replace(final.prune, selection=chosen), final.pruned, final.resampled, steps,
                        chosen)
-
-
 
 
 def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: CompressionSpec,
@@ -161,13 +175,7 @@ def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: Co
     cap = compression.rate_guard
     rows = evenly_spaced(len(ds.y_train), selection.GUARD_ROWS)
     X, y = ds.X_train[rows], ds.y_train[rows]
-
-    def loo_of(sample: PosteriorSample) -> selection.LOO:
-        draws = sample.result.draws
-        thin = evenly_spaced(draws.shape[1], selection.GUARD_DRAWS)
-        return selection.loo(pointwise_loglik(ps.posterior, draws[:, thin], X, y, sample.kept_idx))
-
-    full_loo = loo_of(ps.select_chains(starts_chains(ps, first.prune, resampling.start_from)))
+    full_loo = _training_loo(ps, _full_on_start_chains(ps, first.prune, resampling), X, y, selection.GUARD_DRAWS)
     null = selection.null_elpd(ds.task, y)
     steps: list[Step] = []
     tried: list[selection.Candidate] = []
@@ -175,12 +183,8 @@ def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: Co
     for r in [first.rate, *lower]:  # highest first, stopping at the first that passes
         steps.append(first if not steps else step(r))
         tried.append(selection.guard_candidate(full_loo, null, r, int(steps[-1].prune.keep_mask.sum()),
-                                               loo_of(steps[-1].resampled), cap))
+                                               _training_loo(ps, steps[-1].resampled, X, y, selection.GUARD_DRAWS),
+                                               cap))
         if tried[-1].within or full_loo.elpd <= null:
             break
-    chosen = selection.guard_selection(full_loo, null, tried, cap)
-    final = next((s for s in steps if s.rate == chosen.chosen), None)
-    if final is None:
-        final = unpruned(ps, prune(ps, pruning, rate=0.0, seed=seed, data=ds))
-    return Compression(dataclasses.replace(final.prune, selection=chosen), final.pruned, final.resampled, steps,
-                       chosen)
+    return _selected(ps, ds, pruning, seed, steps, selection.guard_selection(full_loo, null, tried, cap))
