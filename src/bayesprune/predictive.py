@@ -25,6 +25,7 @@ def _outputs(posterior: BNNPosterior, thetas: jax.Array, X: jax.Array) -> jax.Ar
 # times over: pre-activations, activations, outputs): 512 draws of LeNet-300-100 on 60,000 rows would be 37 GB a
 # copy. This caps one copy at 256 MiB by taking fewer draws at a time on many rows or wide layers.
 EVAL_BYTES = 256 * 2**20
+NOISE_VALUES = 2**24  # predictive-sample noise drawn at once: 64 MiB of float32 (Predictive.sample_columns)
 
 
 def draw_batch(posterior: BNNPosterior, n_rows: int, batch: int) -> int:
@@ -161,20 +162,39 @@ class Predictive:
 
     def sample_columns(self, key: jax.Array, per_draw: int = 1):
         """:meth:`samples` a block of test points at a time: a function of a column slice that returns exactly
-        ``samples(key, per_draw)[:, columns]`` without building the whole (samples x points) array in float64
-        (the random numbers are drawn once, in float32)."""
+        ``samples(key, per_draw)[:, columns]`` without building the whole (samples x points) array in float64.
+
+        The random numbers are drawn in float32, a chunk of at most :data:`NOISE_VALUES` of them at a time (the
+        columns ``j * width`` onwards from ``fold_in(key, j)``; all from ``key`` when one chunk holds every
+        column), so neither the noise nor the weighted resample of the draws is ever held for every point: 4,000
+        draws on 40,000 test points would be 640 MB each."""
         f = self.flat_outputs()
+        n_draws, n = f.shape
         tau2 = self.noise_var.reshape(-1)
         w = self.draw_weights()
+        idx = None
         if w is not None:
             key, pick = jax.random.split(key)
             idx = np.asarray(jax.random.choice(pick, len(w), (len(w),), p=jnp.asarray(w / w.sum())))
-            f, tau2 = f[idx], tau2[idx]
+            tau2 = tau2[idx]
         tau = np.sqrt(tau2)[:, None]
-        eps = np.asarray(jax.random.normal(key, (per_draw, *f.shape)))
+        width = n if per_draw * n_draws * n <= NOISE_VALUES else max(1, NOISE_VALUES // (per_draw * n_draws))
+        cache: dict[int, np.ndarray] = {}
+
+        def noise(j: int) -> np.ndarray:
+            if j not in cache:
+                cache.clear()  # callers walk the columns in order: one chunk held at a time
+                k = key if width >= n else jax.random.fold_in(key, j)
+                cache[j] = np.asarray(jax.random.normal(k, (per_draw, n_draws, width)))
+            return cache[j]
 
         def columns(cols: slice) -> np.ndarray:
-            block = f[None, :, cols] + tau[None] * eps[:, :, cols]
+            start, stop, _ = cols.indices(n)
+            fb = f[:, start:stop] if idx is None else f[idx, start:stop]
+            eps = np.concatenate([noise(j)[:, :, max(start - j * width, 0): stop - j * width]
+                                  for j in range(start // width, -(-stop // width))], axis=2) if stop > start \
+                else np.zeros((per_draw, n_draws, 0), np.float32)
+            block = fb[None] + tau[None] * eps
             return block.reshape(-1, block.shape[-1])
 
         return columns

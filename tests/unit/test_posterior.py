@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -93,6 +95,38 @@ def test_evaluation_takes_fewer_draws_at_a_time_on_wide_layers_and_many_rows(mon
     assert ll4.dtype == np.float64 and ll4.shape == (2, 9, 50) and out4.shape == (2, 9, 50)
     np.testing.assert_allclose(ll4, ll, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out4, out, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_predictive_noise_drawn_a_chunk_of_points_at_a_time(monkeypatch, weighted):
+    """With the noise drawn a few points at a time (as on many test points), any blocks of columns still give
+    exactly the samples of all columns at once; the chunks' numbers are not repeated; weighted chains resample
+    the draws once for every column."""
+    import bayesprune.predictive as predictive
+
+    rng = np.random.default_rng(2)
+    post = BNNPosterior(MLPSpec(3, (4,), 1), "regression")
+    X = rng.normal(size=(37, 3)).astype(np.float32)
+    draws = rng.normal(scale=0.5, size=(2, 10, post.position_size())).astype(np.float32)
+    pred = predictive.posterior_predictive(post, draws, X)
+    if weighted:
+        pred = dataclasses.replace(pred, chain_weights=np.array([0.8, 0.2]))
+    monkeypatch.setattr(predictive, "NOISE_VALUES", 2 * 20 * 5)  # chunks of 5 columns: 8 chunks, the last of 2
+    key = jax.random.key(4)
+    whole = pred.samples(key, 2)
+    cols = pred.sample_columns(key, 2)
+    blocks = [cols(slice(a, b)) for a, b in ((0, 3), (3, 12), (12, 13), (13, 37))]
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+    if not weighted:
+        noise = whole - np.tile(pred.flat_outputs(), (2, 1))
+        assert len(np.unique(noise)) == noise.size  # no chunk's numbers reused
+    else:  # noise-free: every sample row is one draw's outputs at every point, whichever chunk it came from
+        quiet = dataclasses.replace(pred, noise_var=np.full_like(pred.noise_var, 1e-14))
+        rows = quiet.samples(key, 2)
+        f = pred.flat_outputs()
+        gap = np.abs(rows[:, None, :] - f[None]).max(axis=2)  # (sample row, draw)
+        assert gap.min(axis=1).max() < 1e-5
+        assert len(set(gap.argmin(axis=1))) < len(f)  # weights 0.8 / 0.2 resample: some draws repeat
 
 
 def test_regression_metrics_a_block_of_points_at_a_time_equal_all_at_once(monkeypatch):

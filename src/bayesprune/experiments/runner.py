@@ -22,7 +22,15 @@ from bayesprune import __version__, api
 from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
-from bayesprune.evaluation.records import FULL_SCORED, CellRecord, CellView, RunView, StageMetrics, to_json
+from bayesprune.evaluation.records import (
+    FULL_SCORED,
+    CellRecord,
+    CellView,
+    PredictiveSummary,
+    RunView,
+    StageMetrics,
+    to_json,
+)
 from bayesprune.experiments.advice import cell_warnings, resampling_warnings, selection_warnings
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
@@ -184,13 +192,20 @@ def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None
     return cfg, ds, posterior, notes + ([size_note] if size_note else [])
 
 
+def _kept(metrics: StageMetrics, scored) -> tuple[StageMetrics, PredictiveSummary, np.ndarray]:
+    """What a run keeps of a stage's evaluation: its metrics, the report's summary of the predictive and the
+    diagnosed test-point outputs; the predictive itself (draws x test rows: 640 MB at 4,000 draws of 40,000 rows)
+    is let go before the next stage is evaluated."""
+    return metrics, scored.summary, scored.fn_outputs
+
+
 def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, reporter, label: str | None,
          run_index: int | None, full: api.PosteriorSample | None = None, batch: dict | None = None) -> RunOutcome:
     t_start = time.perf_counter()
     if full is None:
         adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
         full = _sample_full(cfg, ds, posterior, progress=adv)
-    full_metrics, full_scored = api.evaluate_stage(full, ds, seed=cfg.seed)
+    full_metrics, full_summary, full_fn = _kept(*api.evaluate_stage(full, ds, seed=cfg.seed))
     cells: list[CellResult] = []
     views: list[CellView] = []
     prov = provenance(ds, device) | ({"batch": batch} if batch else {})
@@ -209,8 +224,8 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
             pr, res = comp.prune, comp.resampled
             pruned = comp.pruned.replace(seconds=time.perf_counter() - t0 - sum(s.resampled.seconds
                                                                                 for s in comp.steps))
-            pruned_metrics, pruned_scored = api.evaluate_stage(pruned, ds, seed=cfg.seed)
-            res_metrics, res_scored = api.evaluate_stage(res, ds, seed=cfg.seed)
+            pruned_metrics, _, pruned_fn = _kept(*api.evaluate_stage(pruned, ds, seed=cfg.seed))
+            res_metrics, res_summary, res_fn = _kept(*api.evaluate_stage(res, ds, seed=cfg.seed))
             stages = {"full": full_metrics, "pruned": pruned_metrics, "resampled": res_metrics}
             if len(comp.steps) == 1 and pr.source_chains != list(range(full.result.num_chains)):
                 # like with like: the full model on the chains the mask was scored on (the pruned stage's)
@@ -237,11 +252,11 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                                                 res.result.draws.shape[-1])),
             )
             cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
-                                    {"pruned": pruned_scored.fn_outputs, "resampled": res_scored.fn_outputs}, model))
-            views.append(CellView(record, pr.scores, pr.threshold, res_scored.summary))
-    view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_scored.summary, cells=views,
+                                    {"pruned": pruned_fn, "resampled": res_fn}, model))
+            views.append(CellView(record, pr.scores, pr.threshold, res_summary))
+    view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_summary, cells=views,
                    warnings=notes)
-    return RunOutcome(cfg, ds, full, full_metrics, view, tuple(cells), full_scored.fn_outputs,
+    return RunOutcome(cfg, ds, full, full_metrics, view, tuple(cells), full_fn,
                       time.perf_counter() - t_start)
 
 
