@@ -26,6 +26,7 @@ from bayesprune.stages.sample import (
     CONVERGED_RHAT,
     DEFAULT_KEPT_DRAWS,
     KEPT_DRAWS_TOTAL,
+    KEPT_VALUES_TOTAL,
     MIN_KEPT_DRAWS,
     ImproperPosteriorWarning,
     auto_thin,
@@ -38,7 +39,8 @@ from bayesprune.stages.sample import (
 from bayesprune.stages.weights import weigh_chains
 
 __all__ = [
-    "CONVERGED_ESS", "CONVERGED_RHAT", "DEFAULT_KEPT_DRAWS", "KEPT_DRAWS_TOTAL", "MIN_KEPT_DRAWS",
+    "CONVERGED_ESS", "CONVERGED_RHAT", "DEFAULT_KEPT_DRAWS", "KEPT_DRAWS_TOTAL", "KEPT_VALUES_TOTAL",
+    "MIN_KEPT_DRAWS",
     "BNNPosterior", "Compression", "CompressionSpec", "PruningSpec", "ResamplingSpec", "SamplingSpec",
     "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",

@@ -12,6 +12,7 @@ from bayesprune import api
 from bayesprune.data import load_dataset
 from bayesprune.errors import OptionError
 from bayesprune.settings import RunConfig
+from bayesprune.stages.sample import sampling_lengths
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,17 @@ def test_kept_draws_per_chain_bound_the_total():
         assert api.MIN_KEPT_DRAWS <= kept <= api.DEFAULT_KEPT_DRAWS
         assert chains * kept <= max(api.KEPT_DRAWS_TOTAL, chains * api.MIN_KEPT_DRAWS)
     assert np.ceil(10_000 / api.auto_thin(10_000, api.kept_per_chain(4096))) <= api.MIN_KEPT_DRAWS
+
+
+def test_kept_draws_of_a_large_network_bound_the_values():
+    """Small networks keep their 1,000 draws per chain; LeNet-300-100 (266,610 parameters) keeps at most
+    KEPT_VALUES_TOTAL values over its 4 chains; a huge one still keeps MIN_KEPT_DRAWS each."""
+    assert api.kept_per_chain(4, 1_853) == api.kept_per_chain(4) == 1000
+    kept = api.kept_per_chain(4, 266_611)
+    assert kept == 251 and 4 * kept * 266_611 <= api.KEPT_VALUES_TOTAL
+    assert api.kept_per_chain(4, 10**9) == api.MIN_KEPT_DRAWS
+    num_warmup, num_draws, thin = sampling_lengths(4000, 0.5, None, chains=4, dim=266_611)
+    assert -(-num_draws // thin) <= kept
 
 
 def test_superchains_start_together_and_get_nested_rhat(iris):

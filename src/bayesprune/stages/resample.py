@@ -74,8 +74,9 @@ def resample(
     defaults = settings_class(sampler)
     start = defaults.default_resample_start if spec.start is None else spec.start
     samples = defaults.default_resample_samples if spec.samples is None else spec.samples
-    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=n_chains)
     kept_idx = pr.kept_idx
+    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=n_chains,
+                                                   dim=ps.posterior.position_size(kept_idx.size))
     if kept_idx.size == 0:
         raise OptionError.about("rate", "keeps no parameters; use a lower rate")
     t0 = time.perf_counter()

@@ -31,6 +31,9 @@ from bayesprune.stages.weights import weigh_chains
 DEFAULT_KEPT_DRAWS = 1000  # kept draws per chain, for 4 chains or fewer
 KEPT_DRAWS_TOTAL = 4000  # over all chains: with many chains each keeps fewer, so memory stays bounded
 MIN_KEPT_DRAWS = 4  # per chain, whatever the number of chains (split R-hat needs two halves of two)
+# values of the kept draws over all chains (1 GiB of float32): only networks of more than 67,108 parameters keep
+# fewer than 4,000 draws (LeNet-300-100's 266,610: 251 per chain of 4, instead of 4.3 GB for 1,000 each)
+KEPT_VALUES_TOTAL = 2**28
 SamplerSettingsLike = SamplerSettings | Mapping[str, Any] | None
 
 
@@ -80,21 +83,29 @@ def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | N
     return None
 
 
-def sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1) -> tuple[int, int, int]:
+def sampling_lengths(samples: int, burnin: float, thin: int | None, *, chains: int = 1, dim: int | None = None
+                     ) -> tuple[int, int, int]:
     """(warm-up steps, post-burn-in steps, thinning) of lengths that passed their declared checks; a thinning
-    beyond the post-burn-in draws (which the lengths together decide) is refused here."""
+    beyond the post-burn-in draws (which the lengths together decide) is refused here. ``dim``: the sampled
+    positions' size (for :func:`kept_per_chain`)."""
     num_warmup = int(round(burnin * samples))
     num_draws = samples - num_warmup
-    thin = auto_thin(num_draws, kept_per_chain(chains)) if thin is None else thin
+    thin = auto_thin(num_draws, kept_per_chain(chains, dim)) if thin is None else thin
     if thin > num_draws:
         raise OptionError.about("thin", f"{thin} must be between 1 and the post-burn-in draws ({num_draws})")
     return num_warmup, num_draws, int(thin)
 
 
-def kept_per_chain(chains: int) -> int:
+def kept_per_chain(chains: int, dim: int | None = None) -> int:
     """How many draws each chain keeps by default: 1,000 with up to 4 chains, then 4,000 over all chains (at
-    least 4 each), so thousands of chains keep host memory bounded (4,096 chains of 1,852 parameters: 121 MB)."""
-    return max(MIN_KEPT_DRAWS, min(DEFAULT_KEPT_DRAWS, KEPT_DRAWS_TOTAL // max(1, chains)))
+    least 4 each), so thousands of chains keep host memory bounded (4,096 chains of 1,852 parameters: 121 MB);
+    and with positions of ``dim`` values, at most :data:`KEPT_VALUES_TOTAL` values over all chains, so a large
+    network's draws stay within 1 GiB too."""
+    chains = max(1, chains)
+    kept = min(DEFAULT_KEPT_DRAWS, KEPT_DRAWS_TOTAL // chains)
+    if dim:
+        kept = min(kept, KEPT_VALUES_TOTAL // (chains * dim))
+    return max(MIN_KEPT_DRAWS, kept)
 
 
 def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
@@ -141,8 +152,9 @@ def sample(
     init = defaults.default_init if spec.init is None else spec.init
     init_steps = defaults.default_init_steps if spec.init_steps is None else spec.init_steps
     samples = defaults.default_samples if spec.samples is None else spec.samples
-    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains)
     posterior = posterior or build_posterior(ds)
+    num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains,
+                                                   dim=posterior.position_size())
     t0 = time.perf_counter()
     start = chain_starts(posterior, ds, superchains or chains, sampler, init, init_steps, seed)
     if superchains:  # every chain of a group from its group's point; each chain has its own random stream
@@ -229,7 +241,7 @@ def extend_until_converged(posterior, ds, result, key, sampler, sampler_settings
         )
         result = result.extended(more)
         runs += 1
-        if result.draws.shape[1] > 2 * kept_per_chain(result.num_chains):
+        if result.draws.shape[1] > 2 * kept_per_chain(result.num_chains, result.draws.shape[-1]):
             result = result.thinned(2)
     return result
 
