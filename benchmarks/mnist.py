@@ -48,6 +48,7 @@ from common import best_time, write_results  # noqa: E402
 from bayesprune import api  # noqa: E402
 from bayesprune.data import load_dataset  # noqa: E402
 from bayesprune.evaluation import metrics  # noqa: E402
+from bayesprune.io import save_posterior  # noqa: E402
 from bayesprune.io.compact import MODEL_DRAWS, load_model, pack_compact, write_compact  # noqa: E402
 from bayesprune.posterior import BNNPosterior  # noqa: E402
 from bayesprune.predictive import posterior_predictive  # noqa: E402
@@ -140,8 +141,10 @@ def main() -> None:
     starts = captured[0]
     rows = {"Bayesian LeNet-300-100 (full)": {"kept": n, **scores(api.predict(full, ds.X_test).mean(), ds.y_test)},
             "deep ensemble of its 4 starts (full)": {"kept": n, **ensemble_scores(post, starts, ds)}}
-    write_table(args, sampler, guide.seconds, n, rows, seconds, finished=False)
     with tempfile.TemporaryDirectory() as tmp:
+        save_posterior(full, ds, Path(tmp) / "posterior_full.nc")
+        rows["Bayesian LeNet-300-100 (full)"]["posterior_bytes"] = (Path(tmp) / "posterior_full.nc").stat().st_size
+        write_table(args, sampler, guide.seconds, n, rows, seconds, finished=False)
         for name, budget in BUDGETS.items():
             rate = rate_for(n, budget)
             t0 = time.perf_counter()
@@ -153,6 +156,9 @@ def main() -> None:
             rows[f"Bayesian, STN compact {name}"] = {
                 "kept": rs.n_params_kept, "error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece,
                 **compact_file(rs, ds, Path(tmp))}
+            save_posterior(rs, ds, Path(tmp) / "posterior_resampled.nc")
+            rows[f"Bayesian, STN compact {name}"]["posterior_bytes"] = (
+                Path(tmp) / "posterior_resampled.nc").stat().st_size
             t0 = time.perf_counter()
             pruned_members = magnitude_pruned(post, ds, starts, budget, sampler, args.seed)
             seconds[f"magnitude {name}"] = time.perf_counter() - t0
@@ -196,6 +202,15 @@ def write_table(args, sampler: str, guide_seconds: float, n: int, rows: dict, se
               f"error from the file {r['file_error']:.2%})") if "predict_seconds" in r else "-"
         lines.append(f"| {name} | {r['kept']:,} | {n / r['kept']:.0f}x | {r['error']:.2%} | {r['nll']:.4f} | "
                      f"{r['ece']:.4f} | {file} | {ms} |")
+    full_file = rows["Bayesian LeNet-300-100 (full)"].get("posterior_bytes")
+    if full_file:
+        out = [f"{name.split()[-1]}: {(full_file + r['posterior_bytes'] + r['bytes']) / 1e6:.0f} MB"
+               for name, r in rows.items() if "posterior_bytes" in r and "bytes" in r]
+        lines += ["", f"What `bayesprune run --out` writes of this run (posterior files as it saves them, "
+                  f"`bayesprune.io.save_posterior`): posterior_full.nc {full_file / 1e6:.1f} MB"
+                  + "".join(f"; {name.split()[-1]} posterior_resampled.nc {r['posterior_bytes'] / 1e6:.1f} MB"
+                            for name, r in rows.items() if "posterior_bytes" in r and "bytes" in r)
+                  + (f"; with one compact size's model file: {', '.join(out)}" if out else "") + "."]
     lines += ["", "Published (weights counted, biases not; each paper's own training):", "",
               "| method | compression | test error |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in ANCHORS]

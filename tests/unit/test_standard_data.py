@@ -168,3 +168,25 @@ def test_posterior_file_leaves_out_a_large_pointwise_log_likelihood(tmp_path, fa
     assert large.attrs["log_likelihood"].startswith("not stored (7,200 values")
     post_io.save_posterior(ps, ds, tmp_path / "asked.nc", log_likelihood=True)  # on request, whatever the size
     assert "log_likelihood" in post_io.load_posterior(tmp_path / "asked.nc").groups()
+
+
+def test_posterior_file_thins_the_draws_of_a_large_network(tmp_path, fake_sample):
+    """Beyond the limit the file keeps evenly spaced draws of every chain (LeNet-300-100 would write 1.1 GB), its
+    sample stats aligned with them; at least 4 per chain; None keeps them all."""
+    from bayesprune.io import posterior as post_io
+
+    ds = load_dataset("iris", seed=0)
+    ps = fake_sample()  # 4 chains x 20 draws
+    dim = ps.result.draws.shape[-1]
+    post_io.save_posterior(ps, ds, tmp_path / "thin.nc", max_values=4 * 5 * dim)
+    thin = post_io.load_posterior(tmp_path / "thin.nc")
+    assert thin.posterior.sizes["draw"] == 5 and thin.attrs["draws_stored"] == "5 of the 20 kept per chain"
+    keep = post_io.stored_draws(4, 20, dim, 4 * 5 * dim)
+    np.testing.assert_array_equal(keep, [0, 5, 10, 14, 19])
+    np.testing.assert_allclose(thin.posterior["theta"].values, ps.result.draws[:, keep, :ps.n_params_kept])
+    np.testing.assert_allclose(thin.sample_stats["lp"].values, ps.result.logdensity[:, keep])
+    names = list(thin.posterior["param"].values)  # stored as characters, read back as the names
+    assert names == [ps.posterior.spec.param_names[i] for i in range(ps.n_params_kept)]
+    assert post_io.stored_draws(4, 20, dim, 1).size == post_io.STORED_MIN_DRAWS
+    post_io.save_posterior(ps, ds, tmp_path / "all.nc", max_values=None)
+    assert post_io.load_posterior(tmp_path / "all.nc").posterior.sizes["draw"] == 20
