@@ -124,7 +124,8 @@ class RunConfig:
                                  check=options.optional(options.integer(2)), group="sampling")
     burnin: float = option(0.5, "share of samples discarded", check=options.share_discarded, group="sampling")
     thin: int | None = option(None, "keep every K-th draw (default: at most 1,000 kept per chain; with more than "
-                              "4 chains 4,000 over all chains, at least 4 each)",
+                              "4 chains 4,000 over all chains, at least 4 each; at most 2^28 values in all, so "
+                              "networks over 67,108 parameters keep fewer)",
                               check=options.optional(options.integer(1)), group="sampling")
     init: str | None = option(None, "where chains start: a random network (prior) or each chain's own optimised "
                               "network (optimised: Adam on the log posterior, a deep ensemble); default: the "
