@@ -209,13 +209,22 @@ class Predictive:
 def posterior_predictive(
     posterior: BNNPosterior, draws: np.ndarray, X: np.ndarray, kept_idx: np.ndarray | None = None
 ) -> Predictive:
-    """Posterior predictive on ``X`` from position draws ``(C, D, dim)`` (reduced when ``kept_idx`` is given)."""
-    draws = jnp.asarray(draws, jnp.float32)
-    thetas = np.asarray(posterior.theta(draws, None if kept_idx is None else jnp.asarray(kept_idx)))
-    out = network_outputs(posterior, thetas, X)
+    """Posterior predictive on ``X`` from position draws ``(C, D, dim)`` (reduced when ``kept_idx`` is given).
+
+    A batch of draws at a time (:func:`draw_batch`) is expanded to full parameter vectors and run through the
+    network: the vectors of every draw at once would be draws x the full network (4.3 GB for 4,000 compact draws
+    of LeNet-300-100, however few parameters they keep). The expansion runs outside the compiled forward pass,
+    so every stage of a run (full, pruned, resampled) shares one compiled network per batch shape."""
+    draws = np.asarray(draws, np.float32)
+    lead = draws.shape[:-1]
+    Xj = jnp.asarray(X, jnp.float32)
+    kept = None if kept_idx is None else jnp.asarray(kept_idx)
+    out = _in_batches(lambda z: _outputs(posterior, posterior.theta(z, kept), Xj), draws.reshape(-1, draws.shape[-1]),
+                      draw_batch(posterior, len(X), 512))
+    out = out.reshape(*lead, *out.shape[1:])
     noise = None
     if posterior.task == "regression":
-        noise = np.exp(np.asarray(posterior.log_noise_var(draws)))
+        noise = np.exp(np.asarray(posterior.log_noise_var(jnp.asarray(draws))))
     return Predictive(posterior.task, out, noise)
 
 
