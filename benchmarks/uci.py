@@ -124,8 +124,12 @@ def _mean_se(values: list[float]) -> tuple[float, float]:
 
 
 def _fmt(values: list[float], digits: int = 2) -> str:
+    """Mean (+- standard error) with ``digits`` decimals, or two significant digits in exponent form for means
+    that would print as 0 (naval's RMSE is 5e-5 in its target's units)."""
     m, se = _mean_se(values)
-    return f"{m:.{digits}f}" if not np.isfinite(se) else f"{m:.{digits}f} +- {se:.{digits}f}"
+    small = m != 0 and abs(m) < 10**-digits
+    f = (lambda x: f"{x:.1e}") if small else (lambda x: f"{x:.{digits}f}")  # noqa: E731
+    return f(m) if not np.isfinite(se) else f"{f(m)} +- {f(se)}"
 
 
 def within(r: dict, key: str) -> bool:
@@ -158,7 +162,7 @@ def report(rows: list[dict]) -> list[str]:
         over_start += int(bool(starts) and np.mean(ll) > np.mean(starts))
         pub = " | ".join(f"{PUBLISHED[k][s][0]:.2f} / {PUBLISHED[k][s][1]:.2f}" for k in PUBLISHED)
         lines.append(f"| {s} | {len(rs)} | {', '.join(sorted({r['sampler'] for r in rs}))} | {_fmt(ll)} | "
-                     f"{_fmt([r['full']['rmse'] for r in rs], 3)} | {picp:.2f} | "
+                     f"{_fmt([r['full']['rmse'] for r in rs], 3)} | {picp:.3f} | "
                      f"{_fmt(starts) if starts else '-'} | {pub} | "
                      f"{np.mean([r['seconds'] for r in rs]) / 60:.1f} |")
     n = len(sets)
