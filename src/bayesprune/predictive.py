@@ -190,10 +190,11 @@ class Predictive:
 
         def columns(cols: slice) -> np.ndarray:
             start, stop, _ = cols.indices(n)
+            if stop <= start:
+                return np.empty((per_draw * n_draws, 0), f.dtype)
             fb = f[:, start:stop] if idx is None else f[idx, start:stop]
             eps = np.concatenate([noise(j)[:, :, max(start - j * width, 0): stop - j * width]
-                                  for j in range(start // width, -(-stop // width))], axis=2) if stop > start \
-                else np.zeros((per_draw, n_draws, 0), np.float32)
+                                  for j in range(start // width, -(-stop // width))], axis=2)
             block = fb[None] + tau[None] * eps
             return block.reshape(-1, block.shape[-1])
 

@@ -153,3 +153,22 @@ def test_regression_metrics_a_block_of_points_at_a_time_equal_all_at_once(monkey
         assert blocks[name] == at_once[name], name
     for name in ("crps", "nll"):
         assert blocks[name] == pytest.approx(at_once[name], rel=1e-12), name
+
+
+def test_compact_draws_expanded_a_batch_at_a_time_predict_as_all_at_once(monkeypatch):
+    """The predictive of compact draws, expanded to full parameter vectors a few draws at a time (as for LeNet's
+    4,000 compact draws), equals the network run on all expanded vectors at once, to the bit."""
+    import bayesprune.predictive as predictive
+
+    rng = np.random.default_rng(5)
+    post = BNNPosterior(MLPSpec(5, (7,), 1), "regression")
+    kept = np.sort(rng.choice(post.spec.n_params, 20, replace=False)).astype(np.int32)
+    draws = rng.normal(size=(3, 11, post.position_size(20))).astype(np.float32)
+    X = rng.normal(size=(33, 5)).astype(np.float32)
+    thetas = np.asarray(post.theta(jnp.asarray(draws), jnp.asarray(kept)))
+    whole = predictive.network_outputs(post, thetas, X)
+    monkeypatch.setattr(predictive, "EVAL_BYTES", 4 * 33 * 7 * 4)  # 4 draws at a time: 9 batches, the last padded
+    assert predictive.draw_batch(post, 33, 512) == 4
+    pred = predictive.posterior_predictive(post, draws, X, kept)
+    np.testing.assert_array_equal(pred.outputs, whole)
+    np.testing.assert_allclose(pred.noise_var, np.exp(draws[..., -1]), rtol=1e-6)
