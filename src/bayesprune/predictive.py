@@ -57,16 +57,24 @@ def _in_batches(call, stack: np.ndarray, batch: int, dtype=None) -> np.ndarray:
     return out
 
 
-def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, *, batch: int = 512) -> np.ndarray:
-    """Outputs for a stack of full parameter vectors ``thetas`` (..., n_params).
+def network_outputs(posterior: BNNPosterior, thetas: np.ndarray, X: np.ndarray, kept_idx: np.ndarray | None = None,
+                    *, batch: int = 512) -> np.ndarray:
+    """Outputs for a stack of full parameter vectors ``thetas`` (..., n_params), or of positions (..., dim)
+    reduced to the parameters ``kept_idx``.
+
+    A batch of them at a time (:func:`draw_batch`) is expanded to full parameter vectors and run through the
+    network: the vectors of every draw at once would be draws x the full network (4.3 GB for 4,000 compact draws
+    of LeNet-300-100, however few parameters they keep). The expansion runs outside the compiled forward pass,
+    so every stage of a run (full, pruned, resampled) shares one compiled network per batch shape.
 
     Returns regression means ``(..., n)`` or class probabilities ``(..., n, K)``.
     """
     thetas = np.asarray(thetas, np.float32)
     lead = thetas.shape[:-1]
     Xj = jnp.asarray(X, jnp.float32)
-    out = _in_batches(lambda t: _outputs(posterior, t, Xj), thetas.reshape(-1, thetas.shape[-1]),
-                      draw_batch(posterior, len(X), batch))
+    kept = None if kept_idx is None else jnp.asarray(kept_idx)
+    out = _in_batches(lambda z: _outputs(posterior, posterior.theta(z, kept), Xj),
+                      thetas.reshape(-1, thetas.shape[-1]), draw_batch(posterior, len(X), batch))
     return out.reshape(*lead, *out.shape[1:])
 
 
@@ -210,19 +218,10 @@ class Predictive:
 def posterior_predictive(
     posterior: BNNPosterior, draws: np.ndarray, X: np.ndarray, kept_idx: np.ndarray | None = None
 ) -> Predictive:
-    """Posterior predictive on ``X`` from position draws ``(C, D, dim)`` (reduced when ``kept_idx`` is given).
-
-    A batch of draws at a time (:func:`draw_batch`) is expanded to full parameter vectors and run through the
-    network: the vectors of every draw at once would be draws x the full network (4.3 GB for 4,000 compact draws
-    of LeNet-300-100, however few parameters they keep). The expansion runs outside the compiled forward pass,
-    so every stage of a run (full, pruned, resampled) shares one compiled network per batch shape."""
+    """Posterior predictive on ``X`` from position draws ``(C, D, dim)`` (reduced when ``kept_idx`` is given),
+    a batch of draws at a time (:func:`network_outputs`)."""
     draws = np.asarray(draws, np.float32)
-    lead = draws.shape[:-1]
-    Xj = jnp.asarray(X, jnp.float32)
-    kept = None if kept_idx is None else jnp.asarray(kept_idx)
-    out = _in_batches(lambda z: _outputs(posterior, posterior.theta(z, kept), Xj), draws.reshape(-1, draws.shape[-1]),
-                      draw_batch(posterior, len(X), 512))
-    out = out.reshape(*lead, *out.shape[1:])
+    out = network_outputs(posterior, draws, X, kept_idx)
     noise = None
     if posterior.task == "regression":
         noise = np.exp(np.asarray(posterior.log_noise_var(jnp.asarray(draws))))

@@ -128,10 +128,10 @@ def compress(
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps)
     candidates = sorted(set(float(r) for r in compression.auto_rates))
     steps = ladder(tuple(candidates)) if compression.schedule == "gradual" else [step(ps, r) for r in candidates]
-    full_loo = _training_loo(ps, _full_on_start_chains(ps, steps[0].prune, resampling), ds.X_train, ds.y_train)
+    full_loo = _training_loo(_full_on_start_chains(ps, steps[0].prune, resampling), ds.X_train, ds.y_train)
     null = selection.null_elpd(ds.task, ds.y_train)
     found = [selection.candidate(full_loo, null, s.rate, int(s.prune.keep_mask.sum()),
-                                 _training_loo(ps, s.resampled, ds.X_train, ds.y_train), auto_se, auto_tolerance)
+                                 _training_loo(s.resampled, ds.X_train, ds.y_train), auto_se, auto_tolerance)
              for s in steps]
     return _selected(ps, ds, pruning, seed, steps, selection.choose(full_loo, null, found, auto_se, auto_tolerance))
 
@@ -142,13 +142,13 @@ def _full_on_start_chains(ps: PosteriorSample, pr: PruneResult, resampling: Resa
     return ps.select_chains(starts_chains(ps, pr, resampling.start_from))
 
 
-def _training_loo(ps: PosteriorSample, sample: PosteriorSample, X, y, max_draws: int | None = None) -> selection.LOO:
-    """PSIS-LOO of ``sample`` (the full sample ``ps`` or a compact model of it) on the rows ``X``, ``y``, from at
-    most ``max_draws`` draws per chain (evenly spaced; all when ``None``)."""
+def _training_loo(sample: PosteriorSample, X, y, max_draws: int | None = None) -> selection.LOO:
+    """PSIS-LOO of ``sample`` (a full sample or a compact model of it) on the rows ``X``, ``y``, from at most
+    ``max_draws`` draws per chain (evenly spaced; all when ``None``)."""
     draws = sample.result.draws
     if max_draws is not None:
         draws = draws[:, evenly_spaced(draws.shape[1], max_draws)]
-    return selection.loo(pointwise_loglik(ps.posterior, draws, X, y, sample.kept_idx))
+    return selection.loo(pointwise_loglik(sample.posterior, draws, X, y, sample.kept_idx))
 
 
 def _selected(ps: PosteriorSample, ds: Dataset, pruning: PruningSpec, seed: int, steps: list[Step],
@@ -175,7 +175,7 @@ def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: Co
     cap = compression.rate_guard
     rows = evenly_spaced(len(ds.y_train), selection.GUARD_ROWS)
     X, y = ds.X_train[rows], ds.y_train[rows]
-    full_loo = _training_loo(ps, _full_on_start_chains(ps, first.prune, resampling), X, y, selection.GUARD_DRAWS)
+    full_loo = _training_loo(_full_on_start_chains(ps, first.prune, resampling), X, y, selection.GUARD_DRAWS)
     null = selection.null_elpd(ds.task, y)
     steps: list[Step] = []
     tried: list[selection.Candidate] = []
@@ -183,7 +183,7 @@ def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: Co
     for r in [first.rate, *lower]:  # highest first, stopping at the first that passes
         steps.append(first if not steps else step(r))
         tried.append(selection.guard_candidate(full_loo, null, r, int(steps[-1].prune.keep_mask.sum()),
-                                               _training_loo(ps, steps[-1].resampled, X, y, selection.GUARD_DRAWS),
+                                               _training_loo(steps[-1].resampled, X, y, selection.GUARD_DRAWS),
                                                cap))
         if tried[-1].within or full_loo.elpd <= null:
             break
