@@ -204,3 +204,38 @@ def test_real_resampling_from_fine_tuned_starts_stays_near_them():
     res = comp.resampled
     assert len(res.info["start_logpost"]) == 2
     assert resampling_warnings(res.info["start_logpost"], res.result.logdensity, res.result.draws.shape[-1]) == []
+
+
+def test_mclmc_tuning_bounds_the_positions_its_L_phase_keeps(monkeypatch):
+    """BlackJAX's third MCLMC tuning phase keeps every position it visits for an FFT-based ESS: 20,000 warm-up
+    steps of a 17,226-parameter network kept 6,667 x 17,226 floats per chain and the default digits run with
+    --hidden 128,64 peaked at 9.9 GB. The phase now keeps at most TUNE3_VALUES values and the first two phases
+    take the steps it gives up, so the warm-up is as long as asked."""
+    import blackjax
+
+    from bayesprune.samplers import mclmc
+
+    for num_steps, dim in [(20000, 99), (20000, 17226), (1000, 266_610), (50, 10)]:
+        nominal, fracs = mclmc.tuning_phases(num_steps, dim)
+        steps = [round(nominal * f) for f in fracs]
+        assert abs(sum(steps) - num_steps) <= 2
+        assert steps[2] <= max(mclmc.TUNE3_VALUES // dim, mclmc.TUNE3_MIN_STEPS)
+    assert mclmc.tuning_phases(20000, 99) == (66667, mclmc.MCLMC_TUNING)  # small networks: BlackJAX's shares
+
+    calls = []
+    real = blackjax.mclmc_find_L_and_step_size
+
+    def spy(*args, **kwargs):
+        calls.append((args[1], kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(blackjax, "mclmc_find_L_and_step_size", spy)
+    monkeypatch.setattr(mclmc, "TUNE3_VALUES", 100 * 30)  # 100 steps of this 30-parameter posterior
+    post, X, y = _gaussian(d=29)
+    init = np.random.default_rng(0).normal(size=(2, 30)).astype(np.float32) * 0.1
+    r = run_chains(post, X, y, init, jax.random.key(0), sampler="mclmc", settings=MCLMCSettings(),
+                   num_warmup=1000, num_draws=200)
+    nominal, kw = calls[0]
+    assert round(nominal * kw["frac_tune3"]) == 100
+    assert round(nominal * kw["frac_tune1"]) + round(nominal * kw["frac_tune2"]) == 900
+    assert np.isfinite(r.draws).all() and np.ptp(r.draws[:, :, 0], axis=1).min() > 0  # tuned, and moving

@@ -72,6 +72,11 @@ class AdjustedMCLMCSettings(MicrocanonicalSettings):
 # --- MCLMC, unadjusted and adjusted ----------------------------------------------------------------------
 
 MCLMC_TUNING = (0.1, 0.1, 0.1)  # BlackJAX's three tuning phases, as shares of its nominal run length
+# BlackJAX's third phase keeps every position it visits and takes their FFT-based ESS to set L: at 20,000 warm-up
+# steps of a 17,226-parameter network that was 6,667 x 17,226 floats per chain, about 10 GB at the FFT's peak for
+# 4 chains. The phase keeps at most this many values per chain (64 MiB of float32), at least TUNE3_MIN_STEPS steps
+TUNE3_VALUES = 2**24
+TUNE3_MIN_STEPS = 64
 MAX_AVERAGE_STEPS = 64.0  # adjusted MCLMC's average integration steps per transition, at most
 STEP_SEARCH_XI = 100.0  # the initial step size's energy error, at most this many times the tuning's target
 STEP_SEARCH_HALVINGS = 40  # 2**-40: a step size that is still too large after that is left to the tuning
@@ -125,6 +130,20 @@ def _reasonable_step_size(key, state, logdensity_fn, params, kernel, desired_ene
     return step
 
 
+def tuning_phases(num_steps: int, dim: int) -> tuple[int, tuple[float, float, float]]:
+    """BlackJAX's nominal length and the three phases' shares of it, so that the tuning takes ``num_steps``
+    steps: ``MCLMC_TUNING`` unless the third phase would keep more than ``TUNE3_VALUES`` position values; then
+    that phase is cut to ``TUNE3_VALUES // dim`` steps (at least ``TUNE3_MIN_STEPS``) and the first two phases
+    take the rest. L is set from the ESS of fewer steps, which the phase's ~10 effective samples still allow."""
+    nominal = max(int(round(num_steps / sum(MCLMC_TUNING))), 1)
+    steps3 = round(nominal * MCLMC_TUNING[2])
+    cap = max(TUNE3_VALUES // max(dim, 1), TUNE3_MIN_STEPS)
+    if steps3 <= cap:
+        return nominal, MCLMC_TUNING
+    nominal = max(int(round((num_steps - cap) / (MCLMC_TUNING[0] + MCLMC_TUNING[1]))), 1)
+    return nominal, (MCLMC_TUNING[0], MCLMC_TUNING[1], cap / nominal)
+
+
 def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=DESIRED_ENERGY_VAR):
     """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
     sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable."""
@@ -133,10 +152,10 @@ def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desir
     kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
     params = {**params, "step_size": _reasonable_step_size(search_key, state, logdensity_fn, params, kernel,
                                                            desired_energy_var)}
-    nominal = max(int(round(num_steps / sum(MCLMC_TUNING))), 1)
+    nominal, fracs = tuning_phases(num_steps, position.shape[-1])
     state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
-        kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=MCLMC_TUNING[0],
-        frac_tune2=MCLMC_TUNING[1], frac_tune3=MCLMC_TUNING[2], desired_energy_var=desired_energy_var,
+        kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=fracs[0],
+        frac_tune2=fracs[1], frac_tune3=fracs[2], desired_energy_var=desired_energy_var,
         diagonal_preconditioning=settings.diagonal_preconditioning, params=_adaptation_state(params))
     return state, _as_params(tuned)
 
