@@ -42,12 +42,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
+from size_guide import features  # noqa: E402
 
 from bayesprune.evaluation import metrics  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
 from bayesprune.predictive import posterior_predictive  # noqa: E402
-from bayesprune.samplers import sizing  # noqa: E402
-from bayesprune.samplers.registry import settings_class  # noqa: E402
 from bayesprune.settings import RunConfig  # noqa: E402
 from bayesprune.stages.sample import build_posterior, chain_starts  # noqa: E402
 
@@ -110,12 +109,13 @@ def starting_ensemble(r: dict, data_dir: str) -> dict:
     return {"ll": -(nll + float(np.log(ds.y_scale))), "rmse": metrics.rmse(ds.y_test, pred.mean()) * ds.y_scale}
 
 
+STAGES = 6  # sampled stages of a run: the full sample, 90% and the four candidates of --rate auto
+
+
 def guide_seconds(r: dict) -> float:
-    """The size guide's estimate of the whole run: the full sample and five resamplings (90%, and the four
-    candidates of ``--rate auto``), the sampler's default lengths, 4 chains."""
-    cls = settings_class(r["sampler"])
-    return sizing.estimate(cls(), rows=r["rows_train"], params=r["n_params"], chains=RunConfig.chains,
-                           resample_samples=5 * cls.default_resample_samples).seconds
+    """The size guide's estimate of the whole run (``STAGES`` sampled stages, the sampler's default lengths, 4
+    chains): ``benchmarks/size_guide.py`` fits the guide to these runs."""
+    return features(r["sampler"], r["rows_train"], r["n_params"], STAGES)[3]
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -194,7 +194,8 @@ def report(rows: list[dict]) -> list[str]:
               f"{auto_ok} of {len(rows)} runs.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
-              "sample plus five resamplings at the sampler's default lengths), against the run's measured seconds.",
+              "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
+              "these runs and others), against the run's measured seconds.",
               "", "| set | split | sampler | full LL | 90% LL | auto rate | auto LL | seconds | guide | measured / "
               "guide | warnings |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (SETS.index(r["dataset"]), r["split"])):

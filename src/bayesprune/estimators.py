@@ -32,9 +32,10 @@ from bayesprune.settings import RunConfig
 
 class _BayesianMLP(BaseEstimator):
     """Parameters are those of ``bayesprune run`` (:class:`~bayesprune.settings.RunConfig`), with its defaults:
-    the sampler (MCLMC, from optimised starts), its length (``samples=None``: the sampler's default) and its own
-    settings (``sampler_settings``: a dict such as ``{"desired_energy_var": 1e-4}``, or ``None`` for its
-    defaults)."""
+    the sampler (``"auto"``: MCLMC from optimised starts unless the data are large, then SGHMC on minibatches, as
+    :func:`~bayesprune.samplers.sizing.choose_sampler` says; ``sampler_`` is the one used), its length
+    (``samples=None``: the sampler's default) and its own settings (``sampler_settings``: a dict such as
+    ``{"desired_energy_var": 1e-4}`` for a named sampler, or ``None`` for its defaults)."""
 
     _task = "regression"
 
@@ -68,6 +69,7 @@ class _BayesianMLP(BaseEstimator):
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
                                   samples=self.samples, burnin=self.burnin, seed=self.seed,
                                   sampler_settings=self.sampler_settings, init=self.init)
+        self.sampler_ = self.sample_.result.sampler  # the one "auto" chose
         self.n_params_ = posterior.spec.n_params
         self.n_params_kept_ = self.n_params_
         self.keep_mask_ = np.ones(self.n_params_, bool)
@@ -98,8 +100,8 @@ class _BayesianMLP(BaseEstimator):
 
 
 class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
-    """Bayesian MLP regression sampled by MCMC (default: MCLMC, 4 chains, prior N(0, 25); ``sampler="lgmh"`` is
-    the paper's sampler)."""
+    """Bayesian MLP regression sampled by MCMC (default: MCLMC, or SGHMC on large data; 4 chains, prior N(0, 25);
+    ``sampler="lgmh"`` is the paper's sampler)."""
 
     _task = "regression"
 
@@ -114,7 +116,8 @@ class BayesianMLPRegressor(RegressorMixin, _BayesianMLP):
 
 
 class BayesianMLPClassifier(ClassifierMixin, _BayesianMLP):
-    """Bayesian MLP classification (softmax output) sampled by MCMC (default: MCLMC, 4 chains, prior N(0, 25))."""
+    """Bayesian MLP classification (softmax output) sampled by MCMC (default: MCLMC, or SGHMC on large data;
+    4 chains, prior N(0, 25))."""
 
     _task = "classification"
 

@@ -29,7 +29,6 @@ from bayesprune.pruning.criteria import describe as criteria_help
 from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
 from bayesprune.samplers.base import SamplerSettings
 from bayesprune.samplers.registry import (
-    DEFAULT_SAMPLER,
     SAMPLERS,
     as_settings,
     get_sampler,
@@ -59,8 +58,9 @@ AUTO = "auto"  # --sampler auto: chosen by the data's size (bayesprune.samplers.
 def _sampler_help() -> str:
     """The help of ``--sampler``, from the samplers' declarations."""
     return ("; ".join(f"{name}: {get_sampler(name).description}" for name in SAMPLERS)
-            + f"; auto: {FULL_BATCH_DEFAULT} unless its estimated time from rows x parameters exceeds "
-            f"{LONG_SECONDS / 60:.0f} minutes, then {STOCHASTIC_DEFAULT}")
+            + f"; auto (the default): {FULL_BATCH_DEFAULT} unless a run with it is estimated, from rows x "
+            f"parameters, to take over {LONG_SECONDS / 60:.0f} minutes (bayesprune.samplers.sizing), then "
+            f"{STOCHASTIC_DEFAULT} on minibatches")
 
 
 def _where(attribute: str, value: str) -> str:
@@ -113,7 +113,7 @@ class RunConfig:
     prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
                               group="model", toml=True)
     # sampling
-    sampler: str = option(DEFAULT_SAMPLER, _sampler_help(), choices=(*SAMPLERS, AUTO), group="sampling")
+    sampler: str = option(AUTO, _sampler_help(), choices=(*SAMPLERS, AUTO), group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")
     superchains: int | None = option(None, "start the chains in this many groups, each from one shared point "
                                      "(Margossian et al. 2022), and report nested R-hat, which many short "

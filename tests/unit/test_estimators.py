@@ -44,3 +44,13 @@ def test_regressor_return_std():
 @parametrize_with_checks([BayesianMLPRegressor(**FAST), BayesianMLPClassifier(**FAST)])
 def test_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_the_default_sampler_is_chosen_by_size_and_takes_no_settings():
+    X, y = make_regression(n_samples=60, n_features=2, noise=5.0, random_state=0)
+    y = (y - y.mean()) / y.std()
+    reg = BayesianMLPRegressor(hidden=(3,), chains=1, samples=200)
+    assert reg.sampler == "auto"
+    with pytest.raises(ValueError, match="sampler_settings need a named sampler"):
+        BayesianMLPRegressor(hidden=(3,), sampler_settings={"desired_energy_var": 1e-4}).fit(X, y)
+    assert reg.fit(X, y).sampler_ == "mclmc"  # 60 rows: full batch

@@ -100,11 +100,19 @@ def test_size_guide_and_auto_choice():
     big = sizing.choose_sampler(rows=60_000, params=1_201, chains=4)
     assert big[0] == "sghmc" and big[1].seconds > sizing.LONG_SECONDS
     # full-batch cost grows with rows; minibatch cost does not, beyond the batch
-    hmc = [sizing.estimate(HMCSettings(), rows=r, params=500, chains=4).seconds for r in (1000, 10_000)]
-    assert hmc[1] > 9 * hmc[0]
-    sg = [sizing.estimate(SGHMCSettings(), rows=r, params=500, chains=4).seconds for r in (2000, 20_000)]
-    assert sg[0] == sg[1]
-    assert "100,000 rows" in sizing.estimate(MCLMCSettings(), rows=100_000, params=10, chains=1).describe()
+    hmc = [sizing.estimate(HMCSettings(), rows=r, params=500, chains=4) for r in (1000, 10_000)]
+    assert hmc[1].sampling_seconds > 9 * hmc[0].sampling_seconds and hmc[1].seconds > 3 * hmc[0].seconds
+    # the sampling of minibatch chains does not grow with the rows; the whole run does (evaluation on every row)
+    sg = [sizing.estimate(SGHMCSettings(), rows=r, params=500, chains=4) for r in (2000, 20_000)]
+    assert sg[0].sampling_seconds == sg[1].sampling_seconds and sg[1].seconds > sg[0].seconds
+    assert sg[1].seconds < hmc[1].seconds
+    # each sampled stage (a resampling more) costs its share
+    two, three = (sizing.estimate(MCLMCSettings(), rows=1000, params=500, chains=4, stages=k,
+                                  resample_samples=(k - 1) * MCLMCSettings.default_resample_samples)
+                  for k in (2, 3))
+    assert three.seconds > two.seconds and three.sampling_seconds > two.sampling_seconds
+    text = sizing.estimate(MCLMCSettings(), rows=100_000, params=10, chains=1).describe()
+    assert "100,000 rows" in text and "whole run" in text
 
 
 def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys):
@@ -116,11 +124,14 @@ def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys):
 
     post = BNNPosterior(MLPSpec(10, (100,), 1), "regression")  # 1,201 parameters
     small, big = SimpleNamespace(X_train=np.zeros((90, 10))), SimpleNamespace(X_train=np.zeros((60_000, 10)))
-    cfg, note = resolve_sampler(RunConfig(sampler="auto").validate(), small, post)
-    assert cfg.sampler == "mclmc" and cfg.samples == MCLMCSettings.default_samples and "within" in note
-    cfg, note = resolve_sampler(RunConfig(sampler="auto").validate(), big, post)
+    assert RunConfig().sampler == "auto"  # the default
+    cfg, note = resolve_sampler(RunConfig().validate(), small, post)
+    assert cfg.sampler == "mclmc" and cfg.samples == MCLMCSettings.default_samples and note is None  # no noise
+    cfg, note = resolve_sampler(RunConfig().validate(), big, post)
     assert cfg.sampler == "sghmc" and cfg.init_steps == SGHMCSettings.default_init_steps
-    assert note.startswith("--sampler auto chose sghmc: full-batch mclmc on 60,000 rows x 1,201 parameters")
+    assert note.startswith("--sampler auto chose sghmc on minibatches: full-batch mclmc on 60,000 rows x 1,201 "
+                           "parameters")
+    assert "--sampler mclmc samples full batch anyway" in note
     # a named full-batch sampler is run as asked, with a note that names the minibatch option
     cfg, note = resolve_sampler(RunConfig(sampler="hmc"), big, post)
     assert cfg.sampler == "hmc" and "--sampler sghmc" in note
@@ -129,3 +140,14 @@ def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys):
     assert main(["run", "--sampler", "auto", "--batch-size", "64", "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--batch-size is a setting of a named sampler" in err[0]
+    assert main(["run", "--batch-size", "64", "--quiet"]) == 2  # the default is auto too
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "name the sampler" in err[0]
+
+
+def test_settings_of_the_full_batch_default_without_a_sampler_mean_that_sampler():
+    from bayesprune.cli import build_parser, run_config
+
+    cfg = run_config(build_parser().parse_args(["run", "--desired-energy-var", "1e-4"]))
+    assert cfg.sampler == "mclmc" and cfg.sampler_settings.desired_energy_var == 1e-4
+    assert run_config(build_parser().parse_args(["run"])).sampler == "auto"

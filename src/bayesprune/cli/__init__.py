@@ -23,7 +23,8 @@ from bayesprune.cli.options import (
 )
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import declared
-from bayesprune.samplers.registry import SETTINGS, settings_for
+from bayesprune.samplers.registry import SETTINGS, settings_class, settings_for
+from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT
 from bayesprune.settings import AUTO, ExecutorSpec, GridSpec, RunConfig
 
 
@@ -124,10 +125,17 @@ def run_config(args) -> RunConfig:
     sampler = given.get("sampler", RunConfig.sampler)
     names = {f.name for cls in SETTINGS.values() for f, _ in declared(cls)}
     sampler_values = {n: getattr(args, n) for n in names if hasattr(args, n)}
+    if sampler == AUTO and sampler_values and "sampler" not in given:
+        # settings of the full-batch default without --sampler: that sampler is meant (auto would pick it on
+        # small data, and its settings would be lost on large data)
+        full_batch = {f.name for f, _ in declared(settings_class(FULL_BATCH_DEFAULT))}
+        if set(sampler_values) <= full_batch:
+            sampler = given["sampler"] = FULL_BATCH_DEFAULT
     if sampler == AUTO:
         if sampler_values:
             raise OptionError.about(next(iter(sampler_values)), "is a setting of a named sampler: with --sampler "
-                                    "auto the chosen sampler's defaults apply (name the sampler to set it)")
+                                    "auto (the default) the chosen sampler's defaults apply; name the sampler to "
+                                    "set it (--sampler ...)")
         return RunConfig(**given).validate()
     return RunConfig(**given, sampler_settings=settings_for(sampler, sampler_values)).validate()
 

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from bayesprune.evaluation.records import StageMetrics
@@ -38,6 +40,8 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     noise sd), and chains settled in different modes are each a model of the mixture, which sampling longer
     does not merge (docs/BENCHMARKS.md, "Convergence warnings")."""
     cfg = cfg or RunConfig()
+    if cfg.sampler not in SAMPLERS:  # not chosen yet (--sampler auto): the full-batch default's advice
+        cfg = replace(cfg, sampler=DEFAULT_SAMPLER)
     advice = get_sampler(cfg.sampler).advice
     length_flag = "--samples" if stage == "full" else "--resample-samples"
     length = cfg.samples if stage == "full" else cfg.resample_samples  # filled in by RunConfig for its sampler

@@ -159,26 +159,32 @@ def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, pro
 
 
 def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, str | None]:
-    """``cfg`` with ``sampler="auto"`` replaced by the sampler :func:`~bayesprune.samplers.sizing.choose_sampler`
-    takes for the data's size, and a note that says why; for a named full-batch sampler estimated to take longer
-    than ``sizing.LONG_SECONDS``, a note that says so and names the stochastic-gradient option."""
+    """``cfg`` with ``sampler="auto"`` (the default) replaced by the sampler
+    :func:`~bayesprune.samplers.sizing.choose_sampler` takes for the data's size, and a note when that is the
+    stochastic-gradient one (it says why and how to sample full batch anyway; the full-batch default needs no
+    note); for a named full-batch sampler whose run is estimated to take longer than ``sizing.LONG_SECONDS``, a
+    note that says so and names the stochastic-gradient option."""
     rows, params = len(ds.X_train), posterior.spec.n_params
     if cfg.sampler == AUTO:
-        chosen, full = sizing.choose_sampler(rows=rows, params=params, chains=cfg.chains)
-        why = "within" if chosen == sizing.FULL_BATCH_DEFAULT else "over"
-        note = (f"--sampler auto chose {chosen}: full-batch {full.describe()}, {why} the "
-                f"{sizing.LONG_SECONDS / 60:.0f}-minute guide")
+        chosen, full = sizing.choose_sampler(rows=rows, params=params, chains=cfg.chains,
+                                             kept=api.kept_per_chain(cfg.chains, params))
+        if chosen == sizing.FULL_BATCH_DEFAULT:
+            return replace(cfg, sampler=chosen), None
+        note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()} on a 2-core CPU, over "
+                f"the {sizing.LONG_SECONDS / 60:.0f}-minute guide; --sampler {sizing.FULL_BATCH_DEFAULT} samples "
+                f"full batch anyway")
         return replace(cfg, sampler=chosen), note
     if get_sampler(cfg.sampler).stochastic:
         return cfg, None
     init_steps = cfg.init_steps if cfg.init == "optimised" else 0
+    cells = len(cfg.criteria) * len(cfg.rates)
     cost = sizing.estimate(cfg.sampler_settings, rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
-                           resample_samples=cfg.resample_samples * len(cfg.criteria) * len(cfg.rates),
-                           init_steps=init_steps)
+                           resample_samples=cfg.resample_samples * cells, init_steps=init_steps, stages=1 + cells,
+                           kept=api.kept_per_chain(cfg.chains, params))
     if cost.seconds <= sizing.LONG_SECONDS:
         return cfg, None
     return cfg, (f"full-batch {cost.describe()} on a 2-core CPU; --sampler {sizing.STOCHASTIC_DEFAULT} samples on "
-                 f"minibatches (--batch-size) and --sampler auto chooses by size")
+                 f"minibatches (--batch-size) and --sampler auto (the default) chooses by size")
 
 
 def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None

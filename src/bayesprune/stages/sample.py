@@ -18,7 +18,7 @@ from bayesprune.evaluation.diagnostics import function_space, nested_function_sp
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.predictive import posterior_predictive
-from bayesprune.samplers import warmstart
+from bayesprune.samplers import sizing, warmstart
 from bayesprune.samplers.base import SamplerSettings
 from bayesprune.samplers.driver import run_chains
 from bayesprune.samplers.registry import get_sampler, settings_class
@@ -129,6 +129,8 @@ def sample(
     ``sampler_settings``, ``chains``, ``superchains``, ``samples``, ``burnin``, ``thin``, ``init``, ``init_steps``,
     ``until_converged``), or those fields as keyword arguments.
 
+    ``sampler="auto"`` (the default) takes MCLMC, or SGHMC where the size guide estimates a run with MCLMC over
+    15 minutes (:func:`~bayesprune.samplers.sizing.choose_sampler`; ``result.sampler`` says which).
     ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
     ``sampler_settings`` are the sampler's own settings (its settings class from
     its sampler module in :mod:`bayesprune.samplers`, or a dict of some of them, e.g. ``{"num_integration_steps": 32}``;
@@ -144,15 +146,18 @@ def sample(
     spec = SamplingSpec.given(sampling, settings_)
     sampler, chains, superchains = spec.sampler, spec.chains, spec.superchains
     sampler_settings, until_converged = spec.sampler_settings, spec.until_converged
-    if sampler == settings.AUTO:
-        raise OptionError.about("sampler", "'auto' is chosen by the run from the data's size; here name the sampler "
-                                "(bayesprune.samplers.sizing.choose_sampler(rows=, params=, chains=) says which)")
     settings.check("seed", seed)
+    posterior = posterior or build_posterior(ds)
+    if sampler == settings.AUTO:  # chosen by the data's size, as bayesprune run chooses it
+        if sampler_settings is not None:
+            raise OptionError.about("sampler_settings", "need a named sampler, not sampler='auto' (the settings "
+                                    "belong to one sampler): give sampler='mclmc', for example")
+        sampler, _ = sizing.choose_sampler(rows=len(ds.X_train), params=posterior.spec.n_params, chains=chains,
+                                           kept=kept_per_chain(chains, posterior.position_size()))
     defaults = settings_class(sampler)
     init = defaults.default_init if spec.init is None else spec.init
     init_steps = defaults.default_init_steps if spec.init_steps is None else spec.init_steps
     samples = defaults.default_samples if spec.samples is None else spec.samples
-    posterior = posterior or build_posterior(ds)
     num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains,
                                                    dim=posterior.position_size())
     t0 = time.perf_counter()

@@ -1,0 +1,176 @@
+"""The size guide against whole runs: fit its run constants and check its estimates.
+
+``bayesprune.samplers.sizing`` estimates a whole ``bayesprune run`` as
+
+    stages * STAGE_SECONDS + SAMPLING_SCALE * sampling + EVALUATION_GRADIENTS * evaluation
+
+(``sampling``: the gradient-timing estimate of the chains' steps and their optimised starts; ``evaluation``: one
+gradient's rows for every kept draw of every sampled stage). This script fits the three constants to whole runs
+measured **alone** on this machine, by least squares on the logarithm of the time (a run 2x too slow and one 2x
+too fast weigh the same), and prints every run's measured time beside the estimate of the guide before (sampling
+alone) and now (the constants ``sizing`` uses, which were set from this fit, rounded).
+
+Runs fitted: the UCI runs of ``benchmarks/uci.py`` (``results/uci_runs``: the full sample and five resamplings,
+90% and the four ``--rate auto`` candidates) and the guide's own timing runs (``results/size_guide_runs``, made
+by ``--measure``: a default ``bayesprune run`` of the data and network named, timed in a child process).
+Shown but not fitted: the pipeline benchmark's runs (``results/pipeline_runs``, variants with one resampling),
+which ran two processes at a time on the two cores, so about twice as slow as alone.
+
+Usage: python benchmarks/size_guide.py [--measure NAME --dataset D [--hidden H] [--sampler S]] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from common import write_results
+
+from bayesprune.api import build_posterior
+from bayesprune.experiments import runner
+from bayesprune.samplers import sizing
+from bayesprune.samplers.registry import settings_class
+from bayesprune.settings import RunConfig
+from bayesprune.stages.sample import kept_per_chain
+
+RESULTS = Path(__file__).parent / "results"
+OWN_RUNS = RESULTS / "size_guide_runs"
+PIPELINE_VARIANTS = ("draws", "optimised", "stacking", "all-chains")  # one resampling each (no rate guard)
+
+
+def features(sampler: str, rows: int, params: int, stages: int) -> tuple[float, float, float, float]:
+    """(stages, sampling, evaluation, the guide's estimate now) of a run with the sampler's default lengths and
+    ``stages - 1`` resamplings, 4 chains."""
+    cls = settings_class(sampler)
+    kept = kept_per_chain(RunConfig.chains, params)
+    est = sizing.estimate(cls(), rows=rows, params=params, chains=RunConfig.chains, stages=stages, kept=kept,
+                          resample_samples=(stages - 1) * cls.default_resample_samples)
+    evaluation = stages * RunConfig.chains * kept * sizing.gradient_seconds(rows, params)
+    return float(stages), est.sampling_seconds, evaluation, est.seconds
+
+
+def records() -> tuple[list[dict], list[dict]]:
+    """(runs fitted, runs shown only): name, sampler, rows, params, stages, measured seconds."""
+    from uci import STAGES as UCI_STAGES  # uci.py imports this module
+
+    fitted, shown = [], []
+    for f in sorted((RESULTS / "uci_runs").glob("*.json")):
+        r = json.loads(f.read_text())
+        fitted.append({"name": f"uci/{r['dataset']} split {r['split']}", "sampler": r["sampler"],
+                       "rows": r["rows_train"], "params": r["n_params"], "stages": UCI_STAGES,
+                       "seconds": r["seconds"], "source": "uci.py"})
+    for f in sorted(OWN_RUNS.glob("*.json")):
+        r = json.loads(f.read_text())
+        fitted.append({**r, "source": "size_guide.py"})
+    for variant in PIPELINE_VARIANTS:
+        for f in sorted((RESULTS / "pipeline_runs" / variant).glob("*.json")):
+            r = json.loads(f.read_text())
+            shown.append({"name": f"{r['dataset']} seed {r['seed']} ({variant})", "sampler": "mclmc",
+                          "rows": r["rows_train"], "params": r["n_params"], "stages": 2, "seconds": r["seconds"],
+                          "source": "pipeline.py"})
+    return fitted, shown
+
+
+def fit(runs: list[dict]) -> np.ndarray:
+    """(STAGE_SECONDS, SAMPLING_SCALE, EVALUATION_GRADIENTS) minimising the squared log ratio of estimate to
+    measured time (scipy's least squares on the logs of the constants, so they stay positive)."""
+    from scipy.optimize import least_squares
+
+    F = np.array([features(r["sampler"], r["rows"], r["params"], r["stages"])[:3] for r in runs])
+    y = np.log([r["seconds"] for r in runs])
+    res = least_squares(lambda th: np.log(F @ np.exp(th)) - y, np.log([10.0, 1.0, 1.0]))
+    return np.exp(res.x)
+
+
+def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir: str | None) -> dict:
+    """Time a default ``bayesprune run`` of ``dataset`` (one resampling) in a child process, alone."""
+    cfg = RunConfig(dataset=dataset, hidden=tuple(int(h) for h in hidden.split(",")) if hidden else None,
+                    sampler=sampler, data_dir=data_dir)
+    ds = runner.load_data(cfg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = build_posterior(ds, hidden=cfg.hidden).spec.n_params
+    cmd = [sys.executable, "-m", "bayesprune", "run", "--dataset", dataset, "--sampler", sampler, "--quiet",
+           "--rate-guard", "0"]  # the guard may add resamplings; the guide estimates one
+    if hidden:
+        cmd += ["--hidden", hidden]
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - t0
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux; the one child
+    return {"name": name, "command": " ".join(["bayesprune", *cmd[3:]]), "sampler": sampler,
+            "rows": len(ds.X_train), "params": params, "stages": 2, "seconds": seconds, "peak_rss_gb": peak_gb}
+
+
+def table(runs: list[dict]) -> tuple[list[str], list[float]]:
+    lines = ["| run | sampler | rows | parameters | stages | measured | guide before (sampling) | ratio | "
+             "guide now (whole run) | ratio |", "|---|---|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    for r in runs:
+        _, sampling, _, whole = features(r["sampler"], r["rows"], r["params"], r["stages"])
+        ratios.append(r["seconds"] / whole)
+        lines.append(f"| {r['name']} | {r['sampler']} | {r['rows']:,} | {r['params']:,} | {r['stages']} | "
+                     f"{r['seconds']:.0f} s | {sampling:.0f} s | {r['seconds'] / sampling:.2f} | {whole:.0f} s | "
+                     f"{r['seconds'] / whole:.2f} |")
+    return lines, ratios
+
+
+def spread(ratios: list[float]) -> str:
+    q = np.quantile(ratios, [0.0, 0.1, 0.5, 0.9, 1.0])
+    return "min {:.2f}, 10% {:.2f}, median {:.2f}, 90% {:.2f}, max {:.2f}".format(*q)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--measure", help="time one default run and store it under results/size_guide_runs/NAME.json")
+    p.add_argument("--dataset")
+    p.add_argument("--hidden")
+    p.add_argument("--sampler", default="mclmc")
+    p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA"))
+    p.add_argument("--out", default=str(RESULTS / "size_guide.md"))
+    args = p.parse_args()
+    if args.measure:
+        rec = measure(args.measure, args.dataset, args.hidden, args.sampler, args.data_dir)
+        OWN_RUNS.mkdir(parents=True, exist_ok=True)
+        (OWN_RUNS / f"{args.measure}.json").write_text(json.dumps(rec, indent=1) + "\n")
+        print(json.dumps(rec, indent=1))
+        return
+    fitted, shown = records()
+    const = fit(fitted)
+    fit_lines, fit_ratios = table(fitted)
+    before = [r["seconds"] / features(r["sampler"], r["rows"], r["params"], r["stages"])[1] for r in fitted]
+    shown_lines, shown_ratios = table(shown)
+    lines = [
+        "# The size guide against whole runs", "",
+        "Command: `python benchmarks/size_guide.py` (timing runs: `--measure NAME --dataset D [--hidden H]`). "
+        "Whole `bayesprune run`s measured on this 2-core machine; the guide's estimate before (the sampling "
+        "alone, from the gradient timings of benchmarks/size.py) and now (`bayesprune.samplers.sizing.estimate`: "
+        "stages x STAGE_SECONDS + SAMPLING_SCALE x sampling + EVALUATION_GRADIENTS x evaluation). `ratio`: "
+        "measured / estimate.", "",
+        f"Fitted here (least squares on log time, {len(fitted)} runs measured alone): STAGE_SECONDS "
+        f"{const[0]:.3g}, SAMPLING_SCALE {const[1]:.3g}, EVALUATION_GRADIENTS {const[2]:.3g}; `sizing` uses "
+        f"{sizing.STAGE_SECONDS:g}, {sizing.SAMPLING_SCALE:g} and {sizing.EVALUATION_GRADIENTS:g}.", "",
+        f"- Fitted runs, measured / estimate: before {spread(before)}; now {spread(fit_ratios)}.",
+        f"- Pipeline runs (two processes at a time, not fitted), measured / estimate now: {spread(shown_ratios)}.",
+        f"- `--sampler auto` takes MCLMC when a default run (one resampling) is estimated at most "
+        f"{sizing.LONG_SECONDS / 60:.0f} minutes, else SGHMC.", "",
+        "## Runs measured alone (fitted)", "", *fit_lines, "",
+        "## Pipeline benchmark runs (two at a time on two cores; shown, not fitted)", "", *shown_lines]
+    data = {"fitted_constants": const.tolist(), "constants": [sizing.STAGE_SECONDS, sizing.SAMPLING_SCALE,
+                                                             sizing.EVALUATION_GRADIENTS],
+            "runs": fitted, "pipeline_runs": shown}
+    write_results(args.out, lines, data)
+
+
+if __name__ == "__main__":
+    main()
