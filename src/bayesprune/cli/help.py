@@ -24,18 +24,19 @@ Sample -> prune -> resample -> evaluate on one data set, and print a summary tab
 (ArviZ NetCDF), report.md and figures. Several criteria or rates (comma-separated) sweep them all and share
 one full-model sample.
 
-defaults: MCLMC (BlackJAX's microcanonical Langevin MC, step size, L and preconditioner tuned in warm-up), each
-of 4 chains started from its own Adam-optimised network, 40,000 steps with 50% burn-in (chosen by measurement:
-benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the parameters, 20,000 resampling steps.
+defaults: MCLMC (BlackJAX's microcanonical Langevin MC, step size, L and preconditioner tuned in warm-up; on
+large data SGHMC, below), each of 4 chains started from its own Adam-optimised network, 40,000 steps with 50%
+burn-in (chosen by measurement: benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the
+parameters, 20,000 resampling steps.
 The rate is guarded: when the compact model loses more than log 1.05 nats per training row of PSIS-LOO fit
 against the full model, 50% is tried, then the full network is kept, and the summary says so (--rate-guard 0
 takes the rate as given). When the Monte Carlo error of the predictions is large (MC err > 0.1 predictive sds)
 the summary says so and how much longer to sample; --until-converged SECONDS samples on until the chains agree.
 The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5; 40,000 samples, 20,000
 resampling steps by default) with --resample-samples 1000.
-Large data: full-batch sampling costs rows x parameters per gradient; run estimates that before it starts and
-says so when it is long. --sampler sghmc (or sgld) samples on minibatches (--batch-size), --sampler auto takes
-SGHMC when MCLMC would take more than 10 minutes.
+Large data: full-batch sampling costs rows x parameters per gradient. The default sampler, --sampler auto,
+estimates the run before it starts and takes SGHMC on minibatches (--batch-size) when a run with MCLMC would take
+more than 15 minutes on a 2-core CPU, saying so; --sampler mclmc samples full batch whatever the size.
 """
 
 
