@@ -235,9 +235,10 @@ def test_mclmc_tuning_bounds_the_positions_its_L_phase_keeps(monkeypatch):
     init = np.random.default_rng(0).normal(size=(2, 30)).astype(np.float32) * 0.1
     r = run_chains(post, X, y, init, jax.random.key(0), sampler="mclmc", settings=MCLMCSettings(),
                    num_warmup=1000, num_draws=200)
-    nominal, kw = calls[0]
-    assert round(nominal * kw["frac_tune3"]) == 100
-    assert round(nominal * kw["frac_tune1"]) + round(nominal * kw["frac_tune2"]) == 900
+    (nominal, first), (_, rest) = calls  # the step-size phase, then the preconditioner's and L's (re-centred)
+    assert first["frac_tune2"] == first["frac_tune3"] == rest["frac_tune1"] == 0
+    assert round(nominal * rest["frac_tune3"]) == 100
+    assert round(nominal * first["frac_tune1"]) + round(nominal * rest["frac_tune2"]) == 900
     assert np.isfinite(r.draws).all() and np.ptp(r.draws[:, :, 0], axis=1).min() > 0  # tuned, and moving
 
 
@@ -245,9 +246,11 @@ def test_mclmc_preconditioner_survives_a_posterior_narrow_against_its_mean():
     """BlackJAX estimates MCLMC's diagonal preconditioner as E[x^2] - E[x]^2 in float32, which cancels to 0 or
     below when a parameter's posterior sd is small against its mean: on UCI naval one of the four default chains
     tuned a negative inverse mass and a step size of 0, and all 20,000 of its transitions were non-finite. Here
-    (means about 10, sds about 1e-3) every chain did so before the tuning moved to coordinates centred on the
-    chain's start. The mean check allows 3 posterior sds: the largest error over seeds 0-3 was 1.2 (the chains
-    barely cross the posterior in 500 draws), so a failure is a more than 5-sd event for that Monte Carlo error."""
+    (means about 10, sds about 1e-3) every chain did so before the tuning moved to centred coordinates (the
+    step-size phase centred on the chain's start, the preconditioner's re-centred where that phase ended). The
+    mean check allows 4 posterior sds: the largest error over 21 coordinates was 1.2-1.8 on seeds 0-3 (the chains
+    barely cross the posterior in 500 draws: a Monte Carlo sd of about 0.7), so a failure is a more than 5-sd
+    event for that error."""
     rng = np.random.default_rng(0)
     d, rows, noise_var = 20, 2000, 1.8e-4
     X = rng.normal(size=(rows, d)).astype(np.float32)
@@ -264,4 +267,4 @@ def test_mclmc_preconditioner_survives_a_posterior_narrow_against_its_mean():
     cov = noise_var * np.linalg.inv(Xd.T @ Xd)
     mean = cov @ Xd.T @ y.astype(np.float64) / noise_var
     z = (r.draws.reshape(-1, d + 1).mean(0) - mean) / np.sqrt(np.diag(cov))
-    assert np.all(np.abs(z) < 3.0), z
+    assert np.all(np.abs(z) < 4.0), z

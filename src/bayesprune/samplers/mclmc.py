@@ -163,19 +163,29 @@ def _uncentred(state, origin):
 
 def _mclmc_tune(key, position, logdensity_fn, params, num_steps, settings, desired_energy_var=DESIRED_ENERGY_VAR):
     """BlackJAX's MCLMC tuning (step size for the energy error, L from the autocorrelation, preconditioner),
-    sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable, in
-    coordinates centred on ``position`` (:func:`_centred`)."""
-    origin, logdensity_fn = position, _centred(logdensity_fn, position)
-    init_key, search_key, tune_key = jax.random.split(key, 3)
-    state = mclmc.init(jnp.zeros_like(position), logdensity_fn, init_key)
+    sized so that its three phases take ``num_steps`` steps, from a step size that one step finds reasonable.
+
+    The first phase (the step size) runs in coordinates centred on ``position``, the other two in coordinates
+    centred where the first ended (:func:`_centred`): the second phase's draws give the preconditioner's
+    moments, and a chain still travelling from its start to the posterior's bulk in the first phase would
+    otherwise put them far from the origin (UCI naval: centring on the start alone still left one chain of four
+    with a negative inverse mass)."""
+    origin, centred = position, _centred(logdensity_fn, position)
+    init_key, search_key, key1, key2 = jax.random.split(key, 4)
+    state = mclmc.init(jnp.zeros_like(position), centred, init_key)
     kernel = mclmc.build_kernel(desired_energy_var=desired_energy_var)
-    params = {**params, "step_size": _reasonable_step_size(search_key, state, logdensity_fn, params, kernel,
+    params = {**params, "step_size": _reasonable_step_size(search_key, state, centred, params, kernel,
                                                            desired_energy_var)}
     nominal, fracs = tuning_phases(num_steps, position.shape[-1])
+    common = dict(desired_energy_var=desired_energy_var, diagonal_preconditioning=settings.diagonal_preconditioning)
     state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
-        kernel, nominal, state, tune_key, logdensity_fn=logdensity_fn, frac_tune1=fracs[0],
-        frac_tune2=fracs[1], frac_tune3=fracs[2], desired_energy_var=desired_energy_var,
-        diagonal_preconditioning=settings.diagonal_preconditioning, params=_adaptation_state(params))
+        kernel, nominal, state, key1, logdensity_fn=centred, frac_tune1=fracs[0], frac_tune2=0.0, frac_tune3=0.0,
+        params=_adaptation_state(params), **common)
+    origin = origin + state.position  # the log density and its gradient are the same at the moved origin
+    centred = _centred(logdensity_fn, origin)
+    state, tuned, _ = blackjax.mclmc_find_L_and_step_size(
+        kernel, nominal, state._replace(position=jnp.zeros_like(origin)), key2, logdensity_fn=centred,
+        frac_tune1=0.0, frac_tune2=fracs[1], frac_tune3=fracs[2], params=tuned, **common)
     return _uncentred(state, origin), _as_params(tuned)
 
 
