@@ -34,7 +34,7 @@ from pipeline import DATASETS, config_and_data  # noqa: E402
 
 from bayesprune.experiments import runner  # noqa: E402
 from bayesprune.experiments.advice import MC_ERROR_WARN, longer_factor, stage_warnings  # noqa: E402
-from bayesprune.samplers.registry import settings_class  # noqa: E402
+from bayesprune.settings import RunConfig  # noqa: E402
 
 RUNS = Path(__file__).parent / "results" / "warnings_runs"
 STAGES = ("full", "resampled")
@@ -50,10 +50,12 @@ def old_rule(m) -> bool:
     return bool(rhat_bad or (np.isfinite(ess) and ess < OLD_ESS))
 
 
-def scored(cfg, data) -> dict:
+def scored(cfg, data) -> tuple[dict, RunConfig]:
+    """The run's stages scored, and its configuration with the sampler ``auto`` chose."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         outcome = runner.run(cfg, data=data)
+    cfg = outcome.config
     cell = outcome.cells[0]
     key = "rmse" if outcome.dataset.task == "regression" else "accuracy"
     out = {"task": outcome.dataset.task}
@@ -63,22 +65,20 @@ def scored(cfg, data) -> dict:
                       "rhat_fn_within": m.rhat_fn_within_max, "ess_fn": m.ess_fn_min, "old_warns": old_rule(m),
                       "new_warns": any("Monte Carlo error" in w for w in stage_warnings(stage, m, cfg)),
                       "seconds": m.seconds}
-    return out
+    return out, cfg
 
 
 def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
     cfg, data = config_and_data(name, seed, "all-chains", data_dir, tmp)
-    defaults = settings_class(cfg.sampler)
-    lengths = {"full": cfg.samples or defaults.default_samples,
-               "resampled": cfg.resample_samples or defaults.default_resample_samples}
-    first = scored(cfg, data)
+    first, cfg = scored(cfg, data)  # cfg: the sampler chosen, its lengths filled in
+    lengths = {"full": cfg.samples, "resampled": cfg.resample_samples}
     result = {"dataset": name, "seed": seed, "task": first["task"], "default": first, "lengths": lengths}
     factors = {s: longer_factor(first[s]["mc_error"]) for s in STAGES if first[s]["new_warns"]}
     if factors:
         longer = replace(cfg, samples=lengths["full"] * factors.get("full", 1),
                          resample_samples=lengths["resampled"] * factors.get("resampled", 1))
         result["factors"] = factors
-        result["longer"] = scored(longer, data)
+        result["longer"] = scored(longer, data)[0]
     return result
 
 
