@@ -167,7 +167,7 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     rows, params = len(ds.X_train), posterior.spec.n_params
     if cfg.sampler == AUTO:
         chosen, full = sizing.choose_sampler(rows=rows, params=params, chains=cfg.chains,
-                                             kept=api.kept_per_chain(cfg.chains, params))
+                                             kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
         if chosen == sizing.FULL_BATCH_DEFAULT:
             return replace(cfg, sampler=chosen), None
         note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()} on a 2-core CPU, over "
@@ -180,7 +180,7 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     cells = len(cfg.criteria) * len(cfg.rates)
     cost = sizing.estimate(cfg.sampler_settings, rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
                            resample_samples=cfg.resample_samples * cells, init_steps=init_steps, stages=1 + cells,
-                           kept=api.kept_per_chain(cfg.chains, params))
+                           kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
     if cost.seconds <= sizing.LONG_SECONDS:
         return cfg, None
     return cfg, (f"full-batch {cost.describe()} on a 2-core CPU; --sampler {sizing.STOCHASTIC_DEFAULT} samples on "
