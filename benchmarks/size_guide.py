@@ -53,8 +53,7 @@ def features(sampler: str, rows: int, params: int, stages: int) -> tuple[float, 
     kept = kept_per_chain(RunConfig.chains, params)
     est = sizing.estimate(cls(), rows=rows, params=params, chains=RunConfig.chains, stages=stages, kept=kept,
                           resample_samples=(stages - 1) * cls.default_resample_samples)
-    evaluation = stages * RunConfig.chains * kept * sizing.gradient_seconds(rows, params)
-    return float(stages), est.sampling_seconds, evaluation, est.seconds
+    return float(stages), est.sampling_seconds, est.evaluation_seconds, est.seconds
 
 
 def records() -> tuple[list[dict], list[dict]]:

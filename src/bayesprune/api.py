@@ -35,6 +35,7 @@ from bayesprune.stages.sample import (
     improper_posterior_warning,
     kept_per_chain,
     sample,
+    sized_sampler,
 )
 from bayesprune.stages.weights import weigh_chains
 
@@ -45,5 +46,5 @@ __all__ = [
     "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",
     "improper_posterior_warning", "kept_per_chain", "predict", "prune", "pruned", "resample", "sample",
-    "weigh_chains",
+    "sized_sampler", "weigh_chains",
 ]

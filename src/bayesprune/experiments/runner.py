@@ -166,8 +166,7 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     note that says so and names the stochastic-gradient option."""
     rows, params = len(ds.X_train), posterior.spec.n_params
     if cfg.sampler == AUTO:
-        chosen, full = sizing.choose_sampler(rows=rows, params=params, chains=cfg.chains,
-                                             kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
+        chosen, full = api.sized_sampler(ds, posterior, cfg.chains)
         if chosen == sizing.FULL_BATCH_DEFAULT:
             return replace(cfg, sampler=chosen), None
         note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()} on a 2-core CPU, over "

@@ -59,6 +59,7 @@ class CostEstimate:
     rows_per_gradient: int
     gradients: float  # per chain
     sampling_seconds: float = 0.0  # the sampling alone, as the gradient timings predict it
+    evaluation_seconds: float = 0.0  # one gradient's rows for every kept draw of every stage (before scaling)
 
     def describe(self) -> str:
         return (f"{self.sampler} on {self.rows:,} rows x {self.params:,} parameters: about "
@@ -94,7 +95,7 @@ def estimate(settings: SamplerSettings, *, rows: int, params: int, chains: int, 
     sampling = chains * (grads * gradient_seconds(per_grad, params) + init_steps * gradient_seconds(per_init, params))
     evaluation = stages * chains * kept * gradient_seconds(rows, params)
     seconds = stages * STAGE_SECONDS + SAMPLING_SCALE * sampling + EVALUATION_GRADIENTS * evaluation
-    return CostEstimate(settings.sampler, seconds, rows, params, per_grad, grads + init_steps, sampling)
+    return CostEstimate(settings.sampler, seconds, rows, params, per_grad, grads + init_steps, sampling, evaluation)
 
 
 def choose_sampler(*, rows: int, params: int, chains: int, kept: int = DEFAULT_KEPT) -> tuple[str, CostEstimate]:

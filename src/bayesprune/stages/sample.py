@@ -108,6 +108,13 @@ def kept_per_chain(chains: int, dim: int | None = None) -> int:
     return max(MIN_KEPT_DRAWS, kept)
 
 
+def sized_sampler(ds: Dataset, posterior: BNNPosterior, chains: int) -> tuple[str, sizing.CostEstimate]:
+    """What ``sampler="auto"`` takes for this data and network, and the full-batch estimate it chose on:
+    :func:`~bayesprune.samplers.sizing.choose_sampler` with the draws each chain keeps (:func:`kept_per_chain`)."""
+    return sizing.choose_sampler(rows=len(ds.X_train), params=posterior.spec.n_params, chains=chains,
+                                 kept=kept_per_chain(chains, posterior.position_size()))
+
+
 def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
     """Smallest thinning that keeps at most ``max_kept`` draws per chain."""
     return max(1, -(-num_draws // max_kept))
@@ -152,8 +159,7 @@ def sample(
         if sampler_settings is not None:
             raise OptionError.about("sampler_settings", "need a named sampler, not sampler='auto' (the settings "
                                     "belong to one sampler): give sampler='mclmc', for example")
-        sampler, _ = sizing.choose_sampler(rows=len(ds.X_train), params=posterior.spec.n_params, chains=chains,
-                                           kept=kept_per_chain(chains, posterior.position_size()))
+        sampler, _ = sized_sampler(ds, posterior, chains)
     defaults = settings_class(sampler)
     init = defaults.default_init if spec.init is None else spec.init
     init_steps = defaults.default_init_steps if spec.init_steps is None else spec.init_steps
