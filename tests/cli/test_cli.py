@@ -44,6 +44,9 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
     assert metrics["dataset"] == "iris" and metrics["task"] == "classification"
     assert metrics["n_params"] == 99 and metrics["n_params_kept"] == 25
     assert metrics["criterion"] == "stn" and metrics["rate"] == 0.75
+    # iris's seed-0 split: every test row inside the training range, and the record says so
+    assert metrics["extrapolation"]["test_rows"] == 60 and metrics["extrapolation"]["rows_outside"] == 0
+    assert set(metrics["extrapolation"]["error_share"]) == {"full", "resampled"}
     for name in ("report.md", "posterior_full.nc", "posterior_resampled.nc", "figures/reliability.png",
                  "figures/scores_stn_0.75.png"):
         assert (out_dir / name).is_file(), name

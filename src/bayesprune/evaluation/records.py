@@ -175,6 +175,7 @@ class CellRecord:
     mask_repair: dict[str, Any] | None = None  # what the mask repair changed (pruning/paths.py)
     dropped_features: list[str] | None = None  # input features no kept path uses
     warnings: list[str] | None = None  # about the sampled stages, with remedies (experiments/advice.py)
+    extrapolation: dict[str, Any] | None = None  # test rows outside the training range (evaluation/extrapolation.py)
 
     @property
     def rate_lowered(self) -> bool:

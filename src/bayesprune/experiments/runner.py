@@ -22,6 +22,7 @@ from bayesprune import __version__, api
 from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
+from bayesprune.evaluation.extrapolation import extrapolation
 from bayesprune.evaluation.records import (
     FULL_SCORED,
     CellRecord,
@@ -250,6 +251,8 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
+                extrapolation=extrapolation(ds.task, ds.X_train, ds.X_test, ds.y_test,
+                                            {"full": full_summary.mean, "resampled": res_summary.mean}),
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
                           + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train), cfg)
