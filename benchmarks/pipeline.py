@@ -183,7 +183,8 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> dic
             "rows_train": len(outcome.dataset.y_train), "n_params": cell.record.n_params,
             "kept": cell.record.n_params_kept, "rate": cell.record.rate, "full": stage(outcome.full_metrics),
             "pruned": stage(cell.record.stages["pruned"]), "compact": stage(cell.record.stages["resampled"]),
-            "warnings": list(cell.record.warnings) + [str(w.message).splitlines()[0] for w in caught]}
+            "warnings": list(cell.record.warnings) + [str(w.message).splitlines()[0] for w in caught],
+            "extrapolation": cell.record.extrapolation}
 
 
 def verdict(r: dict) -> str:
