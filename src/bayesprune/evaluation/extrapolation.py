@@ -26,10 +26,11 @@ WEIGHT = 2.0  # the report names those rows when they carry at least this many t
 def excess(X_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
     """Per test row, how far its furthest feature lies beyond the training rows' range, in training ranges
     (0 inside; ``inf`` for a value off a feature that is constant on the training rows)."""
-    X_train, X_test = np.asarray(X_train, np.float64), np.asarray(X_test, np.float64)
+    X_train, X_test = np.asarray(X_train), np.asarray(X_test, np.float64)
     if X_train.ndim != 2 or X_test.ndim != 2 or X_train.shape[1] != X_test.shape[1]:
         raise ValueError(f"X_train {X_train.shape} and X_test {X_test.shape} should be (rows, the same features)")
-    lo, hi = X_train.min(axis=0), X_train.max(axis=0)
+    # the training rows' range in their own dtype: no float64 copy of them (MNIST's would be 376 MB)
+    lo, hi = X_train.min(axis=0).astype(np.float64), X_train.max(axis=0).astype(np.float64)
     beyond = np.maximum(lo - X_test, X_test - hi).clip(min=0.0)
     width = hi - lo
     with np.errstate(divide="ignore", invalid="ignore"):
