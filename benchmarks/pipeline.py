@@ -130,6 +130,9 @@ VARIANTS = {"draws": {"resample_start": "draws", **ONE_CHAIN, **NO_GUARD},
             "default-split0": {"split_seed": 0},
             "chains8": CHAINS8,
             "chains8-split0": {**CHAINS8, "split_seed": 0}}
+# each variant beside the one it was measured against (the default before it, or the variant it changes)
+PAIRS = (("optimised", "draws"), ("stacking", "optimised"), ("all-chains", "optimised"), ("guard", "all-chains"),
+         ("default", "guard"), ("chains8", "default"))
 RUNS = Path(__file__).parent / "results" / "pipeline_runs"
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
@@ -261,6 +264,19 @@ def report(rows: list[dict]) -> list[str]:
             full = [_better(r, b, "full") for r, b in zip(rs, base, strict=True)]
             lines.append(f"| {v} | {counts.count('broken')} | {counts.count('within')} | {comp.count(1)} | "
                          f"{comp.count(-1)} | {full.count(1)} | {full.count(-1)} |")
+    by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
+    pairs = [(v, base) for v, base in PAIRS if any(r["variant"] == v for r in rows)]
+    if pairs:
+        lines += ["", "## Run for run against the variant it was measured against", "",
+                  "Better / worse: by more than 1% RMSE or half a point of accuracy, on the runs both have.", "",
+                  "| variant | against | runs | compact better | worse | full model better | worse |",
+                  "|---|---|---|---|---|---|---|"]
+        for v, base in pairs:
+            both = [(by[k], by[(base, *k[1:])]) for k in sorted(by) if k[0] == v and (base, *k[1:]) in by]
+            comp = [_better(r, b, "compact") for r, b in both]
+            full = [_better(r, b, "full") for r, b in both]
+            lines.append(f"| {v} | {base} | {len(both)} | {comp.count(1)} | {comp.count(-1)} | {full.count(1)} | "
+                         f"{full.count(-1)} |")
     lines += ["", "## Full-model RMSE across seeds (regression)", "",
               "The seed also draws the train/test split, except for the UCI sets (their fixed split 0) and the "
               "`default-split0` variant (every seed on seed 0's split), so only their spread is the sampling's "
