@@ -70,7 +70,7 @@ across seeds of the default variant (4-154% on the sets that draw their split) i
 
 **Written before the `chains8` measurement**, while `default` ran: on UCI red wine's fixed split the full model's
 test RMSE across sampling seeds 0-2 was 0.7365 / 0.7213 / 0.7001 with the default 4 chains of 40,000 MCLMC steps
-(5.2% apart; fn R-hat 2.2-2.5: each chain in its own mode) and 0.7093 / 0.7243 / 0.7056 with 8 chains of 40,000
+(5.2% apart; fn R-hat 2.2-2.6: each chain in its own mode) and 0.7093 / 0.7243 / 0.7056 with 8 chains of 40,000
 (2.7% apart; seed 0's NLL 1.032 -> 0.972, PICP90 0.875 -> 0.906): the pooled predictive averages over modes, and
 twice the modes halve the variance of that average. `chains8` (`--chains 8 --samples 20000 --resample-samples
 10000`) keeps the default's MCLMC steps in all, so its cost is the default's but for Adam starts and
