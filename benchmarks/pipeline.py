@@ -248,10 +248,10 @@ def report(rows: list[dict]) -> list[str]:
         lines.append(f"| {v} | {len(rs)} | {counts['broken']} | {counts['within']} ({counts['within'] / len(rs):.0%}) "
                      f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
+    by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
     have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v} for v in variants]
     paired = sorted(set.intersection(*have)) if have else []
     if len(variants) > 1 and paired:
-        by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
         lines += ["", f"## On the {len(paired)} runs every variant has (data set and seed)", "",
                   "| variant | broken | within | compact better than the first variant's | worse | "
                   "full model better | worse |", "|---|---|---|---|---|---|---|"]
@@ -264,7 +264,6 @@ def report(rows: list[dict]) -> list[str]:
             full = [_better(r, b, "full") for r, b in zip(rs, base, strict=True)]
             lines.append(f"| {v} | {counts.count('broken')} | {counts.count('within')} | {comp.count(1)} | "
                          f"{comp.count(-1)} | {full.count(1)} | {full.count(-1)} |")
-    by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
     pairs = [(v, base) for v, base in PAIRS if any(r["variant"] == v for r in rows)]
     if pairs:
         lines += ["", "## Run for run against the variant it was measured against", "",

@@ -58,10 +58,10 @@ def test_error_share_regression_and_classification():
 
 def test_describe_says_nothing_inside_and_one_line_outside():
     inside = ex.extrapolation("regression", TRAIN, TRAIN, np.zeros(3), {"full": np.ones(3)})
-    assert inside["rows_outside"] == 0 and ex.describe(inside) is None
+    assert inside["rows_outside"] == 0 and ex.describe(inside, "regression") is None
     info = ex.extrapolation("regression", TRAIN, np.array([[0.5, 15.0]] * 3 + [[3.0, 15.0]]), np.zeros(4),
                             {"full": np.array([0.1, 0.1, 0.1, 1.0]), "resampled": np.array([0.1, 0.1, 0.1, 0.4])})
-    line = ex.describe(info)
+    line = ex.describe(info, "regression")
     assert "1 of 4 test rows" in line and "2.0 training ranges" in line
     assert "97% of the full model's and 84% of the compact model's test squared error" in line
 
@@ -80,16 +80,18 @@ def test_the_report_prints_the_line_only_when_rows_lie_outside():
 
     outside = ex.extrapolation("regression", TRAIN, np.array([[3.0, 15.0]]), np.zeros(1), {"full": np.ones(1)})
     inside = ex.extrapolation("regression", TRAIN, TRAIN, np.zeros(3), {"full": np.ones(3)})
-    assert extrapolation_lines(SimpleNamespace(extrapolation=inside)) == []
-    assert extrapolation_lines(SimpleNamespace(extrapolation=None)) == []
-    [line] = extrapolation_lines(SimpleNamespace(extrapolation=outside))
+    assert extrapolation_lines(SimpleNamespace(extrapolation=inside, task="regression")) == []
+    assert extrapolation_lines(SimpleNamespace(extrapolation=None, task="regression")) == []
+    [line] = extrapolation_lines(SimpleNamespace(extrapolation=outside, task="regression"))
     assert line.startswith("1 of 1 test rows") and "100% of the full model's" in line
 
 
 def test_rows_outside_that_carry_only_their_share_of_the_error_are_not_reported():
     test = np.array([[0.5, 15.0], [3.0, 15.0]])  # one row of two outside
     even = ex.extrapolation("regression", TRAIN, test, np.zeros(2), {"full": np.array([1.0, 1.0])})
-    assert even["rows_outside"] == 1 and even["error_share"]["full"] == 0.5 and ex.describe(even) is None
+    assert even["rows_outside"] == 1 and even["error_share"]["full"] == 0.5
+    assert ex.describe(even, "regression") is None
     test = np.array([[0.5, 15.0]] * 9 + [[3.0, 15.0]])  # one row of ten outside, with 20% of the error: named
     heavy = ex.extrapolation("regression", TRAIN, test, np.zeros(10), {"full": np.array([1.0] * 9 + [1.5])})
-    assert heavy["error_share"]["full"] == pytest.approx(2.25 / 11.25) and ex.describe(heavy) is not None
+    assert heavy["error_share"]["full"] == pytest.approx(2.25 / 11.25)
+    assert ex.describe(heavy, "regression") is not None

@@ -75,7 +75,7 @@ def extrapolation(task: str, X_train: np.ndarray, X_test: np.ndarray, y_test: np
             else "negative log predictive probability"}
 
 
-def describe(info: dict[str, Any] | None, compact_stage: str = "resampled") -> str | None:
+def describe(info: dict[str, Any] | None, task: str) -> str | None:
     """One line for the report, or None when every test row lies inside the training range, or when those
     outside are at most half of them and carry less than ``WEIGHT`` times their share of the rows of every
     model's test error (then they do not drive the metrics, and metrics.json alone records them)."""
@@ -86,9 +86,9 @@ def describe(info: dict[str, Any] | None, compact_stage: str = "resampled") -> s
     if n <= total / 2 and not any(v is not None and v >= WEIGHT * n / total for v in shares.values()):
         return None
     far = f", up to {info['max_excess']:.1f} training ranges beyond it" if info.get("max_excess") else ""
-    parts = [f"{shares[s]:.0%} of the {label} model's" for s, label in (("full", "full"), (compact_stage, "compact"))
+    parts = [f"{shares[s]:.0%} of the {label} model's" for s, label in (("full", "full"), ("resampled", "compact"))
              if shares.get(s) is not None]
-    noun = "squared error" if info["error"].startswith("squared") else "log loss"
+    noun = "squared error" if task == "regression" else "log loss"
     carry = (f"; {'they carry' if n > 1 else 'it carries'} " + " and ".join(parts) + f" test {noun}") if parts else ""
     return (f"{n} of {total:,} test rows lie outside the training inputs' range (a feature beyond it by more "
             f"than {info['margin']:.0%} of its training range{far}){carry}: the test metrics there measure how "

@@ -145,7 +145,7 @@ def print_summary(view: RunView, console) -> None:
 def extrapolation_lines(record: CellRecord) -> list[str]:
     """The line saying how many test rows lie outside the training range and what share of the error they
     carry; none when every test row lies inside it."""
-    line = extrapolation.describe(record.extrapolation)
+    line = extrapolation.describe(record.extrapolation, record.task)
     return [line] if line else []
 
 
