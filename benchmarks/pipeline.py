@@ -203,7 +203,7 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> dic
             "kept": cell.record.n_params_kept, "rate": cell.record.rate, "full": stage(outcome.full_metrics),
             "pruned": stage(cell.record.stages["pruned"]), "compact": stage(cell.record.stages["resampled"]),
             "warnings": list(cell.record.warnings) + [str(w.message).splitlines()[0] for w in caught],
-            "extrapolation": cell.record.extrapolation}
+            "extrapolation": cell.record.extrapolation, "versus_full": cell.record.versus_full}
 
 
 def verdict(r: dict) -> str:

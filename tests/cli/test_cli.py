@@ -47,6 +47,13 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
     # iris's seed-0 split: every test row inside the training range, and the record says so
     assert metrics["extrapolation"]["test_rows"] == 60 and metrics["extrapolation"]["rows_outside"] == 0
     assert set(metrics["extrapolation"]["error_share"]) == {"full", "resampled"}
+    # the paired comparison counts the same rows the table's accuracies do
+    vs = metrics["versus_full"]
+    assert vs["metric"] == "accuracy" and vs["rows"] == 60
+    assert vs["difference"] == pytest.approx(metrics["stages"]["resampled"]["accuracy"]
+                                             - metrics["stages"]["full"]["accuracy"])
+    assert vs["changed"] >= vs["lost"] + vs["gained"] and 0.0 < vs["p_value"] <= 1.0
+    assert "compact against full:" in (out_dir / "report.md").read_text()
     for name in ("report.md", "posterior_full.nc", "posterior_resampled.nc", "figures/reliability.png",
                  "figures/scores_stn_0.75.png"):
         assert (out_dir / name).is_file(), name

@@ -176,6 +176,7 @@ class CellRecord:
     dropped_features: list[str] | None = None  # input features no kept path uses
     warnings: list[str] | None = None  # about the sampled stages, with remedies (experiments/advice.py)
     extrapolation: dict[str, Any] | None = None  # test rows outside the training range (evaluation/extrapolation.py)
+    versus_full: dict[str, Any] | None = None  # the compact model against the full one, paired (evaluation/paired.py)
 
     @property
     def rate_lowered(self) -> bool:

@@ -23,6 +23,7 @@ from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dat
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
 from bayesprune.evaluation.extrapolation import extrapolation
+from bayesprune.evaluation.paired import versus_full
 from bayesprune.evaluation.records import (
     FULL_SCORED,
     CellRecord,
@@ -253,6 +254,9 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
                 extrapolation=extrapolation(ds.task, ds.X_train, ds.X_test, ds.y_test,
                                             {"full": full_summary.mean, "resampled": res_summary.mean}),
+                # rate 0: the compact model is the full network, nothing to compare
+                versus_full=(versus_full(ds.task, ds.y_test, full_summary.mean, res_summary.mean)
+                             if comp.rate > 0 else None),
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
                           + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train), cfg)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesprune.evaluation import extrapolation
+from bayesprune.evaluation import extrapolation, paired
 from bayesprune.evaluation.records import (
     FULL_SCORED,
     STAGES,
@@ -134,12 +134,19 @@ def print_summary(view: RunView, console) -> None:
                 "on the training rows)")
         elif sel and cell.record.rate_lowered:
             console.print(guard_line(sel))
-        for line in mask_lines(cell.record) + extrapolation_lines(cell.record):
+        for line in mask_lines(cell.record) + versus_lines(cell.record) + extrapolation_lines(cell.record):
             console.print(line)
         for w in warnings_for(cell.record):
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def versus_lines(record: CellRecord) -> list[str]:
+    """The line comparing the compact model with the full one on the same test rows (paired: rows changed and
+    McNemar's test, or the RMSE ratio's bootstrap interval); none when the full network was kept."""
+    line = paired.describe(record.versus_full)
+    return [line] if line else []
 
 
 def extrapolation_lines(record: CellRecord) -> list[str]:
@@ -231,7 +238,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         if m.schedule and len(m.schedule) > 1 and not m.rate_selection:
             lines += ["Steps: " + " -> ".join(f"{s['rate']:.0%} ({s['n_params_kept']} kept)" for s in m.schedule),
                       ""]
-        notes = mask_lines(m) + extrapolation_lines(m)
+        notes = mask_lines(m) + versus_lines(m) + extrapolation_lines(m)
         lines += [f"- {line}" for line in notes] + ([""] if notes else [])
         comp = m.compact
         if comp:
