@@ -104,6 +104,14 @@ between any two measurements. It replaces `default` if, on the same 45 runs, it 
 as many within, and the full model's RMSE spread across seeds at most 5% on each UCI set (the sets on a fixed
 split); its cost (about twice the time) is reported, not judged.
 
+**Written after the `chains8-long` measurement**: not the default. It broke 5 runs of 45 (iris seeds 0 and 1, wine
+seeds 0 and 2, 2-3 test rows each; two moons seed 0, 10 of 240 rows, where the guard kept 75% and `default`'s had
+stepped down to 50%) against `default`'s 2, and had 39 within (87%) against 40. Its full model's spread across
+seeds narrowed on Boston (5.2% -> 3.0%) and red wine (5.2% -> 2.6%) but not on energy (6.7% -> 10.0%, at a better
+level: 0.0213-0.0234 against 0.0233-0.0249). No run warned (7 of `default`'s warned of a Monte Carlo error of
+0.11-0.15). Run for run against `default`: the compact model better in 10 and worse in 11, the full model better
+in 7 and worse in 7. 74 minutes of runs against 54, partly beside another benchmark.
+
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
 Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
