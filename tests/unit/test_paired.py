@@ -58,6 +58,12 @@ def test_rmse_ratio_is_the_table_s_ratio_and_its_interval_brackets_it():
     assert same["interval"] == [None, None] and "1x the full model's" in paired.describe(same)
     tiny = paired.rmse_ratio(y[:2], full[:2], compact[:2])
     assert tiny["interval"] == [None, None]
+    assert "BCa" in info["test"]
+    n = paired.BCA_ROWS + 1  # beyond it the percentile interval: BCa's jackknife grows with the rows squared
+    yb = rng.normal(size=n)
+    fb, cb = yb + rng.normal(scale=0.3, size=n), yb + rng.normal(scale=0.33, size=n)
+    big = paired.rmse_ratio(yb, fb, cb)
+    assert "percentile" in big["test"] and big["interval"][0] < big["ratio"] < big["interval"][1]
 
 
 def test_rmse_interval_covers_the_population_ratio_at_about_its_level():

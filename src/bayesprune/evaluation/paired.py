@@ -10,7 +10,8 @@ columns of the summary table needs to know whether a difference is more than tho
   of whether the changes lean one way more than chance would (a two-sided binomial test on the rows that changed
   correctness, ``scipy.stats.binomtest``; McNemar 1947);
 - regression: the compact model's test RMSE over the full model's with a 95% paired bootstrap interval over the
-  test rows (``scipy.stats.bootstrap`` with ``paired=True``, BCa; Efron and Tibshirani 1993).
+  test rows (``scipy.stats.bootstrap`` with ``paired=True``; BCa up to 5,000 rows, percentile beyond; Efron and
+  Tibshirani 1993).
 
 scikit-learn and ArviZ compute neither (scikit-learn's metrics are point estimates; ArviZ compares models by
 their ELPD, not by a test metric), so this module calls SciPy's tests with the pairs made here.
@@ -26,6 +27,9 @@ from scipy import stats
 
 LEVEL = 0.95  # the bootstrap interval's confidence level
 RESAMPLES = 2000  # bootstrap resamples (BCa's interval endpoints settle to about two digits at this count)
+BCA_ROWS = 5000  # BCa up to this many test rows; beyond, its jackknife (rows x (rows - 1) values, quadratic time)
+# costs seconds to minutes, and the percentile interval, whose error BCa corrects at small samples, is as good
+BATCH_VALUES = 10_000_000  # values per vectorised call of the statistic (memory: 80 MB of float64 per model)
 SEED = 0  # the bootstrap's random stream: the same rows give the same interval
 
 
@@ -48,8 +52,9 @@ def changed_rows(y: np.ndarray, full_probs: np.ndarray, compact_probs: np.ndarra
 
 def rmse_ratio(y: np.ndarray, full_mean: np.ndarray, compact_mean: np.ndarray, *, level: float = LEVEL,
                resamples: int = RESAMPLES, seed: int = SEED) -> dict[str, Any]:
-    """Regression: the compact model's test RMSE over the full model's, with a ``level`` paired bootstrap (BCa)
-    interval over the test rows (``None`` bounds when fewer than 3 rows, or the errors are not finite)."""
+    """Regression: the compact model's test RMSE over the full model's, with a ``level`` paired bootstrap
+    interval over the test rows (BCa up to ``BCA_ROWS`` rows, percentile beyond; ``None`` bounds when fewer than 3
+    rows, or the errors are not finite)."""
     y = np.asarray(y, np.float64).reshape(-1)
     e_full = (np.asarray(full_mean, np.float64).reshape(-1) - y) ** 2
     e_compact = (np.asarray(compact_mean, np.float64).reshape(-1) - y) ** 2
@@ -62,16 +67,18 @@ def rmse_ratio(y: np.ndarray, full_mean: np.ndarray, compact_mean: np.ndarray, *
 
     value = float(ratio(e_full, e_compact)) if len(y) and np.mean(e_full) > 0 else float("nan")
     lo = hi = None
+    method = "BCa" if len(y) <= BCA_ROWS else "percentile"
     finite = np.all(np.isfinite(e_full)) and np.all(np.isfinite(e_compact))
     if len(y) >= 3 and finite and np.isfinite(value) and (np.ptp(e_full) > 0 or np.ptp(e_compact) > 0):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a degenerate resample: its bound comes back NaN, recorded as None
             res = stats.bootstrap((e_full, e_compact), ratio, paired=True, vectorized=True, confidence_level=level,
-                                  n_resamples=resamples, method="BCa", rng=np.random.default_rng(seed))
+                                  n_resamples=resamples, method=method, rng=np.random.default_rng(seed),
+                                  batch=max(1, BATCH_VALUES // len(y)))
         lo, hi = (float(v) if np.isfinite(v) else None for v in (res.confidence_interval.low,
                                                                  res.confidence_interval.high))
     return {"metric": "rmse", "rows": int(len(y)), "ratio": value, "interval": [lo, hi], "level": level,
-            "test": "paired bootstrap (BCa) over the test rows"}
+            "test": f"paired bootstrap ({method}) over the test rows"}
 
 
 def versus_full(task: str, y: np.ndarray, full_mean: np.ndarray, compact_mean: np.ndarray) -> dict[str, Any]:
