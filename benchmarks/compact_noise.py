@@ -41,8 +41,14 @@ def one_run(name: str, split: int, seed: int, data_dir: str) -> dict:
             "rows_test": len(out.dataset.y_test), "full": out.full_metrics.accuracy, "full_nll": out.full_metrics.nll,
             "compact": cell.record.stages["resampled"].accuracy, "compact_nll": cell.record.stages["resampled"].nll,
             "rate": cell.rate, "full_bad_k": None if sel is None else sel.full_n_bad_k,
+            "versus_full": cell.record.versus_full,
             "guard": [] if sel is None else [{"rate": c.rate, "loss_per_row": c.loss / n, "bad_k": c.n_bad_k,
                                               "within": c.within} for c in sel.candidates]}
+
+
+def _p(r: dict) -> str:
+    vs = r.get("versus_full")
+    return "-" if not vs else f"{vs['p_value']:.2g} ({vs['lost']} lost, {vs['gained']} gained)"
 
 
 def report(rows: list[dict]) -> list[str]:
@@ -51,14 +57,16 @@ def report(rows: list[dict]) -> list[str]:
              "`--split-seed` fixed, the sampling seed varied. `rows`: test rows lost (+) or gained (-) by the "
              "compact model against the full one. `guard loss`: the compact model's PSIS-LOO loss per training "
              "row at the rate tried first (the guard keeps it at most 0.0488); `high k`: training rows whose "
-             "Pareto k in the full model's LOO is above the threshold.", "",
-             "| data set | split | seed | full | compact | rows | full NLL | compact NLL | rate kept | guard loss | "
-             "high k | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Pareto k in the full model's LOO is above the threshold. `McNemar p`: the exact test of the rows the "
+             "compact model got wrong against those it got right, of the rows that changed correctness "
+             "(evaluation/paired.py; as the run's report line prints it).", "",
+             "| data set | split | seed | full | compact | rows | McNemar p | full NLL | compact NLL | rate kept | "
+             "guard loss | high k | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lost = round((r["full"] - r["compact"]) * r["rows_test"])
         g = r["guard"][-1] if r["guard"] else None  # candidates are stored in increasing rate: the first tried
         lines.append(f"| {r['dataset']} | {r['split']} | {r['seed']} | {r['full']:.3f} | {r['compact']:.3f} | "
-                     f"{lost:+d} / {r['rows_test']} | {r['full_nll']:.3f} | {r['compact_nll']:.3f} | "
+                     f"{lost:+d} / {r['rows_test']} | {_p(r)} | {r['full_nll']:.3f} | {r['compact_nll']:.3f} | "
                      f"{r['rate']:.0%} | {'-' if g is None else format(g['loss_per_row'], '+.4f')} | "
                      f"{r['full_bad_k']} / {r['rows_train']} | {r['seconds']:.0f} |")
     lines += ["", "## Per data set and split", "",
