@@ -102,43 +102,44 @@ def choose(r: dict, n_se: float, tolerance: float, cap: float | None) -> dict | 
     return max(ok, key=lambda c: c["rate"]) if ok else None
 
 
+def judged(r: dict, c: dict | None) -> str:
+    """The verdict of run ``r``'s candidate ``c`` on the test rows (``None``, the full model: within)."""
+    if c is None:
+        return "within"
+    return verdict({"task": r["task"], "full": r["full"], "compact": {"main": c["test"]}})
+
+
+def removed_share(r: dict, c: dict | None) -> float:
+    """The share of run ``r``'s parameters candidate ``c`` removes (``None``, the full model: none)."""
+    return 0.0 if c is None else 1 - c["kept"] / r["n_params"]
+
+
+def tally(rows: list[dict], picks: list[dict | None]) -> dict:
+    """Broken and within counts, and the shares removed, of one candidate (or the full model) picked per run."""
+    verdicts = [judged(r, c) for r, c in zip(rows, picks, strict=True)]
+    removed = [removed_share(r, c) for r, c in zip(rows, picks, strict=True)]
+    return {"broken": verdicts.count("broken"), "within": verdicts.count("within"), "runs": len(rows),
+            "median_removed": float(np.median(removed)), "verdicts": verdicts, "removed": removed}
+
+
 def replay(rows: list[dict], n_se: float, tolerance: float, cap: float | None) -> dict:
-    verdicts, removed = [], []
-    for r in rows:
-        c = choose(r, n_se, tolerance, cap)
-        if c is None:  # the full model itself: within by definition, nothing removed
-            verdicts.append("within")
-            removed.append(0.0)
-            continue
-        verdicts.append(verdict({"task": r["task"], "full": r["full"], "compact": {"main": c["test"]}}))
-        removed.append(1 - c["kept"] / r["n_params"])
-    n = len(rows)
-    return {"n_se": n_se, "tolerance": tolerance, "cap": cap, "broken": verdicts.count("broken"),
-            "within": verdicts.count("within"), "runs": n, "median_removed": float(np.median(removed)),
-            "verdicts": verdicts, "removed": removed}
+    return {"n_se": n_se, "tolerance": tolerance, "cap": cap,
+            **tally(rows, [choose(r, n_se, tolerance, cap) for r in rows])}
 
 
 def bounds(rows: list[dict]) -> list[dict]:
     """What any rule choosing among these candidates can reach: every run at one fixed rate, and an oracle that
     reads the test rows (each run's highest candidate rate within 1 point / 5% of the full model; the full
     model when none is). Not a rule the library can use: the bound the replayed rules are measured against."""
-    out = []
-    for label in (*(f"always {rate:.0%}" for rate in (0.5, 0.75, 0.9, 0.95)), "oracle (reads the test rows)"):
-        verdicts, removed = [], []
-        for r in rows:
-            def judged(c: dict, r=r) -> str:
-                return verdict({"task": r["task"], "full": r["full"], "compact": {"main": c["test"]}})
-            if label.startswith("always"):
-                rate = float(label.split()[1].rstrip("%")) / 100
-                c = next((c for c in r["candidates"] if abs(c["rate"] - rate) < 1e-9), None)
-            else:
-                within = [c for c in r["candidates"] if judged(c) == "within"]
-                c = max(within, key=lambda c: c["rate"]) if within else None
-            verdicts.append("within" if c is None else judged(c))
-            removed.append(0.0 if c is None else 1 - c["kept"] / r["n_params"])
-        out.append({"label": label, "broken": verdicts.count("broken"), "within": verdicts.count("within"),
-                    "runs": len(rows), "median_removed": float(np.median(removed)), "removed": removed})
-    return out
+    def at(rate: float):
+        return lambda r: next((c for c in r["candidates"] if abs(c["rate"] - rate) < 1e-9), None)
+
+    def oracle(r: dict) -> dict | None:
+        return max((c for c in r["candidates"] if judged(r, c) == "within"), key=lambda c: c["rate"], default=None)
+
+    choices = [(f"always {rate:.0%}", at(rate)) for rate in (0.5, 0.75, 0.9, 0.95)]
+    return [{"label": label, **tally(rows, [pick(r) for r in rows])}
+            for label, pick in [*choices, ("oracle (reads the test rows)", oracle)]]
 
 
 def one_run_free(rows: list[dict], oracle_removed: list[float]) -> float:
@@ -147,7 +148,7 @@ def one_run_free(rows: list[dict], oracle_removed: list[float]) -> float:
     best = 0.0
     for i, r in enumerate(rows):
         removed = list(oracle_removed)
-        removed[i] = max(1 - c["kept"] / r["n_params"] for c in r["candidates"])
+        removed[i] = max(removed_share(r, c) for c in r["candidates"])
         best = max(best, float(np.median(removed)))
     return best
 
