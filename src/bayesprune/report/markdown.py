@@ -134,12 +134,18 @@ def print_summary(view: RunView, console) -> None:
                 "on the training rows)")
         elif sel and cell.record.rate_lowered:
             console.print(guard_line(sel))
-        for line in mask_lines(cell.record) + versus_lines(cell.record) + extrapolation_lines(cell.record):
+        for line in note_lines(cell.record):
             console.print(line)
         for w in warnings_for(cell.record):
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def note_lines(record: CellRecord) -> list[str]:
+    """The lines after a cell's table, in the console and in report.md alike: the mask repair, the compact
+    model against the full one, the test rows outside the training range."""
+    return mask_lines(record) + versus_lines(record) + extrapolation_lines(record)
 
 
 def versus_lines(record: CellRecord) -> list[str]:
@@ -238,7 +244,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         if m.schedule and len(m.schedule) > 1 and not m.rate_selection:
             lines += ["Steps: " + " -> ".join(f"{s['rate']:.0%} ({s['n_params_kept']} kept)" for s in m.schedule),
                       ""]
-        notes = mask_lines(m) + versus_lines(m) + extrapolation_lines(m)
+        notes = note_lines(m)
         lines += [f"- {line}" for line in notes] + ([""] if notes else [])
         comp = m.compact
         if comp:
