@@ -46,6 +46,16 @@ def one_run(name: str, split: int, seed: int, data_dir: str) -> dict:
                                               "within": c.within} for c in sel.candidates]}
 
 
+def _rows_lost(r: dict) -> float:
+    """Test rows the compact model lost against the full one (negative: gained)."""
+    return (r["full"] - r["compact"]) * r["rows_test"]
+
+
+def _guard_loss(r: dict) -> float | None:
+    """The guard's loss per training row at the rate it tried first (candidates are stored in increasing rate)."""
+    return r["guard"][-1]["loss_per_row"] if r["guard"] else None
+
+
 def _p(r: dict) -> str:
     vs = r.get("versus_full")
     return "-" if not vs else f"{vs['p_value']:.2g} ({vs['lost']} lost, {vs['gained']} gained)"
@@ -63,19 +73,18 @@ def report(rows: list[dict]) -> list[str]:
              "| data set | split | seed | full | compact | rows | McNemar p | full NLL | compact NLL | rate kept | "
              "guard loss | high k | seconds |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lost = round((r["full"] - r["compact"]) * r["rows_test"])
-        g = r["guard"][-1] if r["guard"] else None  # candidates are stored in increasing rate: the first tried
+        lost, g = round(_rows_lost(r)), _guard_loss(r)
         lines.append(f"| {r['dataset']} | {r['split']} | {r['seed']} | {r['full']:.3f} | {r['compact']:.3f} | "
                      f"{lost:+d} / {r['rows_test']} | {_p(r)} | {r['full_nll']:.3f} | {r['compact_nll']:.3f} | "
-                     f"{r['rate']:.0%} | {'-' if g is None else format(g['loss_per_row'], '+.4f')} | "
+                     f"{r['rate']:.0%} | {'-' if g is None else format(g, '+.4f')} | "
                      f"{r['full_bad_k']} / {r['rows_train']} | {r['seconds']:.0f} |")
     lines += ["", "## Per data set and split", "",
               "| data set | split | seeds | full accuracy (min-max) | compact (min-max) | mean rows lost | "
               "guard loss vs rows lost (Spearman) |", "|---|---|---|---|---|---|---|"]
     for key in sorted({(r["dataset"], r["split"]) for r in rows}):
         rs = [r for r in rows if (r["dataset"], r["split"]) == key]
-        lost = np.array([(r["full"] - r["compact"]) * r["rows_test"] for r in rs])
-        loss = np.array([r["guard"][-1]["loss_per_row"] if r["guard"] else np.nan for r in rs])
+        lost = np.array([_rows_lost(r) for r in rs])
+        loss = np.array([np.nan if (g := _guard_loss(r)) is None else g for r in rs])
         rho = "-"
         if len(rs) > 2 and np.all(np.isfinite(loss)) and np.ptp(lost) > 0:
             from scipy.stats import spearmanr
