@@ -9,9 +9,11 @@ says), the default run (`bayesprune run`) is scored per sampled stage (full, res
 - today's warning (`bayesprune.experiments.advice`): the Monte Carlo error of the predictions
   (`evaluation.diagnostics.monte_carlo_error`, RMS over test points in outcome sds) above 0.1.
 
-Every run that today's rule warns about is run again with the length the warning asks for (`--samples` and/or
-`--resample-samples` so many times longer) and scored the same way: a remedy *works* when the stage's Monte
-Carlo error falls to 0.1 or below; the test metric before and after says whether it mattered.
+Every run that today's rule warns about is run again with the chains the warning asks for (`--chains` so many times
+the default's, the larger factor when both stages warn; `--chains` sets both stages' chains) and scored the same
+way: a remedy *works* when the stage's Monte Carlo error falls to 0.1 or below; the test metric before and after
+says whether it mattered. (Until the warning asked for more chains it asked for longer runs; docs/BENCHMARKS.md
+keeps what those did.)
 
 Usage: python benchmarks/warnings_check.py [--data-dir DIR] [--datasets a,b] [--seeds 0] [--report]
 Runs are stored in benchmarks/results/warnings_runs/ as they finish (a rerun skips them); the table goes to
@@ -33,7 +35,7 @@ from common import run_missing, stored_run_parser, stored_runs, write_markdown  
 from pipeline import DATASETS, config_and_data  # noqa: E402
 
 from bayesprune.experiments import runner  # noqa: E402
-from bayesprune.experiments.advice import MC_ERROR_WARN, longer_factor, stage_warnings  # noqa: E402
+from bayesprune.experiments.advice import MC_ERROR_WARN, remedy_factor, stage_warnings  # noqa: E402
 from bayesprune.settings import RunConfig  # noqa: E402
 
 RUNS = Path(__file__).parent / "results" / "warnings_runs"
@@ -69,17 +71,23 @@ def scored(cfg, data) -> tuple[dict, RunConfig]:
 
 
 def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
-    cfg, data = config_and_data(name, seed, "all-chains", data_dir, tmp)
+    cfg, data = config_and_data(name, seed, "default", data_dir, tmp)
     first, cfg = scored(cfg, data)  # cfg: the sampler chosen, its lengths filled in
     lengths = {"full": cfg.samples, "resampled": cfg.resample_samples}
-    result = {"dataset": name, "seed": seed, "task": first["task"], "default": first, "lengths": lengths}
-    factors = {s: longer_factor(first[s]["mc_error"]) for s in STAGES if first[s]["new_warns"]}
+    result = {"dataset": name, "seed": seed, "task": first["task"], "default": first, "lengths": lengths,
+              "chains": cfg.chains}
+    factors = {s: remedy_factor(first[s]["mc_error"]) for s in STAGES if first[s]["new_warns"]}
     if factors:
-        longer = replace(cfg, samples=lengths["full"] * factors.get("full", 1),
-                         resample_samples=lengths["resampled"] * factors.get("resampled", 1))
         result["factors"] = factors
-        result["longer"] = scored(longer, data)[0]
+        result["after"] = scored(replace(cfg, chains=cfg.chains * max(factors.values())), data)[0]
     return result
+
+
+def remedy_label(r: dict, stage: str) -> str:
+    """What the warning of ``stage`` asked for: so many times the chains (the run repeated with the larger
+    factor when both stages warned)."""
+    factor = r["factors"].get(stage)
+    return f"{factor}x chains ({r['chains'] * max(r['factors'].values())})" if factor else "(other stage)"
 
 
 def report(rows: list[dict]) -> list[str]:
@@ -87,18 +95,18 @@ def report(rows: list[dict]) -> list[str]:
              "Command: `python benchmarks/warnings_check.py` (then `--report`). Defaults, seed(s) as stored. "
              "`MC error`: the Monte Carlo error of the predictions in outcome sds (RMS over test points); today's "
              f"rule warns above {MC_ERROR_WARN}. `old`: whether the previous release's rule (R-hat / ESS of the "
-             "least settled test prediction) warned. Runs warned about today are run again with the length the "
+             "least settled test prediction) warned. Runs warned about today are run again with the chains the "
              "warning asks for (`after`).", ""]
     n = len(rows) * len(STAGES)
     old = sum(r["default"][s]["old_warns"] for r in rows for s in STAGES)
     new = sum(r["default"][s]["new_warns"] for r in rows for s in STAGES)
-    fixed = sum(1 for r in rows for s in r.get("factors", {}) if r["longer"][s]["mc_error"] <= MC_ERROR_WARN)
+    fixed = sum(1 for r in rows for s in r.get("factors", {}) if r["after"][s]["mc_error"] <= MC_ERROR_WARN)
     lines += ["## Summary", "", "| stages scored | warned, previous rule | warned, today's rule | "
               "today's warnings whose remedy brought the error to the threshold |", "|---|---|---|---|",
               f"| {n} ({len(rows)} runs x 2 sampled stages) | {old} | {new} | {fixed} of {new} |", ""]
     lines += ["## Every stage", "",
               "| data set | seed | stage | main | NLL | MC error | R-hat fn (within) | ESS fn | old | today | "
-              "longer | after: main | NLL | MC error |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "remedy | after: main | NLL | MC error |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         for s in STAGES:
             d = r["default"][s]
@@ -106,11 +114,9 @@ def report(rows: list[dict]) -> list[str]:
             row = (f"| {r['dataset']} | {r['seed']} | {s} | {d['main']:.4f} | {d['nll']:.3f} | {d['mc_error']:.3f} | "
                    f"{d['rhat_fn']:.2f} ({within:.2f}) | {d['ess_fn']:.0f} | {'warn' if d['old_warns'] else '-'} | "
                    f"{'warn' if d['new_warns'] else '-'} | ")
-            if "longer" in r:
-                a = r["longer"][s]
-                factor = r["factors"].get(s)
-                row += (f"{f'{factor}x' if factor else '(other stage)'} | {a['main']:.4f} | {a['nll']:.3f} | "
-                        f"{a['mc_error']:.3f} |")
+            a = r.get("after")
+            if a is not None:
+                row += f"{remedy_label(r, s)} | {a[s]['main']:.4f} | {a[s]['nll']:.3f} | {a[s]['mc_error']:.3f} |"
             else:
                 row += "- | | | |"
             lines.append(row)
@@ -129,8 +135,8 @@ def main() -> None:
                         lambda r: f"{r['dataset']:<26} seed {r['seed']}: MC error full "
                                   f"{r['default']['full']['mc_error']:.3f} resampled "
                                   f"{r['default']['resampled']['mc_error']:.3f}"
-                                  + (f", after {r['factors']}: {r['longer']['full']['mc_error']:.3f} / "
-                                     f"{r['longer']['resampled']['mc_error']:.3f}" if "longer" in r else ""))
+                                  + (f", after {r['factors']}: {r['after']['full']['mc_error']:.3f} / "
+                                     f"{r['after']['resampled']['mc_error']:.3f}" if "after" in r else ""))
     write_markdown(args.out, report(stored_runs(RUNS)))
 
 

@@ -14,18 +14,20 @@ from bayesprune.settings import RunConfig
 
 RHAT_WARN = 1.05  # nested R-hat of groups of chains (--superchains) above this: the groups disagree
 MC_ERROR_WARN = 0.1  # Monte Carlo error of the predictions above this many outcome sds: 0.005 nats of test NLL
-MAX_LONGER = 16  # the longest run the Monte Carlo error warning asks for, in multiples of the current one
+MAX_FACTOR = 16  # the most the Monte Carlo error warning multiplies the chains (or a run's length) by
 STAGES = ("full", "resampled")  # the sampled stages (the pruned one re-uses the full model's draws)
 
 
-def longer_factor(mc_error: float) -> int:
-    """How many times longer a run should be for its Monte Carlo error to fall to ``MC_ERROR_WARN``: the error
-    of a mean falls as one over the root of the effective draws, so ``(mc_error / MC_ERROR_WARN)^2``, rounded up
-    to a power of two (at least 2, at most ``MAX_LONGER``)."""
+def remedy_factor(mc_error: float) -> int:
+    """How many times the chains a run needs for its Monte Carlo error to fall to ``MC_ERROR_WARN``: with equal
+    weights the squared error ``sum_c var_c / (C^2 ess_c)`` falls as ``1 / C``, so ``(mc_error / MC_ERROR_WARN)^2``,
+    rounded up to a power of two (at least 2, at most ``MAX_FACTOR``). The same factor is the run length it would
+    take if each chain's effective draws grew with its length, which BNN chains settled in modes of their own do
+    not (:func:`stage_warnings`)."""
     with np.errstate(over="ignore"):  # an error too large to square: a chain that barely moved
         need = float(np.square(np.float64(mc_error) / MC_ERROR_WARN))
-    if not need < MAX_LONGER:
-        return MAX_LONGER
+    if not need < MAX_FACTOR:
+        return MAX_FACTOR
     return int(2 ** int(np.ceil(np.log2(max(need, 2.0)))))
 
 
@@ -38,7 +40,15 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     the function-space R-hat or ESS of the least settled test point, which stay in metrics.json and the report.
     Those flagged almost every regression run (a noise-free network output that drifts by a fraction of the
     noise sd), and chains settled in different modes are each a model of the mixture, which sampling longer
-    does not merge (docs/BENCHMARKS.md, "Convergence warnings")."""
+    does not merge (docs/BENCHMARKS.md, "Convergence warnings").
+
+    The remedy for too large an error is more chains (``{more_chains}`` in the sampler's advice:
+    :func:`remedy_factor` times ``--chains``), not longer ones: each chain's error enters with weight ``1 / C^2``,
+    so doubling the chains halves the squared error whatever the chains do, while doubling their length halves it
+    only where a chain's effective draws grow with its length. BNN chains that keep moving between nearby modes
+    do not: on UCI energy, 2x and 4x longer runs left the error at 0.112 and 0.125 (from 0.121), while on the
+    seven default runs of ``benchmarks/pipeline.py`` that warned (0.105-0.148), eight chains instead of four
+    brought every one to 0.056-0.081 (``chains8-long``)."""
     cfg = cfg or RunConfig()
     if cfg.sampler not in SAMPLERS:  # not chosen yet (--sampler auto): the full-batch default's advice
         cfg = replace(cfg, sampler=DEFAULT_SAMPLER)
@@ -46,11 +56,13 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
     length_flag = "--samples" if stage == "full" else "--resample-samples"
     length = cfg.samples if stage == "full" else cfg.resample_samples  # filled in by RunConfig for its sampler
     error = m.mc_error if m.mc_error is not None and np.isfinite(m.mc_error) else None
-    factor = longer_factor(error) if error is not None else 2
+    factor = remedy_factor(error) if error is not None else 2
     longer = f"sample {factor}x longer ({length_flag} {factor * length})"
+    more_chains = f"run {factor}x the chains (--chains {factor * cfg.chains})"
 
     def say(text: str) -> str:
-        return text.format(length_flag=length_flag, longer=longer, default_sampler=DEFAULT_SAMPLER)
+        return text.format(length_flag=length_flag, longer=longer, more_chains=more_chains,
+                           default_sampler=DEFAULT_SAMPLER)
 
     out = []
     if m.acceptance_rate < 0.01:

@@ -155,8 +155,10 @@ class Advice:
     """What to change, as ``bayesprune run`` options, when a sampled stage shows a problem.
 
     Each text may use ``{length_flag}`` (``--samples`` or ``--resample-samples``), ``{longer}`` (sample so many
-    times longer) and ``{default_sampler}``. ``imprecise`` is for predictions whose Monte Carlo error is too
-    large (:func:`~bayesprune.evaluation.diagnostics.monte_carlo_error`), ``stuck`` for an acceptance rate
+    times longer), ``{more_chains}`` (run so many times the chains) and ``{default_sampler}``. ``imprecise`` is
+    for predictions whose Monte Carlo error is too large
+    (:func:`~bayesprune.evaluation.diagnostics.monte_carlo_error`; more chains, for the reason
+    :func:`~bayesprune.experiments.advice.stage_warnings` gives), ``stuck`` for an acceptance rate
     below 1%, ``small_steps`` above 99% (samplers without a Metropolis step
     report no acceptance rate, so neither applies), ``divergent`` for rejected non-finite or divergent
     transitions (``""``: none to give).
@@ -164,7 +166,7 @@ class Advice:
 
     stuck: str = "adapt the step size in a longer warm-up (--burnin 0.5 and more {length_flag})"
     small_steps: str = "lower --target-accept"
-    imprecise: str = "{longer}"
+    imprecise: str = "{more_chains}"
     divergent: str = ""
 
 
