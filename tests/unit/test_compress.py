@@ -46,6 +46,7 @@ def test_gradual_schedule_reaches_exactly_the_rate_and_keeps_paths(iris, full):
         previous = s.prune.keep_mask
     # a later step was scored on the earlier step's resampled posterior, and starts from its draws
     assert comp.steps[1].prune.reference is comp.steps[0].resampled
+    assert comp.fit_check.rate == pytest.approx(0.9)  # no guard on a schedule: measured its way instead
 
 
 def test_rate_auto_compares_with_the_full_model_on_the_scoring_chain(iris, full):
@@ -272,6 +273,18 @@ def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
     assert lenient.rate == 0.9 and len(lenient.steps) == 1 and lenient.selection.chosen == 0.9
     off = api.compress(full, iris, rate=0.9, rate_guard=0.0, **SHORT)
     assert off.rate == 0.9 and off.selection is None
+    # the guard off, the compact model is still measured its way, and the run says it lost too much
+    from bayesprune.experiments.advice import fit_warnings
+
+    check = off.fit_check
+    assert check.rate == 0.9 and not check.within and check.loss > RATE_GUARD * n_rows
+    assert check.loss == pytest.approx(tried[0].loss, rel=0.5)  # what the guard measured at 90%
+    (text,) = fit_warnings(check, n_rows, RunConfig(rate_guard=0.0))
+    assert text.startswith(f"compact 90%: it fits the training rows {check.loss / n_rows:.3f} nats per row worse")
+    assert "no --rate-guard 0" in text
+    assert "--schedule oneshot" in fit_warnings(check, n_rows, RunConfig(schedule="gradual"))[0]
+    assert fit_warnings(dataclasses.replace(check, within=True), n_rows, RunConfig()) == []
+    assert fit_warnings(None, n_rows, RunConfig()) == []
 
 
 def test_selecting_every_chain_shares_the_draws(full):

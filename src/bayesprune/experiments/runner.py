@@ -33,7 +33,7 @@ from bayesprune.evaluation.records import (
     StageMetrics,
     to_json,
 )
-from bayesprune.experiments.advice import cell_warnings, resampling_warnings, selection_warnings
+from bayesprune.experiments.advice import cell_warnings, fit_warnings, resampling_warnings, selection_warnings
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
@@ -260,6 +260,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
                           + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train), cfg)
+                          + fit_warnings(comp.fit_check, len(ds.y_train), cfg)
                           + resampling_warnings(res.info.get("start_logpost"), res.result.logdensity,
                                                 res.result.draws.shape[-1])),
             )
