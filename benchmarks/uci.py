@@ -23,9 +23,11 @@ The issue's targets, checked in the report: full network's LL >= MC dropout's on
 ensembles' on >= 4; PICP90 in [0.85, 0.95] on every set; the 90% compact network within 0.05 nats and 5% RMSE of
 the full network on >= 5 of 7; `--rate auto` removing >= 80% (median) within the same tolerance.
 
-Usage: python benchmarks/uci.py [--data-dir DIR] [--datasets a,b] [--splits 0,1,2] [--report]
+Usage: python benchmarks/uci.py [--data-dir DIR] [--datasets a,b] [--splits 0,1,2] [--beside-other-work] [--report]
 Each run is stored in benchmarks/results/uci_runs/ as it finishes (a rerun skips it); `--report` only writes
-benchmarks/results/uci.md from what is stored.
+benchmarks/results/uci.md from what is stored. `--beside-other-work` marks the runs as not timed alone
+(``timed_alone: false``: other processes shared the CPU): the report shows their seconds but leaves them out of the
+minutes per run, and benchmarks/size_guide.py does not fit the size guide to them.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ PUBLISHED = {
 WITHIN_NATS, WITHIN_RMSE = 0.05, 1.05
 
 
-def one_run(name: str, split: int, data_dir: str) -> dict:
+def one_run(name: str, split: int, data_dir: str, timed_alone: bool = True) -> dict:
     cfg = config(name, split, data_dir)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -79,7 +81,8 @@ def one_run(name: str, split: int, data_dir: str) -> dict:
     def stage(m) -> dict:
         return {"rmse": m.rmse_original, "ll": -m.nll_original, "picp90": m.picp90, "rhat_fn": m.rhat_fn_max}
 
-    out = {"dataset": name, "split": split, "seconds": seconds, "sampler": outcome.config.sampler,
+    out = {"dataset": name, "split": split, "seconds": seconds, "timed_alone": timed_alone,
+           "sampler": outcome.config.sampler,
            "rows_train": len(outcome.dataset.y_train), "n_params": outcome.cells[0].record.n_params,
            "full": stage(outcome.full_metrics),
            "warnings": sorted({str(w.message).splitlines()[0] for w in caught})}
@@ -164,7 +167,7 @@ def report(rows: list[dict]) -> list[str]:
         lines.append(f"| {s} | {len(rs)} | {', '.join(sorted({r['sampler'] for r in rs}))} | {_fmt(ll)} | "
                      f"{_fmt([r['full']['rmse'] for r in rs], 3)} | {picp:.3f} | "
                      f"{_fmt(starts) if starts else '-'} | {pub} | "
-                     f"{np.mean([r['seconds'] for r in rs]) / 60:.1f} |")
+                     f"{minutes(rs)} |")
     n = len(sets)
     lines += ["", f"Full network's mean LL >= MC dropout's on {beat['MC dropout']} of {n} sets (target >= 5 of 7), "
               f">= deep ensembles' on {beat['deep ensemble']} of {n} (target >= 4 of 7); PICP90 in [0.85, 0.95] on "
@@ -195,15 +198,28 @@ def report(rows: list[dict]) -> list[str]:
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
               "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
-              "these runs and others), against the run's measured seconds.",
+              "these runs and others), against the run's measured seconds (`*`: not timed alone, other processes "
+              "shared the CPU; not fitted).",
               "", "| set | split | sampler | full LL | 90% LL | auto rate | auto LL | seconds | guide | measured / "
               "guide | warnings |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (SETS.index(r["dataset"]), r["split"])):
         lines.append(f"| {r['dataset']} | {r['split']} | {r['sampler']} | {r['full']['ll']:.3f} | "
-                     f"{r['0.9']['ll']:.3f} | {r['auto']['rate']:.2f} | {r['auto']['ll']:.3f} | {r['seconds']:.0f} | "
+                     f"{r['0.9']['ll']:.3f} | {r['auto']['rate']:.2f} | {r['auto']['ll']:.3f} | "
+                     f"{r['seconds']:.0f}{'' if alone(r) else '*'} | "
                      f"{guide_seconds(r):.0f} | {r['seconds'] / guide_seconds(r):.2f} | "
                      f"{'; '.join(w[:90] for w in r['warnings']) or '-'} |")
     return lines
+
+
+def alone(r: dict) -> bool:
+    """Whether the run was timed alone (runs stored before the field existed were)."""
+    return r.get("timed_alone", True)
+
+
+def minutes(rs: list[dict]) -> str:
+    """Mean minutes per run over the runs timed alone (``-`` when none was)."""
+    timed = [r["seconds"] for r in rs if alone(r)]
+    return f"{np.mean(timed) / 60:.1f}" if timed else "- (not timed alone)"
 
 
 def stored() -> list[dict]:
@@ -213,10 +229,13 @@ def stored() -> list[dict]:
 def main() -> None:
     p = stored_run_parser(__doc__, SETS, "benchmarks/results/uci.md")
     p.add_argument("--splits", default="0,1,2")
+    p.add_argument("--beside-other-work", action="store_true", help="mark the runs as not timed alone")
     args = p.parse_args()
     if not args.report:
         jobs = [(name, int(split)) for split in args.splits.split(",") for name in args.datasets.split(",")]
-        run_missing(jobs, lambda job: RUNS / f"{job[0]}-{job[1]}.json", lambda job: one_run(*job, args.data_dir),
+        alone_now = not args.beside_other_work
+        run_missing(jobs, lambda job: RUNS / f"{job[0]}-{job[1]}.json",
+                    lambda job: one_run(*job, args.data_dir, alone_now),
                     lambda r: f"{r['dataset']:<28} split {r['split']}: {r['sampler']}, full LL {r['full']['ll']:.3f} "
                               f"RMSE {r['full']['rmse']:.3f}; 90% LL {r['0.9']['ll']:.3f}; auto "
                               f"{r['auto']['rate']:.2f} LL {r['auto']['ll']:.3f}; {r['seconds']:.0f} s",
