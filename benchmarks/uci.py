@@ -85,7 +85,9 @@ def one_run(name: str, split: int, data_dir: str, timed_alone: bool = True) -> d
            "sampler": outcome.config.sampler,
            "rows_train": len(outcome.dataset.y_train), "n_params": outcome.cells[0].record.n_params,
            "full": stage(outcome.full_metrics),
-           "warnings": sorted({str(w.message).splitlines()[0] for w in caught})}
+           # Python's warnings, and the run's own about each cell (its sampled stages, a lost fit at 90%)
+           "warnings": sorted({str(w.message).splitlines()[0] for w in caught}
+                              | {w for cell in outcome.cells for w in cell.record.warnings})}
     for cell in outcome.cells:
         key = "auto" if cell.record.requested == "auto" else f"{cell.record.rate:g}"
         out[key] = {**stage(cell.record.stages["resampled"]), "rate": cell.record.rate,
