@@ -259,7 +259,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                              if comp.rate > 0 else None),
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
-                          + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train), cfg)
+                          + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train))
                           + fit_warnings(comp.fit_check, len(ds.y_train), cfg)
                           + resampling_warnings(res.info.get("start_logpost"), res.result.logdensity,
                                                 res.result.draws.shape[-1])),
