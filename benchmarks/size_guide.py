@@ -59,11 +59,12 @@ def features(sampler: str, rows: int, params: int, stages: int) -> tuple[float, 
 def records() -> tuple[list[dict], list[dict]]:
     """(runs fitted, runs shown only): name, sampler, rows, params, stages, measured seconds."""
     from uci import STAGES as UCI_STAGES  # uci.py imports this module
+    from uci import alone
 
     fitted, shown = [], []
     for f in sorted((RESULTS / "uci_runs").glob("*.json")):
         r = json.loads(f.read_text())
-        if not r.get("timed_alone", True):  # other processes shared the CPU: its seconds are no timing
+        if not alone(r):  # other processes shared the CPU: its seconds are no timing
             continue
         fitted.append({"name": f"uci/{r['dataset']} split {r['split']}", "sampler": r["sampler"],
                        "rows": r["rows_train"], "params": r["n_params"], "stages": UCI_STAGES,
