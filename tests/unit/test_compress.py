@@ -287,6 +287,18 @@ def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
     assert fit_warnings(None, n_rows, RunConfig()) == []
 
 
+def test_guard_off_names_the_setting_to_change_first():
+    """The guard runs on one rate in one step with a cap above 0; otherwise the reason is the setting whose change
+    comes first (a gradual schedule with the guard at 0 needs the schedule changed before the cap matters)."""
+    from bayesprune.settings import RATE_GUARD
+    from bayesprune.stages.compress import guard_off
+
+    assert guard_off(RATE_GUARD, "oneshot", None) is None
+    assert guard_off(0.0, "oneshot", None) == "rate_guard"
+    assert guard_off(0.0, "gradual", None) == guard_off(RATE_GUARD, "gradual", None) == "schedule"
+    assert guard_off(0.0, "oneshot", (0.5, 0.5)) == guard_off(RATE_GUARD, "gradual", (0.5,)) == "layer_rates"
+
+
 def test_selecting_every_chain_shares_the_draws(full):
     """All chains in order: the same arrays, not a copy (LeNet-300-100's draws are 4.3 GB); a subset or another
     order is indexed as before."""

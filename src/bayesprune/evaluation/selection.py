@@ -158,6 +158,12 @@ def guard_rule_text(cap: float) -> str:
             f"PSIS-LOO ELPD loss on the training rows is at most {cap:g} nats per row")
 
 
+def guard_rows(n_rows: int) -> int:
+    """How many of ``n_rows`` training rows the guard's PSIS-LOO is estimated on (evenly spaced): at most
+    ``GUARD_ROWS``; its cap is in nats per one of them."""
+    return min(int(n_rows), GUARD_ROWS)
+
+
 def guard_candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, cap: float) -> Candidate:
     """A candidate of the guard: it passes when its loss is at most ``cap`` nats per row."""
     c = candidate(full, null, rate, n_kept, cand, 0.0, 0.0)

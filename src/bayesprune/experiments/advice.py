@@ -9,9 +9,10 @@ from dataclasses import replace
 import numpy as np
 
 from bayesprune.evaluation.records import StageMetrics
-from bayesprune.evaluation.selection import GUARD_ROWS
+from bayesprune.evaluation.selection import guard_rows
 from bayesprune.samplers.registry import DEFAULT_SAMPLER, SAMPLERS, get_sampler
 from bayesprune.settings import RATE_GUARD, RunConfig
+from bayesprune.stages.compress import guard_off
 
 RHAT_WARN = 1.05  # nested R-hat of groups of chains (--superchains) above this: the groups disagree
 MC_ERROR_WARN = 0.1  # Monte Carlo error of the predictions above this many outcome sds: 0.005 nats of test NLL
@@ -121,13 +122,14 @@ def fit_warnings(check, n_rows: int, cfg: RunConfig) -> list[str]:
     the rate (11 broken compact models of 45 without it, 2 with it)."""
     if check is None or check.within:
         return []
-    rows = min(n_rows, GUARD_ROWS)
-    if cfg.rate_guard == 0 and cfg.schedule == "oneshot" and cfg.layer_rates is None:
-        remedy = "leave the rate guard on (no --rate-guard 0): it lowers the rate until the fit holds"
-    elif cfg.layer_rates is not None:
+    rows = guard_rows(n_rows)
+    off = guard_off(cfg.rate_guard, cfg.schedule, cfg.layer_rates)
+    if off == "layer_rates":
         remedy = "give lower --layer-rates, or one --rate with the rate guard"
-    else:
+    elif off == "schedule":
         remedy = "give a lower --rate, or prune in one step (--schedule oneshot) with the rate guard, which lowers it"
+    else:
+        remedy = "leave the rate guard on (no --rate-guard 0): it lowers the rate until the fit holds"
     return [f"compact {check.rate:.0%}: it fits the training rows {check.loss / rows:.3f} nats per row worse than the "
             f"full network (PSIS-LOO; the rate guard allows {RATE_GUARD:.3f}), so it may predict worse; {remedy}"]
 

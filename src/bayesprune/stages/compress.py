@@ -127,8 +127,7 @@ def compress(
 
     if rate != "auto":
         steps = ladder(schedules.rates(compression.schedule, float(rate), compression.schedule_steps))
-        if (compression.rate_guard > 0 and compression.schedule == "oneshot" and float(rate) > 0
-                and pruning.layer_rates is None):
+        if guard_off(compression.rate_guard, compression.schedule, pruning.layer_rates) is None and float(rate) > 0:
             return guarded(ps, ds, steps[0], lambda r: step(ps, r), compression, resampling, pruning, seed)
         return Compression(steps[-1].prune, steps[-1].pruned, steps[-1].resampled, steps,
                            fit_check=fit_check(ps, ds, steps, resampling) if float(rate) > 0 else None)
@@ -168,6 +167,17 @@ def _selected(ps: PosteriorSample, ds: Dataset, pruning: PruningSpec, seed: int,
                        chosen)
 
 
+def guard_off(rate_guard: float, schedule: str, layer_rates) -> str | None:
+    """Why the rate guard does not check a rate given, the setting to change first: ``"layer_rates"`` (rates per
+    layer), ``"schedule"`` (a gradual schedule) or ``"rate_guard"`` (it is 0); ``None`` when it does (one shot,
+    one rate, a cap above 0)."""
+    if layer_rates is not None:
+        return "layer_rates"
+    if schedule != "oneshot":
+        return "schedule"
+    return "rate_guard" if rate_guard <= 0 else None
+
+
 def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: CompressionSpec,
             resampling: ResamplingSpec, pruning: PruningSpec, seed: int) -> Compression:
     """The rate guard (``rate_guard``, nats per training row): keep the compact model at the rate given when its
@@ -197,7 +207,7 @@ def _guard_reference(ps: PosteriorSample, ds: Dataset, pr: PruneResult, resampli
     """What the guard measures a compact model against: the full model's PSIS-LOO (on the chains the compact
     model was resampled from) and the model without inputs' exact LOO ELPD, on at most ``GUARD_ROWS`` training
     rows (``X``, ``y``, returned too) and ``GUARD_DRAWS`` draws per chain."""
-    rows = evenly_spaced(len(ds.y_train), selection.GUARD_ROWS)
+    rows = evenly_spaced(len(ds.y_train), selection.guard_rows(len(ds.y_train)))
     X, y = ds.X_train[rows], ds.y_train[rows]
     full_loo = _training_loo(_full_on_start_chains(ps, pr, resampling), X, y, selection.GUARD_DRAWS)
     return full_loo, selection.null_elpd(ds.task, y), X, y
