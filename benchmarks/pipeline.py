@@ -212,7 +212,7 @@ def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path
         return replace(base, dataset=name, data_dir=data_dir, split=0), None
     if name.startswith("synthetic/"):
         return replace(base, csv=str(synthetic(name, tmp)), target="y",
-                       task="regression" if name.endswith("sine") else "classification"), None
+                       task="regression" if name in SYNTHETIC_REGRESSION else "classification"), None
     return replace(base, dataset=name, data_dir=data_dir), None
 
 
