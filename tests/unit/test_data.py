@@ -122,7 +122,10 @@ ERROR_CASES = {
     "ragged": (GOOD.replace("\n3,6,x", "\n3,6,x,9"), "label", None, "row 5 has 4 columns"),
     "duplicate header": ("a,a,label\n1,2,x\n3,4,y\n", "label", None, "appears twice"),
     "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),
+    "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,
+                                   "row 3, column 2 ('label'): value 0.37 is not a class label"),
 }
+GIVEN_CLASSIFICATION = ("single class", "measured target as classes")  # cases run with task="classification"
 
 
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
@@ -130,7 +133,8 @@ def test_csv_errors_name_file_and_place(case, tmp_path):
     text, target, features, expected = ERROR_CASES[case]
     path = tmp_path / "missing.csv" if text is None else _write(tmp_path, text)
     with pytest.raises(InputError) as err:
-        load_csv(path, target=target, features=features, task="classification" if case == "single class" else None)
+        load_csv(path, target=target, features=features,
+                 task="classification" if case in GIVEN_CLASSIFICATION else None)
     msg = str(err.value)
     assert expected in msg
     assert "\n" not in msg

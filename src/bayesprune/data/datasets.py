@@ -236,6 +236,24 @@ def _encode_labels(
     return codes, names
 
 
+def _check_labels(raw: list[str], class_names: list[str], path, col_no: int, target: str, offset: int) -> None:
+    """Refuse a measured quantity given as class labels: numbers with fractions and more distinct values than
+    :data:`MAX_CLASSES_FOR_INFERENCE` (one class per value would be sampled without a word)."""
+    if len(class_names) <= MAX_CLASSES_FOR_INFERENCE:
+        return
+    try:
+        nums = np.array([float(v) for v in raw])
+    except ValueError:
+        return  # text labels are classes
+    fractional = np.flatnonzero(nums != np.round(nums))
+    if fractional.size:
+        i = int(fractional[0])
+        raise InputError(
+            f"{path}: row {i + offset}, column {col_no} ('{target}'): value {raw[i]} is not a class label (the column "
+            f"has {len(class_names)} distinct non-integer values); for a measured target use --task regression"
+        )
+
+
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -275,6 +293,7 @@ def _from_frame(
         y, class_names = _encode_labels(
             frame[target].tolist(), path, col_no, target, frame.attrs.get("row_offset", 1)
         )
+        _check_labels(frame[target].tolist(), class_names, path, col_no, target, frame.attrs.get("row_offset", 1))
         if len(class_names) < 2:
             raise InputError(
                 f"{path}: column {col_no} ('{target}') has a single class '{class_names[0]}'; "
