@@ -123,6 +123,21 @@ is judged by the issue's targets as they stand (no broken run; at least 90% with
 and no default is changed after it. Expected from the 45 runs: no broken regression run (the guard), the
 classification sets within a test row or two of the full model.
 
+**Written before the `accuracy-guard` measurement**: the `heldout` runs on digits lost 1.8, 0.8 and 1.3 points of
+test accuracy at 75% (14, 6 and 9 of 719 rows) with no warning, while the compact model's test NLL equalled the
+full model's (0.139 against 0.138 on seed 0): the guard's ELPD cap cannot see a model that classifies worse at
+the same log density. On the training rows the PSIS-LOO accuracy saw it (seed 0: 0.995 full, 0.975 compact, a 2.0
+point drop, against an ELPD loss of 0.025 nats per row under the 0.0488 cap). `accuracy-guard` is `default` with
+`--rate-guard-accuracy 0.01`: for classification a compact model whose PSIS-LOO accuracy on the training rows is
+more than 1 point below the full model's (the verdict's "within", as log 1.05 is for the ELPD) also fails the
+guard. Regression runs are unchanged by construction (the accuracy is computed for classification only) and are
+not rerun. It is measured on the 21 classification runs of the 45 (against `default`) and on digits and the
+circles (against `heldout`; digits is no longer held out, it motivated the cap), and replaces the default if it
+has no more broken runs and at least as many within on those 27 runs; its cost (lower rates resampled) is
+reported. Expected: digits seed 0 steps down to 50%; on iris (90 training rows) and wine (106) one point is less
+than one row, so any net row lost on LOO steps down, and whether that finds the runs the test rows call broken
+(iris seed 1, wine seed 2) is unknown: their LOO has a high Pareto k on nearly every row.
+
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
 Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
@@ -167,10 +182,12 @@ VARIANTS = {"draws": {"resample_start": "draws", **ONE_CHAIN, **NO_GUARD},
             "chains8": CHAINS8,
             "chains8-split0": {**CHAINS8, "split_seed": 0},
             "chains8-long": {"chains": 8},
-            "heldout": {}}
+            "heldout": {},
+            "accuracy-guard": {"rate_guard_accuracy": 0.01}}
 # each variant beside the one it was measured against (the default before it, or the variant it changes)
 PAIRS = (("optimised", "draws"), ("stacking", "optimised"), ("all-chains", "optimised"), ("guard", "all-chains"),
-         ("default", "guard"), ("chains8", "default"), ("chains8-long", "default"))
+         ("default", "guard"), ("chains8", "default"), ("chains8-long", "default"), ("accuracy-guard", "default"),
+         ("accuracy-guard", "heldout"))
 RUNS = Path(__file__).parent / "results" / "pipeline_runs"
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
@@ -299,7 +316,7 @@ def report(rows: list[dict]) -> list[str]:
                      f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
     by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
-    chosen_on = [v for v in variants if v != "heldout"]  # the held-out sets are no other variant's
+    chosen_on = [v for v in variants if v not in ("heldout", "accuracy-guard")]  # those on other sets
     have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v} for v in chosen_on]
     paired = sorted(set.intersection(*have)) if have else []
     if len(chosen_on) > 1 and paired:

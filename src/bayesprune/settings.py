@@ -44,6 +44,11 @@ AUTO_SE, AUTO_TOLERANCE = 0.0, 0.0  # --rate auto's rule (benchmarks/rate_auto.p
 # for a Gaussian predictive, the loss of an sd 5% larger (an RMSE 1.05x the full model's, the end-to-end
 # benchmark's "within"); written down before benchmarks/pipeline.py measured it (variant "guard")
 RATE_GUARD = 0.0488
+# --rate-guard-accuracy: for classification, the largest drop of PSIS-LOO accuracy on the training rows a compact
+# model at a given rate may have besides: 0.01, the end-to-end benchmark's "within" (1 point). The ELPD cap alone
+# let through compact models that classify worse at an equal log density (benchmarks/pipeline.py, variant
+# "accuracy-guard")
+RATE_GUARD_ACCURACY = 0.0
 CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
@@ -177,6 +182,10 @@ class RunConfig:
                                "of --auto-rates, then by the full network (log 1.05: an RMSE 5% larger; "
                                "0: keep the rate given whatever it costs; one-shot only)",
                                check=options.non_negative, group="pruning and resampling")
+    rate_guard_accuracy: float = option(RATE_GUARD_ACCURACY, "classification: the rate guard also replaces a compact "
+                                        "model whose PSIS-LOO accuracy on the training rows is more than this share "
+                                        "below the full model's (0.01: 1 point; 0: judge by --rate-guard alone)",
+                                        check=options.probability, group="pruning and resampling")
     schedule: str = option("oneshot", "oneshot: prune once to the rate (the paper); gradual: several prune -> "
                            "resample steps on Zhu & Gupta's cubic schedule, scores recomputed at each",
                            choices=SCHEDULES, group="pruning and resampling")
@@ -329,6 +338,7 @@ class GridSpec:
     auto_tolerance: float = _like("auto_tolerance", AUTO_TOLERANCE)
     rate_guard: float = _like("rate_guard", 0.0, "--rate-guard of every run (the paper's grid: 0, every rate "
                               "as given)")
+    rate_guard_accuracy: float = _like("rate_guard_accuracy", RATE_GUARD_ACCURACY)
     runs: int = option(5, "independent runs per data set", check=options.integer(1))
     samples: int = _like("samples", 50000, "steps per run incl. burn-in")
     burnin: float = _like("burnin", 0.5)

@@ -130,7 +130,7 @@ class PruningSpec(SettingsGroup):
 @dataclass(frozen=True, kw_only=True)
 class CompressionSpec(SettingsGroup):
     """How the rate is reached: in one step or several (``schedule``), the rule of ``rate="auto"``, and the guard
-    of a rate given (``rate_guard``)."""
+    of a rate given (``rate_guard``, ``rate_guard_accuracy``)."""
 
     title: ClassVar[str] = "a compression setting"
     param: ClassVar[str] = "compression"
@@ -141,6 +141,7 @@ class CompressionSpec(SettingsGroup):
     auto_se: float = _of_run("auto_se")
     auto_tolerance: float = _of_run("auto_tolerance")
     rate_guard: float = _of_run("rate_guard")
+    rate_guard_accuracy: float = _of_run("rate_guard_accuracy")
 
 
 @dataclass(frozen=True, kw_only=True)

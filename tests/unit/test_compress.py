@@ -287,6 +287,66 @@ def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
     assert fit_warnings(None, n_rows, RunConfig()) == []
 
 
+def test_loo_accuracy_is_importance_weighted_leave_one_out():
+    """PSIS-LOO accuracy: each row's class probabilities averaged over the draws with weights 1 / p(y_i | z). With
+    mild weights (every p(y_i | z) in [0.2, 0.95], Pareto k small) the smoothing changes little, so it agrees with
+    plain importance sampling row for row; a row that only the draws favouring it classify right is wrong when it
+    is left out, although the plain posterior mean gets it right."""
+    rng = np.random.default_rng(0)
+    C, D, n, K = 2, 300, 40, 3
+    probs = rng.dirichlet(np.ones(K), size=(C, D, n)) * 0.75 + 0.25 / K  # every probability >= 1/12
+    y = rng.integers(0, K, size=n)
+    loglik = np.log(np.take_along_axis(probs, y[None, None, :, None], -1)[..., 0])
+    w = np.exp(-loglik).reshape(-1, n)
+    plain_is = np.einsum("dn,dnk->nk", w / w.sum(0), probs.reshape(-1, n, K)).argmax(1) == y
+    assert selection.loo_accuracy(loglik, probs, y) == pytest.approx(plain_is.mean(), abs=1.5 / n)
+    # one row, two kinds of draw: half give the right class 0.9, half 0.3; the mean 0.6 is right, LOO 0.45 wrong
+    half = np.where(np.arange(2 * D) < D, 0.9, 0.3).reshape(C, D) + rng.normal(0, 1e-3, size=(C, D))
+    two = np.stack([half, 1 - half], -1)[:, :, None, :]
+    ll = np.log(two[..., 0])
+    assert two.mean((0, 1))[0, 0] > 0.5 and selection.loo_accuracy(ll, two, np.array([0])) == 0.0
+
+
+def test_accuracy_guard_refuses_a_compact_model_that_classifies_worse():
+    """For classification the guard may also cap the PSIS-LOO accuracy lost (``rate_guard_accuracy``): a compact
+    model with the full model's log density can still classify worse (scikit-learn's digits at 75%: 0.025 nats
+    per row lost, within the ELPD cap, and 2 points of LOO accuracy; 1.8 points on the test rows). The cap is off
+    at 0, and a LOO without an accuracy (regression) is judged by its ELPD alone."""
+    rng = np.random.default_rng(1)
+    base = rng.normal(-0.1, 0.02, size=(2, 50, 100))
+    full = dataclasses.replace(selection.loo(base), accuracy=0.99)
+    cand = dataclasses.replace(selection.loo(base - 0.01), accuracy=0.97)
+    null = selection.null_elpd("classification", np.repeat([0, 1], 50))
+    strict = selection.guard_candidate(full, null, 0.75, 25, cand, 0.0488, accuracy_cap=0.01)
+    assert not strict.within and strict.accuracy_loss == pytest.approx(0.02)
+    assert selection.guard_candidate(full, null, 0.75, 25, cand, 0.0488).within  # the ELPD cap alone passes it
+    assert selection.guard_candidate(full, null, 0.75, 25, cand, 0.0488, accuracy_cap=0.02).within  # 2 = cap
+    regression = selection.guard_candidate(selection.loo(base), null, 0.75, 25, selection.loo(base - 0.01), 0.0488,
+                                           accuracy_cap=0.01)
+    assert regression.within and regression.accuracy_loss is None
+    sel = selection.guard_selection(full, null, [strict], 0.0488, 0.01)
+    assert sel.chosen == 0.0 and "accuracy is at most 1.0% lower" in sel.rule
+    from bayesprune.experiments.advice import fit_warnings
+    from bayesprune.settings import RunConfig
+
+    (text,) = fit_warnings(strict, 100, RunConfig(rate_guard=0.0))
+    assert text.startswith("compact 75%: it classifies 2.0% of the training rows fewer correctly")
+    from bayesprune.evaluation.records import to_json
+    from bayesprune.report.markdown import guard_line
+
+    assert "75% 1.0 (2.0% accuracy)" in guard_line(to_json(sel))
+
+
+def test_accuracy_guard_measures_the_compact_models_on_iris(iris, full):
+    """End to end: with an accuracy cap every candidate the guard tried records the LOO accuracy it lost, and
+    passed only within both caps."""
+    comp = api.compress(full, iris, rate=0.9, auto_rates=STEPS, rate_guard=100.0, rate_guard_accuracy=0.01, **SHORT)
+    tried = comp.selection.candidates
+    assert tried and all(c.accuracy_loss is not None for c in tried)
+    assert all(c.within == (c.accuracy_loss <= 0.01 + 1e-9) for c in tried)
+    assert comp.rate == next((c.rate for c in sorted(tried, key=lambda c: -c.rate) if c.within), 0.0)
+
+
 def test_guard_off_names_the_setting_to_change_first():
     """The guard runs on one rate in one step with a cap above 0; otherwise the reason is the setting whose change
     comes first (a gradual schedule with the guard at 0 needs the schedule changed before the cap matters)."""

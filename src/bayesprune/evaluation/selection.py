@@ -37,6 +37,7 @@ class LOO:
     pointwise: np.ndarray  # elpd_loo_i per row
     pareto_k: np.ndarray
     good_k: float  # ArviZ's threshold for a reliable importance-sampling estimate (0.7 for many draws)
+    accuracy: float | None = None  # classification: the share of rows whose LOO predictive's top class is right
 
     @property
     def n_bad_k(self) -> int:
@@ -61,6 +62,21 @@ def loo(loglik: np.ndarray) -> LOO:
     k = np.asarray(e["pareto_k"], np.float64)
     return LOO(float(e["elpd_loo"]), float(e["se"]), float(e["p_loo"]), np.asarray(e["loo_i"], np.float64), k,
                float(e.get("good_k", 0.7)))
+
+
+def loo_accuracy(loglik: np.ndarray, probs: np.ndarray, y: np.ndarray) -> float:
+    """PSIS-LOO accuracy: the share of rows ``y`` whose leave-one-out predictive class probabilities (each draw's
+    ``probs`` (chain, draw, row, class) weighted by ArviZ's Pareto-smoothed importance weights ``1 / p(y_i | z)``
+    from ``loglik`` (chain, draw, row)) rank the observed class first. ArviZ computes the weights; it has no
+    leave-one-out expectation of a vector, which is written here. The weights take a relative efficiency of 1
+    (it sets the length of the smoothed tail only)."""
+    loglik = np.asarray(loglik, np.float64)
+    n = loglik.shape[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        log_w, _ = az.psislw(-loglik.reshape(-1, n).T)  # (row, draw): draws on the last axis
+    p = np.einsum("nd,dnk->nk", np.exp(np.asarray(log_w)), np.asarray(probs).reshape(-1, n, probs.shape[-1]))
+    return float(np.mean(np.argmax(p, axis=1) == np.asarray(y).astype(int)))
 
 
 def null_elpd(task: str, y: np.ndarray) -> float:
@@ -92,6 +108,7 @@ class Candidate:
     loss_se: float
     n_bad_k: int
     within: bool  # loss - n_se * loss_se <= the allowed loss (:func:`allowed_loss`)
+    accuracy_loss: float | None = None  # the rate guard, classification: PSIS-LOO accuracy lost (a share)
 
 
 @dataclass(frozen=True)
@@ -153,9 +170,10 @@ GUARD_ROWS = 5000  # training rows the guard's PSIS-LOO is estimated on, at most
 GUARD_DRAWS = 250  # draws per chain the guard's PSIS-LOO uses, at most (evenly spaced)
 
 
-def guard_rule_text(cap: float) -> str:
+def guard_rule_text(cap: float, accuracy_cap: float = 0.0) -> str:
+    accuracy = f" and whose PSIS-LOO accuracy is at most {accuracy_cap:.1%} lower" if accuracy_cap > 0 else ""
     return (f"guard: the rate given, or else the next lower of --auto-rates, or else the full network, whose "
-            f"PSIS-LOO ELPD loss on the training rows is at most {cap:g} nats per row")
+            f"PSIS-LOO ELPD loss on the training rows is at most {cap:g} nats per row{accuracy}")
 
 
 def guard_rows(n_rows: int) -> int:
@@ -164,20 +182,30 @@ def guard_rows(n_rows: int) -> int:
     return min(int(n_rows), GUARD_ROWS)
 
 
-def guard_candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, cap: float) -> Candidate:
-    """A candidate of the guard: it passes when its loss is at most ``cap`` nats per row."""
+ACCURACY_SLACK = 1e-9  # a share of rows: equal counts of rows compare equal in floating point
+
+
+def guard_candidate(full: LOO, null: float, rate: float, n_kept: int, cand: LOO, cap: float,
+                    accuracy_cap: float = 0.0) -> Candidate:
+    """A candidate of the guard: it passes when its loss is at most ``cap`` nats per row and, where both LOO
+    estimates have an accuracy and ``accuracy_cap`` > 0, its PSIS-LOO accuracy is at most ``accuracy_cap`` below
+    the full model's."""
     c = candidate(full, null, rate, n_kept, cand, 0.0, 0.0)
-    return dataclasses.replace(c, within=bool(c.loss <= cap * len(full.pointwise)))
+    lost = None if full.accuracy is None or cand.accuracy is None else full.accuracy - cand.accuracy
+    accurate = accuracy_cap <= 0 or lost is None or lost <= accuracy_cap + ACCURACY_SLACK
+    return dataclasses.replace(c, within=bool(c.loss <= cap * len(full.pointwise) and accurate),
+                               accuracy_loss=lost)
 
 
-def guard_selection(full: LOO, null: float, tried: list[Candidate], cap: float) -> RateSelection:
+def guard_selection(full: LOO, null: float, tried: list[Candidate], cap: float,
+                    accuracy_cap: float = 0.0) -> RateSelection:
     """The guard's record: the candidates in the order tried (highest rate first) and the first that passed;
     the full network's rate 0 when none did. When the full model's LOO does not beat the model without
     inputs it cannot judge (see :func:`choose`), and the rate given is kept."""
     judged = full.elpd > null
     passed = [c.rate for c in tried if c.within]
     chosen = tried[0].rate if not judged else passed[0] if passed else 0.0
-    rule = guard_rule_text(cap) + ("" if judged else " (not applied: the full model's LOO is below the model "
-                                   "without inputs')")
+    rule = guard_rule_text(cap, accuracy_cap) + ("" if judged else " (not applied: the full model's LOO is below "
+                                                 "the model without inputs')")
     return RateSelection(rule, 0.0, 0.0, float(null), full.elpd, full.se, full.n_bad_k,
                          cap * len(full.pointwise), sorted(tried, key=lambda c: c.rate), chosen)

@@ -11,7 +11,7 @@ import numpy as np
 from bayesprune.evaluation.records import StageMetrics
 from bayesprune.evaluation.selection import guard_rows
 from bayesprune.samplers.registry import DEFAULT_SAMPLER, SAMPLERS, get_sampler
-from bayesprune.settings import RATE_GUARD, RunConfig
+from bayesprune.settings import RATE_GUARD, RATE_GUARD_ACCURACY, RunConfig
 from bayesprune.stages.compress import guard_off
 
 RHAT_WARN = 1.05  # nested R-hat of groups of chains (--superchains) above this: the groups disagree
@@ -130,6 +130,10 @@ def fit_warnings(check, n_rows: int, cfg: RunConfig) -> list[str]:
         remedy = "give a lower --rate, or prune in one step (--schedule oneshot) with the rate guard, which lowers it"
     else:
         remedy = "leave the rate guard on (no --rate-guard 0): it lowers the rate until the fit holds"
+    if check.loss / rows <= RATE_GUARD:  # the fit held: the accuracy did not
+        return [f"compact {check.rate:.0%}: it classifies {check.accuracy_loss:.1%} of the training rows fewer "
+                f"correctly than the full network (PSIS-LOO; the rate guard allows {RATE_GUARD_ACCURACY:.1%}), so it "
+                f"may predict worse; {remedy}"]
     return [f"compact {check.rate:.0%}: it fits the training rows {check.loss / rows:.3f} nats per row worse than the "
             f"full network (PSIS-LOO; the rate guard allows {RATE_GUARD:.3f}), so it may predict worse; {remedy}"]
 

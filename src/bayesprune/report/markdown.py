@@ -166,8 +166,11 @@ def guard_line(sel: dict) -> str:
     """What the rate guard tried and kept, as one sentence (``sel``: the ``rate_selection`` block)."""
     tried = sorted(sel["candidates"], key=lambda c: -c["rate"])
     chosen = f"{sel['chosen']:.0%}" if sel["chosen"] else "the full network"
+    def accuracy(c: dict) -> str:  # classification with --rate-guard-accuracy
+        return "" if c.get("accuracy_loss") is None else f" ({c['accuracy_loss']:.1%} accuracy)"
+
     return (f"rate guard: PSIS-LOO ELPD lost on the training rows (at most {sel['allowed_loss']:.1f} nats allowed) "
-            + ", ".join(f"{c['rate']:.0%} {c['loss']:.1f}" for c in tried)
+            + ", ".join(f"{c['rate']:.0%} {c['loss']:.1f}{accuracy(c)}" for c in tried)
             + f" -> {chosen} kept; --rate-guard 0 keeps the rate given")
 
 

@@ -12,7 +12,7 @@ from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
 from bayesprune.evaluation import selection
 from bayesprune.indices import evenly_spaced
-from bayesprune.predictive import pointwise_loglik
+from bayesprune.predictive import network_outputs, pointwise_loglik
 from bayesprune.pruning import schedule as schedules
 from bayesprune.settings import RunConfig
 from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec
@@ -147,13 +147,20 @@ def _full_on_start_chains(ps: PosteriorSample, pr: PruneResult, resampling: Resa
     return ps.select_chains(starts_chains(ps, pr, resampling.start_from))
 
 
-def _training_loo(sample: PosteriorSample, X, y, max_draws: int | None = None) -> selection.LOO:
+def _training_loo(sample: PosteriorSample, X, y, max_draws: int | None = None,
+                  accuracy: bool = False) -> selection.LOO:
     """PSIS-LOO of ``sample`` (a full sample or a compact model of it) on the rows ``X``, ``y``, from at most
-    ``max_draws`` draws per chain (evenly spaced; all when ``None``)."""
+    ``max_draws`` draws per chain (evenly spaced; all when ``None``); with ``accuracy`` (classification), its
+    PSIS-LOO accuracy too."""
     draws = sample.result.draws
     if max_draws is not None:
         draws = draws[:, evenly_spaced(draws.shape[1], max_draws)]
-    return selection.loo(pointwise_loglik(sample.posterior, draws, X, y, sample.kept_idx))
+    loglik = pointwise_loglik(sample.posterior, draws, X, y, sample.kept_idx)
+    loo = selection.loo(loglik)
+    if not accuracy or sample.posterior.task != "classification":
+        return loo
+    probs = network_outputs(sample.posterior, draws, X, sample.kept_idx)
+    return dataclasses.replace(loo, accuracy=selection.loo_accuracy(loglik, probs, y))
 
 
 def _selected(ps: PosteriorSample, ds: Dataset, pruning: PruningSpec, seed: int, steps: list[Step],
@@ -182,47 +189,53 @@ def guarded(ps: PosteriorSample, ds: Dataset, first: Step, step, compression: Co
             resampling: ResamplingSpec, pruning: PruningSpec, seed: int) -> Compression:
     """The rate guard (``rate_guard``, nats per training row): keep the compact model at the rate given when its
     PSIS-LOO ELPD on the training rows is at most ``rate_guard`` per row below the full model's (on the chains it
-    was resampled from); else try the next lower rate of ``auto_rates``, and so on, then the full network.
+    was resampled from) and, for classification with ``rate_guard_accuracy`` > 0, its PSIS-LOO accuracy at most
+    that share below the full model's; else try the next lower rate of ``auto_rates``, and so on, then the full
+    network.
 
     A network too small for its data at the rate given (a smooth, nearly noise-free target such as UCI energy
     at 75%: test RMSE 1.5x the full network's on three seeds) is then not returned as the compact model without
     a word: the training rows say so, and the test rows are never read. The estimate uses at most
     ``GUARD_ROWS`` training rows and ``GUARD_DRAWS`` draws per chain (a loss per row needs no more)."""
-    cap = compression.rate_guard
-    full_loo, null, X, y = _guard_reference(ps, ds, first.prune, resampling)
+    cap, accuracy_cap = compression.rate_guard, compression.rate_guard_accuracy
+    full_loo, null, X, y = _guard_reference(ps, ds, first.prune, resampling, accuracy_cap > 0)
     steps: list[Step] = []
     tried: list[selection.Candidate] = []
     lower = sorted((float(r) for r in compression.auto_rates if r < first.rate), reverse=True)
     for r in [first.rate, *lower]:  # highest first, stopping at the first that passes
         steps.append(first if not steps else step(r))
-        tried.append(selection.guard_candidate(full_loo, null, r, int(steps[-1].prune.keep_mask.sum()),
-                                               _training_loo(steps[-1].resampled, X, y, selection.GUARD_DRAWS),
-                                               cap))
+        loo = _training_loo(steps[-1].resampled, X, y, selection.GUARD_DRAWS, accuracy_cap > 0)
+        tried.append(selection.guard_candidate(full_loo, null, r, int(steps[-1].prune.keep_mask.sum()), loo, cap,
+                                               accuracy_cap))
         if tried[-1].within or full_loo.elpd <= null:
             break
-    return _selected(ps, ds, pruning, seed, steps, selection.guard_selection(full_loo, null, tried, cap))
+    return _selected(ps, ds, pruning, seed, steps, selection.guard_selection(full_loo, null, tried, cap,
+                                                                            accuracy_cap))
 
 
-def _guard_reference(ps: PosteriorSample, ds: Dataset, pr: PruneResult, resampling: ResamplingSpec):
+def _guard_reference(ps: PosteriorSample, ds: Dataset, pr: PruneResult, resampling: ResamplingSpec,
+                     accuracy: bool = False):
     """What the guard measures a compact model against: the full model's PSIS-LOO (on the chains the compact
-    model was resampled from) and the model without inputs' exact LOO ELPD, on at most ``GUARD_ROWS`` training
-    rows (``X``, ``y``, returned too) and ``GUARD_DRAWS`` draws per chain."""
+    model was resampled from; with its accuracy when ``accuracy``) and the model without inputs' exact LOO ELPD,
+    on at most ``GUARD_ROWS`` training rows (``X``, ``y``, returned too) and ``GUARD_DRAWS`` draws per chain."""
     rows = evenly_spaced(len(ds.y_train), selection.guard_rows(len(ds.y_train)))
     X, y = ds.X_train[rows], ds.y_train[rows]
-    full_loo = _training_loo(_full_on_start_chains(ps, pr, resampling), X, y, selection.GUARD_DRAWS)
+    full_loo = _training_loo(_full_on_start_chains(ps, pr, resampling), X, y, selection.GUARD_DRAWS, accuracy)
     return full_loo, selection.null_elpd(ds.task, y), X, y
 
 
 def fit_check(ps: PosteriorSample, ds: Dataset, steps: list[Step], resampling: ResamplingSpec,
-              cap: float = settings.RATE_GUARD) -> selection.Candidate | None:
+              cap: float = settings.RATE_GUARD,
+              accuracy_cap: float = settings.RATE_GUARD_ACCURACY) -> selection.Candidate | None:
     """The last step's compact model measured as the rate guard measures one (:func:`guarded`, with the default
     ``cap``), where the guard did not choose it: ``within`` is False when it lost more than ``cap`` nats of PSIS-LOO
     ELPD per training row. ``None`` when the full model's LOO does not beat the model without inputs (it cannot
     judge then, as in the guard). Without the guard 11 of the 45 runs of benchmarks/pipeline.py had a broken
     compact model (variant ``all-chains``), with it 2 (``guard``): a model it would have refused deserves a word."""
-    full_loo, null, X, y = _guard_reference(ps, ds, steps[0].prune, resampling)
+    full_loo, null, X, y = _guard_reference(ps, ds, steps[0].prune, resampling, accuracy_cap > 0)
     if full_loo.elpd <= null:
         return None
     last = steps[-1]
     return selection.guard_candidate(full_loo, null, last.rate, int(last.prune.keep_mask.sum()),
-                                     _training_loo(last.resampled, X, y, selection.GUARD_DRAWS), cap)
+                                     _training_loo(last.resampled, X, y, selection.GUARD_DRAWS, accuracy_cap > 0),
+                                     cap, accuracy_cap)
