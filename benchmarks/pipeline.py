@@ -138,6 +138,14 @@ reported. Expected: digits seed 0 steps down to 50%; on iris (90 training rows) 
 than one row, so any net row lost on LOO steps down, and whether that finds the runs the test rows call broken
 (iris seed 1, wine seed 2) is unknown: their LOO has a high Pareto k on nearly every row.
 
+**Written after the `accuracy-guard` measurement, before `default-now`'s**: the full models of abalone
+classification and reef differ from `default`'s by a test row or two (reef seed 1: 0.7021 against 0.7041), so the
+code changed the full stage since `default` was measured (the MCLMC fixes after it), and with it the guard's
+verdicts: reef seed 1 kept 75% where `default` had stepped down to 50%, which an accuracy cap cannot cause (it
+only adds a condition). `default-now` is `default` with the accuracy cap pinned off, rerun on today's code on the
+same 21 classification runs, the baseline `accuracy-guard` is judged against by the rule above (on digits and the
+circles `heldout` is that baseline already).
+
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
 Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
@@ -183,11 +191,12 @@ VARIANTS = {"draws": {"resample_start": "draws", **ONE_CHAIN, **NO_GUARD},
             "chains8-split0": {**CHAINS8, "split_seed": 0},
             "chains8-long": {"chains": 8},
             "heldout": {},
-            "accuracy-guard": {"rate_guard_accuracy": 0.01}}
+            "accuracy-guard": {"rate_guard_accuracy": 0.01},
+            "default-now": {"rate_guard_accuracy": 0.0}}
 # each variant beside the one it was measured against (the default before it, or the variant it changes)
 PAIRS = (("optimised", "draws"), ("stacking", "optimised"), ("all-chains", "optimised"), ("guard", "all-chains"),
          ("default", "guard"), ("chains8", "default"), ("chains8-long", "default"), ("accuracy-guard", "default"),
-         ("accuracy-guard", "heldout"))
+         ("accuracy-guard", "heldout"), ("accuracy-guard", "default-now"))
 RUNS = Path(__file__).parent / "results" / "pipeline_runs"
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
@@ -316,7 +325,7 @@ def report(rows: list[dict]) -> list[str]:
                      f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
     by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
-    chosen_on = [v for v in variants if v not in ("heldout", "accuracy-guard")]  # those on other sets
+    chosen_on = [v for v in variants if v not in ("heldout", "accuracy-guard", "default-now")]  # on other sets
     have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v} for v in chosen_on]
     paired = sorted(set.intersection(*have)) if have else []
     if len(chosen_on) > 1 and paired:
