@@ -269,7 +269,8 @@ def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):
                         rate_selection=to_json(sel))
     text = _rate_text(record)  # the rates the guard tried are not a gradual schedule's steps
     assert text == f"{comp.rate:.0%} (guard: 90% lost too much)" and "gradual" not in text
-    lenient = api.compress(full, iris, rate=0.9, auto_rates=STEPS, rate_guard=100.0, **SHORT)
+    lenient = api.compress(full, iris, rate=0.9, auto_rates=STEPS, rate_guard=100.0, rate_guard_accuracy=0.0,
+                           **SHORT)  # no ELPD loss too large, and no accuracy cap
     assert lenient.rate == 0.9 and len(lenient.steps) == 1 and lenient.selection.chosen == 0.9
     off = api.compress(full, iris, rate=0.9, rate_guard=0.0, **SHORT)
     assert off.rate == 0.9 and off.selection is None

@@ -29,11 +29,11 @@ large data SGHMC, below), each of 4 chains started from its own Adam-optimised n
 burn-in (chosen by measurement: benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the
 parameters, 20,000 resampling steps.
 The rate is guarded: when the compact model loses more than log 1.05 nats per training row of PSIS-LOO fit
-against the full model, 50% is tried, then the full network is kept, and the summary says so (--rate-guard 0
-takes the rate as given). When the Monte Carlo error of the predictions is large (MC err > 0.1 predictive sds)
-the summary says so and how many more chains to run (--chains; more chains shrink it even where each chain
-sits in a mode of its own, longer chains only where they mix); --until-converged SECONDS samples on until the
-chains agree.
+against the full model (or, classifying, more than 1 point of PSIS-LOO accuracy), 50% is tried, then the full
+network is kept, and the summary says so (--rate-guard 0 takes the rate as given). When the Monte Carlo error of
+the predictions is large (MC err > 0.1 predictive sds) the summary says so and how many more chains to run
+(--chains; more chains shrink it even where each chain sits in a mode of its own, longer chains only where they
+mix); --until-converged SECONDS samples on until the chains agree.
 After the table a line compares the compact model with the full one on the same test rows: how many rows changed
 class and whether the changes lean one way more than chance would (exact McNemar test), or the RMSE ratio with a
 95% paired bootstrap interval; on a small test set a point or two of accuracy is often one or two rows.
