@@ -36,7 +36,9 @@ def test_help_teaches(capsys):
 
 def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
     out_dir = tmp_path / "iris"
-    code, out, err = run_cli(["run", *TINY, "--out", str(out_dir)], capsys)
+    # the accuracy cap off: on chains this short the 75% model loses a training row of LOO accuracy and the guard
+    # keeps the full network, while this test reads a compact model's record
+    code, out, err = run_cli(["run", *TINY, "--rate-guard-accuracy", "0", "--out", str(out_dir)], capsys)
     assert code == 0, err
     assert "full" in out and "resampled" in out and "accuracy" in out
     metrics = json.loads((out_dir / "metrics.json").read_text())
