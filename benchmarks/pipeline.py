@@ -167,7 +167,8 @@ it gives the 45-run count of today's defaults on today's code, judged by the iss
 least 90% within); it chooses nothing.
 
 **Written after them**: the 24 regression runs came out exactly as stored for `default` (the code's drift since
-touched classification only); today's defaults on today's code: 2 broken of 45, 39 within (87%), 4 between.
+touched only the classification runs of abalone classification and reef); today's defaults on today's code: 2 broken
+of 45, 39 within (87%), 4 between.
 
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
