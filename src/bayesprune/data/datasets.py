@@ -225,33 +225,23 @@ def _encode_labels(
             )
     try:
         as_num = [float(v) for v in raw]
-        uniq = sorted(set(as_num))
-        names = [(str(int(u)) if float(u).is_integer() else str(u)) for u in uniq]
-        lookup = {u: k for k, u in enumerate(uniq)}
-        codes = np.array([lookup[v] for v in as_num], dtype=np.int32)
-    except ValueError:
+    except ValueError:  # text labels are classes
         names = sorted(set(raw))
         lookup_s = {u: k for k, u in enumerate(names)}
-        codes = np.array([lookup_s[v] for v in raw], dtype=np.int32)
-    return codes, names
-
-
-def _check_labels(raw: list[str], class_names: list[str], path, col_no: int, target: str, offset: int) -> None:
-    """Refuse a measured quantity given as class labels: numbers with fractions and more distinct values than
-    :data:`MAX_CLASSES_FOR_INFERENCE` (one class per value would be sampled without a word)."""
-    if len(class_names) <= MAX_CLASSES_FOR_INFERENCE:
-        return
-    try:
-        nums = np.array([float(v) for v in raw])
-    except ValueError:
-        return  # text labels are classes
-    fractional = np.flatnonzero(nums != np.round(nums))
-    if fractional.size:
-        i = int(fractional[0])
-        raise InputError(
-            f"{path}: row {i + offset}, column {col_no} ('{target}'): value {raw[i]} is not a class label (the column "
-            f"has {len(class_names)} distinct non-integer values); for a measured target use --task regression"
-        )
+        return np.array([lookup_s[v] for v in raw], dtype=np.int32), names
+    uniq = sorted(set(as_num))
+    if len(uniq) > MAX_CLASSES_FOR_INFERENCE:  # a measured quantity given as labels: one class per value
+        nums = np.asarray(as_num)
+        fractional = np.flatnonzero(nums != np.round(nums))
+        if fractional.size:
+            i = int(fractional[0])
+            raise InputError(
+                f"{path}: row {i + offset}, column {col_no} ('{target}'): value {raw[i]} is not a class label (the "
+                f"column has {len(uniq)} distinct non-integer values); for a measured target use --task regression"
+            )
+    names = [(str(int(u)) if float(u).is_integer() else str(u)) for u in uniq]
+    lookup = {u: k for k, u in enumerate(uniq)}
+    return np.array([lookup[v] for v in as_num], dtype=np.int32), names
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -293,7 +283,6 @@ def _from_frame(
         y, class_names = _encode_labels(
             frame[target].tolist(), path, col_no, target, frame.attrs.get("row_offset", 1)
         )
-        _check_labels(frame[target].tolist(), class_names, path, col_no, target, frame.attrs.get("row_offset", 1))
         if len(class_names) < 2:
             raise InputError(
                 f"{path}: column {col_no} ('{target}') has a single class '{class_names[0]}'; "
