@@ -173,3 +173,32 @@ def test_compact_draws_expanded_a_batch_at_a_time_predict_as_all_at_once(monkeyp
     pred = predictive.posterior_predictive(post, draws, X, kept)
     np.testing.assert_allclose(pred.outputs, whole, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(pred.noise_var, np.exp(draws[..., -1]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("block", [None, 7])
+def test_noise_at_mode_maximises_the_log_posterior_over_eta_given_the_rest(monkeypatch, block):
+    """tau^2 | theta ~ InvGamma(nu1 + n/2, nu2 + S/2): eta at (nu2 + S/2) / (nu1 + n/2) zeroes the log posterior's
+    derivative in eta and beats any other eta; kept parameters, a batch of positions and blocks of rows too."""
+    from bayesprune.posterior import logdensity
+
+    if block:
+        monkeypatch.setattr(logdensity, "NOISE_MODE_ROWS", block)
+    spec = MLPSpec(3, (4,), 1)
+    post = BNNPosterior(spec, "regression", nu1=2.0, nu2=0.5)
+    y = RNG.normal(size=20).astype(np.float32)
+    kept = np.arange(0, spec.n_params, 2)
+    z = RNG.normal(size=(3, kept.size + 1)).astype(np.float32)
+    z[:, -1] = np.log(1e-6)
+    moved = np.asarray(post.with_noise_at_mode(z, X, y, kept))
+    assert np.array_equal(moved[:, :-1], z[:, :-1])
+
+    def logpost(one, eta):
+        return post.logdensity(jnp.asarray(one).at[-1].set(eta), X, y, kept)
+
+    for one in moved:
+        eta = jnp.float32(one[-1])
+        assert abs(float(jax.grad(lambda e: logpost(one, e))(eta))) < 1e-3  # noqa: B023 (called at once)
+        assert float(logpost(one, eta)) > max(float(logpost(one, eta - 0.1)), float(logpost(one, eta + 0.1)))
+    assert np.allclose(np.asarray(post.with_noise_at_mode(z[0], X, y, kept)), moved[0])  # one position alike
+    classes = BNNPosterior(MLPSpec(3, (4,), 2), "classification")
+    assert classes.with_noise_at_mode(z, X, y, kept) is z

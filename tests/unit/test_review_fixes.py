@@ -147,3 +147,38 @@ def test_improper_posterior_is_warned_about():
         warnings.simplefilter("error")
         api.build_posterior(dataset((4,)))  # 17 parameters: no warning
         api.build_posterior(dataset((5,)), nu1=1.0, nu2=1.0)  # a proper prior on the noise: no warning
+
+
+def test_resampling_starts_from_the_pruned_networks_own_noise_variance():
+    """A full model fitted to a nearly noise-free target has a tiny tau^2 (here 1e-8, against a noise variance of
+    0.01); its pruned network fits far worse. The
+    fine-tuned resampling start re-fits tau^2 to the pruned network's residuals in closed form. Before, Adam moved
+    eta by about its learning rate per step and the chains started (and on UCI naval at 90% removed, stayed) with
+    tau^2 orders of magnitude below the residuals: test NLL 5,881 per row, PICP90 0.09."""
+    from bayesprune.model import MLPSpec, forward
+    from bayesprune.posterior import BNNPosterior
+    from bayesprune.samplers.driver import ChainResult
+    from bayesprune.stages.prune import prune
+    from bayesprune.stages.resample import resample
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2)).astype(np.float32)
+    y = (np.sin(2 * X[:, 0]) + rng.normal(0.0, 0.1, 60)).astype(np.float32)
+    ds = Dataset("tiny", "regression", X, y, X[:10], y[:10], ["a", "b"])
+    post = BNNPosterior(MLPSpec(2, (8,), 1), "regression")
+    draws = rng.normal(0.0, 1.0, size=(2, 20, post.position_size())).astype(np.float32)
+    draws[..., -1] = np.log(1e-8)  # the full model's noise variance: tiny
+    zeros = np.zeros((2, 20), np.float32)
+    result = ChainResult(
+        draws=draws, logdensity=zeros, acceptance=zeros, diverging=zeros.astype(bool), mean=draws.mean(axis=1),
+        var=draws.var(axis=1), last_position=draws[:, -1], n_steps=20, n_warmup=0, thin=1,
+        n_divergent=np.zeros(2, int), n_grad_evals=np.zeros(2, int), mean_acceptance=np.zeros(2), sampler="hmc")
+    full = api.PosteriorSample(post, result)
+    pr = prune(full, rate=0.5, seed=0, data=ds)
+    res = resample(full, ds, pr, sampler="mclmc", start="optimised", samples=400, seed=0)
+    z = res.result.draws.reshape(-1, res.result.draws.shape[-1])
+    outputs = np.stack([np.asarray(forward(post.spec, post.theta(v, pr.kept_idx), X))[:, 0] for v in z[::50]])
+    residual_var = np.mean((y - outputs) ** 2, axis=1)
+    tau2 = np.exp(z[::50, -1])
+    # tau^2 | theta is InvGamma(30, S/2) here: within a factor 2 of S/n with probability > 0.999 per draw
+    assert np.all((tau2 > residual_var / 2) & (tau2 < residual_var * 2)), (tau2, residual_var)

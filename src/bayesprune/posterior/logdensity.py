@@ -20,6 +20,7 @@ from bayesprune.posterior.likelihood import categorical_pointwise, gaussian_poin
 from bayesprune.posterior.prior import PRIOR_VAR, gaussian_logprior, log_noise_prior
 
 Task = Literal["regression", "classification"]
+NOISE_MODE_ROWS = 2**16  # rows per block of :meth:`BNNPosterior.with_noise_at_mode`
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,30 @@ class BNNPosterior:
             return theta
         var = float(np.var(y_train)) if y_train is not None and len(y_train) > 1 else 1.0
         return jnp.concatenate([theta, jnp.array([np.log(max(var, 1e-6))], dtype=theta.dtype)])
+
+    def with_noise_at_mode(self, z: jax.Array, X, y, kept_idx=None) -> jax.Array:
+        """Positions ``z`` (one or a batch) with eta = log tau^2 moved to its mode given the rest of the position.
+
+        Given theta, tau^2 | theta, data ~ InvGamma(nu1 + n / 2, nu2 + S / 2), S the sum of squared residuals;
+        on eta (Jacobian tau^2) the density is exp(-(nu1 + n/2) eta - (nu2 + S/2) e^-eta), whose mode is
+        tau^2 = (nu2 + S / 2) / (nu1 + n / 2): a closed form, so no optimiser step size is involved. Pruning
+        changes the residuals by orders of magnitude (UCI naval at 90% removed: tau^2 3e-5 fitted to the full
+        network, 0.57 the pruned network's mean squared residual on the scaled target), and from the old tau^2
+        the log posterior's gradient in eta is of order n S / tau^2: Adam (about ``lr`` per step) does not
+        close a gap of 10 in eta in its 1,000 steps, and a sampler tuned there takes steps too small to move.
+        Unchanged without a sampled noise (classification, a known ``noise_var``)."""
+        if not self.has_eta:
+            return z
+        z = jnp.asarray(z)
+        flat = z.reshape(-1, z.shape[-1])
+        theta = self.theta(flat, kept_idx)
+        outputs = jax.vmap(lambda t, X_: forward(self.spec, t, X_)[:, 0], in_axes=(0, None))
+        squares = jnp.zeros(flat.shape[0], z.dtype)
+        for start in range(0, len(y), NOISE_MODE_ROWS):  # rows in blocks: positions x rows outputs stay small
+            X_, y_ = (jnp.asarray(a[start:start + NOISE_MODE_ROWS], z.dtype) for a in (X, y))
+            squares = squares + jnp.sum((y_ - outputs(theta, X_)) ** 2, axis=-1)
+        var = (self.nu2 + 0.5 * squares) / (self.nu1 + 0.5 * len(y))
+        return flat.at[:, -1].set(jnp.log(jnp.maximum(var, jnp.finfo(z.dtype).tiny))).reshape(z.shape)
 
     def restrict(self, z_full: jax.Array, kept_idx: np.ndarray) -> jax.Array:
         """A reduced position (kept parameters [+ eta]) from a full one."""

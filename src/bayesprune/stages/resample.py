@@ -53,7 +53,9 @@ def resample(
         mean of those chains; ``last``: from their last states, pruned (cycled over the chains); ``optimised``:
         as ``draws``, then each start optimised on the kept parameters (the sampler's ``default_init_steps``
         Adam steps, on minibatches for the stochastic-gradient samplers: the fine-tuning that pruning methods
-        do after pruning, here before the resampling that follows).
+        do after pruning, here before the resampling that follows), the noise variance (regression) first set
+        to its mode given the pruned network (``BNNPosterior.with_noise_at_mode``), as pruning can change the
+        residuals by orders of magnitude.
     start_from
         ``all-chains`` (the run's default, chosen by benchmarks/pipeline.py): the starts come from every chain
         of the full sample, hidden units relabelled to match the scoring chain
@@ -82,7 +84,8 @@ def resample(
     t0 = time.perf_counter()
     init = reposition(ps, start_positions(ps, pr, start, n_chains, spec.start_from), kept_idx)
     info = {}
-    if start == "optimised":
+    if start == "optimised":  # the noise variance re-fitted to the pruned network's residuals first (closed form)
+        init = ps.posterior.with_noise_at_mode(init, ds.X_train, ds.y_train, kept_idx)
         init, loss = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
         if not get_sampler(sampler).stochastic:  # the exact log posterior of each fine-tuned start
             info["start_logpost"] = [float(-v) for v in loss]
