@@ -170,6 +170,19 @@ least 90% within); it chooses nothing.
 touched only the classification runs of abalone classification and reef); today's defaults on today's code: 2 broken
 of 45, 39 within (87%), 4 between.
 
+**Written before the `noise-mode` measurement**: on UCI naval at 90% removed (`bayesprune run --dataset
+uci/naval-propulsion-plant --rate 0.9 --rate-guard 0`, split 0) the MCLMC resampling chains never moved from their
+fine-tuned starts (function-space ESS 4, Monte Carlo error 0.000): the starts kept the full network's noise
+variance (tau^2 3e-5 on the scaled target) while the pruned network's residuals were 0.57, and the compact model's
+test NLL was 5,881 per row at a PICP90 of 0.09 (benchmarks/uci.py's 90% column: -4,380 nats of test
+log-likelihood). The fine-tuned resampling start (the default) now sets eta = log tau^2 at its mode given the pruned
+network, a closed form, before Adam. Classification has no noise variance and is untouched; every regression run's
+compact model changes. `noise-mode` is today's code with nothing pinned (`bayesprune run`'s defaults) on the 24
+regression runs of the 45 and on the two synthetic held-out regressions (6 runs; kin8nm is left out: 16-18 minutes
+a run, and the guard kept its full network on every seed), judged against `default-now` and `heldout` on the same
+runs by the rule above. As a correctness fix it stays unless it has more broken runs or fewer within there; either
+way it is what "today's defaults" count for regression from now on.
+
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]
 Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
@@ -217,18 +230,22 @@ VARIANTS = {"draws": {"resample_start": "draws", **ONE_CHAIN, **NO_GUARD},
             "chains8-long": {"chains": 8, **NO_ACCURACY},
             "heldout": NO_ACCURACY,
             "accuracy-guard": {"rate_guard_accuracy": 0.01},
-            "default-now": NO_ACCURACY}
+            "default-now": NO_ACCURACY,
+            "noise-mode": {}}
 # each variant beside the one it was measured against (the default before it, or the variant it changes)
 PAIRS = (("optimised", "draws"), ("stacking", "optimised"), ("all-chains", "optimised"), ("guard", "all-chains"),
          ("default", "guard"), ("chains8", "default"), ("chains8-long", "default"), ("accuracy-guard", "default"),
-         ("accuracy-guard", "heldout"), ("accuracy-guard", "default-now"))
+         ("accuracy-guard", "heldout"), ("accuracy-guard", "default-now"), ("noise-mode", "default-now"),
+         ("noise-mode", "heldout"))
 RUNS = Path(__file__).parent / "results" / "pipeline_runs"
-TODAY = {("accuracy-guard", "classification"), ("default-now", "regression")}  # today's defaults, by task
+TODAY = {("accuracy-guard", "classification"), ("noise-mode", "regression")}  # today's defaults, by task
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
 
 
 SYNTHETIC_REGRESSION = ("synthetic/sine", "synthetic/friedman1", "synthetic/hetero")
+# the sets the `noise-mode` variant runs on: the regression sets of DATASETS and two held-out ones
+NOISE_MODE = ("abalone", "sunspot", "lazer", "diabetes", *UCI, *SYNTHETIC_REGRESSION)
 
 
 def synthetic(name: str, folder: Path) -> Path:
@@ -321,7 +338,8 @@ def main() -> None:
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:
             jobs = [(name, int(seed), variant) for variant in args.variants.split(",")
-                    for name in (HELDOUT if variant == "heldout" else args.datasets.split(","))
+                    for name in (HELDOUT if variant == "heldout" else NOISE_MODE if variant == "noise-mode"
+                                 else args.datasets.split(","))
                     for seed in args.seeds.split(",")]
             run_missing(jobs, lambda job: RUNS / job[2] / f"{job[0].replace('/', '_')}-{job[1]}.json",
                         lambda job: one_run(*job, args.data_dir, Path(tmp)),
@@ -351,7 +369,7 @@ def report(rows: list[dict]) -> list[str]:
                      f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
     by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
-    chosen_on = [v for v in variants if v not in ("heldout", "accuracy-guard", "default-now")]  # on other sets
+    chosen_on = [v for v in variants if v not in ("heldout", "accuracy-guard", "default-now", "noise-mode")]
     have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v} for v in chosen_on]
     paired = sorted(set.intersection(*have)) if have else []
     if len(chosen_on) > 1 and paired:
@@ -383,8 +401,9 @@ def report(rows: list[dict]) -> list[str]:
     if today:
         counts = {k: sum(verdict(r) == k for r in today) for k in ("broken", "within", "between")}
         lines += ["", "## Today's defaults on today's code", "",
-                  "`accuracy-guard` on the classification runs and `default-now` on the regression runs (the accuracy "
-                  "cap does not act on regression): the 15 data sets of the benchmark, as far as measured.", "",
+                  "`accuracy-guard` on the classification runs and `noise-mode` on the regression runs (the accuracy "
+                  "cap does not act on regression, the noise variance's start not on classification): the 15 data "
+                  "sets of the benchmark, as far as measured.", "",
                   "| runs | broken | within 1 pt / 5% | between | median kept |", "|---|---|---|---|---|",
                   f"| {len(today)} | {counts['broken']} | {counts['within']} ({counts['within'] / len(today):.0%}) | "
                   f"{counts['between']} | {np.median([r['kept'] / r['n_params'] for r in today]):.0%} |"]
