@@ -193,6 +193,12 @@ def test_a_resampled_chain_far_below_its_fine_tuned_start_is_warned_about():
     text = resampling_warnings([-100.0] * 3, lost, dim)
     assert len(text) == 1 and "1 of 3 chains" in text[0] and "--sampler hmc" in text[0]
     assert resampling_warnings(None, lost, dim) == []
+    stuck = typical.copy()
+    stuck[2] = stuck[2, 0]  # a chain that never took a step, from any start
+    for start in ([-100.0] * 3, None):
+        text = resampling_warnings(start, stuck, dim)
+        assert len(text) == 1 and "1 of 3 chains never moved" in text[0] and "--sampler hmc" in text[0]
+    assert resampling_warnings(None, typical[:, :1], dim) == []  # one draw a chain: nothing to tell
 
 
 def test_real_resampling_from_fine_tuned_starts_stays_near_them():
