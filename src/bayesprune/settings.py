@@ -217,7 +217,8 @@ class RunConfig:
                                         "the mask was scored on, pruned (dispersed, so R-hat can see "
                                         "disagreement), its pruned mean (the paper: every chain from one point), "
                                         "its chains' last states, or the draws, pruned and then optimised on the "
-                                        "kept parameters (Adam, as --init optimised: fine-tuning after pruning); "
+                                        "kept parameters (Adam, as --init optimised: fine-tuning after pruning; "
+                                        "for regression the noise variance first set to fit the pruned network); "
                                         f"default: the sampler's ({_each('default_resample_start')}; chosen by "
                                         "benchmarks/pipeline.py)",
                                         choices=(None, *RESAMPLE_STARTS), group="pruning and resampling")
