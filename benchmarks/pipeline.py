@@ -187,10 +187,11 @@ way it is what "today's defaults" count for regression from now on.
 runs, `heldout` on the 6: the same verdict on every run; diabetes seed 2 between either way, 1.072x against
 1.053x). Run for run (1% of RMSE) the compact model was better on 2 runs (Friedman seed 1, 0.0449 against 0.0518;
 the sine seed 1, 2.4%) and worse on 5 (diabetes seeds 0 and 2, Friedman seeds 0 and 2, the sine seed 0: 1.0-3.5%),
-all where the rate guard kept the rate given; the 12 runs where it kept the full network (Boston, energy, red wine, lazer) are
-unchanged. It stays the default. On naval split 0 at 90% (`bayesprune run --dataset uci/naval-propulsion-plant
---rate 0.9 --rate-guard 0`, default lengths) the compact model's test log-likelihood went from -5,878 to 6.86 nats
-per row (the full network's 8.55), RMSE 0.0111 -> 2.5e-4 (the full network's 4.7e-5), PICP90 0.09 -> 0.96.
+all where the rate guard kept the rate given; the 12 runs where it kept the full network (Boston, energy, red
+wine, lazer) are unchanged. It stays the default. On naval split 0 at 90% (`bayesprune run --dataset
+uci/naval-propulsion-plant --rate 0.9 --rate-guard 0`, default lengths) the compact model's test log-likelihood
+went from -5,878 to 6.86 nats per row (the full network's 8.55), RMSE 0.0111 -> 2.5e-4 (the full network's
+4.7e-5), PICP90 0.09 -> 0.96.
 
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
                                      [--report] [--out benchmarks/results/pipeline.md]

@@ -197,6 +197,10 @@ def report(rows: list[dict]) -> list[str]:
     lines += ["", f"90% removed: within on most splits of {sets90} of {n} sets (target >= 5 of 7). `--rate auto`: "
               f"median share removed {np.median(removed):.0%} over {len(rows)} runs (target >= 80%), within on "
               f"{auto_ok} of {len(rows)} runs.", "",
+              "These compact columns were measured before resampling started from the noise variance that fits the "
+              "pruned network (docs/METHOD.md, resampling starts): naval's 90% column is the failure that fix "
+              "removed, its chains never moved (docs/BENCHMARKS.md, UCI: split 0 rerun since). The full-network "
+              "columns do not depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
               "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
