@@ -199,6 +199,18 @@ def test_a_resampled_chain_far_below_its_fine_tuned_start_is_warned_about():
         text = resampling_warnings(start, stuck, dim)
         assert len(text) == 1 and "1 of 3 chains never moved" in text[0] and "--sampler hmc" in text[0]
     assert resampling_warnings(None, typical[:, :1], dim) == []  # one draw a chain: nothing to tell
+    # a pruned network that can still interpolate its rows (an improper posterior): no mode to be below, still stuck
+    assert resampling_warnings([-100.0] * 3, lost, dim, bounded=False) == []
+    assert "never moved" in resampling_warnings([-100.0] * 3, stuck, dim, bounded=False)[0]
+
+
+def test_improper_posterior_counts_the_parameters_a_pruned_network_keeps():
+    post = BNNPosterior(MLPSpec(3, (10,), 1), "regression")  # 51 parameters
+    improper = sampling.improper_posterior_warning
+    assert improper(post, 40) is not None
+    assert improper(post, 40, n_params=20) is None
+    assert "30 network parameters for 30" in improper(post, 30, n_params=30)
+    assert improper(replace(post, nu1=1.0, nu2=1.0), 40) is None
 
 
 def test_real_resampling_from_fine_tuned_starts_stays_near_them():

@@ -262,7 +262,9 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                           + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train))
                           + fit_warnings(comp.fit_check, len(ds.y_train), cfg)
                           + resampling_warnings(res.info.get("start_logpost"), res.result.logdensity,
-                                                res.result.draws.shape[-1])),
+                                                res.result.draws.shape[-1],
+                                                bounded=api.improper_posterior_warning(
+                                                    res.posterior, len(ds.y_train), res.n_params_kept) is None)),
             )
             cells.append(CellResult(criterion, float(comp.rate), pr, pruned, res, record,
                                     {"pruned": pruned_fn, "resampled": res_fn}, model))

@@ -72,12 +72,14 @@ def build_posterior(
     return posterior
 
 
-def improper_posterior_warning(posterior: BNNPosterior, n_train: int) -> str | None:
+def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: int | None = None) -> str | None:
     """Why the posterior may be improper, or ``None``: regression with a flat prior on eta (``nu1 = nu2 = 0``)
     and at least as many network parameters as training rows (the network can then interpolate the rows, where
-    the likelihood is unbounded as the noise variance goes to 0)."""
-    if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and posterior.spec.n_params >= n_train:
-        return (f"{posterior.spec.n_params} network parameters for {n_train} training rows: the network can fit "
+    the likelihood is unbounded as the noise variance goes to 0). ``n_params``: the parameters a pruned network
+    keeps (default: all)."""
+    n_params = posterior.spec.n_params if n_params is None else int(n_params)
+    if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and n_params >= n_train:
+        return (f"{n_params} network parameters for {n_train} training rows: the network can fit "
                 "them exactly and, with the flat prior on the noise variance, the posterior is improper; use "
                 "fewer hidden units or more rows")
     return None
