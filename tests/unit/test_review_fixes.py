@@ -151,10 +151,10 @@ def test_improper_posterior_is_warned_about():
 
 def test_resampling_starts_from_the_pruned_networks_own_noise_variance():
     """A full model fitted to a nearly noise-free target has a tiny tau^2 (here 1e-8, against a noise variance of
-    0.01); its pruned network fits far worse. The
-    fine-tuned resampling start re-fits tau^2 to the pruned network's residuals in closed form. Before, Adam moved
-    eta by about its learning rate per step and the chains started (and on UCI naval at 90% removed, stayed) with
-    tau^2 orders of magnitude below the residuals: test NLL 5,881 per row, PICP90 0.09."""
+    0.01); its pruned network fits far worse. The fine-tuned resampling start re-fits tau^2 to the pruned
+    network's residuals in closed form. Before, Adam moved eta by about its learning rate per step and the MCLMC
+    chains started (and here, as on UCI naval at 90% removed, stayed) with tau^2 orders of magnitude below the
+    residuals: every draw's tau^2 7.8e-8 here; on naval a test NLL of 5,881 per row, PICP90 0.09."""
     from bayesprune.model import MLPSpec, forward
     from bayesprune.posterior import BNNPosterior
     from bayesprune.samplers.driver import ChainResult
@@ -180,5 +180,6 @@ def test_resampling_starts_from_the_pruned_networks_own_noise_variance():
     outputs = np.stack([np.asarray(forward(post.spec, post.theta(v, pr.kept_idx), X))[:, 0] for v in z[::50]])
     residual_var = np.mean((y - outputs) ** 2, axis=1)
     tau2 = np.exp(z[::50, -1])
-    # tau^2 | theta is InvGamma(30, S/2) here: within a factor 2 of S/n with probability > 0.999 per draw
+    # tau^2 | theta is InvGamma(30, S/2) here: outside a factor 2 of S/n with probability 4e-4 per exact posterior
+    # draw (< 0.4% for the 8 checked); passed with data and sampling seeds 1-5 too
     assert np.all((tau2 > residual_var / 2) & (tau2 < residual_var * 2)), (tau2, residual_var)
