@@ -49,7 +49,7 @@ RATE_GUARD = 0.0488
 # let through compact models that classify worse at an equal log density (benchmarks/pipeline.py, variant
 # "accuracy-guard")
 RATE_GUARD_ACCURACY = 0.01
-CHAIN_WEIGHTS = ("stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
+CHAIN_WEIGHTS = ("auto", "stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
 SCORE_FROM = ("best-chain", "aligned", "pooled")

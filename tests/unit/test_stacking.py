@@ -9,7 +9,7 @@ import pytest
 
 import bayesprune as bp
 from bayesprune.evaluation import metrics
-from bayesprune.evaluation.stacking import chain_weights, clusters
+from bayesprune.evaluation.stacking import POOR_MODE_GAP, chain_weights, clusters
 from bayesprune.io.compact import _thin
 from bayesprune.predictive import Predictive
 
@@ -32,6 +32,17 @@ def test_chains_that_predict_alike_get_equal_weights():
     rng = np.random.default_rng(1)
     np.testing.assert_allclose(chain_weights(_loglik(rng, [-1.0] * 4)), 0.25)
     assert clusters([np.zeros(10), np.zeros(10)]) == [[0, 1]]
+
+
+def test_auto_stacks_only_chains_a_clear_gap_apart():
+    """``--chain-weights auto``: a chain 0.6 nats per row below the others is stacked away; chains 0.03 apart (a
+    difference of many standard errors over 150 rows, so plain stacking separates them) keep equal weights."""
+    rng = np.random.default_rng(4)
+    poor = _loglik(rng, [-1.0, -1.0, -1.0, -1.6])
+    assert chain_weights(poor, POOR_MODE_GAP)[3] < 1e-3
+    close = _loglik(rng, [-1.0, -1.0, -1.0, -1.03])
+    assert chain_weights(close)[3] < 0.2  # stacking alone sees the gap
+    np.testing.assert_allclose(chain_weights(close, POOR_MODE_GAP), 0.25)
 
 
 def test_non_finite_chains_get_no_weight_and_one_chain_is_all():

@@ -8,7 +8,7 @@ import numpy as np
 
 from bayesprune.data.datasets import Dataset
 from bayesprune.errors import OptionError
-from bayesprune.evaluation.stacking import chain_weights
+from bayesprune.evaluation.stacking import POOR_MODE_GAP, chain_weights
 from bayesprune.indices import evenly_spaced
 from bayesprune.predictive import pointwise_loglik
 from bayesprune.settings import CHAIN_WEIGHTS
@@ -19,7 +19,9 @@ WEIGHT_DRAWS = 250  # draws per chain (evenly spaced) whose training-row log-lik
 
 def weigh_chains(ps: PosteriorSample, ds: Dataset, how: str = "stacking") -> PosteriorSample:
     """``ps`` with its chains weighted: ``stacking`` (:func:`~bayesprune.evaluation.stacking.chain_weights` on
-    the training rows, from up to ``WEIGHT_DRAWS`` draws per chain) or ``equal`` (no weights)."""
+    the training rows, from up to ``WEIGHT_DRAWS`` draws per chain), ``auto`` (stacking only when a chain's LOO
+    ELPD per training row trails the best's by more than ``POOR_MODE_GAP``, equal weights otherwise) or ``equal``
+    (no weights). Equal weights are recorded as ``None``."""
     if how not in CHAIN_WEIGHTS:
         raise OptionError.about("chain_weights", f"must be one of {', '.join(CHAIN_WEIGHTS)}, got {how!r}")
     if how == "equal" or ps.result.num_chains == 1:
@@ -27,4 +29,5 @@ def weigh_chains(ps: PosteriorSample, ds: Dataset, how: str = "stacking") -> Pos
     draws = np.asarray(ps.result.draws)
     draws = draws[:, evenly_spaced(draws.shape[1], min(WEIGHT_DRAWS, draws.shape[1]))]
     loglik = pointwise_loglik(ps.posterior, draws, ds.X_train, ds.y_train, ps.kept_idx)
-    return ps.replace(chain_weights=chain_weights(loglik))
+    weights = chain_weights(loglik, POOR_MODE_GAP if how == "auto" else None)
+    return ps.replace(chain_weights=None if how == "auto" and np.ptp(weights) == 0 else weights)
