@@ -45,6 +45,17 @@ def test_auto_stacks_only_chains_a_clear_gap_apart():
     np.testing.assert_allclose(chain_weights(close, POOR_MODE_GAP), 0.25)
 
 
+def test_auto_leaves_chains_whose_gap_is_within_the_loo_correction_equal():
+    """A chain 0.15 nats per row below the others (over ``POOR_MODE_GAP``), but draws so spread that each chain's
+    LOO correction p_loo / n is about 0.49 nats per row: the ranking rests on the correction, ``auto`` keeps
+    equal weights while plain stacking drops the chain (seeds 0-5 checked)."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(0.0, 0.3, size=150)
+    spread = np.stack([m + base + rng.normal(0.0, 0.7, size=(200, 150)) for m in [-1.0, -1.0, -1.0, -1.15]])
+    assert chain_weights(spread)[3] < 1e-3
+    np.testing.assert_allclose(chain_weights(spread, POOR_MODE_GAP), 0.25)
+
+
 def test_non_finite_chains_get_no_weight_and_one_chain_is_all():
     rng = np.random.default_rng(2)
     ll = _loglik(rng, [-1.0, -1.0, -1.0])

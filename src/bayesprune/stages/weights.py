@@ -20,7 +20,8 @@ WEIGHT_DRAWS = 250  # draws per chain (evenly spaced) whose training-row log-lik
 def weigh_chains(ps: PosteriorSample, ds: Dataset, how: str = "stacking") -> PosteriorSample:
     """``ps`` with its chains weighted: ``stacking`` (:func:`~bayesprune.evaluation.stacking.chain_weights` on
     the training rows, from up to ``WEIGHT_DRAWS`` draws per chain), ``auto`` (stacking only when a chain's LOO
-    ELPD per training row trails the best's by more than ``POOR_MODE_GAP``, equal weights otherwise) or ``equal``
+    ELPD per training row trails the best's by more than ``POOR_MODE_GAP`` and than the chains' LOO correction
+    per row, equal weights otherwise) or ``equal``
     (no weights). Equal weights are recorded as ``None``."""
     if how not in CHAIN_WEIGHTS:
         raise OptionError.about("chain_weights", f"must be one of {', '.join(CHAIN_WEIGHTS)}, got {how!r}")
