@@ -147,8 +147,10 @@ class RunConfig:
                                            "started", check=options.optional(options.positive), group="sampling")
     chain_weights: str = option("equal", "how the chains of a stage are weighted in the predictive, the compact "
                                 "model and every metric: stacking (Yao, Vehtari & Gelman 2022: a chain in a "
-                                "poor mode, by its leave-one-out fit to the training rows, gets little weight) "
-                                "or equal", choices=CHAIN_WEIGHTS, group="sampling")
+                                "poor mode, by its leave-one-out fit to the training rows, gets little weight), "
+                                "auto (stacking only where a chain's fit trails the best's by more than log 1.05 "
+                                "nats per row and than the PSIS-LOO correction itself) or equal",
+                                choices=CHAIN_WEIGHTS, group="sampling")
     seed: int = option(0, "seed of every random stream of the run", check=options.integer(0), group="sampling")
     device: str = option("auto", "where JAX computes: auto (a GPU when JAX's CUDA build finds one, else the CPU), "
                          "cpu or gpu; the device used is recorded in metrics.json", choices=DEVICES,

@@ -108,5 +108,20 @@ def test_a_run_weights_a_broken_chain_out():
     assert bp.evaluate(weighted, ds).nll <= 1.05 * good  # no worse than the good chains alone
     assert bp.evaluate(broken, ds).nll > good
     assert bp.weigh_chains(weighted, ds, "equal").chain_weights is None
+    assert bp.weigh_chains(broken, ds, "auto").chain_weights[3] < 0.01  # far more than LOO's correction apart
     with pytest.raises(bp.OptionError, match="chain_weights"):
         bp.weigh_chains(full, ds, "votes")
+
+
+def test_the_summary_names_unequal_chain_weights_only():
+    from types import SimpleNamespace
+
+    from bayesprune.report.markdown import weight_lines
+
+    def record(full, resampled):
+        return SimpleNamespace(stages={"full": SimpleNamespace(chain_weights=full), "pruned": None,
+                                       "resampled": SimpleNamespace(chain_weights=resampled)})
+
+    assert weight_lines(record(None, [0.25] * 4)) == []
+    (line,) = weight_lines(record([1.0, 0.0, 0.0, 0.0], None))
+    assert "full 1.00 / 0.00 / 0.00 / 0.00" in line and "resampled" not in line

@@ -145,7 +145,21 @@ def print_summary(view: RunView, console) -> None:
 def note_lines(record: CellRecord) -> list[str]:
     """The lines after a cell's table, in the console and in report.md alike: the mask repair, the compact
     model against the full one, the test rows outside the training range."""
-    return mask_lines(record) + versus_lines(record) + extrapolation_lines(record)
+    return mask_lines(record) + weight_lines(record) + versus_lines(record) + extrapolation_lines(record)
+
+
+def weight_lines(record: CellRecord) -> list[str]:
+    """The chain weights of the sampled stages whose chains were not weighted equally (``--chain-weights``)."""
+    parts = []
+    for stage in ("full", "resampled"):
+        m = record.stages.get(stage)
+        w = None if m is None else m.chain_weights
+        if w is not None and max(w) - min(w) > 1e-9:
+            parts.append(f"{stage} {' / '.join(f'{x:.2f}' for x in w)}")
+    if not parts:
+        return []
+    return ["chain weights (stacking of the chains' PSIS-LOO fit to the training rows: a chain in a poorer mode "
+            "counts less): " + "; ".join(parts)]
 
 
 def versus_lines(record: CellRecord) -> list[str]:
