@@ -20,7 +20,6 @@ Each run is stored in benchmarks/results/chain_weights_runs/ as it finishes (a r
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
-from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
+from common import run_datasets_and_seeds, stored_run_parser, stored_runs, write_markdown  # noqa: E402
 from pipeline import NOISE_MODE, config_and_data  # noqa: E402
 
 from bayesprune.evaluation.selection import arviz_loo  # noqa: E402
@@ -110,13 +109,10 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     args = p.parse_args()
     if not args.report:
-        with tempfile.TemporaryDirectory() as tmp:
-            jobs = [(name, int(seed)) for name in args.datasets.split(",") for seed in args.seeds.split(",")]
-            run_missing(jobs, lambda job: RUNS / f"{job[0].replace('/', '_')}-{job[1]}.json",
-                        lambda job: one_run(*job, args.data_dir, Path(tmp)),
-                        lambda r: f"{r['dataset']:<26} seed {r['seed']}: gap {r['gap']:.3f}, RMSE equal "
-                                  f"{r['equal']['main']:.4g} stacking {r['stacking']['main']:.4g}, "
-                                  f"{r['seconds']:.0f} s")
+        run_datasets_and_seeds(args, RUNS, one_run,
+                               lambda r: f"{r['dataset']:<26} seed {r['seed']}: gap {r['gap']:.3f}, RMSE equal "
+                                         f"{r['equal']['main']:.4g} stacking {r['stacking']['main']:.4g}, "
+                                         f"{r['seconds']:.0f} s")
     rows = stored_runs(RUNS)
     print("\n".join(report(rows)))
     write_markdown(args.out, report(rows))

@@ -57,6 +57,18 @@ def run_missing(jobs, path_of, run, describe, after=None) -> None:
         print(describe(result), flush=True)
 
 
+def run_datasets_and_seeds(args, folder: Path, one_run, describe) -> None:
+    """:func:`run_missing` over every data set and seed of ``args`` (``--datasets``, ``--seeds``): each job is
+    ``one_run(name, seed, args.data_dir, tmp)`` (``tmp`` a folder for files written for the runs) and is stored
+    in ``folder`` as ``<name with / as _>-<seed>.json``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = [(name, int(seed)) for name in args.datasets.split(",") for seed in args.seeds.split(",")]
+        run_missing(jobs, lambda job: folder / f"{job[0].replace('/', '_')}-{job[1]}.json",
+                    lambda job: one_run(*job, args.data_dir, Path(tmp)), describe)
+
+
 def stored_runs(folder: Path, pattern: str = "*.json") -> list[dict]:
     """The results stored by :func:`run_missing` under ``folder``, in file-name order."""
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob(pattern))]

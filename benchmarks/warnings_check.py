@@ -23,7 +23,6 @@ benchmarks/results/warnings.md.
 from __future__ import annotations
 
 import sys
-import tempfile
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
-from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
+from common import run_datasets_and_seeds, stored_run_parser, stored_runs, write_markdown  # noqa: E402
 from pipeline import DATASETS, config_and_data  # noqa: E402
 
 from bayesprune.experiments import runner  # noqa: E402
@@ -135,15 +134,12 @@ def main() -> None:
     p.add_argument("--seeds", default="0")
     args = p.parse_args()
     if not args.report:
-        with tempfile.TemporaryDirectory() as tmp:
-            jobs = [(name, int(seed)) for name in args.datasets.split(",") for seed in args.seeds.split(",")]
-            run_missing(jobs, lambda job: RUNS / f"{job[0].replace('/', '_')}-{job[1]}.json",
-                        lambda job: one_run(*job, args.data_dir, Path(tmp)),
-                        lambda r: f"{r['dataset']:<26} seed {r['seed']}: MC error full "
-                                  f"{r['default']['full']['mc_error']:.3f} resampled "
-                                  f"{r['default']['resampled']['mc_error']:.3f}"
-                                  + (f", after {r['factors']}: {r['after']['full']['mc_error']:.3f} / "
-                                     f"{r['after']['resampled']['mc_error']:.3f}" if "after" in r else ""))
+        run_datasets_and_seeds(args, RUNS, one_run,
+                               lambda r: f"{r['dataset']:<26} seed {r['seed']}: MC error full "
+                                         f"{r['default']['full']['mc_error']:.3f} resampled "
+                                         f"{r['default']['resampled']['mc_error']:.3f}"
+                                         + (f", after {r['factors']}: {r['after']['full']['mc_error']:.3f} / "
+                                            f"{r['after']['resampled']['mc_error']:.3f}" if "after" in r else ""))
     write_markdown(args.out, report(stored_runs(RUNS)))
 
 
