@@ -211,6 +211,17 @@ def test_improper_posterior_counts_the_parameters_a_pruned_network_keeps():
     assert improper(post, 40, n_params=20) is None
     assert "30 network parameters for 30" in improper(post, 30, n_params=30)
     assert improper(replace(post, nu1=1.0, nu2=1.0), 40) is None
+    assert "--hidden 7: 36 parameters" in improper(post, 40)  # 8 units would be 41 parameters
+    wide = BNNPosterior(MLPSpec(50, (12,), 1), "regression")
+    assert "--hidden 3: 157 parameters" in improper(wide, 180)
+    assert "fewer features" in improper(wide, 40)  # one unit is 53 parameters
+
+
+def test_the_widest_hidden_layer_has_fewer_parameters_than_rows():
+    for n_in, n_out, rows in [(3, 1, 40), (50, 1, 180), (4, 3, 90), (2, 1, 36), (10, 1, 13), (10, 1, 14)]:
+        h = sampling.widest_hidden(n_in, n_out, rows)
+        assert MLPSpec(n_in, (h + 1,), n_out).n_params >= rows
+        assert h == 0 or MLPSpec(n_in, (h,), n_out).n_params < rows
 
 
 def test_real_resampling_from_fine_tuned_starts_stays_near_them():
