@@ -198,9 +198,9 @@ def report(rows: list[dict]) -> list[str]:
               f"median share removed {np.median(removed):.0%} over {len(rows)} runs (target >= 80%), within on "
               f"{auto_ok} of {len(rows)} runs.", "",
               "These compact columns were measured before resampling started from the noise variance that fits the "
-              "pruned network (docs/METHOD.md, resampling starts), but for naval's split 0, rerun after it: naval's "
-              "splits 1 and 2 at 90% are the failure that fix removed (their chains never moved; split 0 went from "
-              "-5,878 to the 6.86 in its row below). The full-network columns do not depend on it.", "",
+              "pruned network (docs/METHOD.md, resampling starts), but for naval's three splits, rerun after it: at "
+              "90% their resampling chains had never moved (test LL -2,874 to -5,878 per row, PICP90 0.08-0.13). The "
+              "full-network columns do not depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
               "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
