@@ -82,7 +82,7 @@ def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: 
         spec = posterior.spec
         width = widest_hidden(spec.n_inputs, spec.n_outputs, n_train)
         remedy = (f"one hidden layer of at most {width} units (--hidden {width}: "
-                  f"{width * (spec.n_inputs + 1 + spec.n_outputs) + spec.n_outputs} parameters) or more rows"
+                  f"{MLPSpec(spec.n_inputs, (width,), spec.n_outputs).n_params} parameters) or more rows"
                   if width else "fewer features (--features) or more rows")
         return (f"{n_params} network parameters for {n_train} training rows: the network can fit "
                 f"them exactly and, with the flat prior on the noise variance, the posterior is improper; use {remedy}")
