@@ -31,12 +31,10 @@ from common import run_datasets_and_seeds, stored_run_parser, stored_runs, write
 from pipeline import NOISE_MODE, config_and_data  # noqa: E402
 
 from bayesprune.evaluation.selection import arviz_loo  # noqa: E402
-from bayesprune.evaluation.stacking import POOR_MODE_GAP  # noqa: E402
+from bayesprune.evaluation.stacking import POOR_MODE_GAP, chain_weights, clear_gap  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
-from bayesprune.indices import evenly_spaced  # noqa: E402
-from bayesprune.predictive import pointwise_loglik  # noqa: E402
 from bayesprune.stages.evaluate import evaluate  # noqa: E402
-from bayesprune.stages.weights import WEIGHT_DRAWS, weigh_chains  # noqa: E402
+from bayesprune.stages.weights import weight_loglik  # noqa: E402
 
 RUNS = Path(__file__).parent / "results" / "chain_weights_runs"
 WORSE = 1.05  # the rule's bound: auto's full-model test RMSE at most 5% above equal weights' on every run
@@ -49,17 +47,16 @@ def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
         warnings.simplefilter("ignore")
         cfg, ds, posterior, _ = runner._data_and_posterior(cfg)
         ps = runner._sample_full(cfg, ds, posterior)
-    draws = np.asarray(ps.result.draws)
-    draws = draws[:, evenly_spaced(draws.shape[1], min(WEIGHT_DRAWS, draws.shape[1]))]
-    loglik = np.asarray(pointwise_loglik(ps.posterior, draws, ds.X_train, ds.y_train, ps.kept_idx), np.float64)
+    loglik = weight_loglik(ps, ds).astype(np.float64)
     loos = [arviz_loo(loglik[c][None]) for c in range(loglik.shape[0])]
     elpd = [float(np.mean(e["loo_i"])) for e in loos]
     out = {"dataset": name, "seed": seed, "task": ds.task, "n": len(ds.y_train), "elpd_chain": elpd,
            "gap": max(elpd) - min(elpd), "correction": max(float(e["p_loo"]) for e in loos) / len(ds.y_train),
            "high_k": [float(np.mean(np.asarray(e["pareto_k"]) > 0.7)) for e in loos], "sampler": cfg.sampler}
     key = "rmse" if ds.task == "regression" else "accuracy"
-    for how in ("equal", "stacking"):
-        weighted = weigh_chains(ps, ds, how)
+    # the weights `weigh_chains` gives, from the log-likelihoods above: equal, and stacking
+    for how, weights in (("equal", None), ("stacking", chain_weights(loglik))):
+        weighted = ps.replace(chain_weights=weights)
         m = evaluate(weighted, ds, seed=seed)
         out[how] = {"main": getattr(m, key), "nll": m.nll, "picp90": m.picp90,
                     "w": None if weighted.chain_weights is None else [float(w) for w in weighted.chain_weights]}
@@ -70,7 +67,7 @@ def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
 def stacks(r: dict) -> bool:
     """Whether `--chain-weights auto` stacks this run's chains (:func:`bayesprune.evaluation.stacking.
     chain_weights` with ``min_gap``)."""
-    return r["gap"] > max(POOR_MODE_GAP, r["correction"])
+    return clear_gap(r["gap"], r["correction"])
 
 
 def auto(r: dict) -> dict:

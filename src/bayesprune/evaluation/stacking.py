@@ -43,6 +43,12 @@ def clusters(pointwise: list[np.ndarray], n_se: float = CLUSTER_SE) -> list[list
     return groups
 
 
+def clear_gap(gap: float, correction: float, min_gap: float = POOR_MODE_GAP) -> bool:
+    """Whether chains ``gap`` nats of LOO ELPD per row apart, with a largest LOO correction ``p_loo / n`` of
+    ``correction``, are stacked by ``--chain-weights auto`` (:func:`chain_weights` with ``min_gap``)."""
+    return gap > max(min_gap, correction)
+
+
 def chain_weights(loglik: np.ndarray, min_gap: float | None = None) -> np.ndarray:
     """Stacking weights (chain,) from pointwise log-likelihoods ``(chain, draw, row)`` on the training rows.
 
@@ -79,7 +85,7 @@ def chain_weights(loglik: np.ndarray, min_gap: float | None = None) -> np.ndarra
         pointwise = [np.asarray(e["loo_i"], np.float64) for e in loos]
         if min_gap is not None and len(finite) == n_chains:
             correction = max(float(e["p_loo"]) for e in loos) / loglik.shape[2]
-            if np.ptp([p.mean() for p in pointwise]) <= max(min_gap, correction):
+            if not clear_gap(float(np.ptp([p.mean() for p in pointwise])), correction, min_gap):
                 return np.full(n_chains, 1.0 / n_chains)
         groups = [[finite[i] for i in g] for g in clusters(pointwise)]
         weights = np.zeros(n_chains)

@@ -27,8 +27,13 @@ def weigh_chains(ps: PosteriorSample, ds: Dataset, how: str = "stacking") -> Pos
         raise OptionError.about("chain_weights", f"must be one of {', '.join(CHAIN_WEIGHTS)}, got {how!r}")
     if how == "equal" or ps.result.num_chains == 1:
         return ps.replace(chain_weights=None)
+    weights = chain_weights(weight_loglik(ps, ds), POOR_MODE_GAP if how == "auto" else None)
+    return ps.replace(chain_weights=None if how == "auto" and np.ptp(weights) == 0 else weights)
+
+
+def weight_loglik(ps: PosteriorSample, ds: Dataset) -> np.ndarray:
+    """The pointwise log-likelihoods ``(chain, draw, row)`` on the training rows that the weights come from: up
+    to ``WEIGHT_DRAWS`` evenly spaced draws per chain."""
     draws = np.asarray(ps.result.draws)
     draws = draws[:, evenly_spaced(draws.shape[1], min(WEIGHT_DRAWS, draws.shape[1]))]
-    loglik = pointwise_loglik(ps.posterior, draws, ds.X_train, ds.y_train, ps.kept_idx)
-    weights = chain_weights(loglik, POOR_MODE_GAP if how == "auto" else None)
-    return ps.replace(chain_weights=None if how == "auto" and np.ptp(weights) == 0 else weights)
+    return np.asarray(pointwise_loglik(ps.posterior, draws, ds.X_train, ds.y_train, ps.kept_idx))
