@@ -271,8 +271,11 @@ class RunConfig:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able values (tuples as lists, the sampler settings as a dict)."""
+        """Plain JSON-able values (tuples as lists, the sampler settings as a dict); ``dataset`` is null when ``csv``
+        names the data, so that no record names a data set the run did not use."""
         d = asdict(self)
+        if self.csv:
+            d["dataset"] = None
         for k, v in d.items():
             if isinstance(v, tuple):
                 d[k] = list(v)
@@ -280,12 +283,13 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RunConfig:
-        """The inverse of :meth:`to_dict` (unknown keys are refused)."""
+        """The inverse of :meth:`to_dict` (unknown keys are refused; a null ``dataset`` is the default's)."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
             raise OptionError.about(unknown[0], "is not a setting of a run")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()
+                      if not (k == "dataset" and v is None)})
 
 
 _DECLARED = {f.name: opt for f, opt in options.declared(RunConfig)}

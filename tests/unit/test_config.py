@@ -101,3 +101,15 @@ def test_a_grid_folder_written_before_a_setting_existed_resumes(tmp_path):
     _check_same_config(tmp_path, cfg)
     with pytest.raises(OptionError, match="prune_inputs"):
         _check_same_config(tmp_path, RunConfig(dataset="iris", sampler="lgmh", structured=True, prune_inputs=True))
+
+
+def test_a_csv_run_records_no_named_dataset_and_reads_back():
+    """With --csv the record's dataset is null (not the default 'iris', which the run never loaded); round trip."""
+    from bayesprune.settings import RunConfig
+
+    cfg = RunConfig(csv="core.csv", target="y", sampler="lgmh")
+    d = cfg.to_dict()
+    assert d["dataset"] is None and d["csv"] == "core.csv"
+    assert RunConfig.from_dict(d) == cfg
+    named = RunConfig(dataset="wine", sampler="lgmh")
+    assert named.to_dict()["dataset"] == "wine" and RunConfig.from_dict(named.to_dict()) == named
