@@ -215,6 +215,8 @@ def test_improper_posterior_counts_the_parameters_a_pruned_network_keeps():
     wide = BNNPosterior(MLPSpec(50, (12,), 1), "regression")
     assert "--hidden 3: 157 parameters" in improper(wide, 180)
     assert "fewer features" in improper(wide, 40)  # one unit is 53 parameters
+    one = improper(BNNPosterior(MLPSpec(3, (4,), 1), "regression"), 10)  # one unit: 6 parameters, two 11
+    assert "at most 1 unit (--hidden 1: 6 parameters)" in one
 
 
 def test_the_widest_hidden_layer_has_fewer_parameters_than_rows():

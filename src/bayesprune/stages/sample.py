@@ -81,7 +81,7 @@ def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: 
     if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and n_params >= n_train:
         spec = posterior.spec
         width = widest_hidden(spec.n_inputs, spec.n_outputs, n_train)
-        remedy = (f"one hidden layer of at most {width} units (--hidden {width}: "
+        remedy = (f"one hidden layer of at most {width} unit{'s' if width > 1 else ''} (--hidden {width}: "
                   f"{MLPSpec(spec.n_inputs, (width,), spec.n_outputs).n_params} parameters) or more rows"
                   if width else "fewer features (--features) or more rows")
         return (f"{n_params} network parameters for {n_train} training rows: the network can fit "
