@@ -99,16 +99,28 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
 
 
 def test_run_user_csv(tmp_path, capsys):
+    """A user's file with a text feature column: the run encodes it one input per category, and predict encodes
+    new rows the same way from the model file, refusing a category the model never saw."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3))
     label = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
-    lines = ["p,q,r,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{k}" for (a, b, c), k in zip(X, label, strict=True)]
+    shade = ["dark" if i % 3 else "light" for i in range(80)]
+    lines = ["p,q,r,shade,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{s},{k}"
+                                    for (a, b, c), s, k in zip(X, shade, label, strict=True)]
     csv = tmp_path / "mine.csv"
     csv.write_text("\r".join(lines))  # CR-only endings, like the reef files
-    code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,q",
-                              "--hidden", "4", *TINY, "--sampler", "hmc"], capsys)
+    code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,shade,q",
+                              "--hidden", "4", *TINY, "--sampler", "hmc", "--out", str(tmp_path / "run")], capsys)
     assert code == 0, err
-    assert "mine" in out
+    assert "mine: classification, 4 features" in out
+    new = tmp_path / "new.csv"
+    new.write_text("q,shade,p\n0.5,light,1.0\n-2.0,dark,-1.5\n")
+    code, out, err = run_cli(["predict", str(tmp_path / "run" / "model.bpz"), "--csv", str(new)], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("class,sd,p_high,p_low") and len(out.splitlines()) == 3
+    new.write_text("q,shade,p\n0.5,dim,1.0\n")
+    code, _, err = run_cli(["predict", str(tmp_path / "run" / "model.bpz"), "--csv", str(new)], capsys)
+    assert code == 2 and "row 2, column 2 ('shade'): 'dim' is not a category the model knows (dark, light)" in err
 
 
 BAD = [

@@ -22,7 +22,7 @@ from bayesprune.data.datasets import load_csv
 from bayesprune.errors import BayesPruneError
 
 DEFECTS = ("none", "empty", "header_only", "ragged", "nan", "inf", "text", "one_class", "rare_class",
-           "duplicate_header", "huge", "non_utf8", "blank_lines", "missing_label", "only_target")
+           "duplicate_header", "huge", "non_utf8", "blank_lines", "missing_label", "only_target", "categories")
 ENDINGS = ("\n", "\r\n", "\r")
 COUNTS = {d: 0 for d in DEFECTS}  # how many generated cases of each kind ran (printed at the end)
 
@@ -52,6 +52,9 @@ def csv_case(draw, defect: str):
         rows[r][c] = draw(st.sampled_from(["inf", "-inf", "Infinity"]))
     elif defect == "text":
         rows[r][c] = draw(st.text(alphabet="abcxyz?!", min_size=1, max_size=5))
+    elif defect == "categories":  # not a defect: a whole text column, encoded one input per category
+        for row in rows:
+            row[c] = draw(st.sampled_from(["red", "green", "blue"]))
     elif defect == "one_class":
         task = "classification"
         for row in rows:
@@ -105,8 +108,13 @@ def test_generated_csv_loads_or_fails_in_one_line(tmp_path_factory, defect, data
         msg = str(exc)
         assert "\n" not in msg.strip() and str(path) in msg, msg
         return
-    assert defect in ("none", "rare_class", "blank_lines"), f"a CSV with defect '{defect}' loaded without error"
+    assert defect in ("none", "rare_class", "blank_lines", "categories"), \
+        f"a CSV with defect '{defect}' loaded without error"
     _check_dataset(ds)
+    if defect == "categories":
+        (column, values), = ds.meta["categories"].items()
+        assert [n for n in ds.feature_names if "=" in n] == [f"{column}={v}" for v in values]
+        assert ds.X_train.shape[1] == len(ds.feature_names) == len(ds.meta["raw_features"]) - 1 + len(values)
 
 
 def test_cases_per_defect_kind():

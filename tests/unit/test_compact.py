@@ -126,6 +126,8 @@ def test_untrusted_files_refused(wine_models, tmp_path):
     with pytest.raises(InputError, match="checksum"):
         bad = _rewrite(path, tmp_path, sha256={"draws": "0" * 64})
         compact.load_model(bad)
+    with pytest.raises(InputError, match="categories of its text columns do not give its feature names"):
+        compact.load_model(_rewrite(path, tmp_path, categories={"colour": ["red"]}, raw_features=["colour"]))
     with pytest.raises(InputError, match="not found"):
         compact.load_model(tmp_path / "nope.bpz")
 

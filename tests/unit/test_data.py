@@ -108,6 +108,28 @@ def test_headerless_csv_uses_column_numbers(tmp_path):
     assert ds.feature_names == ["x0", "x1"] and ds.task == "classification"
 
 
+def test_text_feature_columns_are_encoded_one_input_per_category(tmp_path):
+    colours = ["red", "green", "blue"]
+    body = "size,colour,y\n" + "\n".join(f"{i % 7},{colours[i % 3]},{i * 0.5}" for i in range(30))
+    ds = load_csv(_write(tmp_path, body), target="y", scale_features="none")
+    assert ds.feature_names == ["size", "colour=blue", "colour=green", "colour=red"]
+    assert ds.meta["categories"] == {"colour": ["blue", "green", "red"]} and ds.meta["raw_features"] == ["size",
+                                                                                                         "colour"]
+    X = np.concatenate([ds.X_train, ds.X_test])
+    assert np.all(X[:, 1:].sum(axis=1) == 1) and set(np.unique(X[:, 1:])) == {0.0, 1.0}
+    numeric = load_csv(_write(tmp_path, GOOD, "numeric.csv"), target="label")
+    assert "categories" not in numeric.meta  # all-numeric files as before
+
+
+def test_a_headerless_file_with_text_data_is_read_from_its_first_row(tmp_path):
+    """Text in a column of both of the first two rows is data (a category, a class label), not a header."""
+    body = "\n".join(f"{'MF'[i % 2]},{i * 0.1:.1f},{'ab'[(i // 2) % 2]}" for i in range(20))
+    ds = load_csv(_write(tmp_path, body), target="2")
+    assert len(ds.y_train) + len(ds.y_test) == 20 and ds.feature_names == ["x0=F", "x0=M", "x1"]
+    named = load_csv(_write(tmp_path, "kind,v,label\n" + body, "named.csv"), target="label")
+    assert len(named.y_train) + len(named.y_test) == 20 and named.feature_names[-1] == "v"
+
+
 ERROR_CASES = {
     "missing file": (None, "label", None, "file not found"),
     "empty": ("", "label", None, "empty"),
@@ -122,6 +144,10 @@ ERROR_CASES = {
     "ragged": (GOOD.replace("\n3,6,x", "\n3,6,x,9"), "label", None, "row 5 has 4 columns"),
     "duplicate header": ("a,a,label\n1,2,x\n3,4,y\n", "label", None, "appears twice"),
     "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),
+    "missing category": ("c,label\n" + "\n".join(f"{'pq'[i % 2] if i != 4 else ''},{i % 2}" for i in range(9)),
+                         "label", None, "row 6, column 1 ('c'): missing category"),
+    "too many categories": ("name,label\n" + "\n".join(f"n{i},{i % 2}" for i in range(60)), "label", None,
+                            "column 'name' has 60 distinct text values"),
     "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,
                                    "row 3, column 2 ('label'): value 0.37 is not a class label"),
 }

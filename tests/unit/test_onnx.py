@@ -27,7 +27,8 @@ from bayesprune.predictive import mixture_interval  # noqa: E402
 N_FEATURES = 5
 
 
-def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int = 0, n_draws: int = 40):
+def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int = 0, n_draws: int = 40,
+                 categories: bool = False):
     """A compact model file in bayesprune's format with random draws (ONNX must reproduce any draws, so these
     need not come from a posterior): features scaled like a real run's, the target too for regression."""
     rng = np.random.default_rng(seed)
@@ -57,6 +58,9 @@ def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int =
     }
     if drop_inputs:
         header["inputs"] = inputs
+    if categories:  # the last three inputs: one text column of the training file, encoded one-hot
+        header.update(feature_names=["x0", "x1", "c=p", "c=q", "c=r"], categories={"c": ["p", "q", "r"]},
+                      raw_features=["x0", "x1", "c"])
     with open(path, "wb") as fh:
         np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
     return compact.load_model(path)
@@ -162,3 +166,11 @@ def test_cli_export_and_bad_files(tmp_path, capsys):
         assert not (tmp_path / "x.onnx").exists()
     assert main(["export", str(tmp_path / "m.bpz"), "-o", str(tmp_path / "x.onnx"), "--draws", "0"]) == 2
     assert "--draws" in capsys.readouterr().err
+
+
+def test_the_categories_of_text_columns_travel_in_the_metadata(tmp_path):
+    model = _write_model(tmp_path / "m.bpz", task="regression", layout="dense", drop_inputs=False, categories=True)
+    assert model.raw_features == ["x0", "x1", "c"] and model.categories == {"c": ["p", "q", "r"]}
+    meta = {p.key: p.value for p in onnx.load(export_onnx(model, tmp_path / "m.onnx")).metadata_props}
+    assert json.loads(meta["categories"]) == {"c": ["p", "q", "r"]}
+    assert json.loads(meta["features"]) == ["x0", "x1", "c=p", "c=q", "c=r"]

@@ -227,7 +227,7 @@ def _cmd_predict(args) -> int:
     if not 0.0 < args.interval < 1.0:
         raise OptionError(f"--interval {args.interval} must be between 0 and 1, e.g. 0.9")
     model = load_model(args.model)
-    result = model.predict(read_inputs(args.csv, model.feature_names), interval=args.interval)
+    result = model.predict(read_inputs(args.csv, model.raw_features, model.categories), interval=args.interval)
     header, rows = prediction_table(result, model.task, model.class_names, args.interval)
     write_predictions(header, rows, args.out)
     if args.out:

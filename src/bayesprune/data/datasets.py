@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from bayesprune.data.encoding import encode, encoded_names, text_categories
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import numeric_column, read_table
@@ -276,7 +277,8 @@ def _from_frame(
     sha256: str | None = None,
 ) -> Dataset:
     path = frame.attrs.get("path", "<data>")
-    X = np.column_stack([numeric_column(frame, f) for f in features])
+    categories = text_categories(frame, features)  # text feature columns, encoded one input per category
+    X = encode(frame, features, categories)
     col_no = list(frame.columns).index(target) + 1
     class_names = None
     if task == "classification":
@@ -292,24 +294,29 @@ def _from_frame(
         y = numeric_column(frame, target)
     columns = list(frame.columns)
     offset = frame.attrs.get("row_offset", 1)
-    for j, f in enumerate(features):
-        _check_magnitude(X[:, j], path, columns.index(f) + 1, f, offset)
+    starts = np.cumsum([0] + [len(categories.get(f, [f])) for f in features])  # each column's first input
+    for f, j in zip(features, starts, strict=False):
+        if f not in categories:
+            _check_magnitude(X[:, j], path, columns.index(f) + 1, f, offset)
     if task == "regression":
         _check_magnitude(y, path, col_no, target, offset)
     X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
         X, y, task=task, scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify,
     )
-    feature_names = [str(f) for f in features]
-    if frame.attrs.get("row_offset", 1) == 1:  # no header: readable names
-        feature_names = [f"x{int(f)}" if f.isdigit() else f for f in feature_names]
+    readable = {f: f"x{int(f)}" if frame.attrs.get("row_offset", 1) == 1 and f.isdigit() else str(f)
+                for f in features}  # no header: x0, x1, ...
+    feature_names = encoded_names([readable[f] for f in features],
+                                  {readable[f]: v for f, v in categories.items()})
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
         hidden=hidden, source=str(path), sha256=sha256,
         meta={"target": str(target), "features": [str(f) for f in features],
               "scale_features": scale_features, "scale_target": scale_target,
-              "seed": seed, "test_fraction": test_fraction, "stratify": stratify},
+              "seed": seed, "test_fraction": test_fraction, "stratify": stratify,
+              **({"categories": {readable[f]: v for f, v in categories.items()},
+                  "raw_features": [readable[f] for f in features]} if categories else {})},
     )
 
 

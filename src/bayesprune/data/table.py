@@ -57,8 +57,8 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     sep
         Delimiter; sniffed from the first non-empty line when ``None``.
     header
-        Whether the first line names the columns; when ``None`` it is a header if any of its cells is not a
-        number. Without a header, columns are named ``"0"``, ``"1"``, ...
+        Whether the first line names the columns; when ``None``, :func:`looks_like_header` decides. Without a
+        header, columns are named ``"0"``, ``"1"``, ...
 
     Raises
     ------
@@ -77,7 +77,8 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
         sep = sniff_separator(first)
     first_cells = next(csv.reader([first], delimiter=sep))
     if header is None:
-        header = any(not _is_number(c) for c in first_cells)
+        header = looks_like_header(first_cells, next(csv.reader([lines[1]], delimiter=sep)) if len(lines) > 1
+                                   else None)
     if header:
         names = [c.strip() for c in first_cells]
         seen: set[str] = set()
@@ -113,12 +114,22 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     return frame
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
         return False
     return True
+
+
+def looks_like_header(first: list[str], second: list[str] | None) -> bool:
+    """Whether a file's first row names its columns: some cell of it is text where the row below holds a number,
+    or every cell of it is text. So a headerless file whose data hold text (class labels, categories) in a column
+    is read from its first row, while a header over numbers, or over text columns only, is a header."""
+    text = [not is_number(c) for c in first]
+    if second is None or len(second) != len(first):
+        return any(text)
+    return all(text) or any(t and is_number(c) for t, c in zip(text, second, strict=True))
 
 
 def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:

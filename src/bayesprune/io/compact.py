@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesprune.data.encoding import encoded_names
 from bayesprune.errors import BayesPruneError, InputError
 from bayesprune.evaluation.records import CompactInfo
 from bayesprune.indices import evenly_spaced
@@ -152,6 +153,9 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
+    if ds.meta.get("categories"):  # text columns encoded one-hot: how predict encodes new rows
+        header["categories"] = ds.meta["categories"]
+        header["raw_features"] = ds.meta["raw_features"]
     if inputs is not None and inputs.size < spec.n_inputs:  # the network reads only these features
         header["inputs"] = [int(i) for i in inputs]
     return header, arrays
@@ -214,6 +218,17 @@ class CompactModel:
     @property
     def class_names(self) -> list[str] | None:
         return self.header["class_names"]
+
+    @property
+    def categories(self) -> dict[str, list[str]]:
+        """The text columns of the training file and their categories, each one input per category (named
+        ``column=value`` in :attr:`feature_names`); empty when every column was numeric."""
+        return self.header.get("categories", {})
+
+    @property
+    def raw_features(self) -> list[str]:
+        """The columns of the training file the model reads, before text columns were encoded one-hot."""
+        return self.header.get("raw_features", self.feature_names)
 
     def thetas(self) -> np.ndarray:
         if self.kept_idx is None:
@@ -293,6 +308,15 @@ def load_model(path) -> CompactModel:
     return CompactModel(header, spec, draws, kept, noise)
 
 
+def _encodes(header: dict) -> bool:
+    """Whether a header's text columns, encoded one-hot, give exactly its feature names."""
+    cats, raw = header.get("categories"), header.get("raw_features")
+    if not (isinstance(cats, dict) and isinstance(raw, list) and set(cats) <= set(raw)
+            and all(isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in cats.values())):
+        return False
+    return encoded_names(raw, cats) == header["feature_names"]
+
+
 class _Inconsistent(Exception):
     """What is wrong inside a model file whose checksums match."""
 
@@ -307,6 +331,8 @@ def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
         raise _Inconsistent(f"header entry missing or malformed ({exc})") from None
     if layout not in ("dense", "sparse"):
         raise _Inconsistent(f"unknown layout {layout!r}")
+    if "categories" in header and not _encodes(header):
+        raise _Inconsistent("the categories of its text columns do not give its feature names")
     if task not in ("regression", "classification"):
         raise _Inconsistent(f"unknown task {task!r}")
     inputs = header.get("inputs", list(range(n_features)))

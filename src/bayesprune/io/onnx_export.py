@@ -217,6 +217,8 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
     }
     if model.class_names is not None:
         meta["classes"] = json.dumps(model.class_names)
+    if model.categories:  # X holds one 0/1 column per category of these text columns
+        meta["categories"] = json.dumps(model.categories)
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)
     return proto

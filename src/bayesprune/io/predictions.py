@@ -11,14 +11,19 @@ from typing import Any
 
 import numpy as np
 
+from bayesprune.data.encoding import encode
 from bayesprune.data.table import numeric_column, read_table
 from bayesprune.errors import OptionError
 from bayesprune.io.atomic import atomic_path
 
 
-def read_inputs(path: str | Path, feature_names: list[str]) -> np.ndarray:
+def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str, list[str]] | None = None
+                ) -> np.ndarray:
     """The rows of ``path`` as the model's features, in its order: by header name when the file has a header,
-    else exactly the model's number of columns. A missing or extra column is a one-line error naming the file."""
+    else exactly the model's number of columns. ``feature_names`` are the file's columns the model reads and
+    ``categories`` its text columns with their categories (encoded one-hot, as in training). A missing or extra
+    column, or a category the model never saw, is a one-line error naming the file."""
+    categories = categories or {}
     frame = read_table(path)
     cols = list(frame.columns)
     if frame.attrs.get("row_offset", 1) == 2:  # has a header
@@ -32,7 +37,9 @@ def read_inputs(path: str | Path, feature_names: list[str]) -> np.ndarray:
             raise OptionError(f"{path}: {len(cols)} columns but the model needs {len(feature_names)} features "
                               f"({', '.join(feature_names)}); add a header naming them or fix the columns")
         use = cols
-    return np.column_stack([numeric_column(frame, c) for c in use])
+    if not categories:
+        return np.column_stack([numeric_column(frame, c) for c in use])
+    return encode(frame, use, {c: categories[f] for c, f in zip(use, feature_names, strict=True) if f in categories})
 
 
 def prediction_table(result: dict[str, Any], task: str, class_names: list[str], interval: float

@@ -1,0 +1,71 @@
+"""Text feature columns of a table, encoded one-hot: one 0/1 input per category.
+
+A feature column whose every cell is text (``red``, ``M``, ``yes``) is categorical: it becomes one input per
+distinct value, named ``column=value``, in sorted order. A column mixing numbers and text is not guessed at: it
+stays numeric, and its first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is a
+text column with more than :data:`MAX_CATEGORIES` values (an identifier or a date, which one-hot inputs cannot
+use). The categories are recorded with the data set and in the compact model file, so that ``bayesprune predict``
+encodes new rows the same way and refuses a value the model never saw. Written here because scikit-learn's
+``OneHotEncoder`` reports no file, row or column for a bad cell, which every input error here names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bayesprune.data.table import is_number, numeric_column
+from bayesprune.errors import InputError
+
+MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
+MISSING = {"", "na", "nan", "null", "none", "?"}
+
+
+def _where(frame: pd.DataFrame, column: str, i: int) -> str:
+    path = frame.attrs.get("path", "<data>")
+    offset = frame.attrs.get("row_offset", 1)
+    return f"{path}: row {i + offset}, column {list(frame.columns).index(column) + 1} ('{column}')"
+
+
+def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
+    """The categorical columns among ``features`` (every cell text), each with its sorted distinct values."""
+    found: dict[str, list[str]] = {}
+    for column in features:
+        cells = [str(c) for c in frame[column].tolist()]
+        if not cells or any(is_number(c) for c in cells):
+            continue  # numeric, or mixed: numeric_column names the first text cell
+        missing = [i for i, c in enumerate(cells) if c.lower() in MISSING]
+        if missing:
+            raise InputError(f"{_where(frame, column, missing[0])}: missing category; fill the cell or drop the row")
+        values = sorted(set(cells))
+        if len(values) > MAX_CATEGORIES:
+            raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{column}' has {len(values)} distinct "
+                             f"text values, too many to encode one input each (at most {MAX_CATEGORIES}); leave it "
+                             "out with --features")
+        found[column] = values
+    return found
+
+
+def encoded_names(features: list[str], categories: dict[str, list[str]]) -> list[str]:
+    """The network's input names: a numeric column's own, ``column=value`` for each category of a text one."""
+    return [name for f in features for name in ([f"{f}={v}" for v in categories[f]] if f in categories else [f])]
+
+
+def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
+    """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
+    ``categories`` one-hot; a category the list does not hold is an error naming its cell."""
+    blocks = []
+    for f in features:
+        if f not in categories:
+            blocks.append(numeric_column(frame, f)[:, None])
+            continue
+        known = {v: k for k, v in enumerate(categories[f])}
+        cells = [str(c) for c in frame[f].tolist()]
+        block = np.zeros((len(cells), len(known)))
+        for i, c in enumerate(cells):
+            if c not in known:
+                raise InputError(f"{_where(frame, f, i)}: '{c}' is not a category the model knows "
+                                 f"({', '.join(categories[f])}); use one of them")
+            block[i, known[c]] = 1.0
+        blocks.append(block)
+    return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(frame), 0))
