@@ -104,6 +104,8 @@ class RunConfig:
     task: str | None = option(None, "regression or classification (inferred when not given)", group="data",
                               choices=(None, *TASKS), toml=True)
     stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
+    drop_missing: bool = option(False, "drop the rows of --csv with a missing cell (empty, NA, NaN, ?) in the target "
+                                "or a feature; without it such a cell is an error naming it", group="data", toml=True)
     test_fraction: float = option(0.4, "share of rows held out for testing", check=options.open_probability,
                                   flag=None)
     split_seed: int | None = option(None, "seed of the train/test split (default: the run's seed)",
@@ -260,6 +262,9 @@ class RunConfig:
         options.check_all(dataclasses.replace(self, sampler=FULL_BATCH_DEFAULT) if self.sampler == AUTO else self)
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
+        if self.drop_missing and not self.csv:
+            raise OptionError.about("drop_missing", "applies to a --csv file; the named data sets have no missing "
+                                    "cells")
         check_superchains(self.superchains, self.chains)
         if self.layer_rates is not None and (self.rates != RunConfig.rates or self.schedule != "oneshot"):
             raise OptionError.about("layer_rates", "replace --rate (one cell, labelled 'layers') and prune in one "

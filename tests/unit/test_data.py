@@ -130,6 +130,26 @@ def test_a_headerless_file_with_text_data_is_read_from_its_first_row(tmp_path):
     assert len(named.y_train) + len(named.y_test) == 20 and named.feature_names[-1] == "v"
 
 
+def test_drop_missing_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows_in_errors(tmp_path):
+    body = "a,b,c,y\n" + "\n".join(f"{i},{'NA' if i % 5 == 0 else i * 2},{'?' if i == 7 else 'pq'[i % 2]},{i % 2}"
+                                    for i in range(30))
+    path = _write(tmp_path, body)
+    ds = load_csv(path, target="y", drop_missing=True)
+    assert len(ds.y_train) + len(ds.y_test) == 30 - 6 - 1 and ds.meta["dropped_missing"] == 7
+    assert "(7 with a missing cell dropped)" in ds.summary() and ds.feature_names == ["a", "b", "c=p", "c=q"]
+    assert "dropped_missing" not in load_csv(path, target="y", features=["a"], drop_missing=True).meta
+    bad = _write(tmp_path, body.replace("\n9,18,", "\n9,eighteen,"), "bad.csv")  # file row 11, after drops
+    with pytest.raises(InputError, match="row 11, column 2 \\('b'\\): 'eighteen' is not a number"):
+        load_csv(bad, target="y", drop_missing=True)
+    with pytest.raises(InputError, match="row 2, column 2 \\('b'\\): missing value \\('NA'\\).*--drop-missing"):
+        load_csv(path, target="y")
+    with pytest.raises(InputError, match="row 9, column 3 \\('c'\\): missing value \\('\\?'\\).*--drop-missing"):
+        load_csv(path, target="y", features=["a", "c"])
+    empty = _write(tmp_path, "a,y\n" + "\n".join(f"NA,{i}" for i in range(9)), "empty.csv")
+    with pytest.raises(InputError, match="0 of 9 rows have a value"):
+        load_csv(empty, target="y", drop_missing=True)
+
+
 ERROR_CASES = {
     "missing file": (None, "label", None, "file not found"),
     "empty": ("", "label", None, "empty"),
@@ -137,7 +157,8 @@ ERROR_CASES = {
     "unknown column": (GOOD, "nope", None, "no column 'nope'"),
     "unknown feature": (GOOD, "label", ["a", "zz"], "no column 'zz'"),
     "text in feature": (GOOD.replace("\n3,6,x", "\n3,six,x"), "label", None, "row 5, column 2"),
-    "nan": (GOOD.replace("\n3,6,x", "\n3,nan,x"), "label", None, "not finite"),
+    "nan": (GOOD.replace("\n3,6,x", "\n3,nan,x"), "label", None, "row 5, column 2 ('b'): missing value ('nan'); "
+            "fill the cell, or drop every row with a missing cell (--drop-missing)"),
     "inf": (GOOD.replace("\n3,6,x", "\n3,inf,x"), "label", None, "not finite"),
     "huge": (GOOD.replace("\n3,6,x", "\n3,1e999,x"), "label", None, "not finite"),
     "single class": ("a,label\n" + "\n".join(f"{i},k" for i in range(9)), "label", None, "single class"),
@@ -145,7 +166,7 @@ ERROR_CASES = {
     "duplicate header": ("a,a,label\n1,2,x\n3,4,y\n", "label", None, "appears twice"),
     "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),
     "missing category": ("c,label\n" + "\n".join(f"{'pq'[i % 2] if i != 4 else ''},{i % 2}" for i in range(9)),
-                         "label", None, "row 6, column 1 ('c'): missing category"),
+                         "label", None, "row 6, column 1 ('c'): missing value ('')"),
     "too many categories": ("name,label\n" + "\n".join(f"n{i},{i % 2}" for i in range(60)), "label", None,
                             "column 'name' has 60 distinct text values"),
     "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,
@@ -178,3 +199,15 @@ def test_unknown_and_missing_named_sets(tmp_path, no_data_env):
         load_dataset("nope")
     with pytest.raises(InputError, match="bayesprune data fetch lazer"):
         load_dataset("lazer", data_dir=tmp_path)
+
+
+def test_a_run_configuration_passes_drop_missing_to_its_csv(tmp_path):
+    from bayesprune.errors import OptionError
+    from bayesprune.experiments.runner import load_data
+    from bayesprune.settings import RunConfig
+
+    path = _write(tmp_path, "a,y\n" + "\n".join(f"{'' if i == 3 else i},{i * 0.1}" for i in range(20)))
+    ds = load_data(RunConfig(csv=str(path), target="y", drop_missing=True, sampler="lgmh"))
+    assert ds.meta["dropped_missing"] == 1 and len(ds.y_train) + len(ds.y_test) == 19
+    with pytest.raises(OptionError, match="drop_missing applies to a --csv file"):
+        RunConfig(drop_missing=True).validate()

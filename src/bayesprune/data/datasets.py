@@ -13,12 +13,14 @@ import numpy as np
 from bayesprune.data.encoding import encode, encoded_names, text_categories
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
-from bayesprune.data.table import numeric_column, read_table
+from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
+from bayesprune.data.table import drop_missing as drop_missing_rows
 from bayesprune.errors import InputError
 
 DATA_ENV = "BAYESPRUNE_DATA"
 DEFAULT_HIDDEN = (12,)  # one hidden layer of 12 units: the paper's most common width, used for a user's data
 MAX_CLASSES_FOR_INFERENCE = 20
+MIN_ROWS = 2  # rows a data set needs to be split into train and test
 
 
 @dataclass
@@ -74,9 +76,11 @@ class Dataset:
 
     def summary(self) -> str:
         classes = f", {len(self.class_names)} classes" if self.class_names else ""
+        dropped = self.meta.get("dropped_missing")
+        dropped = f" ({dropped} with a missing cell dropped)" if dropped else ""
         return (
             f"{self.name}: {self.task}, {self.n_features} features{classes}, "
-            f"{len(self.y_train)} train / {len(self.y_test)} test rows"
+            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}"
         )
 
 
@@ -163,8 +167,10 @@ def load_csv(
     test_fraction: float = 0.4,
     stratify: bool = False,
     sep: str | None = None,
+    drop_missing: bool = False,
 ) -> Dataset:
-    """Load a user CSV: pick the target (and features), encode text labels, infer the task if not given.
+    """Load a user CSV: pick the target (and features), encode text labels and text feature columns (one input
+    per category, :mod:`bayesprune.data.encoding`), infer the task if not given.
 
     Parameters
     ----------
@@ -175,6 +181,9 @@ def load_csv(
     task
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, or an integer
         target with at most 20 distinct values, is classification.
+    drop_missing
+        Drop the rows with a missing cell (empty, NA, NaN, ?) in the target or a feature, counted in
+        ``meta["dropped_missing"]``; without it such a cell is an error naming it.
     """
     path = Path(path)
     frame = read_table(path, sep=sep)
@@ -194,6 +203,14 @@ def load_csv(
         raise InputError(f"{path}: column '{target}' is both the target and a feature; drop it from the features")
     if not feats:
         raise InputError(f"{path}: no feature columns left besides the target '{target}'")
+    dropped = None
+    if drop_missing:
+        n_rows = len(frame)
+        frame, dropped = drop_missing_rows(frame, [target, *feats])
+        if len(frame) < MIN_ROWS:
+            raise InputError(f"{path}: {len(frame)} of {n_rows} rows have a value in the target and every feature "
+                             f"(at least {MIN_ROWS} needed); fill missing cells or leave sparse columns out with "
+                             "--features")
     if task is None:
         task = _infer_task(frame[target].tolist())
     if scale_target is None:
@@ -201,7 +218,7 @@ def load_csv(
     return _from_frame(
         frame, name=path.stem, target=target, features=feats, task=task,
         scale_features=scale_features, scale_target=scale_target, seed=seed,
-        test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path),
+        test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
     )
 
 
@@ -217,13 +234,11 @@ def _infer_task(values: list[str]) -> Task:
 
 
 def _encode_labels(
-    raw: list[str], path: str, col_no: int, target: str, offset: int = 1
+    raw: list[str], path: str, col_no: int, target: str, rows: np.ndarray, missing_fix: str
 ) -> tuple[np.ndarray, list[str]]:
     for i, v in enumerate(raw):
-        if v == "" or v.lower() in {"nan", "na", "null"}:
-            raise InputError(
-                f"{path}: row {i + offset}, column {col_no} ('{target}'): missing class label; fill or drop the row"
-            )
+        if is_missing(v):
+            raise InputError(f"{path}: row {rows[i]}, column {col_no} ('{target}'): missing class label; {missing_fix}")
     try:
         as_num = [float(v) for v in raw]
     except ValueError:  # text labels are classes
@@ -237,7 +252,7 @@ def _encode_labels(
         if fractional.size:
             i = int(fractional[0])
             raise InputError(
-                f"{path}: row {i + offset}, column {col_no} ('{target}'): value {raw[i]} is not a class label (the "
+                f"{path}: row {rows[i]}, column {col_no} ('{target}'): value {raw[i]} is not a class label (the "
                 f"column has {len(uniq)} distinct non-integer values); for a measured target use --task regression"
             )
     names = [(str(int(u)) if float(u).is_integer() else str(u)) for u in uniq]
@@ -248,7 +263,7 @@ def _encode_labels(
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_magnitude(values: np.ndarray, path, col_no: int, name: str, offset: int) -> None:
+def _check_magnitude(values: np.ndarray, path, col_no: int, name: str, rows: np.ndarray) -> None:
     """Refuse values the sampler (float32) cannot hold, or whose range overflows when scaled."""
     big = np.abs(values)
     with np.errstate(over="ignore"):
@@ -256,7 +271,7 @@ def _check_magnitude(values: np.ndarray, path, col_no: int, name: str, offset: i
     if values.size and (big.max() > FLOAT32_MAX / 16 or not np.isfinite(span)):
         i = int(np.argmax(big))
         raise InputError(
-            f"{path}: row {i + offset}, column {col_no} ('{name}'): value {values[i]:.3g} is too large to use "
+            f"{path}: row {rows[i]}, column {col_no} ('{name}'): value {values[i]:.3g} is too large to use "
             f"(limit about 2e37); rescale the column, e.g. divide it by a power of ten"
         )
 
@@ -275,15 +290,20 @@ def _from_frame(
     stratify: bool,
     hidden: tuple[int, ...],
     sha256: str | None = None,
+    dropped: int | None = None,
 ) -> Dataset:
+    """``dropped``: rows with a missing cell that ``drop_missing`` removed (``None``: it was not asked for)."""
     path = frame.attrs.get("path", "<data>")
+    missing_fix = ("fill the cell, or drop every row with a missing cell (--drop-missing)" if dropped is None
+                   else "fill the cell or drop the row")
+    check_no_missing(frame, [target, *features], missing_fix)  # the first in the file's order
     categories = text_categories(frame, features)  # text feature columns, encoded one input per category
-    X = encode(frame, features, categories)
+    X = encode(frame, features, categories, missing_fix)
     col_no = list(frame.columns).index(target) + 1
     class_names = None
     if task == "classification":
         y, class_names = _encode_labels(
-            frame[target].tolist(), path, col_no, target, frame.attrs.get("row_offset", 1)
+            frame[target].tolist(), path, col_no, target, file_rows(frame), missing_fix
         )
         if len(class_names) < 2:
             raise InputError(
@@ -291,15 +311,15 @@ def _from_frame(
                 "classification needs at least two classes"
             )
     else:
-        y = numeric_column(frame, target)
+        y = numeric_column(frame, target, missing_fix)
     columns = list(frame.columns)
-    offset = frame.attrs.get("row_offset", 1)
+    rows = file_rows(frame)
     starts = np.cumsum([0] + [len(categories.get(f, [f])) for f in features])  # each column's first input
     for f, j in zip(features, starts, strict=False):
         if f not in categories:
-            _check_magnitude(X[:, j], path, columns.index(f) + 1, f, offset)
+            _check_magnitude(X[:, j], path, columns.index(f) + 1, f, rows)
     if task == "regression":
-        _check_magnitude(y, path, col_no, target, offset)
+        _check_magnitude(y, path, col_no, target, rows)
     X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
         X, y, task=task, scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify,
@@ -316,7 +336,8 @@ def _from_frame(
               "scale_features": scale_features, "scale_target": scale_target,
               "seed": seed, "test_fraction": test_fraction, "stratify": stratify,
               **({"categories": {readable[f]: v for f, v in categories.items()},
-                  "raw_features": [readable[f] for f in features]} if categories else {})},
+                  "raw_features": [readable[f] for f in features]} if categories else {}),
+              **({"dropped_missing": dropped} if dropped else {})},
     )
 
 

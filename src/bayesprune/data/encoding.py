@@ -14,17 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesprune.data.table import is_number, numeric_column
+from bayesprune.data.table import file_rows, is_missing, is_number, numeric_column
 from bayesprune.errors import InputError
 
 MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
-MISSING = {"", "na", "nan", "null", "none", "?"}
 
 
 def _where(frame: pd.DataFrame, column: str, i: int) -> str:
     path = frame.attrs.get("path", "<data>")
-    offset = frame.attrs.get("row_offset", 1)
-    return f"{path}: row {i + offset}, column {list(frame.columns).index(column) + 1} ('{column}')"
+    return f"{path}: row {file_rows(frame)[i]}, column {list(frame.columns).index(column) + 1} ('{column}')"
 
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
@@ -32,9 +30,10 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     found: dict[str, list[str]] = {}
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
-        if not cells or any(is_number(c) for c in cells):
-            continue  # numeric, or mixed: numeric_column names the first text cell
-        missing = [i for i, c in enumerate(cells) if c.lower() in MISSING]
+        present = [c for c in cells if not is_missing(c)]
+        if not present or any(is_number(c) for c in present):
+            continue  # numeric, or mixed: numeric_column names the first text or missing cell
+        missing = [i for i, c in enumerate(cells) if is_missing(c)]
         if missing:
             raise InputError(f"{_where(frame, column, missing[0])}: missing category; fill the cell or drop the row")
         values = sorted(set(cells))
@@ -51,13 +50,14 @@ def encoded_names(features: list[str], categories: dict[str, list[str]]) -> list
     return [name for f in features for name in ([f"{f}={v}" for v in categories[f]] if f in categories else [f])]
 
 
-def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
+def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],
+           missing_fix: str = "fill the cell or drop the row") -> np.ndarray:
     """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
     ``categories`` one-hot; a category the list does not hold is an error naming its cell."""
     blocks = []
     for f in features:
         if f not in categories:
-            blocks.append(numeric_column(frame, f)[:, None])
+            blocks.append(numeric_column(frame, f, missing_fix)[:, None])
             continue
         known = {v: k for k, v in enumerate(categories[f])}
         cells = [str(c) for c in frame[f].tolist()]

@@ -132,24 +132,59 @@ def looks_like_header(first: list[str], second: list[str] | None) -> bool:
     return all(text) or any(t and is_number(c) for t, c in zip(text, second, strict=True))
 
 
-def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """Convert one column to float64, naming the first bad cell (text, NaN or infinity)."""
+MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}  # cells that mean "no value" (compared lower-case)
+
+
+def is_missing(cell) -> bool:
+    return str(cell).strip().lower() in MISSING
+
+
+def file_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The file's row number (1-based, the header counted) of each row of ``frame``, also after rows were dropped
+    (:func:`drop_missing`), so that every error names the row as an editor shows it."""
+    rows = frame.attrs.get("rows")
+    return np.asarray(rows) if rows is not None else np.arange(len(frame)) + frame.attrs.get("row_offset", 1)
+
+
+def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+    """``frame`` without its rows that have a missing cell (:data:`MISSING`) in one of ``columns``, and how many
+    rows that removed."""
+    keep = ~np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns]).any(axis=0)
+    kept = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    kept.attrs = {**frame.attrs, "rows": file_rows(frame)[keep].tolist()}
+    return kept, int((~keep).sum())
+
+
+def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
+    """Raise for the first missing cell (:data:`MISSING`) of ``columns``, in the file's order, advising ``fix``."""
+    columns = sorted(columns, key=list(frame.columns).index)  # the file's order: row by row, left to right
+    missing = np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns]).T
+    if missing.any():
+        i, j = np.argwhere(missing)[0]
+        column = columns[j]
+        raise InputError(f"{frame.attrs.get('path', '<data>')}: row {file_rows(frame)[i]}, column "
+                         f"{list(frame.columns).index(column) + 1} ('{column}'): missing value "
+                         f"('{frame[column].iloc[i]}'); {fix}")
+
+
+def numeric_column(frame: pd.DataFrame, column: str, missing_fix: str = "fill the cell or drop the row"
+                   ) -> np.ndarray:
+    """Convert one column to float64, naming the first bad cell (text, missing, NaN or infinity); a missing cell's
+    error advises ``missing_fix``."""
     path = frame.attrs.get("path", "<data>")
-    offset = frame.attrs.get("row_offset", 1)
+    rows = file_rows(frame)
     col_no = list(frame.columns).index(column) + 1
     values = np.empty(len(frame), dtype=np.float64)
     for i, cell in enumerate(frame[column].tolist()):
+        where = f"{path}: row {rows[i]}, column {col_no} ('{column}')"
+        if is_missing(cell):
+            raise InputError(f"{where}: missing value ('{cell}'); {missing_fix}")
         try:
             v = float(cell)
         except (TypeError, ValueError):
-            raise InputError(
-                f"{path}: row {i + offset}, column {col_no} ('{column}'): '{cell}' is not a number; "
-                "fix the cell or leave the column out with --features"
-            ) from None
+            raise InputError(f"{where}: '{cell}' is not a number; fix the cell or leave the column out with "
+                             "--features") from None
         if not np.isfinite(v):
-            raise InputError(
-                f"{path}: row {i + offset}, column {col_no} ('{column}'): value '{cell}' is not finite; "
-                "remove or impute missing/infinite values"
-            )
+            raise InputError(f"{where}: value '{cell}' is not finite; remove or impute infinite values")
         values[i] = v
     return values
