@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("onnx")
@@ -18,6 +19,7 @@ ort = pytest.importorskip("onnxruntime")
 import onnx  # noqa: E402
 
 from bayesprune.cli import main  # noqa: E402
+from bayesprune.errors import InputError  # noqa: E402
 from bayesprune.indices import evenly_spaced  # noqa: E402
 from bayesprune.io import compact  # noqa: E402
 from bayesprune.io.onnx_export import export_onnx  # noqa: E402
@@ -171,6 +173,14 @@ def test_cli_export_and_bad_files(tmp_path, capsys):
 def test_the_categories_of_text_columns_travel_in_the_metadata(tmp_path):
     model = _write_model(tmp_path / "m.bpz", task="regression", layout="dense", drop_inputs=False, categories=True)
     assert model.raw_features == ["x0", "x1", "c"] and model.categories == {"c": ["p", "q", "r"]}
+    frame = pd.DataFrame({"c": ["q", "p"], "x1": [0.5, -1.0], "x0": [2.0, 3.0], "other": [1, 2]})
+    np.testing.assert_array_equal(model.inputs(frame), [[2.0, 0.5, 0, 1, 0], [3.0, -1.0, 1, 0, 0]])
+    assert model.predict(frame)["mean"].tolist() == model.predict(model.inputs(frame))["mean"].tolist()
+    with pytest.raises(InputError, match="the data: row 2, column 3 \\('c'\\): 's' is not a category the model "
+                       "knows \\(p, q, r\\)"):
+        model.inputs(frame.assign(c=["p", "s"]))
+    with pytest.raises(InputError, match="no column\\(s\\) x1"):
+        model.inputs(frame.drop(columns="x1"))
     meta = {p.key: p.value for p in onnx.load(export_onnx(model, tmp_path / "m.onnx")).metadata_props}
     assert json.loads(meta["categories"]) == {"c": ["p", "q", "r"]}
     assert json.loads(meta["features"]) == ["x0", "x1", "c=p", "c=q", "c=r"]

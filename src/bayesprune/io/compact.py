@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesprune.data.encoding import encoded_names
+from bayesprune.data.encoding import encode, encoded_names
 from bayesprune.errors import BayesPruneError, InputError
 from bayesprune.evaluation.records import CompactInfo
 from bayesprune.indices import evenly_spaced
@@ -237,10 +237,24 @@ class CompactModel:
         full[:, self.kept_idx] = self.draws
         return full
 
-    def predictive(self, X: np.ndarray):
-        """The posterior predictive (a :class:`~bayesprune.predictive.Predictive`) on raw inputs ``X``."""
+    def inputs(self, frame) -> np.ndarray:
+        """A pandas DataFrame holding the columns of :attr:`raw_features` (by name, in your units; text columns
+        as text) as the network's inputs, text columns encoded one-hot as in training."""
+        missing = [c for c in self.raw_features if c not in frame.columns]
+        if missing:
+            raise InputError(f"the data have no column(s) {', '.join(map(str, missing))}; the model reads "
+                             f"{', '.join(self.raw_features)}")
+        table = frame[self.raw_features].astype(object).reset_index(drop=True)
+        table.attrs = {"path": "the data", "row_offset": 1}
+        return encode(table, self.raw_features, self.categories)
+
+    def predictive(self, X):
+        """The posterior predictive (a :class:`~bayesprune.predictive.Predictive`) on raw inputs ``X``: an array
+        of :attr:`feature_names` columns, or a pandas DataFrame read by :meth:`inputs`."""
         from bayesprune.predictive import Predictive, network_outputs
 
+        if hasattr(X, "columns"):  # a DataFrame: its columns by name
+            X = self.inputs(X)
         X = np.asarray(X, np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
             raise InputError(f"the model expects {len(self.feature_names)} features "
@@ -253,10 +267,10 @@ class CompactModel:
         noise = None if self.noise_var is None else self.noise_var[None]
         return Predictive(self.task, out, noise)
 
-    def predict(self, X: np.ndarray, *, interval: float = 0.9) -> dict[str, np.ndarray]:
-        """Regression: mean, sd, lower, upper in original units (the interval is the exact central interval of
-        the predictive mixture, :func:`~bayesprune.predictive.mixture_interval`). Classification: probabilities,
-        class, sd."""
+    def predict(self, X, *, interval: float = 0.9) -> dict[str, np.ndarray]:
+        """``X`` as :meth:`predictive` takes it. Regression: mean, sd, lower, upper in original units (the
+        interval is the exact central interval of the predictive mixture,
+        :func:`~bayesprune.predictive.mixture_interval`). Classification: probabilities, class, sd."""
         from bayesprune.predictive import mixture_interval
 
         pred = self.predictive(X)
