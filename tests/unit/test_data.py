@@ -137,6 +137,7 @@ def test_drop_missing_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows
     ds = load_csv(path, target="y", drop_missing=True)
     assert len(ds.y_train) + len(ds.y_test) == 30 - 6 - 1 and ds.meta["dropped_missing"] == 7
     assert "(7 with a missing cell dropped)" in ds.summary() and ds.feature_names == ["a", "b", "c=p", "c=q"]
+    assert "classification, 4 features (2 of them one per category of c), 2 classes" in ds.summary()
     assert "dropped_missing" not in load_csv(path, target="y", features=["a"], drop_missing=True).meta
     bad = _write(tmp_path, body.replace("\n9,18,", "\n9,eighteen,"), "bad.csv")  # file row 11, after drops
     with pytest.raises(InputError, match="row 11, column 2 \\('b'\\): 'eighteen' is not a number"):

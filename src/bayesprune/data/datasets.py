@@ -78,8 +78,11 @@ class Dataset:
         classes = f", {len(self.class_names)} classes" if self.class_names else ""
         dropped = self.meta.get("dropped_missing")
         dropped = f" ({dropped} with a missing cell dropped)" if dropped else ""
+        text = self.meta.get("categories", {})
+        text = (f" ({sum(map(len, text.values()))} of them one per category of "
+                f"{', '.join(text)})" if text else "")
         return (
-            f"{self.name}: {self.task}, {self.n_features} features{classes}, "
+            f"{self.name}: {self.task}, {self.n_features} features{text}{classes}, "
             f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}"
         )
 
