@@ -197,10 +197,11 @@ def report(rows: list[dict]) -> list[str]:
     lines += ["", f"90% removed: within on most splits of {sets90} of {n} sets (target >= 5 of 7). `--rate auto`: "
               f"median share removed {np.median(removed):.0%} over {len(rows)} runs (target >= 80%), within on "
               f"{auto_ok} of {len(rows)} runs.", "",
-              "These compact columns were measured before resampling started from the noise variance that fits the "
-              "pruned network (docs/METHOD.md, resampling starts), but for naval's three splits, rerun after it: at "
-              "90% their resampling chains had never moved (test LL -2,874 to -5,878 per row, PICP90 0.08-0.13). The "
-              "full-network columns do not depend on it.", "",
+              "Resampling starts from the noise variance that fits the pruned network since a fix (docs/METHOD.md, "
+              "resampling starts); Boston, energy, wine-red and naval were rerun after it (before it, naval's "
+              "resampling chains at 90% had never moved: test LL -2,874 to -5,878 per row, PICP90 0.08-0.13), the "
+              "compact columns of kin8nm, power plant and protein predate it. The full-network columns do not "
+              "depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
               "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
