@@ -151,6 +151,16 @@ def test_drop_missing_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows
         load_csv(empty, target="y", drop_missing=True)
 
 
+def test_decimal_commas_are_numbers_where_the_separator_is_not_a_comma(tmp_path):
+    body = "a;b;y\n" + "\n".join(f"{i},5;{'1.234,5' if i == 3 else '-0,25'};{i % 3},{i}" for i in range(20))
+    ds = load_csv(_write(tmp_path, body), target="y", scale_features="none", task="regression")
+    X = np.concatenate([ds.X_train, ds.X_test])
+    assert ds.feature_names == ["a", "b"] and sorted(X[:, 0]) == [i + 0.5 for i in range(20)]
+    assert sorted(set(X[:, 1])) == [-0.25, 1234.5]
+    with pytest.raises(InputError, match="'1,5' is not a number"):  # a comma-separated file: "1,5" is text
+        load_csv(_write(tmp_path, 'a,b,y\n"1,5",1,0\n"2,5",2,1\n"3,5",3,0\n', "comma.csv"), target="y")
+
+
 ERROR_CASES = {
     "missing file": (None, "label", None, "file not found"),
     "empty": ("", "label", None, "empty"),
@@ -168,8 +178,11 @@ ERROR_CASES = {
     "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),
     "missing category": ("c,label\n" + "\n".join(f"{'pq'[i % 2] if i != 4 else ''},{i % 2}" for i in range(9)),
                          "label", None, "row 6, column 1 ('c'): missing value ('')"),
-    "too many categories": ("name,label\n" + "\n".join(f"n{i},{i % 2}" for i in range(60)), "label", None,
+    "too many categories": ("name,label\n" + "\n".join(f"{a}{b},{ord(b) % 2}" for a in "abcdef" for b in
+                                                      "ghijklmnop"), "label", None,
                             "column 'name' has 60 distinct text values"),
+    "numbers with units": ("price,label\n" + "\n".join(f"${i}.50,{i % 2}" for i in range(9)), "label", None,
+                           "row 2, column 1 ('price'): '$0.50' is not a number"),
     "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,
                                    "row 3, column 2 ('label'): value 0.37 is not a class label"),
 }

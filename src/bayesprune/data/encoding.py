@@ -3,6 +3,7 @@
 A feature column whose every cell is text (``red``, ``M``, ``yes``) is categorical: it becomes one input per
 distinct value, named ``column=value``, in sorted order. A column mixing numbers and text is not guessed at: it
 stays numeric, and its first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is a
+column whose every value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
 text column with more than :data:`MAX_CATEGORIES` values (an identifier or a date, which one-hot inputs cannot
 use). The categories are recorded with the data set and in the compact model file, so that ``bayesprune predict``
 encodes new rows the same way and refuses a value the model never saw. Written here because scikit-learn's
@@ -31,8 +32,8 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
         present = [c for c in cells if not is_missing(c)]
-        if not present or any(is_number(c) for c in present):
-            continue  # numeric, or mixed: numeric_column names the first text or missing cell
+        if not present or any(is_number(c) for c in present) or all(any(ch.isdigit() for ch in c) for c in present):
+            continue  # numeric, mixed, or numbers written with units (12%, $3.50): numeric_column names the cell
         missing = [i for i, c in enumerate(cells) if is_missing(c)]
         if missing:
             raise InputError(f"{_where(frame, column, missing[0])}: missing category; fill the cell or drop the row")

@@ -8,6 +8,7 @@ sees it, so a bad file becomes one :class:`~bayesprune.errors.InputError` line i
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,9 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
         sep = sniff_separator(first)
     first_cells = next(csv.reader([first], delimiter=sep))
     if header is None:
-        header = looks_like_header(first_cells, next(csv.reader([lines[1]], delimiter=sep)) if len(lines) > 1
-                                   else None)
+        second = next(csv.reader([lines[1]], delimiter=sep)) if len(lines) > 1 else None
+        header = looks_like_header([decimal_point(c, sep) for c in first_cells],
+                                   None if second is None else [decimal_point(c, sep) for c in second])
     if header:
         names = [c.strip() for c in first_cells]
         seen: set[str] = set()
@@ -107,11 +109,26 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
                 f"{path}: row {i + offset} has {len(row)} columns, expected {len(names)} "
                 f"(separator '{sep}'); fix the row or the separator"
             )
-        rows.append([c.strip() for c in row])
+        rows.append([decimal_point(c.strip(), sep) for c in row])
     frame = pd.DataFrame(rows, columns=names, dtype=object)
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
     return frame
+
+
+# decimal commas, written where the separator is not a comma (European spreadsheets: "1,5", "-0,25", "1.234,5")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_GROUPED_DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+")
+
+
+def decimal_point(cell: str, sep: str) -> str:
+    """``cell`` with a decimal comma written as a point, in a file whose separator is not a comma; else as is."""
+    if sep == ",":
+        return cell
+    text = cell.strip()
+    if _GROUPED_DECIMAL_COMMA.fullmatch(text):
+        return text.replace(".", "").replace(",", ".")
+    return text.replace(",", ".") if _DECIMAL_COMMA.fullmatch(text) else cell
 
 
 def is_number(cell: str) -> bool:
