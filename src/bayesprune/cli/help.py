@@ -27,7 +27,7 @@ one full-model sample.
 defaults: MCLMC (BlackJAX's microcanonical Langevin MC, step size, L and preconditioner tuned in warm-up; on
 large data SGHMC, below), each of 4 chains started from its own Adam-optimised network, 40,000 steps with 50%
 burn-in (chosen by measurement: benchmarks/default_sampler.py), prior N(0, 25), STN pruning of 75% of the
-parameters, 20,000 resampling steps.
+parameters, 40,000 resampling steps.
 The rate is guarded: when the compact model loses more than log 1.05 nats per training row of PSIS-LOO fit
 against the full model (or, classifying, more than 1 point of PSIS-LOO accuracy), 50% is tried, then the full
 network is kept, and the summary says so (--rate-guard 0 takes the rate as given). When the Monte Carlo error of
