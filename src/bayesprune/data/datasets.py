@@ -13,7 +13,7 @@ import numpy as np
 from bayesprune.data.encoding import encode, encoded_names, text_categories
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
-from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
+from bayesprune.data.table import check_no_missing, file_rows, numeric_column, read_table
 from bayesprune.data.table import drop_missing as drop_missing_rows
 from bayesprune.errors import InputError
 
@@ -237,11 +237,9 @@ def _infer_task(values: list[str]) -> Task:
 
 
 def _encode_labels(
-    raw: list[str], path: str, col_no: int, target: str, rows: np.ndarray, missing_fix: str
+    raw: list[str], path: str, col_no: int, target: str, rows: np.ndarray
 ) -> tuple[np.ndarray, list[str]]:
-    for i, v in enumerate(raw):
-        if is_missing(v):
-            raise InputError(f"{path}: row {rows[i]}, column {col_no} ('{target}'): missing class label; {missing_fix}")
+    """Class indices and names of a target column without missing cells (``check_no_missing`` ran first)."""
     try:
         as_num = [float(v) for v in raw]
     except ValueError:  # text labels are classes
@@ -301,12 +299,12 @@ def _from_frame(
                    else "fill the cell or drop the row")
     check_no_missing(frame, [target, *features], missing_fix)  # the first in the file's order
     categories = text_categories(frame, features)  # text feature columns, encoded one input per category
-    X = encode(frame, features, categories, missing_fix)
+    X = encode(frame, features, categories)
     col_no = list(frame.columns).index(target) + 1
     class_names = None
     if task == "classification":
         y, class_names = _encode_labels(
-            frame[target].tolist(), path, col_no, target, file_rows(frame), missing_fix
+            frame[target].tolist(), path, col_no, target, file_rows(frame)
         )
         if len(class_names) < 2:
             raise InputError(
@@ -314,7 +312,7 @@ def _from_frame(
                 "classification needs at least two classes"
             )
     else:
-        y = numeric_column(frame, target, missing_fix)
+        y = numeric_column(frame, target)
     columns = list(frame.columns)
     rows = file_rows(frame)
     starts = np.cumsum([0] + [len(categories.get(f, [f])) for f in features])  # each column's first input

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesprune.data.table import file_rows, is_missing, is_number, numeric_column
+from bayesprune.data.table import file_rows, is_number, numeric_column
 from bayesprune.errors import InputError
 
 MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
@@ -27,16 +27,13 @@ def _where(frame: pd.DataFrame, column: str, i: int) -> str:
 
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
-    """The categorical columns among ``features`` (every cell text), each with its sorted distinct values."""
+    """The categorical columns among ``features`` (every cell text), each with its sorted distinct values; the
+    frame has no missing cell in them (:func:`bayesprune.data.table.check_no_missing` ran first)."""
     found: dict[str, list[str]] = {}
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
-        present = [c for c in cells if not is_missing(c)]
-        if not present or any(is_number(c) for c in present) or all(any(ch.isdigit() for ch in c) for c in present):
+        if not cells or any(is_number(c) for c in cells) or all(any(ch.isdigit() for ch in c) for c in cells):
             continue  # numeric, mixed, or numbers written with units (12%, $3.50): numeric_column names the cell
-        missing = [i for i, c in enumerate(cells) if is_missing(c)]
-        if missing:
-            raise InputError(f"{_where(frame, column, missing[0])}: missing category; fill the cell or drop the row")
         values = sorted(set(cells))
         if len(values) > MAX_CATEGORIES:
             raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{column}' has {len(values)} distinct "
@@ -51,14 +48,13 @@ def encoded_names(features: list[str], categories: dict[str, list[str]]) -> list
     return [name for f in features for name in ([f"{f}={v}" for v in categories[f]] if f in categories else [f])]
 
 
-def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],
-           missing_fix: str = "fill the cell or drop the row") -> np.ndarray:
+def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
     """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
     ``categories`` one-hot; a category the list does not hold is an error naming its cell."""
     blocks = []
     for f in features:
         if f not in categories:
-            blocks.append(numeric_column(frame, f, missing_fix)[:, None])
+            blocks.append(numeric_column(frame, f)[:, None])
             continue
         known = {v: k for k, v in enumerate(categories[f])}
         cells = [str(c) for c in frame[f].tolist()]

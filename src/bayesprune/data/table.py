@@ -163,10 +163,15 @@ def file_rows(frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(rows) if rows is not None else np.arange(len(frame)) + frame.attrs.get("row_offset", 1)
 
 
+def _missing_cells(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """(row, column of ``columns``) whether the cell is missing (:data:`MISSING`)."""
+    return np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns], dtype=bool).T
+
+
 def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
     """``frame`` without its rows that have a missing cell (:data:`MISSING`) in one of ``columns``, and how many
     rows that removed."""
-    keep = ~np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns]).any(axis=0)
+    keep = ~_missing_cells(frame, columns).any(axis=1)
     kept = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
     kept.attrs = {**frame.attrs, "rows": file_rows(frame)[keep].tolist()}
     return kept, int((~keep).sum())
@@ -175,7 +180,7 @@ def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
 def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
     """Raise for the first missing cell (:data:`MISSING`) of ``columns``, in the file's order, advising ``fix``."""
     columns = sorted(columns, key=list(frame.columns).index)  # the file's order: row by row, left to right
-    missing = np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns]).T
+    missing = _missing_cells(frame, columns)
     if missing.any():
         i, j = np.argwhere(missing)[0]
         column = columns[j]
@@ -184,10 +189,8 @@ def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
                          f"('{frame[column].iloc[i]}'); {fix}")
 
 
-def numeric_column(frame: pd.DataFrame, column: str, missing_fix: str = "fill the cell or drop the row"
-                   ) -> np.ndarray:
-    """Convert one column to float64, naming the first bad cell (text, missing, NaN or infinity); a missing cell's
-    error advises ``missing_fix``."""
+def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Convert one column to float64, naming the first bad cell (text, missing, NaN or infinity)."""
     path = frame.attrs.get("path", "<data>")
     rows = file_rows(frame)
     col_no = list(frame.columns).index(column) + 1
@@ -195,7 +198,7 @@ def numeric_column(frame: pd.DataFrame, column: str, missing_fix: str = "fill th
     for i, cell in enumerate(frame[column].tolist()):
         where = f"{path}: row {rows[i]}, column {col_no} ('{column}')"
         if is_missing(cell):
-            raise InputError(f"{where}: missing value ('{cell}'); {missing_fix}")
+            raise InputError(f"{where}: missing value ('{cell}'); fill the cell or drop the row")
         try:
             v = float(cell)
         except (TypeError, ValueError):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bayesprune.data.encoding import encode
-from bayesprune.data.table import numeric_column, read_table
+from bayesprune.data.table import read_table
 from bayesprune.errors import OptionError
 from bayesprune.io.atomic import atomic_path
 
@@ -37,8 +37,6 @@ def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str
             raise OptionError(f"{path}: {len(cols)} columns but the model needs {len(feature_names)} features "
                               f"({', '.join(feature_names)}); add a header naming them or fix the columns")
         use = cols
-    if not categories:
-        return np.column_stack([numeric_column(frame, c) for c in use])
     return encode(frame, use, {c: categories[f] for c, f in zip(use, feature_names, strict=True) if f in categories})
 
 
