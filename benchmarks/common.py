@@ -74,6 +74,15 @@ def stored_runs(folder: Path, pattern: str = "*.json") -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(Path(folder).glob(pattern))]
 
 
+def report_stored(folder: Path, out: str, report) -> None:
+    """Write ``report(rows)`` (Markdown lines) over the results stored under ``folder`` to ``out``; stop with a
+    message when none is stored."""
+    rows = stored_runs(folder)
+    if not rows:
+        raise SystemExit(f"no stored runs under {folder} to report")
+    write_markdown(out, report(rows))
+
+
 def stored_run_parser(doc: str, datasets, out: str, report_help: str = "only write the report from the stored runs"):
     """The command line of a stored-run benchmark: ``--data-dir``, ``--datasets``, ``--report``, ``--out`` (the
     script adds what it varies besides: seeds, splits, variants)."""

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
+from common import report_stored, run_missing, stored_run_parser  # noqa: E402
 
 from bayesprune.experiments import runner  # noqa: E402
 from bayesprune.settings import RunConfig  # noqa: E402
@@ -111,10 +111,7 @@ def main() -> None:
 
         run_missing(jobs, lambda job: RUNS / f"{job[0]}-split{job[1]}-{job[2]}.json",
                     lambda job: one_run(*job, args.data_dir), describe, after=jax.clear_caches)
-    rows = stored_runs(RUNS)
-    if not rows:
-        raise SystemExit("no stored runs to report")
-    write_markdown(args.out, report(rows))
+    report_stored(RUNS, args.out, report)
 
 
 if __name__ == "__main__":

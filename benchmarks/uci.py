@@ -196,7 +196,9 @@ def report(rows: list[dict]) -> list[str]:
                      f"{_fmt([r['auto']['rmse'] for r in rs], 3)} | {wa} / {len(rs)} |")
     lines += ["", f"90% removed: within on most splits of {sets90} of {n} sets (target >= 5 of 7). `--rate auto`: "
               f"median share removed {np.median(removed):.0%} over {len(rows)} runs (target >= 80%), within on "
-              f"{auto_ok} of {len(rows)} runs.", "",
+              f"{auto_ok} of {len(rows)} runs. Whether a network of the compact one's size can be within at all: "
+              "benchmarks/results/uci_capacity.md (`python benchmarks/uci_capacity.py`: a dense network with as "
+              "many parameters, sampled the same way, on the same splits).", "",
               "Resampling starts from the noise variance that fits the pruned network since a fix (docs/METHOD.md, "
               "resampling starts); Boston, energy, wine-red and naval were rerun after it (before it, naval's "
               "resampling chains at 90% had never moved: test LL -2,874 to -5,878 per row, PICP90 0.08-0.13), the "
