@@ -46,14 +46,32 @@ OWN_RUNS = RESULTS / "size_guide_runs"
 PIPELINE_VARIANTS = ("draws", "optimised", "stacking", "all-chains")  # one resampling each (no rate guard)
 
 
-def features(sampler: str, rows: int, params: int, stages: int) -> tuple[float, float, float, float]:
-    """(stages, sampling, evaluation, the guide's estimate now) of a run with the sampler's default lengths and
-    ``stages - 1`` resamplings, 4 chains."""
+# resampling steps per chain of the runs stored before a run recorded its own (``resample_samples``): MCLMC
+# resampled 20,000 steps by default until benchmarks/pipeline.py's `resample-long` made it 40,000
+RESAMPLE_SAMPLES_BEFORE = {"mclmc": 20000}
+
+
+def resample_length(r: dict) -> int:
+    """The resampling steps per chain a stored run (``sampler``, maybe ``resample_samples``) was made with."""
+    default = settings_class(r["sampler"]).default_resample_samples
+    return int(r.get("resample_samples") or RESAMPLE_SAMPLES_BEFORE.get(r["sampler"], default))
+
+
+def features(sampler: str, rows: int, params: int, stages: int, resample_samples: int | None = None
+             ) -> tuple[float, float, float, float]:
+    """(stages, sampling, evaluation, the guide's estimate now) of a run with the sampler's default lengths but
+    ``resample_samples`` steps per resampling (default: the sampler's), ``stages - 1`` resamplings, 4 chains."""
     cls = settings_class(sampler)
     kept = kept_per_chain(RunConfig.chains, params)
+    each = cls.default_resample_samples if resample_samples is None else resample_samples
     est = sizing.estimate(cls(), rows=rows, params=params, chains=RunConfig.chains, stages=stages, kept=kept,
-                          resample_samples=(stages - 1) * cls.default_resample_samples)
+                          resample_samples=(stages - 1) * each)
     return float(stages), est.sampling_seconds, est.evaluation_seconds, est.seconds
+
+
+def run_features(r: dict) -> tuple[float, float, float, float]:
+    """:func:`features` of a record (``sampler``, ``rows``, ``params``, ``stages``) at the lengths it ran."""
+    return features(r["sampler"], r["rows"], r["params"], r["stages"], resample_length(r))
 
 
 def records() -> tuple[list[dict], list[dict]]:
@@ -68,7 +86,7 @@ def records() -> tuple[list[dict], list[dict]]:
             continue
         fitted.append({"name": f"uci/{r['dataset']} split {r['split']}", "sampler": r["sampler"],
                        "rows": r["rows_train"], "params": r["n_params"], "stages": UCI_STAGES,
-                       "seconds": r["seconds"], "source": "uci.py"})
+                       "resample_samples": resample_length(r), "seconds": r["seconds"], "source": "uci.py"})
     for f in sorted(OWN_RUNS.glob("*.json")):
         r = json.loads(f.read_text())
         fitted.append({**r, "source": "size_guide.py"})
@@ -76,8 +94,9 @@ def records() -> tuple[list[dict], list[dict]]:
         for f in sorted((RESULTS / "pipeline_runs" / variant).glob("*.json")):
             r = json.loads(f.read_text())
             shown.append({"name": f"{r['dataset']} seed {r['seed']} ({variant})", "sampler": "mclmc",
-                          "rows": r["rows_train"], "params": r["n_params"], "stages": 2, "seconds": r["seconds"],
-                          "source": "pipeline.py"})
+                          "rows": r["rows_train"], "params": r["n_params"], "stages": 2,
+                          "resample_samples": RESAMPLE_SAMPLES_BEFORE["mclmc"],  # these variants predate 40,000
+                          "seconds": r["seconds"], "source": "pipeline.py"})
     return fitted, shown
 
 
@@ -86,7 +105,7 @@ def fit(runs: list[dict]) -> np.ndarray:
     measured time (scipy's least squares on the logs of the constants, so they stay positive)."""
     from scipy.optimize import least_squares
 
-    F = np.array([features(r["sampler"], r["rows"], r["params"], r["stages"])[:3] for r in runs])
+    F = np.array([run_features(r)[:3] for r in runs])
     y = np.log([r["seconds"] for r in runs])
     res = least_squares(lambda th: np.log(F @ np.exp(th)) - y, np.log([10.0, 1.0, 1.0]))
     return np.exp(res.x)
@@ -111,7 +130,8 @@ def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir:
     seconds = time.perf_counter() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux; the one child
     return {"name": name, "command": " ".join(["bayesprune", *cmd[3:]]), "sampler": sampler,
-            "rows": len(ds.X_train), "params": params, "stages": 2, "seconds": seconds, "peak_rss_gb": peak_gb}
+            "rows": len(ds.X_train), "params": params, "stages": 2, "resample_samples": cfg.resample_samples,
+            "seconds": seconds, "peak_rss_gb": peak_gb}
 
 
 def table(runs: list[dict]) -> tuple[list[str], list[float]]:
@@ -119,7 +139,7 @@ def table(runs: list[dict]) -> tuple[list[str], list[float]]:
              "guide now (whole run) | ratio |", "|---|---|---|---|---|---|---|---|---|---|"]
     ratios = []
     for r in runs:
-        _, sampling, _, whole = features(r["sampler"], r["rows"], r["params"], r["stages"])
+        _, sampling, _, whole = run_features(r)
         ratios.append(r["seconds"] / whole)
         lines.append(f"| {r['name']} | {r['sampler']} | {r['rows']:,} | {r['params']:,} | {r['stages']} | "
                      f"{r['seconds']:.0f} s | {sampling:.0f} s | {r['seconds'] / sampling:.2f} | {whole:.0f} s | "
@@ -150,7 +170,7 @@ def main() -> None:
     fitted, shown = records()
     const = fit(fitted)
     fit_lines, fit_ratios = table(fitted)
-    before = [r["seconds"] / features(r["sampler"], r["rows"], r["params"], r["stages"])[1] for r in fitted]
+    before = [r["seconds"] / run_features(r)[1] for r in fitted]
     shown_lines, shown_ratios = table(shown)
     lines = [
         "# The size guide against whole runs", "",

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from common import run_missing, stored_run_parser, stored_runs, write_markdown  # noqa: E402
-from size_guide import features  # noqa: E402
+from size_guide import features, resample_length  # noqa: E402
 
 from bayesprune.evaluation import metrics  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
@@ -82,7 +82,7 @@ def one_run(name: str, split: int, data_dir: str, timed_alone: bool = True) -> d
         return {"rmse": m.rmse_original, "ll": -m.nll_original, "picp90": m.picp90, "rhat_fn": m.rhat_fn_max}
 
     out = {"dataset": name, "split": split, "seconds": seconds, "timed_alone": timed_alone,
-           "sampler": outcome.config.sampler,
+           "sampler": outcome.config.sampler, "resample_samples": outcome.config.resample_samples,
            "rows_train": len(outcome.dataset.y_train), "n_params": outcome.cells[0].record.n_params,
            "full": stage(outcome.full_metrics),
            # Python's warnings, and the run's own about each cell (its sampled stages, a lost fit at 90%)
@@ -118,9 +118,9 @@ STAGES = 6  # sampled stages of a run: the full sample, 90% and the four candida
 
 
 def guide_seconds(r: dict) -> float:
-    """The size guide's estimate of the whole run (``STAGES`` sampled stages, the sampler's default lengths, 4
-    chains): ``benchmarks/size_guide.py`` fits the guide to these runs."""
-    return features(r["sampler"], r["rows_train"], r["n_params"], STAGES)[3]
+    """The size guide's estimate of the whole run (``STAGES`` sampled stages, the sampler's default lengths but the
+    resampling steps the run made, 4 chains): ``benchmarks/size_guide.py`` fits the guide to these runs."""
+    return features(r["sampler"], r["rows_train"], r["n_params"], STAGES, resample_length(r))[3]
 
 
 def _mean_se(values: list[float]) -> tuple[float, float]:
@@ -206,7 +206,7 @@ def report(rows: list[dict]) -> list[str]:
               "depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
-              "sample plus five resamplings at the sampler's default lengths; benchmarks/size_guide.py fits it to "
+              "sample plus five resamplings at the lengths the run made; benchmarks/size_guide.py fits it to "
               "these runs and others), against the run's measured seconds (`*`: not timed alone, other processes "
               "shared the CPU; not fitted).",
               "", "| set | split | sampler | full LL | 90% LL | auto rate | auto LL | seconds | guide | measured / "
