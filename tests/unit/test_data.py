@@ -225,3 +225,18 @@ def test_a_run_configuration_passes_drop_missing_to_its_csv(tmp_path):
     assert ds.meta["dropped_missing"] == 1 and len(ds.y_train) + len(ds.y_test) == 19
     with pytest.raises(OptionError, match="drop_missing applies to a --csv file"):
         RunConfig(drop_missing=True).validate()
+
+
+def test_an_integer_target_of_a_few_values_taken_as_classes_is_said_with_the_option_that_overrides_it(tmp_path):
+    """Three or more integer target values are classes by inference, and the summary says so; two (a 0/1 label),
+    a text label or a task given leave no doubt, and say nothing."""
+    body = "a,b,y\n" + "\n".join(f"{i * 0.1:.1f},{i % 7},{3 + i % 4}" for i in range(40))
+    path = _write(tmp_path, body)
+    ds = load_csv(path, target="y")
+    assert ds.task == "classification" and ds.meta["classes_inferred"] == 4
+    assert ds.summary().endswith("; its 4 integer target values taken as classes (--task regression predicts the "
+                                 "target as a number)")
+    assert load_csv(path, target="y", task="regression").task == "regression"
+    assert "classes_inferred" not in load_csv(path, target="y", task="classification").meta
+    binary = _write(tmp_path, body.replace(",3\n", ",4\n").replace(",5\n", ",6\n"), "binary.csv")
+    assert "classes_inferred" not in load_csv(binary, target="y").meta

@@ -81,9 +81,12 @@ class Dataset:
         text = self.meta.get("categories", {})
         text = (f" ({sum(map(len, text.values()))} of them one per category of "
                 f"{', '.join(text)})" if text else "")
+        inferred = self.meta.get("classes_inferred")
+        inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
+                    f"target as a number)" if inferred else "")
         return (
             f"{self.name}: {self.task}, {self.n_features} features{text}{classes}, "
-            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}"
+            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{inferred}"
         )
 
 
@@ -214,22 +217,35 @@ def load_csv(
             raise InputError(f"{path}: {len(frame)} of {n_rows} rows have a value in the target and every feature "
                              f"(at least {MIN_ROWS} needed); fill missing cells or leave sparse columns out with "
                              "--features")
+    inferred = None
     if task is None:
-        task = _infer_task(frame[target].tolist())
+        raw = frame[target].tolist()
+        task = _infer_task(raw)
+        values = len({float(v) for v in raw}) if task == "classification" and _all_numbers(raw) else 0
+        if values > 2:  # a count or a score of a few integer values could as well be a measured number
+            inferred = values
     if scale_target is None:
         scale_target = "minmax" if task == "regression" else "none"
     return _from_frame(
         frame, name=path.stem, target=target, features=feats, task=task,
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
+        classes_inferred=inferred,
     )
 
 
-def _infer_task(values: list[str]) -> Task:
+def _all_numbers(values: list[str]) -> bool:
     try:
-        nums = np.array([float(v) for v in values])
+        [float(v) for v in values]
     except ValueError:
+        return False
+    return True
+
+
+def _infer_task(values: list[str]) -> Task:
+    if not _all_numbers(values):
         return "classification"
+    nums = np.array([float(v) for v in values])
     finite = nums[np.isfinite(nums)]
     if np.all(finite == np.round(finite)) and len(np.unique(finite)) <= MAX_CLASSES_FOR_INFERENCE:
         return "classification"
@@ -292,8 +308,11 @@ def _from_frame(
     hidden: tuple[int, ...],
     sha256: str | None = None,
     dropped: int | None = None,
+    classes_inferred: int | None = None,
 ) -> Dataset:
-    """``dropped``: rows with a missing cell that ``drop_missing`` removed (``None``: it was not asked for)."""
+    """``dropped``: rows with a missing cell that ``drop_missing`` removed (``None``: it was not asked for);
+    ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
+    task was given, or the target's values leave no doubt)."""
     path = frame.attrs.get("path", "<data>")
     missing_fix = ("fill the cell, or drop every row with a missing cell (--drop-missing)" if dropped is None
                    else "fill the cell or drop the row")
@@ -338,7 +357,8 @@ def _from_frame(
               "seed": seed, "test_fraction": test_fraction, "stratify": stratify,
               **({"categories": {readable[f]: v for f, v in categories.items()},
                   "raw_features": [readable[f] for f in features]} if categories else {}),
-              **({"dropped_missing": dropped} if dropped else {})},
+              **({"dropped_missing": dropped} if dropped else {}),
+              **({"classes_inferred": classes_inferred} if classes_inferred else {})},
     )
 
 
