@@ -95,3 +95,8 @@ def test_rows_outside_that_carry_only_their_share_of_the_error_are_not_reported(
     heavy = ex.extrapolation("regression", TRAIN, test, np.zeros(10), {"full": np.array([1.0] * 9 + [1.5])})
     assert heavy["error_share"]["full"] == pytest.approx(2.25 / 11.25)
     assert ex.describe(heavy, "regression") is not None
+    # 3 of 640 rows with 3% of the log loss: over twice their share of the rows, but no metric moves by 5%
+    light = {**heavy, "rows_outside": 3, "test_rows": 640, "error_share": {"full": 0.02, "resampled": 0.03}}
+    assert ex.describe(light, "classification") is None
+    assert ex.describe({**light, "error_share": {"full": 0.02, "resampled": 0.06}}, "classification") is not None
+    assert ex.describe({**light, "error_share": {"full": 0.09, "resampled": 0.06}}, "regression") is None
