@@ -87,19 +87,28 @@ def report(rows: list[dict]) -> list[str]:
                      f"{c['kept']} | {c['ll']:.3f} | {c['rmse']:.4g} | {'yes' if near(c, f) else 'no'} | "
                      + " | ".join(f"{x['n_params']} (h={x['hidden']}) | {x['ll']:.3f} | {x['rmse']:.4g} | "
                                   f"{'yes' if near(x, f) else 'no'}" for x in (d, u)) + " |")
-    n = len(rows)
-    ok = {k: sum(near(r[k], r["full"]) for r in rows) for k in ("compact", "dense", "dense_up")}
-    gap = {k: float(np.mean([r["full"]["ll"] - r[k]["ll"] for r in rows])) for k in ("compact", "dense", "dense_up")}
-    above = sum(r["dense_up"]["ll"] > r["compact"]["ll"] for r in rows)
+    kinds = ("compact", "dense", "dense_up")
+    lines += ["", "Per set: mean LL below the full network's (nats per row) and runs within the target.", "",
+              "| set | splits | compact: LL below full | within | dense: LL below full | within | dense up: LL "
+              "below full | within |", "|" + "---|" * 8]
     sets = [s for s in SETS if any(r["dataset"] == s for r in rows)]
-    most = {k: sum(2 * sum(near(r[k], r["full"]) for r in rows if r["dataset"] == s)
-                   > sum(r["dataset"] == s for r in rows) for s in sets) for k in ("compact", "dense", "dense_up")}
+    most = dict.fromkeys(kinds, 0)
+    for s in sets:
+        rs = [r for r in rows if r["dataset"] == s]
+        cells = []
+        for k in kinds:
+            ok = sum(near(r[k], r["full"]) for r in rs)
+            most[k] += int(2 * ok > len(rs))
+            cells.append(f"{np.mean([r['full']['ll'] - r[k]['ll'] for r in rs]):.3f} | {ok} / {len(rs)}")
+        lines.append(f"| {s} | {len(rs)} | " + " | ".join(cells) + " |")
+    n = len(rows)
+    ok = {k: sum(near(r[k], r["full"]) for r in rows) for k in kinds}
+    above = sum(r["dense_up"]["ll"] > r["compact"]["ll"] for r in rows)
     lines += ["", f"Within the target: the compact network on {ok['compact']} of {n} runs, the dense network within "
-              f"its parameters on {ok['dense']}, the next width up on {ok['dense_up']}. Mean LL below the full "
-              f"network's: compact {gap['compact']:.3f} nats, dense {gap['dense']:.3f}, dense up "
-              f"{gap['dense_up']:.3f}; the dense network one width up (more parameters than the compact one) has the "
-              f"higher LL on {above} of {n} runs. Within on most splits of a set (the issue's count): compact "
-              f"{most['compact']} of {len(sets)} sets, dense {most['dense']}, dense up {most['dense_up']}."]
+              f"its parameters on {ok['dense']}, the next width up on {ok['dense_up']}; the dense network one width "
+              f"up (more parameters than the compact one) has the higher LL on {above} of {n} runs. Within on most "
+              f"splits of a set (the issue's count): compact {most['compact']} of {len(sets)} sets, dense "
+              f"{most['dense']}, dense up {most['dense_up']}."]
     return lines
 
 
