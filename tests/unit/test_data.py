@@ -181,6 +181,14 @@ ERROR_CASES = {
     "too many categories": ("name,label\n" + "\n".join(f"{a}{b},{ord(b) % 2}" for a in "abcdef" for b in
                                                       "ghijklmnop"), "label", None,
                             "column 'name' has 60 distinct text values"),
+    "identifiers with digits": ("ticket,label\n" + "\n".join(f"A/5 {i}7,{i % 2}" for i in range(60)), "label",
+                                None, "row 2, column 1 ('ticket'): 'A/5 07' is not a number, and the column's 60 "
+                                "distinct values are too many"),
+    "mostly empty column": ("a,cabin,label\n" + "\n".join(f"{i},{'C' if i % 4 == 0 else ''},{i % 2}"
+                                                          for i in range(20)), "label", None,
+                            "row 3, column 2 ('cabin'): missing value (''); fill the cell, or drop every row with a "
+                            "missing cell (--drop-missing) (15 of 20 rows have a missing cell; mostly empty: 'cabin' "
+                            "(15 rows), better left out with --features)"),
     "numbers with units": ("price,label\n" + "\n".join(f"${i}.50,{i % 2}" for i in range(9)), "label", None,
                            "row 2, column 1 ('price'): '$0.50' is not a number"),
     "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,

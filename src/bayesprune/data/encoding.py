@@ -32,9 +32,16 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     found: dict[str, list[str]] = {}
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
-        if not cells or any(is_number(c) for c in cells) or all(any(ch.isdigit() for ch in c) for c in cells):
-            continue  # numeric, mixed, or numbers written with units (12%, $3.50): numeric_column names the cell
+        if not cells or any(is_number(c) for c in cells):
+            continue  # numeric, or mixed: numeric_column names the first text cell
         values = sorted(set(cells))
+        if all(any(ch.isdigit() for ch in c) for c in cells):  # numbers written with units (12%, $3.50) ...
+            if len(values) > MAX_CATEGORIES:  # ... or identifiers (a ticket, a name with a number): say which
+                raise InputError(f"{_where(frame, column, 0)}: '{cells[0]}' is not a number, and the column's "
+                                 f"{len(values)} distinct values are too many to encode one input each (at most "
+                                 f"{MAX_CATEGORIES}): write its numbers without units, or leave it out with "
+                                 "--features if it names or identifies rows")
+            continue  # numeric_column names the first cell that is not a number
         if len(values) > MAX_CATEGORIES:
             raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{column}' has {len(values)} distinct "
                              f"text values, too many to encode one input each (at most {MAX_CATEGORIES}); leave it "

@@ -177,16 +177,25 @@ def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
     return kept, int((~keep).sum())
 
 
+SPARSE = 0.25  # a column missing in more than this share of the rows is named as one to leave out
+
+
 def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
-    """Raise for the first missing cell (:data:`MISSING`) of ``columns``, in the file's order, advising ``fix``."""
+    """Raise for the first missing cell (:data:`MISSING`) of ``columns``, in the file's order, advising ``fix``;
+    the message counts the rows with a missing cell (what dropping them costs) and names the columns missing in
+    more than :data:`SPARSE` of the rows, which are better left out than dropped for."""
     columns = sorted(columns, key=list(frame.columns).index)  # the file's order: row by row, left to right
     missing = _missing_cells(frame, columns)
     if missing.any():
         i, j = np.argwhere(missing)[0]
         column = columns[j]
+        n = len(frame)
+        sparse = [f"'{c}' ({int(k)} rows)" for c, k in zip(columns, missing.sum(axis=0), strict=True) if k > SPARSE * n]
+        tally = f" ({int(missing.any(axis=1).sum())} of {n} rows have a missing cell" + (
+            f"; mostly empty: {', '.join(sparse)}, better left out with --features" if sparse else "") + ")"
         raise InputError(f"{frame.attrs.get('path', '<data>')}: row {file_rows(frame)[i]}, column "
                          f"{list(frame.columns).index(column) + 1} ('{column}'): missing value "
-                         f"('{frame[column].iloc[i]}'); {fix}")
+                         f"('{frame[column].iloc[i]}'); {fix}{tally}")
 
 
 def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
