@@ -248,3 +248,21 @@ def test_an_integer_target_of_a_few_values_taken_as_classes_is_said_with_the_opt
     assert "classes_inferred" not in load_csv(path, target="y", task="classification").meta
     binary = _write(tmp_path, body.replace(",3\n", ",4\n").replace(",5\n", ",6\n"), "binary.csv")
     assert "classes_inferred" not in load_csv(binary, target="y").meta
+
+
+def test_a_nameless_first_column_of_row_numbers_is_left_out_and_any_other_nameless_column_refused(tmp_path):
+    """pandas' ``to_csv`` writes the row index as a first column with an empty name: it is left out (and said), as
+    a column of 0, 1, 2, ... or 1, 2, 3, ... it could only leak the file's order; any other nameless column is an
+    error naming its place."""
+    body = "\n".join(f"{i},{i * 0.3:.1f},{(i * 7) % 5},{i % 2}" for i in range(30))
+    ds = load_csv(_write(tmp_path, ",a,b,y\n" + body), target="y")
+    assert ds.feature_names == ["a", "b"] and ds.meta["row_index_left_out"]
+    assert "; its nameless first column of row numbers left out" in ds.summary()
+    one_based = "\n".join(f"{i + 1},{i * 0.3:.1f},{(i * 7) % 5},{i % 2}" for i in range(30))
+    assert load_csv(_write(tmp_path, ",a,b,y\n" + one_based, "one.csv"), target="y").feature_names == ["a", "b"]
+    shuffled = body.replace("\n3,", "\n33,", 1)
+    with pytest.raises(InputError, match="row 1, column 1: empty column name; name every column"):
+        load_csv(_write(tmp_path, ",a,b,y\n" + shuffled, "shuffled.csv"), target="y")
+    with pytest.raises(InputError, match="row 1, column 3: empty column name"):
+        load_csv(_write(tmp_path, "a,b,,y\n" + body, "middle.csv"), target="y")
+    assert "row_index_left_out" not in load_csv(_write(tmp_path, "i,a,b,y\n" + body, "named.csv"), target="y").meta

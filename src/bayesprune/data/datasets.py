@@ -81,12 +81,13 @@ class Dataset:
         text = self.meta.get("categories", {})
         text = (f" ({sum(map(len, text.values()))} of them one per category of "
                 f"{', '.join(text)})" if text else "")
+        index = "; its nameless first column of row numbers left out" if self.meta.get("row_index_left_out") else ""
         inferred = self.meta.get("classes_inferred")
         inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
                     f"target as a number)" if inferred else "")
         return (
             f"{self.name}: {self.task}, {self.n_features} features{text}{classes}, "
-            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{inferred}"
+            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{index}{inferred}"
         )
 
 
@@ -358,7 +359,8 @@ def _from_frame(
               **({"categories": {readable[f]: v for f, v in categories.items()},
                   "raw_features": [readable[f] for f in features]} if categories else {}),
               **({"dropped_missing": dropped} if dropped else {}),
-              **({"classes_inferred": classes_inferred} if classes_inferred else {})},
+              **({"classes_inferred": classes_inferred} if classes_inferred else {}),
+              **({"row_index_left_out": True} if frame.attrs.get("row_index") else {})},
     )
 
 

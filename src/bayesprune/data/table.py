@@ -83,9 +83,10 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
                                    None if second is None else [decimal_point(c, sep) for c in second])
     if header:
         names = [c.strip() for c in first_cells]
+        index = names[0] == "" and len(names) > 1  # maybe a row index, as pandas' to_csv writes by default
         seen: set[str] = set()
         for j, name in enumerate(names):
-            if name == "":
+            if name == "" and not (j == 0 and index):
                 raise InputError(f"{path}: row 1, column {j + 1}: empty column name; name every column")
             if name in seen:
                 raise InputError(
@@ -111,9 +112,24 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
             )
         rows.append([decimal_point(c.strip(), sep) for c in row])
     frame = pd.DataFrame(rows, columns=names, dtype=object)
+    if header and index:
+        if not _row_numbers([r[0] for r in rows]):
+            raise InputError(f"{path}: row 1, column 1: empty column name; name every column (a nameless first "
+                             "column is left out only when it holds the row numbers 0, 1, 2, ... or 1, 2, 3, ...)")
+        frame = frame.drop(columns=[""])
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
+    frame.attrs["row_index"] = bool(header and index)  # its nameless first column of row numbers left out
     return frame
+
+
+def _row_numbers(cells: list[str]) -> bool:
+    """Whether ``cells`` are the row numbers 0, 1, 2, ... or 1, 2, 3, ... in order (a table's written index)."""
+    try:
+        values = [float(c) for c in cells]
+    except ValueError:
+        return False
+    return bool(values) and values[0] in (0.0, 1.0) and values == [values[0] + i for i in range(len(values))]
 
 
 # decimal commas, written where the separator is not a comma (European spreadsheets: "1,5", "-0,25", "1.234,5")
