@@ -266,3 +266,9 @@ def test_a_nameless_first_column_of_row_numbers_is_left_out_and_any_other_namele
     with pytest.raises(InputError, match="row 1, column 3: empty column name"):
         load_csv(_write(tmp_path, "a,b,,y\n" + body, "middle.csv"), target="y")
     assert "row_index_left_out" not in load_csv(_write(tmp_path, "i,a,b,y\n" + body, "named.csv"), target="y").meta
+    # a separator at the end of every line (some spreadsheets): the empty nameless column is left out, with a
+    # header or without
+    trailing = "\n".join(line + "," for line in body.split("\n"))
+    assert load_csv(_write(tmp_path, "i,a,b,y,\n" + trailing, "trailing.csv"), target="y").feature_names == [
+        "i", "a", "b"]
+    assert load_csv(_write(tmp_path, trailing, "bare.csv"), target="3").feature_names == ["x0", "x1", "x2"]

@@ -83,12 +83,9 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
                                    None if second is None else [decimal_point(c, sep) for c in second])
     if header:
         names = [c.strip() for c in first_cells]
-        index = names[0] == "" and len(names) > 1  # maybe a row index, as pandas' to_csv writes by default
         seen: set[str] = set()
         for j, name in enumerate(names):
-            if name == "" and not (j == 0 and index):
-                raise InputError(f"{path}: row 1, column {j + 1}: empty column name; name every column")
-            if name in seen:
+            if name in seen and name != "":  # nameless columns: below, once their cells are read
                 raise InputError(
                     f"{path}: row 1, column {j + 1}: column name '{name}' appears twice; rename one"
                 )
@@ -111,16 +108,34 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
                 f"(separator '{sep}'); fix the row or the separator"
             )
         rows.append([decimal_point(c.strip(), sep) for c in row])
-    frame = pd.DataFrame(rows, columns=names, dtype=object)
-    if header and index:
-        if not _row_numbers([r[0] for r in rows]):
-            raise InputError(f"{path}: row 1, column 1: empty column name; name every column (a nameless first "
-                             "column is left out only when it holds the row numbers 0, 1, 2, ... or 1, 2, 3, ...)")
-        frame = frame.drop(columns=[""])
+    keep, row_index = _named_columns(path, names if header else None, rows)
+    frame = pd.DataFrame([[r[j] for j in keep] for r in rows], columns=[names[j] for j in keep], dtype=object)
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
-    frame.attrs["row_index"] = bool(header and index)  # its nameless first column of row numbers left out
+    frame.attrs["row_index"] = row_index  # a nameless first column of row numbers was left out
     return frame
+
+
+def _named_columns(path, names: list[str] | None, rows: list[list[str]]) -> tuple[list[int], bool]:
+    """The columns a table keeps, and whether it left out a row index. Left out: a column without a value in any
+    row that has no name or no header (a separator at the end of every line, as some spreadsheets write), and a
+    nameless first column holding the row numbers (pandas' ``to_csv`` writes its index so by default); any other
+    nameless column is an error."""
+    keep, row_index = [], False
+    for j in range(len(rows[0])):
+        cells = [r[j] for r in rows]
+        nameless = names is not None and names[j] == ""
+        if (nameless or names is None) and all(c == "" for c in cells):
+            continue
+        if nameless and j == 0 and _row_numbers(cells):
+            row_index = True
+            continue
+        if nameless:
+            raise InputError(f"{path}: row 1, column {j + 1}: empty column name; name every column (a nameless "
+                             "first column is left out when it holds the row numbers 0, 1, 2, ... or 1, 2, 3, "
+                             "..., a nameless empty one always)")
+        keep.append(j)
+    return keep, row_index
 
 
 def _row_numbers(cells: list[str]) -> bool:
