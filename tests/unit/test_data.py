@@ -272,3 +272,14 @@ def test_a_nameless_first_column_of_row_numbers_is_left_out_and_any_other_namele
     assert load_csv(_write(tmp_path, "i,a,b,y,\n" + trailing, "trailing.csv"), target="y").feature_names == [
         "i", "a", "b"]
     assert load_csv(_write(tmp_path, trailing, "bare.csv"), target="3").feature_names == ["x0", "x1", "x2"]
+
+
+def test_predict_reads_new_rows_written_with_a_row_index_or_a_trailing_separator(tmp_path):
+    """``bayesprune predict`` reads its rows through the same table reader: pandas' index column and an empty
+    last column are left out there too."""
+    from bayesprune.io.predictions import read_inputs
+
+    indexed = _write(tmp_path, ",b,a\n0,2.5,1.0\n1,-1.5,0.5\n", "indexed.csv")
+    assert read_inputs(indexed, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
+    bare = _write(tmp_path, "1.0,2.5,\n0.5,-1.5,\n", "bare.csv")
+    assert read_inputs(bare, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
