@@ -202,9 +202,9 @@ def report(rows: list[dict]) -> list[str]:
               "Resampling starts from the noise variance that fits the pruned network since a fix (docs/METHOD.md, "
               "resampling starts); Boston, energy, wine-red and naval were rerun after it (before it, naval's "
               "resampling chains at 90% had never moved: test LL -2,874 to -5,878 per row, PICP90 0.08-0.13), and "
-              "power plant and protein since; the compact columns of kin8nm predate it (power plant's rerun took 72 "
-              "minutes beside other work, with 40,000 resampling steps; kin8nm's three splits are as large). The "
-              "full-network columns do not depend on it.", "",
+              "power plant, protein and kin8nm split 0 since; the compact columns of kin8nm splits 1 and 2 predate it "
+              "(kin8nm split 0's rerun took 27 minutes alone, with 40,000 resampling steps). The full-network "
+              "columns do not depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "
               "sample plus five resamplings at the lengths the run made; benchmarks/size_guide.py fits it to "
