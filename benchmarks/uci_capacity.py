@@ -29,7 +29,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 from common import report_stored, run_missing, stored_run_parser  # noqa: E402
 from uci import RUNS as UCI_RUNS  # noqa: E402
-from uci import SETS, WITHIN_NATS, WITHIN_RMSE, config  # noqa: E402
+from uci import SETS, WITHIN_NATS, WITHIN_RMSE, config, within  # noqa: E402
 
 from bayesprune import api  # noqa: E402
 from bayesprune.experiments import runner  # noqa: E402
@@ -66,10 +66,6 @@ def one_run(name: str, split: int, data_dir: str) -> dict:
             "full": stored["full"], "compact": {k: stored["0.9"][k] for k in ("ll", "rmse", "picp90", "kept")}}
 
 
-def near(stage: dict, full: dict) -> bool:
-    return stage["ll"] >= full["ll"] - WITHIN_NATS and stage["rmse"] <= WITHIN_RMSE * full["rmse"]
-
-
 def report(rows: list[dict]) -> list[str]:
     lines = ["# A dense network of the compact network's size (UCI, 90% removed)", "",
              "Command: `python benchmarks/uci_capacity.py` (script docstring). Per stored run of "
@@ -82,11 +78,12 @@ def report(rows: list[dict]) -> list[str]:
              "| set | split | full: params | LL | RMSE | compact: params | LL | RMSE | ok | dense: params | LL | "
              "RMSE | ok | dense up: params | LL | RMSE | ok |", "|" + "---|" * 17]
     for r in sorted(rows, key=lambda r: (SETS.index(r["dataset"]), r["split"])):
-        f, c, d, u = r["full"], r["compact"], r["dense"], r["dense_up"]
+        f, c = r["full"], r["compact"]
         lines.append(f"| {r['dataset']} | {r['split']} | {r['full_params']} | {f['ll']:.3f} | {f['rmse']:.4g} | "
-                     f"{c['kept']} | {c['ll']:.3f} | {c['rmse']:.4g} | {'yes' if near(c, f) else 'no'} | "
-                     + " | ".join(f"{x['n_params']} (h={x['hidden']}) | {x['ll']:.3f} | {x['rmse']:.4g} | "
-                                  f"{'yes' if near(x, f) else 'no'}" for x in (d, u)) + " |")
+                     f"{c['kept']} | {c['ll']:.3f} | {c['rmse']:.4g} | {'yes' if within(r, 'compact') else 'no'} | "
+                     + " | ".join(f"{r[k]['n_params']} (h={r[k]['hidden']}) | {r[k]['ll']:.3f} | "
+                                  f"{r[k]['rmse']:.4g} | {'yes' if within(r, k) else 'no'}"
+                                  for k in ("dense", "dense_up")) + " |")
     kinds = ("compact", "dense", "dense_up")
     lines += ["", "Per set: mean LL below the full network's (nats per row) and runs within the target.", "",
               "| set | splits | compact: LL below full | within | dense: LL below full | within | dense up: LL "
@@ -97,12 +94,12 @@ def report(rows: list[dict]) -> list[str]:
         rs = [r for r in rows if r["dataset"] == s]
         cells = []
         for k in kinds:
-            ok = sum(near(r[k], r["full"]) for r in rs)
+            ok = sum(within(r, k) for r in rs)
             most[k] += int(2 * ok > len(rs))
             cells.append(f"{np.mean([r['full']['ll'] - r[k]['ll'] for r in rs]):.3f} | {ok} / {len(rs)}")
         lines.append(f"| {s} | {len(rs)} | " + " | ".join(cells) + " |")
     n = len(rows)
-    ok = {k: sum(near(r[k], r["full"]) for r in rows) for k in kinds}
+    ok = {k: sum(within(r, k) for r in rows) for k in kinds}
     above = sum(r["dense_up"]["ll"] > r["compact"]["ll"] for r in rows)
     lines += ["", f"Within the target: the compact network on {ok['compact']} of {n} runs, the dense network within "
               f"its parameters on {ok['dense']}, the next width up on {ok['dense_up']}; the dense network one width "

@@ -220,9 +220,9 @@ def load_csv(
                              "--features")
     inferred = None
     if task is None:
-        raw = frame[target].tolist()
-        task = _infer_task(raw)
-        values = len({float(v) for v in raw}) if task == "classification" and _all_numbers(raw) else 0
+        nums = _numbers(frame[target].tolist())
+        task = _infer_task(nums)
+        values = len(np.unique(nums)) if task == "classification" and nums is not None else 0
         if values > 2:  # a count or a score of a few integer values could as well be a measured number
             inferred = values
     if scale_target is None:
@@ -235,18 +235,18 @@ def load_csv(
     )
 
 
-def _all_numbers(values: list[str]) -> bool:
+def _numbers(values: list[str]) -> np.ndarray | None:
+    """A column's cells as float64, or ``None`` when one of them is text."""
     try:
-        [float(v) for v in values]
+        return np.array([float(v) for v in values])
     except ValueError:
-        return False
-    return True
+        return None
 
 
-def _infer_task(values: list[str]) -> Task:
-    if not _all_numbers(values):
+def _infer_task(nums: np.ndarray | None) -> Task:
+    """The task of a target column given as :func:`_numbers` (``None``: text, so classes)."""
+    if nums is None:
         return "classification"
-    nums = np.array([float(v) for v in values])
     finite = nums[np.isfinite(nums)]
     if np.all(finite == np.round(finite)) and len(np.unique(finite)) <= MAX_CLASSES_FOR_INFERENCE:
         return "classification"
