@@ -5,10 +5,12 @@
     stages * STAGE_SECONDS + SAMPLING_SCALE * sampling + EVALUATION_GRADIENTS * evaluation
 
 (``sampling``: the gradient-timing estimate of the chains' steps and their optimised starts; ``evaluation``: one
-gradient's rows for every kept draw of every sampled stage). This script fits the three constants to whole runs
-measured **alone** on this machine, by least squares on the logarithm of the time (a run 2x too slow and one 2x
-too fast weigh the same), and prints every run's measured time beside the estimate of the guide before (sampling
-alone) and now (the constants ``sizing`` uses, which were set from this fit, rounded).
+gradient's rows for every kept draw of every sampled stage), the last two times ``speed``, the machine's gradient
+time over the reference machine's as ``sizing.machine_speed`` probes it (``--measure`` records it beside the run;
+1 where a run has none). This script fits the three constants to whole runs measured **alone** on this machine,
+by least squares on the logarithm of the time (a run 2x too slow and one 2x too fast weigh the same), and prints
+every run's measured time beside the estimate of the guide before (sampling alone) and now (the constants
+``sizing`` uses, which were set from this fit, rounded).
 
 Runs fitted: the UCI runs of ``benchmarks/uci.py`` (``results/uci_runs``: the full sample and five resamplings,
 90% and the four ``--rate auto`` candidates) and the guide's own timing runs (``results/size_guide_runs``, made
@@ -57,39 +59,45 @@ def resample_length(r: dict) -> int:
     return int(r.get("resample_samples") or RESAMPLE_SAMPLES_BEFORE.get(r["sampler"], default))
 
 
-def features(sampler: str, rows: int, params: int, stages: int, resample_samples: int | None = None
-             ) -> tuple[float, float, float, float]:
+def features(sampler: str, rows: int, params: int, stages: int, resample_samples: int | None = None,
+             speed: float | None = None) -> tuple[float, float, float, float]:
     """(stages, sampling, evaluation, the guide's estimate now) of a run with the sampler's default lengths but
-    ``resample_samples`` steps per resampling (default: the sampler's), ``stages - 1`` resamplings, 4 chains."""
+    ``resample_samples`` steps per resampling (default: the sampler's), ``stages - 1`` resamplings, 4 chains, on a
+    machine whose gradients take ``speed`` times the reference machine's (``None``: 1; the sampling and evaluation
+    returned are scaled by it)."""
     cls = settings_class(sampler)
     kept = kept_per_chain(RunConfig.chains, params)
     each = cls.default_resample_samples if resample_samples is None else resample_samples
     est = sizing.estimate(cls(), rows=rows, params=params, chains=RunConfig.chains, stages=stages, kept=kept,
-                          resample_samples=(stages - 1) * each)
-    return float(stages), est.sampling_seconds, est.evaluation_seconds, est.seconds
+                          resample_samples=(stages - 1) * each, speed=speed)
+    scale = 1.0 if speed is None else speed
+    return float(stages), scale * est.sampling_seconds, scale * est.evaluation_seconds, est.seconds
 
 
 def run_features(r: dict) -> tuple[float, float, float, float]:
-    """:func:`features` of a record (``sampler``, ``rows``, ``params``, ``stages``) at the lengths it ran."""
-    return features(r["sampler"], r["rows"], r["params"], r["stages"], resample_length(r))
+    """:func:`features` of a record (``sampler``, ``rows``, ``params``, ``stages``, maybe ``speed``) at the
+    lengths it ran."""
+    return features(r["sampler"], r["rows"], r["params"], r["stages"], resample_length(r), r.get("speed"))
 
 
 def records() -> tuple[list[dict], list[dict]]:
-    """(runs fitted, runs shown only): name, sampler, rows, params, stages, measured seconds."""
+    """(runs fitted, runs checked, runs shown only): name, sampler, rows, params, stages, measured seconds, maybe
+    speed. Fitted: the runs timed alone with the machine's speed beside them; checked: those timed alone without
+    it (the UCI runs), taken at speed 1; shown: the pipeline benchmark's, two processes at a time."""
     from uci import STAGES as UCI_STAGES  # uci.py imports this module
     from uci import alone
 
-    fitted, shown = [], []
+    timed, shown = [], []
     for f in sorted((RESULTS / "uci_runs").glob("*.json")):
         r = json.loads(f.read_text())
         if not alone(r):  # other processes shared the CPU: its seconds are no timing
             continue
-        fitted.append({"name": f"uci/{r['dataset']} split {r['split']}", "sampler": r["sampler"],
-                       "rows": r["rows_train"], "params": r["n_params"], "stages": UCI_STAGES,
-                       "resample_samples": resample_length(r), "seconds": r["seconds"], "source": "uci.py"})
+        timed.append({"name": f"uci/{r['dataset']} split {r['split']}", "sampler": r["sampler"],
+                      "rows": r["rows_train"], "params": r["n_params"], "stages": UCI_STAGES,
+                      "resample_samples": resample_length(r), "seconds": r["seconds"], "source": "uci.py"})
     for f in sorted(OWN_RUNS.glob("*.json")):
         r = json.loads(f.read_text())
-        fitted.append({**r, "source": "size_guide.py"})
+        timed.append({**r, "source": "size_guide.py"})
     for variant in PIPELINE_VARIANTS:
         for f in sorted((RESULTS / "pipeline_runs" / variant).glob("*.json")):
             r = json.loads(f.read_text())
@@ -97,7 +105,8 @@ def records() -> tuple[list[dict], list[dict]]:
                           "rows": r["rows_train"], "params": r["n_params"], "stages": 2,
                           "resample_samples": RESAMPLE_SAMPLES_BEFORE["mclmc"],  # these variants predate 40,000
                           "seconds": r["seconds"], "source": "pipeline.py"})
-    return fitted, shown
+    fitted = [r for r in timed if r.get("speed") is not None]
+    return fitted, [r for r in timed if r.get("speed") is None], shown
 
 
 def fit(runs: list[dict]) -> np.ndarray:
@@ -118,7 +127,8 @@ def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir:
     ds = runner.load_data(cfg)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        params = build_posterior(ds, hidden=cfg.hidden).spec.n_params
+        post = build_posterior(ds, hidden=cfg.hidden)
+    speed = sizing.machine_speed(post, ds.X_train, ds.y_train, RunConfig.chains)  # the probe --sampler auto runs
     cmd = [sys.executable, "-m", "bayesprune", "run", "--dataset", dataset, "--sampler", sampler, "--quiet",
            "--rate-guard", "0"]  # the guard may add resamplings; the guide estimates one
     if hidden:
@@ -130,21 +140,32 @@ def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir:
     seconds = time.perf_counter() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux; the one child
     return {"name": name, "command": " ".join(["bayesprune", *cmd[3:]]), "sampler": sampler,
-            "rows": len(ds.X_train), "params": params, "stages": 2, "resample_samples": cfg.resample_samples,
-            "seconds": seconds, "peak_rss_gb": peak_gb}
+            "rows": len(ds.X_train), "params": post.spec.n_params, "stages": 2,
+            "resample_samples": cfg.resample_samples, "seconds": seconds, "speed": speed, "peak_rss_gb": peak_gb}
 
 
 def table(runs: list[dict]) -> tuple[list[str], list[float]]:
-    lines = ["| run | sampler | rows | parameters | stages | measured | guide before (sampling) | ratio | "
-             "guide now (whole run) | ratio |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | sampler | rows | parameters | stages | speed | measured | guide before (sampling) | ratio | "
+             "guide now (whole run) | ratio |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     ratios = []
     for r in runs:
         _, sampling, _, whole = run_features(r)
         ratios.append(r["seconds"] / whole)
-        lines.append(f"| {r['name']} | {r['sampler']} | {r['rows']:,} | {r['params']:,} | {r['stages']} | "
+        speed = "-" if r.get("speed") is None else f"{r['speed']:.2f}"
+        lines.append(f"| {r['name']} | {r['sampler']} | {r['rows']:,} | {r['params']:,} | {r['stages']} | {speed} | "
                      f"{r['seconds']:.0f} s | {sampling:.0f} s | {r['seconds'] / sampling:.2f} | {whole:.0f} s | "
                      f"{r['seconds'] / whole:.2f} |")
     return lines, ratios
+
+
+def decisions(runs: list[dict]) -> str:
+    """How often the 15-minute rule, applied to the estimate, agrees with the measured time of the default MCLMC
+    runs among ``runs`` (two stages: one resampling), and the runs where it does not."""
+    default = [r for r in runs if r["sampler"] == sizing.FULL_BATCH_DEFAULT and r["stages"] == 2]
+    wrong = [r["name"] for r in default
+             if (run_features(r)[3] <= sizing.LONG_SECONDS) != (r["seconds"] <= sizing.LONG_SECONDS)]
+    return (f"the rule applied to the estimate agrees with the measured time on {len(default) - len(wrong)} of "
+            f"{len(default)}" + (f" (not on {', '.join(wrong)})" if wrong else ""))
 
 
 def spread(ratios: list[float]) -> str:
@@ -167,10 +188,11 @@ def main() -> None:
         (OWN_RUNS / f"{args.measure}.json").write_text(json.dumps(rec, indent=1) + "\n")
         print(json.dumps(rec, indent=1))
         return
-    fitted, shown = records()
+    fitted, checked, shown = records()
     const = fit(fitted)
     fit_lines, fit_ratios = table(fitted)
     before = [r["seconds"] / run_features(r)[1] for r in fitted]
+    check_lines, check_ratios = table(checked)
     shown_lines, shown_ratios = table(shown)
     lines = [
         "# The size guide against whole runs", "",
@@ -183,14 +205,18 @@ def main() -> None:
         f"{const[0]:.3g}, SAMPLING_SCALE {const[1]:.3g}, EVALUATION_GRADIENTS {const[2]:.3g}; `sizing` uses "
         f"{sizing.STAGE_SECONDS:g}, {sizing.SAMPLING_SCALE:g} and {sizing.EVALUATION_GRADIENTS:g}.", "",
         f"- Fitted runs, measured / estimate: before {spread(before)}; now {spread(fit_ratios)}.",
+        f"- UCI runs timed alone without the machine's speed (six sampled stages; checked at speed 1, not "
+        f"fitted), measured / estimate now: {spread(check_ratios)}.",
         f"- Pipeline runs (two processes at a time, not fitted), measured / estimate now: {spread(shown_ratios)}.",
         f"- `--sampler auto` takes MCLMC when a default run (one resampling) is estimated at most "
-        f"{sizing.LONG_SECONDS / 60:.0f} minutes, else SGHMC.", "",
+        f"{sizing.LONG_SECONDS / 60:.0f} minutes, else SGHMC; on the default MCLMC runs above (at the speed "
+        f"measured beside each) {decisions(fitted)}.", "",
         "## Runs measured alone (fitted)", "", *fit_lines, "",
+        "## UCI runs measured alone, the machine's speed not recorded (checked, not fitted)", "", *check_lines, "",
         "## Pipeline benchmark runs (two at a time on two cores; shown, not fitted)", "", *shown_lines]
     data = {"fitted_constants": const.tolist(), "constants": [sizing.STAGE_SECONDS, sizing.SAMPLING_SCALE,
                                                              sizing.EVALUATION_GRADIENTS],
-            "runs": fitted, "pipeline_runs": shown}
+            "runs": fitted, "checked_runs": checked, "pipeline_runs": shown}
     write_results(args.out, lines, data)
 
 

@@ -36,6 +36,7 @@ from bayesprune.stages.sample import (
     kept_per_chain,
     sample,
     sized_sampler,
+    speed_here,
 )
 from bayesprune.stages.weights import weigh_chains
 
@@ -46,5 +47,5 @@ __all__ = [
     "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",
     "improper_posterior_warning", "kept_per_chain", "predict", "prune", "pruned", "resample", "sample",
-    "sized_sampler", "weigh_chains",
+    "sized_sampler", "speed_here", "weigh_chains",
 ]

@@ -115,15 +115,55 @@ def test_size_guide_and_auto_choice():
     assert "100,000 rows" in text and "whole run" in text
 
 
-def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys):
+def _near_the_limit_rows(params):
+    """Rows at which a default MCLMC run of ``params`` parameters is estimated just over the limit on the
+    reference machine (so that a machine 10x faster brings it under, and the probe is worth it)."""
+    for rows in np.geomspace(1_000, 1_000_000, 61).astype(int):
+        est = sizing.choose_sampler(rows=int(rows), params=params, chains=4)[1]
+        if sizing.LONG_SECONDS < est.seconds and sizing.worth_probing(est.seconds):
+            return int(rows)
+    raise AssertionError("no size near the limit")
+
+
+def test_size_guide_scales_by_this_machines_speed_near_the_limit(monkeypatch):
+    from types import SimpleNamespace
+
+    from bayesprune.api import sized_sampler
+
+    post = BNNPosterior(MLPSpec(10, (100,), 1), "regression")  # 1,201 parameters
+    rows = _near_the_limit_rows(post.spec.n_params)
+    reference = sizing.choose_sampler(rows=rows, params=1_201, chains=4)
+    fast = sizing.choose_sampler(rows=rows, params=1_201, chains=4, speed=0.1)
+    assert reference[0] == "sghmc" and reference[1].speed is None and "reference machine" in reference[1].describe()
+    assert fast[0] == "mclmc" and fast[1].seconds < reference[1].seconds and "this machine" in fast[1].describe()
+    assert not sizing.worth_probing(sizing.LONG_SECONDS / (2 * sizing.PROBE_BELOW))
+    assert not sizing.worth_probing(sizing.LONG_SECONDS * 2 * sizing.PROBE_ABOVE)
+    # the probe runs only where it could change the choice, and its speed decides
+    calls = []
+    monkeypatch.setattr(sizing, "machine_speed", lambda *a: calls.append(a[3]) or 0.1)
+    assert sized_sampler(SimpleNamespace(X_train=np.zeros((90, 10)), y_train=np.zeros(90)), post, 4)[0] == "mclmc"
+    assert calls == []
+    near = SimpleNamespace(X_train=np.zeros((rows, 10)), y_train=np.zeros(rows))
+    chosen, cost = sized_sampler(near, post, 4)
+    assert calls == [4] and chosen == "mclmc" and cost.speed == 0.1
+
+
+def test_machine_speed_times_the_gradient():
+    post, X, y = _blr()
+    speed = sizing.machine_speed(post, X, y, 2)
+    assert np.isfinite(speed) and speed > 0
+
+
+def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys, monkeypatch):
     from types import SimpleNamespace
 
     from bayesprune.cli import main
     from bayesprune.experiments.runner import resolve_sampler
     from bayesprune.settings import RunConfig
 
+    monkeypatch.setattr(sizing, "machine_speed", lambda *a: 1.0)  # the reference machine's speed, on any machine
     post = BNNPosterior(MLPSpec(10, (100,), 1), "regression")  # 1,201 parameters
-    small, big = SimpleNamespace(X_train=np.zeros((90, 10))), SimpleNamespace(X_train=np.zeros((60_000, 10)))
+    small, big = (SimpleNamespace(X_train=np.zeros((n, 10)), y_train=np.zeros(n)) for n in (90, 60_000))
     assert RunConfig().sampler == "auto"  # the default
     cfg, note = resolve_sampler(RunConfig().validate(), small, post)
     assert cfg.sampler == "mclmc" and cfg.samples == MCLMCSettings.default_samples and note is None  # no noise

@@ -40,8 +40,9 @@ class and whether the changes lean one way more than chance would (exact McNemar
 The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5; 40,000 samples, 20,000
 resampling steps by default) with --resample-samples 1000.
 Large data: full-batch sampling costs rows x parameters per gradient. The default sampler, --sampler auto,
-estimates the run before it starts and takes SGHMC on minibatches (--batch-size) when a run with MCLMC would take
-more than 15 minutes on a 2-core CPU, saying so; --sampler mclmc samples full batch whatever the size.
+estimates the run before it starts (near the limit, timing this machine's gradient first) and takes SGHMC on
+minibatches (--batch-size) when a run with MCLMC would take more than 15 minutes, saying so; --sampler mclmc samples
+full batch whatever the size.
 """
 
 

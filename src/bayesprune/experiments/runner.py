@@ -171,7 +171,7 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
         chosen, full = api.sized_sampler(ds, posterior, cfg.chains)
         if chosen == sizing.FULL_BATCH_DEFAULT:
             return replace(cfg, sampler=chosen), None
-        note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()} on a 2-core CPU, over "
+        note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()}, over "
                 f"the {sizing.LONG_SECONDS / 60:.0f}-minute guide; --sampler {sizing.FULL_BATCH_DEFAULT} samples "
                 f"full batch anyway")
         return replace(cfg, sampler=chosen), note
@@ -179,12 +179,16 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
         return cfg, None
     init_steps = cfg.init_steps if cfg.init == "optimised" else 0
     cells = len(cfg.criteria) * len(cfg.rates)
-    cost = sizing.estimate(cfg.sampler_settings, rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
-                           resample_samples=cfg.resample_samples * cells, init_steps=init_steps, stages=1 + cells,
-                           kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
+    run = dict(rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
+               resample_samples=cfg.resample_samples * cells, init_steps=init_steps, stages=1 + cells,
+               kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
+    cost = sizing.estimate(cfg.sampler_settings, **run)
+    speed = api.speed_here(ds, posterior, cfg.chains, cost)
+    if speed is not None:
+        cost = sizing.estimate(cfg.sampler_settings, **run, speed=speed)
     if cost.seconds <= sizing.LONG_SECONDS:
         return cfg, None
-    return cfg, (f"full-batch {cost.describe()} on a 2-core CPU; --sampler {sizing.STOCHASTIC_DEFAULT} samples on "
+    return cfg, (f"full-batch {cost.describe()}; --sampler {sizing.STOCHASTIC_DEFAULT} samples on "
                  f"minibatches (--batch-size) and --sampler auto (the default) chooses by size")
 
 

@@ -124,9 +124,21 @@ def kept_per_chain(chains: int, dim: int | None = None) -> int:
 
 def sized_sampler(ds: Dataset, posterior: BNNPosterior, chains: int) -> tuple[str, sizing.CostEstimate]:
     """What ``sampler="auto"`` takes for this data and network, and the full-batch estimate it chose on:
-    :func:`~bayesprune.samplers.sizing.choose_sampler` with the draws each chain keeps (:func:`kept_per_chain`)."""
-    return sizing.choose_sampler(rows=len(ds.X_train), params=posterior.spec.n_params, chains=chains,
-                                 kept=kept_per_chain(chains, posterior.position_size()))
+    :func:`~bayesprune.samplers.sizing.choose_sampler` with the draws each chain keeps (:func:`kept_per_chain`),
+    at this machine's speed where the reference machine's estimate is near the limit (:func:`speed_here`)."""
+    size = dict(rows=len(ds.X_train), params=posterior.spec.n_params, chains=chains,
+                kept=kept_per_chain(chains, posterior.position_size()))
+    chosen, full = sizing.choose_sampler(**size)
+    speed = speed_here(ds, posterior, chains, full)
+    return (chosen, full) if speed is None else sizing.choose_sampler(**size, speed=speed)
+
+
+def speed_here(ds: Dataset, posterior: BNNPosterior, chains: int, reference: sizing.CostEstimate) -> float | None:
+    """This machine's gradient time over the reference machine's (:func:`~bayesprune.samplers.sizing.machine_speed`)
+    when the ``reference`` estimate is near enough the size guide's limit for it to matter, else ``None``."""
+    if not sizing.worth_probing(reference.seconds):
+        return None
+    return sizing.machine_speed(posterior, ds.X_train, ds.y_train, chains)
 
 
 def auto_thin(num_draws: int, max_kept: int = DEFAULT_KEPT_DRAWS) -> int:
