@@ -60,7 +60,7 @@ LONG_SECONDS = 900.0
 # band reaches further up because a GPU can be tens of times faster than the reference CPU
 PROBE_BELOW, PROBE_ABOVE = 4.0, 16.0
 PROBE_SECONDS = 0.2  # each timed call of the probe takes about this long on the reference machine
-PROBE_CALLS = 5  # timed calls; the fastest counts (interference only slows: 1 call in 4 ran 3x slow there)
+PROBE_CALLS = 5  # timed calls; the fastest counts (interference only slows: 5 of 41 single calls ran 1.9-4x slow)
 DEFAULT_KEPT = 1000  # kept draws per chain of 4 (bayesprune.stages.sample.kept_per_chain says for other sizes)
 FULL_BATCH_DEFAULT = DEFAULT_SAMPLER
 STOCHASTIC_DEFAULT = "sghmc"
