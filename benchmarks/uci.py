@@ -202,8 +202,8 @@ def report(rows: list[dict]) -> list[str]:
               "Resampling starts from the noise variance that fits the pruned network since a fix (docs/METHOD.md, "
               "resampling starts); Boston, energy, wine-red and naval were rerun after it (before it, naval's "
               "resampling chains at 90% had never moved: test LL -2,874 to -5,878 per row, PICP90 0.08-0.13), and "
-              "power plant, protein and kin8nm split 0 since; the compact columns of kin8nm splits 1 and 2 predate it "
-              "(kin8nm split 0's rerun took 27 minutes alone, with 40,000 resampling steps). The full-network "
+              "power plant, protein and kin8nm since (kin8nm's three splits 26-27 minutes each alone, with 40,000 "
+              "resampling steps): every compact column postdates it. The full-network "
               "columns do not depend on it.", "",
               "## Every run", "",
               "`guide`: the size guide's estimate of the whole run (`bayesprune.samplers.sizing.estimate`, full "

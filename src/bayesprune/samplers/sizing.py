@@ -16,7 +16,8 @@ rows. The *run* estimate is therefore
 with ``evaluation`` the cost of one gradient's rows for every kept draw of every stage, the last two scaled by
 ``speed`` (below). The three constants were fitted by ``benchmarks/size_guide.py`` to default runs measured alone
 on the reference machine, each with the machine's speed probed beside it (benchmarks/results/size_guide.md):
-within 0.91-1.08x of all eleven there, and of four UCI runs of six stages it did not fit; a guide, not a promise.
+within 0.91-1.08x of all eleven there, and 0.88-1.04x of six UCI runs of six stages it did not fit; a guide, not
+a promise.
 
 Machines differ (another CPU, a loaded one, a GPU; the reference machine itself ran the same code about twice as
 fast on one day as on another), and the gradient formula misses some shapes (1.6x slow on iris' tiny network,
