@@ -131,7 +131,7 @@ BAD = [
     (["run", "--sampler", "gibbs"], "--sampler 'gibbs' is unknown; choose one of lgmh"),
     (["run", "--criterion", "size"], "--criterion 'size' is unknown"),
     (["run", "--csv", "nowhere.csv", "--target", "y"], "file not found"),
-    (["run", "--csv", "x.csv"], "--csv needs a target"),
+    (["run", "--csv", "x.csv"], "x.csv: file not found"),  # the file is read to name its columns
     (["run", "--hidden", "0"], "--hidden must list widths >= 1"),
     (["run", "--burnin", "1.0"], "--burnin"),
     (["run", "--dataset", "lazer", "--data-dir", "/nonexistent"], "bayesprune data fetch lazer"),
@@ -151,6 +151,16 @@ def test_bad_input_exits_2_with_one_line(args, expected, capsys, no_data_env):
     assert len(lines) == 1, err
     assert expected in lines[0]
     assert "Traceback" not in err
+
+
+def test_csv_without_target_names_the_columns(tmp_path, capsys):
+    csv = tmp_path / "houses.csv"
+    csv.write_text("rooms,area,price\n3,70,1.5\n4,90,2.0\n")
+    code, _, err = run_cli(["run", "--csv", str(csv)], capsys)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--target is needed with --csv" in err
+    assert "one of rooms, area, price (for example --target price)" in err
 
 
 def test_data_list_and_verify(data_dir, capsys):

@@ -122,6 +122,8 @@ def _given(args, cls) -> dict:
 def run_config(args) -> RunConfig:
     """The run configuration of ``bayesprune run``'s options (only what was given; the rest are defaults)."""
     given = _given(args, RunConfig)
+    if given.get("csv") and not given.get("target"):
+        _missing_target(given["csv"])
     sampler = given.get("sampler", RunConfig.sampler)
     names = {f.name for cls in SETTINGS.values() for f, _ in declared(cls)}
     sampler_values = {n: getattr(args, n) for n in names if hasattr(args, n)}
@@ -138,6 +140,17 @@ def run_config(args) -> RunConfig:
                                     "set it (--sampler ...)")
         return RunConfig(**given).validate()
     return RunConfig(**given, sampler_settings=settings_for(sampler, sampler_values)).validate()
+
+
+def _missing_target(csv: str) -> None:
+    """``--csv`` without ``--target``: the error names the file's columns, so the fix can be typed from it (the
+    file is read as the run would read it; a file that cannot be read gives that error instead)."""
+    from bayesprune.data.table import read_table
+
+    columns = [str(c) for c in read_table(csv).columns]
+    shown = ", ".join(columns) if len(columns) <= 12 else ", ".join(columns[:12]) + f", ... ({len(columns)} in all)"
+    raise OptionError.about("target", f"is needed with --csv: the column of {csv} to predict, one of {shown} "
+                            f"(for example --target {columns[-1]})")
 
 
 def _cmd_run(args) -> int:
@@ -160,10 +173,13 @@ def _cmd_run(args) -> int:
             written += write_report(outcome.view, stage, with_figures=not args.no_figures)
         for cell in outcome.cells:
             c = cell.record.compact
+            # nothing pruned (the rate guard kept the full network, or --rate 0): the file's header and noise
+            # variances make it a little larger than the bare draws, so no ratio that reads as "bigger than dense"
+            size = (f"({c.bytes_ratio:.0%} of dense)" if c.n_params_kept < c.n_params
+                    else "(nothing pruned: the full network's draws)")
             out_console.print(
                 f"compact model {cell.criterion} {cell.rate:.0%}: {c.n_params_kept}/{c.n_params} parameters, "
-                f"{c.describe_widths()}, {c.bytes_compact:,} bytes "
-                f"({c.bytes_ratio:.0%} of dense)")
+                f"{c.describe_widths()}, {c.bytes_compact:,} bytes {size}")
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
     return 0
 

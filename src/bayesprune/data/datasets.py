@@ -86,7 +86,7 @@ class Dataset:
         inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
                     f"target as a number)" if inferred else "")
         return (
-            f"{self.name}: {self.task}, {self.n_features} features{text}{classes}, "
+            f"{self.name}: {self.task}, {self.n_features} feature{'s' * (self.n_features != 1)}{text}{classes}, "
             f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{index}{inferred}"
         )
 
