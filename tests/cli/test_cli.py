@@ -153,6 +153,20 @@ def test_bad_input_exits_2_with_one_line(args, expected, capsys, no_data_env):
     assert "Traceback" not in err
 
 
+def test_compact_line_gives_a_ratio_only_when_something_was_pruned():
+    from bayesprune.cli import compact_line
+    from bayesprune.evaluation.records import CompactInfo
+
+    info = dict(layout="dense", n_draws=200, hidden_full=[12], inputs_full=4, inputs_compact=4,
+                bytes_dense=40_000, bytes_dense_compressed=36_000)
+    pruned = CompactInfo(n_params=99, n_params_kept=25, hidden_compact=[7], bytes_compact=11_000, **info)
+    assert compact_line("stn", 0.75, pruned).endswith("11,000 bytes (28% of dense)")
+    kept = CompactInfo(n_params=99, n_params_kept=99, hidden_compact=[12], bytes_compact=42_400, **info)
+    line = compact_line("stn", 0.0, kept)  # the rate guard kept the full network: its file is not "106% of dense"
+    assert line.startswith("compact model stn 0%: 99/99 parameters") and "of dense" not in line
+    assert line.endswith("42,400 bytes (nothing pruned: the full network's draws)")
+
+
 def test_csv_without_target_names_the_columns(tmp_path, capsys):
     csv = tmp_path / "houses.csv"
     csv.write_text("rooms,area,price\n3,70,1.5\n4,90,2.0\n")

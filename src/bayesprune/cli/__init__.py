@@ -153,6 +153,17 @@ def _missing_target(csv: str) -> None:
                             f"(for example --target {columns[-1]})")
 
 
+def compact_line(criterion: str, rate: float, c) -> str:
+    """The line ``run --out`` prints about a compact model file (``c``: its
+    :class:`~bayesprune.evaluation.records.CompactInfo`)."""
+    # nothing pruned (the rate guard kept the full network, or --rate 0): the file's header and noise variances
+    # make it a little larger than the bare draws, so no ratio that reads as "bigger than dense"
+    size = (f"({c.bytes_ratio:.0%} of dense)" if c.n_params_kept < c.n_params
+            else "(nothing pruned: the full network's draws)")
+    return (f"compact model {criterion} {rate:.0%}: {c.n_params_kept}/{c.n_params} parameters, "
+            f"{c.describe_widths()}, {c.bytes_compact:,} bytes {size}")
+
+
 def _cmd_run(args) -> int:
     from rich.console import Console
 
@@ -166,20 +177,13 @@ def _cmd_run(args) -> int:
         outcome = run(cfg, reporter=rep)
     out_console = Console(width=None if sys.stdout.isatty() else 120)
     out_console.print(f"[bold]{outcome.dataset.summary()}[/bold]")
-    print_summary(outcome.view, out_console)
+    print_summary(outcome.view, out_console, notes=args.quiet)  # else printed before the work started
     if args.out:
         with staged_folder(args.out) as stage:
             written = write_outputs(outcome, stage)
             written += write_report(outcome.view, stage, with_figures=not args.no_figures)
         for cell in outcome.cells:
-            c = cell.record.compact
-            # nothing pruned (the rate guard kept the full network, or --rate 0): the file's header and noise
-            # variances make it a little larger than the bare draws, so no ratio that reads as "bigger than dense"
-            size = (f"({c.bytes_ratio:.0%} of dense)" if c.n_params_kept < c.n_params
-                    else "(nothing pruned: the full network's draws)")
-            out_console.print(
-                f"compact model {cell.criterion} {cell.rate:.0%}: {c.n_params_kept}/{c.n_params} parameters, "
-                f"{c.describe_widths()}, {c.bytes_compact:,} bytes {size}")
+            out_console.print(compact_line(cell.criterion, cell.rate, cell.record.compact))
         console.print(f"wrote {len(written)} files to {args.out} (report: {os.path.join(args.out, 'report.md')})")
     return 0
 
