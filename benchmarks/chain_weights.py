@@ -45,7 +45,7 @@ def one_run(name: str, seed: int, data_dir: str, tmp: Path) -> dict:
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cfg, ds, posterior, _ = runner._data_and_posterior(cfg)
+        cfg, ds, posterior, _, _ = runner._data_and_posterior(cfg)
         ps = runner._sample_full(cfg, ds, posterior)
     loglik = weight_loglik(ps, ds).astype(np.float64)
     loos = [arviz_loo(loglik[c][None]) for c in range(loglik.shape[0])]

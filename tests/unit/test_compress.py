@@ -231,6 +231,23 @@ def test_run_with_rate_auto_records_and_reports_every_candidate(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Rate chosen by the rule" in report and "no inputs" in report
     assert any(p.name == "rate_selection_stn.png" for p in written)
+    # a choice the run made (the sampler on large data) is a note, not a warning: in the report always, after the
+    # table only where the command line did not print it before the work (--quiet)
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from bayesprune.report.markdown import print_summary
+
+    view = replace(outcome.view, warnings=[], notes=["--sampler auto chose sghmc on minibatches"])
+    write_report(view, tmp_path / "noted", with_figures=False)
+    report = (tmp_path / "noted" / "report.md").read_text()
+    assert "- note: --sampler auto chose sghmc" in report and "warning: --sampler" not in report
+    for shown in (True, False):
+        console = Console(record=True, width=200)
+        print_summary(view, console, notes=shown)
+        text = console.export_text()
+        assert ("note: --sampler auto chose sghmc" in text) == shown and "warning: --sampler" not in text
 
 
 def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):

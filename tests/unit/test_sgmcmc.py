@@ -185,6 +185,24 @@ def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys, mo
     assert len(err) == 1 and "name the sampler" in err[0]
 
 
+def test_the_size_guides_choice_is_a_note_and_its_advice_on_a_named_sampler_a_warning(monkeypatch):
+    """``--sampler auto`` taking SGHMC on large data is a choice made for the user (a note); a named full-batch
+    sampler over the guide's limit is a problem with a remedy (a warning)."""
+    from dataclasses import replace
+
+    from bayesprune.experiments import runner
+    from bayesprune.settings import RunConfig
+
+    ds = runner.load_data(RunConfig())  # iris, embedded
+    monkeypatch.setattr(runner, "resolve_sampler",
+                        lambda cfg, ds, post: (replace(cfg, sampler="sghmc") if cfg.sampler == "auto" else cfg,
+                                               "size note"))
+    cfg, _, _, warned, notes = runner._data_and_posterior(RunConfig().validate(), ds)
+    assert cfg.sampler == "sghmc" and warned == [] and notes == ["size note"]
+    cfg, _, _, warned, notes = runner._data_and_posterior(RunConfig(sampler="hmc"), ds)
+    assert cfg.sampler == "hmc" and warned == ["size note"] and notes == []
+
+
 def test_settings_of_the_full_batch_default_without_a_sampler_mean_that_sampler():
     from bayesprune.cli import build_parser, run_config
 

@@ -298,4 +298,5 @@ class RunView:
     y_test: np.ndarray
     full: PredictiveSummary
     cells: list[CellView] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # known before sampling, each with its remedy
+    notes: list[str] = field(default_factory=list)  # choices the run made for the user (the sampler on large data)

@@ -116,11 +116,11 @@ def run(cfg: RunConfig, *, reporter=None, label: str | None = None, run_index: i
     its split settings are then not read).
     """
     with on_device(cfg.device) as device:
-        cfg, ds, posterior, notes = _data_and_posterior(cfg, data)
-        for note in notes:
+        cfg, ds, posterior, warned, notes = _data_and_posterior(cfg, data)
+        for note in warned + notes:
             if reporter is not None:
                 reporter.note(note)
-        return _run(cfg, device, ds, posterior, notes, reporter=reporter, label=label, run_index=run_index)
+        return _run(cfg, device, ds, posterior, warned, notes, reporter=reporter, label=label, run_index=run_index)
 
 
 def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: list[int | None]
@@ -138,7 +138,7 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
         raise ValueError("cfgs of a batch must differ only in their seed")
     n, c = len(cfgs), base.chains
     with on_device(base.device) as device:
-        base, ds, posterior, notes = _data_and_posterior(base)
+        base, ds, posterior, warned, notes = _data_and_posterior(base)
         cfgs = [replace(base, seed=c.seed) for c in cfgs]
         full = _sample_full(base, ds, posterior, copies=n)
         batch = {"runs": list(run_indices), "chains": n * c, "sampling_seed": base.seed,
@@ -147,8 +147,8 @@ def run_batch(cfgs: list[RunConfig], *, labels: list[str | None], run_indices: l
             # whole groups: run i holds groups i*K .. (i+1)*K - 1
             part = full.select_chains(list(range(i * c, (i + 1) * c)), superchains=cfg.superchains)
             part = api.weigh_chains(part, ds, cfg.chain_weights)  # each run's chains weighed among themselves
-            yield _run(cfg, device, ds, posterior, notes, full=part, batch=batch, reporter=None, label=labels[i],
-                       run_index=run_indices[i])
+            yield _run(cfg, device, ds, posterior, warned, notes, full=part, batch=batch, reporter=None,
+                       label=labels[i], run_index=run_indices[i])
 
 
 def _sample_full(cfg: RunConfig, ds: Dataset, posterior, *, copies: int = 1, progress=None) -> api.PosteriorSample:
@@ -193,14 +193,19 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
 
 
 def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None
-                        ) -> tuple[RunConfig, Dataset, api.BNNPosterior, list[str]]:
+                        ) -> tuple[RunConfig, Dataset, api.BNNPosterior, list[str], list[str]]:
+    """The run's configuration with its sampler resolved, its data, its posterior, the warnings known before any
+    sampling (an improper posterior; a named full-batch sampler over the size guide's limit: each names a remedy)
+    and the notes (what ``--sampler auto`` chose on large data, and why: a choice made, not a problem)."""
     ds = load_data(cfg) if data is None else data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
-    notes = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
+    warned = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
+    chose = cfg.sampler == AUTO  # the size note is then the choice made, else a warning about the one named
     cfg, size_note = resolve_sampler(cfg, ds, posterior)
-    return cfg, ds, posterior, notes + ([size_note] if size_note else [])
+    size = [size_note] if size_note else []
+    return cfg, ds, posterior, warned + ([] if chose else size), size if chose else []
 
 
 def _kept(metrics: StageMetrics, scored) -> tuple[StageMetrics, PredictiveSummary, np.ndarray]:
@@ -210,8 +215,9 @@ def _kept(metrics: StageMetrics, scored) -> tuple[StageMetrics, PredictiveSummar
     return metrics, scored.summary, scored.fn_outputs
 
 
-def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, reporter, label: str | None,
-         run_index: int | None, full: api.PosteriorSample | None = None, batch: dict | None = None) -> RunOutcome:
+def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], notes: list[str], *, reporter,
+         label: str | None, run_index: int | None, full: api.PosteriorSample | None = None,
+         batch: dict | None = None) -> RunOutcome:
     t_start = time.perf_counter()
     if full is None:
         adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
@@ -274,7 +280,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, notes: list[str], *, re
                                     {"pruned": pruned_fn, "resampled": res_fn}, model))
             views.append(CellView(record, pr.scores, pr.threshold, res_summary))
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_summary, cells=views,
-                   warnings=notes)
+                   warnings=warned, notes=notes)
     return RunOutcome(cfg, ds, full, full_metrics, view, tuple(cells), full_fn,
                       time.perf_counter() - t_start)
 

@@ -114,8 +114,9 @@ def selection_table(selection: dict) -> str:
     return markdown_table(header, rows)
 
 
-def print_summary(view: RunView, console) -> None:
-    """Print one rich table per (criterion, rate) on ``console``, each followed by its warnings."""
+def print_summary(view: RunView, console, *, notes: bool = True) -> None:
+    """Print one rich table per (criterion, rate) on ``console``, each followed by its warnings; then the run's
+    warnings and, unless ``notes`` is False (the command line printed them before the work), its notes."""
     from rich.table import Table
 
     for cell in view.cells:
@@ -140,6 +141,8 @@ def print_summary(view: RunView, console) -> None:
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
+    for n in view.notes if notes else []:
+        console.print(f"note: {n}", markup=False)
 
 
 def note_lines(record: CellRecord) -> list[str]:
@@ -248,7 +251,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         "about MC err^2 / 2 nats of test NLL, warned about above 0.1.",
         "",
     ]
-    lines += [f"- warning: {w}" for w in view.warnings]
+    lines += [f"- warning: {w}" for w in view.warnings] + [f"- note: {n}" for n in view.notes]
     for c in view.cells:
         m = c.record
         lines += [f"## {m.criterion.upper()} {'structured ' if m.structured else ''}pruning at "
