@@ -60,16 +60,16 @@ def resample_length(r: dict) -> int:
 
 
 def features(sampler: str, rows: int, params: int, stages: int, resample_samples: int | None = None,
-             speed: float | None = None) -> tuple[float, float, float, float]:
-    """(stages, sampling, evaluation, the guide's estimate now) of a run with the sampler's default lengths but
-    ``resample_samples`` steps per resampling (default: the sampler's), ``stages - 1`` resamplings, 4 chains, on a
-    machine whose gradients take ``speed`` times the reference machine's (``None``: 1; the sampling and evaluation
-    returned are scaled by it)."""
+             speed: float | None = None, samples: int | None = None) -> tuple[float, float, float, float]:
+    """(stages, sampling, evaluation, the guide's estimate now) of a run of ``samples`` steps (default: the
+    sampler's) and ``resample_samples`` steps per resampling (default: the sampler's), ``stages - 1``
+    resamplings, 4 chains, on a machine whose gradients take ``speed`` times the reference machine's (``None``: 1;
+    the sampling and evaluation returned are scaled by it)."""
     cls = settings_class(sampler)
     kept = kept_per_chain(RunConfig.chains, params)
     each = cls.default_resample_samples if resample_samples is None else resample_samples
     est = sizing.estimate(cls(), rows=rows, params=params, chains=RunConfig.chains, stages=stages, kept=kept,
-                          resample_samples=(stages - 1) * each, speed=speed)
+                          samples=samples, resample_samples=(stages - 1) * each, speed=speed)
     scale = 1.0 if speed is None else speed
     return float(stages), scale * est.sampling_seconds, scale * est.evaluation_seconds, est.seconds
 
@@ -77,7 +77,8 @@ def features(sampler: str, rows: int, params: int, stages: int, resample_samples
 def run_features(r: dict) -> tuple[float, float, float, float]:
     """:func:`features` of a record (``sampler``, ``rows``, ``params``, ``stages``, maybe ``speed``) at the
     lengths it ran."""
-    return features(r["sampler"], r["rows"], r["params"], r["stages"], resample_length(r), r.get("speed"))
+    return features(r["sampler"], r["rows"], r["params"], r["stages"], resample_length(r), r.get("speed"),
+                    r.get("samples"))
 
 
 def records() -> tuple[list[dict], list[dict]]:
@@ -105,8 +106,15 @@ def records() -> tuple[list[dict], list[dict]]:
                           "rows": r["rows_train"], "params": r["n_params"], "stages": 2,
                           "resample_samples": RESAMPLE_SAMPLES_BEFORE["mclmc"],  # these variants predate 40,000
                           "seconds": r["seconds"], "source": "pipeline.py"})
-    fitted = [r for r in timed if r.get("speed") is not None]
-    return fitted, [r for r in timed if r.get("speed") is None], shown
+    fitted = [r for r in timed if r.get("speed") is not None and not shortened(r)]
+    return fitted, [r for r in timed if r not in fitted], shown
+
+
+def shortened(r: dict) -> bool:
+    """Whether a stored run sampled fewer steps than its sampler's default (as ``--sampler auto`` runs MCLMC near
+    the limit): checked, not fitted, so the constants stay fitted to default runs."""
+    return int(r.get("samples") or settings_class(r["sampler"]).default_samples) < settings_class(
+        r["sampler"]).default_samples
 
 
 def fit(runs: list[dict]) -> np.ndarray:
@@ -120,8 +128,11 @@ def fit(runs: list[dict]) -> np.ndarray:
     return np.exp(res.x)
 
 
-def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir: str | None) -> dict:
-    """Time a default ``bayesprune run`` of ``dataset`` (one resampling) in a child process, alone."""
+def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir: str | None,
+            samples: int | None = None, resample_samples: int | None = None, out: str | None = None) -> dict:
+    """Time a default ``bayesprune run`` of ``dataset`` (one resampling; ``samples`` and ``resample_samples``
+    steps where given) in a child process, alone; ``out``: keep its outputs there (metrics.json: the accuracy
+    of what was timed)."""
     cfg = RunConfig(dataset=dataset, hidden=tuple(int(h) for h in hidden.split(",")) if hidden else None,
                     sampler=sampler, data_dir=data_dir)
     ds = runner.load_data(cfg)
@@ -135,13 +146,16 @@ def measure(name: str, dataset: str, hidden: str | None, sampler: str, data_dir:
         cmd += ["--hidden", hidden]
     if data_dir:
         cmd += ["--data-dir", data_dir]
+    for flag, value in (("--samples", samples), ("--resample-samples", resample_samples), ("--out", out)):
+        cmd += [flag, str(value)] if value else []
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - t0
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux; the one child
     return {"name": name, "command": " ".join(["bayesprune", *cmd[3:]]), "sampler": sampler,
-            "rows": len(ds.X_train), "params": post.spec.n_params, "stages": 2,
-            "resample_samples": cfg.resample_samples, "seconds": seconds, "speed": speed, "peak_rss_gb": peak_gb}
+            "rows": len(ds.X_train), "params": post.spec.n_params, "stages": 2, "samples": samples or cfg.samples,
+            "resample_samples": resample_samples or cfg.resample_samples, "seconds": seconds, "speed": speed,
+            "peak_rss_gb": peak_gb}
 
 
 def table(runs: list[dict]) -> tuple[list[str], list[float]]:
@@ -164,8 +178,38 @@ def decisions(runs: list[dict]) -> str:
     default = [r for r in runs if r["sampler"] == sizing.FULL_BATCH_DEFAULT and r["stages"] == 2]
     wrong = [r["name"] for r in default
              if (run_features(r)[3] <= sizing.LONG_SECONDS) != (r["seconds"] <= sizing.LONG_SECONDS)]
-    return (f"the rule applied to the estimate agrees with the measured time on {len(default) - len(wrong)} of "
+    return (f"applied to the estimate agrees with the measured time on {len(default) - len(wrong)} of "
             f"{len(default)}" + (f" (not on {', '.join(wrong)})" if wrong else ""))
+
+
+NEAR_LIMIT = OWN_RUNS / "naval-quality"  # whole runs' metrics.json (with wall_seconds and command) near the limit
+
+
+def near_limit_lines() -> list[str]:
+    """What a run near the limit gets from MCLMC shortened against SGHMC: the runs stored in ``NEAR_LIMIT``
+    (UCI naval split 0, this machine, each alone), their full and compact test metrics (standardised target)."""
+    files = sorted(NEAR_LIMIT.glob("*.json"))
+    if not files:
+        return []
+    lines = ["## Near the limit: MCLMC shortened against SGHMC (UCI naval split 0)", "",
+             "Each a whole `bayesprune run` timed alone (`wall_seconds`); test RMSE and NLL in the standardised "
+             "target, test LL (nats per row) and RMSE in the target's units as the UCI literature reports them. "
+             "`guard`: the rate guard on (the default) or off.", "",
+             "| run | sampler | steps (full + resampling) | guard | rate kept | full RMSE | full NLL | compact RMSE | "
+             "compact NLL | compact / full RMSE | full LL / RMSE (units) | compact LL / RMSE (units) | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for f in files:
+        m = json.loads(f.read_text())
+        full, compact, cfg = m["stages"]["full"], m["stages"]["resampled"], m["config"]
+        guard = "on" if cfg["rate_guard"] > 0 else "off"
+        steps = (f"{cfg['samples']:,} + {cfg['resample_samples']:,}" if m["sampler"] != "sghmc"
+                 else f"{cfg['samples']:,} + {cfg['resample_samples']:,} (minibatch)")
+        lines.append(f"| {f.stem} | {m['sampler']} | {steps} | {guard} | {m['rate']:.0%} | {full['rmse']:.4f} | "
+                     f"{full['nll']:.2f} | {compact['rmse']:.4f} | {compact['nll']:.2f} | "
+                     f"{compact['rmse'] / full['rmse']:.2f} | {-full['nll_original']:.2f} / "
+                     f"{full['rmse_original']:.1e} | {-compact['nll_original']:.2f} / {compact['rmse_original']:.1e} | "
+                     f"{m['wall_seconds']:.0f} |")
+    return lines + [""]
 
 
 def spread(ratios: list[float]) -> str:
@@ -179,11 +223,15 @@ def main() -> None:
     p.add_argument("--dataset")
     p.add_argument("--hidden")
     p.add_argument("--sampler", default="mclmc")
+    p.add_argument("--samples", type=int, help="with --measure: steps of the full sample (default: the sampler's)")
+    p.add_argument("--resample-samples", type=int, help="with --measure: resampling steps (default: the sampler's)")
+    p.add_argument("--keep-out", help="with --measure: the run's output folder (default: none written)")
     p.add_argument("--data-dir", default=os.environ.get("BAYESPRUNE_DATA"))
     p.add_argument("--out", default=str(RESULTS / "size_guide.md"))
     args = p.parse_args()
     if args.measure:
-        rec = measure(args.measure, args.dataset, args.hidden, args.sampler, args.data_dir)
+        rec = measure(args.measure, args.dataset, args.hidden, args.sampler, args.data_dir, args.samples,
+                      args.resample_samples, args.keep_out)
         OWN_RUNS.mkdir(parents=True, exist_ok=True)
         (OWN_RUNS / f"{args.measure}.json").write_text(json.dumps(rec, indent=1) + "\n")
         print(json.dumps(rec, indent=1))
@@ -205,14 +253,19 @@ def main() -> None:
         f"{const[0]:.3g}, SAMPLING_SCALE {const[1]:.3g}, EVALUATION_GRADIENTS {const[2]:.3g}; `sizing` uses "
         f"{sizing.STAGE_SECONDS:g}, {sizing.SAMPLING_SCALE:g} and {sizing.EVALUATION_GRADIENTS:g}.", "",
         f"- Fitted runs, measured / estimate: before {spread(before)}; now {spread(fit_ratios)}.",
-        f"- UCI runs timed alone without the machine's speed (six sampled stages; checked at speed 1, not "
-        f"fitted), measured / estimate now: {spread(check_ratios)}.",
+        f"- Runs checked, not fitted (the UCI runs timed alone, six sampled stages, the machine's speed not "
+        f"recorded: taken at 1; and runs shortened as `--sampler auto` shortens MCLMC near the limit), measured / "
+        f"estimate now: {spread(check_ratios)}.",
         f"- Pipeline runs (two processes at a time, not fitted), measured / estimate now: {spread(shown_ratios)}.",
-        f"- `--sampler auto` takes MCLMC when a default run (one resampling) is estimated at most "
-        f"{sizing.LONG_SECONDS / 60:.0f} minutes, else SGHMC; on the default MCLMC runs above (at the speed "
-        f"measured beside each) {decisions(fitted)}.", "",
+        f"- `--sampler auto` takes MCLMC when a default run with {sizing.RESAMPLINGS} resamplings (the most the "
+        f"default pipeline makes) is estimated at most {sizing.LONG_SECONDS / 60:.0f} minutes, or MCLMC shortened "
+        f"to fit (down to {sizing.SHORTEST_SHARE:.0%} of its lengths), else SGHMC. The estimate itself, checked on "
+        f"the default MCLMC runs above (one resampling, at the speed measured beside each): the "
+        f"{sizing.LONG_SECONDS / 60:.0f}-minute line {decisions(fitted)}.", "",
+        *near_limit_lines(),
         "## Runs measured alone (fitted)", "", *fit_lines, "",
-        "## UCI runs measured alone, the machine's speed not recorded (checked, not fitted)", "", *check_lines, "",
+        "## Runs checked, not fitted: UCI runs measured alone (the machine's speed not recorded) and shortened "
+        "runs", "", *check_lines, "",
         "## Pipeline benchmark runs (two at a time on two cores; shown, not fitted)", "", *shown_lines]
     data = {"fitted_constants": const.tolist(), "constants": [sizing.STAGE_SECONDS, sizing.SAMPLING_SCALE,
                                                              sizing.EVALUATION_GRADIENTS],

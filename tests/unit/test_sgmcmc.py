@@ -119,10 +119,92 @@ def _near_the_limit_rows(params):
     """Rows at which a default MCLMC run of ``params`` parameters is estimated just over the limit on the
     reference machine (so that a machine 10x faster brings it under, and the probe is worth it)."""
     for rows in np.geomspace(1_000, 1_000_000, 61).astype(int):
-        est = sizing.choose_sampler(rows=int(rows), params=params, chains=4)[1]
-        if sizing.LONG_SECONDS < est.seconds and sizing.worth_probing(est.seconds):
+        chosen, est = sizing.choose_sampler(rows=int(rows), params=params, chains=4)
+        if chosen == "sghmc" and sizing.worth_probing(est.seconds):
             return int(rows)
     raise AssertionError("no size near the limit")
+
+
+def test_near_the_limit_the_full_batch_default_runs_shortened_to_fit():
+    """Over the limit by less than 1 / SHORTEST_SHARE, MCLMC keeps full batch at the largest share of its default
+    lengths that the guide fits in LONG_SECONDS (whole thousands of steps, every stage cut alike); beyond, SGHMC.
+    The estimate decided on counts the most resamplings the default pipeline makes (the rate guard's)."""
+    defaults = MCLMCSettings
+    seen = set()
+    for rows in np.geomspace(2_000, 200_000, 41).astype(int):
+        size = dict(rows=int(rows), params=901, chains=4)
+        full = sizing.default_run(**size)
+        assert full.stages == 1 + sizing.RESAMPLINGS
+        assert full.seconds > sizing.estimate(MCLMCSettings(), **size).seconds  # one resampling
+        chosen, est = sizing.choose_sampler(**size)
+        if full.seconds <= sizing.LONG_SECONDS:
+            seen.add("default")
+            assert chosen == "mclmc" and est == full and est.samples == defaults.default_samples
+        elif chosen == "mclmc":
+            seen.add("shortened")
+            assert est.seconds <= sizing.LONG_SECONDS < full.seconds
+            assert sizing.SHORTEST_SHARE * defaults.default_samples <= est.samples < defaults.default_samples
+            assert est.samples % sizing.LENGTH_STEP == 0
+            assert est.resample_samples / defaults.default_resample_samples == est.samples / defaults.default_samples
+            # the largest share that fits: a thousand steps more on both stages would not
+            longer = sizing.default_run(samples=est.samples + sizing.LENGTH_STEP,
+                                        resample_samples=est.resample_samples + sizing.LENGTH_STEP, **size)
+            assert longer.seconds > sizing.LONG_SECONDS
+        else:
+            seen.add("sghmc")
+            assert chosen == "sghmc" and est == full
+            half = sizing.default_run(samples=defaults.default_samples // 2,
+                                      resample_samples=defaults.default_resample_samples // 2, **size)
+            assert half.seconds > sizing.LONG_SECONDS
+    assert seen == {"default", "shortened", "sghmc"}
+
+
+def test_a_shortened_auto_run_says_so_and_keeps_the_lengths_given(monkeypatch):
+    from types import SimpleNamespace
+
+    from bayesprune.experiments.runner import resolve_sampler
+    from bayesprune.settings import RunConfig
+
+    monkeypatch.setattr(sizing, "machine_speed", lambda *a: 1.0)
+    post = BNNPosterior(MLPSpec(16, (50,), 1), "regression")  # UCI naval's network: 901 parameters
+    rows = next(int(r) for r in np.geomspace(2_000, 200_000, 81)
+                if sizing.default_run(rows=int(r), params=901, chains=4).seconds > 1.1 * sizing.LONG_SECONDS)
+    ds = SimpleNamespace(X_train=np.zeros((rows, 16)), y_train=np.zeros(rows))
+    _, est = sizing.choose_sampler(rows=rows, params=901, chains=4, speed=1.0)
+    assert est.samples < MCLMCSettings.default_samples  # shortened, not switched
+    cfg, note = resolve_sampler(RunConfig().validate(), ds, post)
+    assert cfg.sampler == "mclmc" and (cfg.samples, cfg.resample_samples) == (est.samples, est.resample_samples)
+    share = est.samples / MCLMCSettings.default_samples
+    assert note.startswith(f"--sampler auto runs mclmc at {est.samples:,} + {est.resample_samples:,} steps "
+                           f"({share:.0%} of its default lengths) to fit the 15-minute guide")
+    cfg, _ = resolve_sampler(RunConfig(samples=30_000).validate(), ds, post)
+    assert (cfg.samples, cfg.resample_samples) == (30_000, est.resample_samples)
+
+
+def test_sample_with_sampler_auto_runs_the_shortened_length(monkeypatch):
+    """``api.sample(sampler="auto")`` runs the length the size guide chose (stopped at the chains' start)."""
+    from bayesprune.experiments.runner import load_data
+    from bayesprune.settings import RunConfig
+    from bayesprune.stages import sample as sample_stage
+
+    iris = load_data(RunConfig())
+
+    class Started(Exception):
+        pass
+
+    def run_chains(*args, num_warmup, num_draws, thin, **kwargs):
+        raise Started(num_warmup + num_draws)
+
+    cost = sizing.estimate(MCLMCSettings(), rows=90, params=99, chains=2, samples=24_000, resample_samples=24_000)
+    monkeypatch.setattr(sample_stage, "sized_sampler", lambda *a: ("mclmc", cost))
+    monkeypatch.setattr(sample_stage, "chain_starts", lambda post, ds, n, *a: np.zeros((n, post.position_size())))
+    monkeypatch.setattr(sample_stage, "run_chains", run_chains)
+    with pytest.raises(Started) as started:
+        sample_stage.sample(iris, sampler="auto", chains=2)
+    assert started.value.args[0] == 24_000
+    with pytest.raises(Started) as started:
+        sample_stage.sample(iris, sampler="auto", chains=2, samples=3_000)  # a length given is kept
+    assert started.value.args[0] == 3_000
 
 
 def test_size_guide_scales_by_this_machines_speed_near_the_limit(monkeypatch):

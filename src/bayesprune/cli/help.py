@@ -40,9 +40,10 @@ class and whether the changes lean one way more than chance would (exact McNemar
 The paper's set-up is --sampler lgmh (lr 0.01, step 0.025, eta step 0.2, l_prob 0.5; 40,000 samples, 20,000
 resampling steps by default) with --resample-samples 1000.
 Large data: full-batch sampling costs rows x parameters per gradient. The default sampler, --sampler auto,
-estimates the run before it starts (near the limit, timing this machine's gradient first) and takes SGHMC on
-minibatches (--batch-size) when a run with MCLMC would take more than 15 minutes, saying so; --sampler mclmc samples
-full batch whatever the size.
+estimates the run before it starts (near the limit, timing this machine's gradient first): when a run with MCLMC
+would take more than 15 minutes it runs MCLMC shortened to fit (down to half its steps), and when even that would
+not fit it takes SGHMC on minibatches (--batch-size), saying which; --sampler mclmc samples full batch at full
+length whatever the size.
 """
 
 

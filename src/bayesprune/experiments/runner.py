@@ -39,7 +39,7 @@ from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
 from bayesprune.pruning import masks
 from bayesprune.samplers import sizing
-from bayesprune.samplers.registry import get_sampler
+from bayesprune.samplers.registry import get_sampler, settings_class
 from bayesprune.seeds import stream_int
 from bayesprune.settings import AUTO, RunConfig
 from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec, SamplingSpec
@@ -170,10 +170,19 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     if cfg.sampler == AUTO:
         chosen, full = api.sized_sampler(ds, posterior, cfg.chains)
         if chosen == sizing.FULL_BATCH_DEFAULT:
-            return replace(cfg, sampler=chosen), None
+            share = full.samples / settings_class(chosen).default_samples
+            if share >= 1:
+                return replace(cfg, sampler=chosen), None
+            # shortened to fit the guide (sizing.fitting_run); lengths the user gave are kept
+            lengths = dict(samples=cfg.samples or full.samples,
+                           resample_samples=cfg.resample_samples or full.resample_samples)
+            note = (f"--sampler auto runs {chosen} at {full.samples:,} + {full.resample_samples:,} steps ({share:.0%} "
+                    f"of its default lengths) to fit the {sizing.LONG_SECONDS / 60:.0f}-minute guide: "
+                    f"{full.describe()}; --samples and --resample-samples set the lengths")
+            return replace(cfg, sampler=chosen, **lengths), note
         note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()}, over "
-                f"the {sizing.LONG_SECONDS / 60:.0f}-minute guide; --sampler {sizing.FULL_BATCH_DEFAULT} samples "
-                f"full batch anyway")
+                f"the {sizing.LONG_SECONDS / 60:.0f}-minute guide even at {sizing.SHORTEST_SHARE:.0%} of its "
+                f"lengths; --sampler {sizing.FULL_BATCH_DEFAULT} samples full batch anyway")
         return replace(cfg, sampler=chosen), note
     if get_sampler(cfg.sampler).stochastic:
         return cfg, None

@@ -27,8 +27,10 @@ by how much slower or faster it is than the formula's (``speed``). Only estimate
 of ``LONG_SECONDS`` to 16 times it are checked (:func:`worth_probing`): the probe costs a compilation and about a
 second, which a run that is clearly short, or too long even for a GPU, does not need.
 
-``--sampler auto`` (the default) takes the default full-batch sampler (MCLMC) when its whole run is estimated at
-most ``LONG_SECONDS``, else SGHMC on minibatches; ``bayesprune run`` with a named full-batch sampler estimated to
+``--sampler auto`` (the default) takes the default full-batch sampler (MCLMC) when its whole run, with the most
+resamplings the default pipeline makes (``RESAMPLINGS``: the rate given, then the rate guard's 50%), is estimated
+at most ``LONG_SECONDS``, or when it fits with its lengths cut to no less than ``SHORTEST_SHARE`` of its defaults
+(then it runs so shortened), else SGHMC on minibatches; ``bayesprune run`` with a named full-batch sampler estimated to
 take longer says so before it starts and names the stochastic-gradient option.
 """
 
@@ -63,6 +65,15 @@ PROBE_BELOW, PROBE_ABOVE = 4.0, 16.0
 PROBE_SECONDS = 0.2  # each timed call of the probe takes about this long on the reference machine
 PROBE_CALLS = 5  # timed calls; the fastest counts (interference only slows: 5 of 41 single calls ran 1.9-4x slow)
 DEFAULT_KEPT = 1000  # kept draws per chain of 4 (bayesprune.stages.sample.kept_per_chain says for other sizes)
+# near the limit the full-batch default runs shortened, down to this share of its default lengths (the full sample
+# and the resampling alike), before the minibatch path is taken: on UCI naval, where the default run took 17
+# minutes here, MCLMC at half its lengths kept its full-batch accuracy (benchmarks/results/size_guide.md)
+SHORTEST_SHARE = 0.5
+# the estimate --sampler auto decides on counts this many resamplings: the most the default pipeline makes (the rate
+# given, then the rate guard's 50%; the full network kept needs none). UCI naval's default run shortened to fit one
+# resampling took 23 minutes when the guard stepped down twice (benchmarks/results/size_guide.md)
+RESAMPLINGS = 2
+LENGTH_STEP = 1000  # shortened lengths are whole thousands of steps
 FULL_BATCH_DEFAULT = DEFAULT_SAMPLER
 STOCHASTIC_DEFAULT = "sghmc"
 
@@ -83,12 +94,16 @@ class CostEstimate:
     sampling_seconds: float = 0.0  # the sampling alone, as the gradient timings predict it
     evaluation_seconds: float = 0.0  # one gradient's rows for every kept draw of every stage (before scaling)
     speed: float | None = None  # this machine's gradient time / the reference machine's (None: not measured)
+    samples: int = 0  # the lengths estimated: the full sample's steps per chain
+    resample_samples: int = 0  # and each resampling's steps per chain
+    stages: int = 2  # sampled stages: the full sample and stages - 1 resamplings
 
     def describe(self) -> str:
         where, timed = (("on a 2-core CPU like the reference machine", "") if self.speed is None else
                         ("on this machine", f"; a gradient here timed at {self.speed:.2g}x the reference 2-core CPU's"))
+        runs = "" if self.stages <= 2 else f" with {self.stages - 1} resamplings"
         return (f"{self.sampler} on {self.rows:,} rows x {self.params:,} parameters: about "
-                f"{_duration(self.seconds)} for the whole run {where} ({self.gradients:,.0f} gradients per chain "
+                f"{_duration(self.seconds)} for the whole run{runs} {where} ({self.gradients:,.0f} gradients per chain "
                 f"on {self.rows_per_gradient:,} rows each{timed})")
 
 
@@ -124,17 +139,48 @@ def estimate(settings: SamplerSettings, *, rows: int, params: int, chains: int, 
     scale = 1.0 if speed is None else speed
     seconds = stages * STAGE_SECONDS + scale * (SAMPLING_SCALE * sampling + EVALUATION_GRADIENTS * evaluation)
     return CostEstimate(settings.sampler, seconds, rows, params, per_grad, grads + init_steps, sampling, evaluation,
-                        speed)
+                        speed, samples, resample // max(1, stages - 1), stages)
 
 
 def choose_sampler(*, rows: int, params: int, chains: int, kept: int = DEFAULT_KEPT,
                    speed: float | None = None) -> tuple[str, CostEstimate]:
     """The sampler ``--sampler auto`` takes for this size, and the full-batch estimate it was chosen on (a default
-    run: its default lengths and start, one resampling, ``kept`` draws kept per chain; ``speed`` as in
-    :func:`estimate`)."""
-    full = estimate(settings_class(FULL_BATCH_DEFAULT)(), rows=rows, params=params, chains=chains, kept=kept,
-                    speed=speed)
-    return (FULL_BATCH_DEFAULT if full.seconds <= LONG_SECONDS else STOCHASTIC_DEFAULT), full
+    run: its default start, ``RESAMPLINGS`` resamplings, ``kept`` draws kept per chain; ``speed`` as in
+    :func:`estimate`: :func:`default_run`).
+
+    MCLMC at its default lengths when that run fits ``LONG_SECONDS``; else MCLMC shortened (:func:`fitting_run`:
+    the estimate returned is the shortened run's, its ``samples`` and ``resample_samples`` the lengths to run);
+    else SGHMC, with the estimate of MCLMC at its default lengths."""
+    size = dict(rows=rows, params=params, chains=chains, kept=kept, speed=speed)
+    full = default_run(**size)
+    if full.seconds <= LONG_SECONDS:
+        return FULL_BATCH_DEFAULT, full
+    shortened = fitting_run(full, **size)
+    return (FULL_BATCH_DEFAULT, shortened) if shortened is not None else (STOCHASTIC_DEFAULT, full)
+
+
+def default_run(*, samples: int | None = None, resample_samples: int | None = None, **size) -> CostEstimate:
+    """The estimate ``--sampler auto`` decides on: the full-batch default's run with ``RESAMPLINGS``
+    resamplings (the most the default pipeline makes), at its default lengths or at ``samples`` steps and
+    ``resample_samples`` steps per resampling. ``size``: :func:`estimate`'s other keyword arguments."""
+    cls = settings_class(FULL_BATCH_DEFAULT)
+    each = cls.default_resample_samples if resample_samples is None else resample_samples
+    return estimate(cls(), samples=samples, resample_samples=RESAMPLINGS * each, stages=1 + RESAMPLINGS, **size)
+
+
+def fitting_run(full: CostEstimate, **size) -> CostEstimate | None:
+    """The :func:`default_run` ``full`` shortened to fit ``LONG_SECONDS``: its full sample and resamplings cut by
+    one share, the largest from ``SHORTEST_SHARE`` to 1 that fits (whole ``LENGTH_STEP`` steps), or ``None`` when
+    even the shortest does not. The estimate is linear in the lengths (the stage and evaluation parts do not
+    change: the same number of draws is kept, thinned less), so the share is solved from two estimates. ``size``:
+    the keyword arguments ``full`` was estimated with."""
+    empty = default_run(samples=0, resample_samples=0, **size)
+    share = (LONG_SECONDS - empty.seconds) / (full.seconds - empty.seconds)
+    if share < SHORTEST_SHARE:
+        return None
+    samples, each = (max(LENGTH_STEP, int(share * n // LENGTH_STEP) * LENGTH_STEP)
+                     for n in (full.samples, full.resample_samples))
+    return default_run(samples=samples, resample_samples=each, **size)
 
 
 def worth_probing(seconds: float) -> bool:

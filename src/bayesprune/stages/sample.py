@@ -162,9 +162,11 @@ def sample(
     ``sampler_settings``, ``chains``, ``superchains``, ``samples``, ``burnin``, ``thin``, ``init``, ``init_steps``,
     ``until_converged``), or those fields as keyword arguments.
 
-    ``sampler="auto"`` (the default) takes MCLMC, or SGHMC where the size guide estimates a run with MCLMC over
-    15 minutes (:func:`~bayesprune.samplers.sizing.choose_sampler`; ``result.sampler`` says which).
-    ``samples=None`` uses the sampler's default length and ``init=None`` its default start (``default_init``);
+    ``sampler="auto"`` (the default) takes MCLMC, shortened to fit where a run at its default lengths is estimated
+    over 15 minutes, or SGHMC where even half the lengths would not fit
+    (:func:`~bayesprune.samplers.sizing.choose_sampler`; ``result.sampler`` says which).
+    ``samples=None`` uses the sampler's default length (or the shortened one) and ``init=None`` its default start
+    (``default_init``);
     ``sampler_settings`` are the sampler's own settings (its settings class from
     its sampler module in :mod:`bayesprune.samplers`, or a dict of some of them, e.g. ``{"num_integration_steps": 32}``;
     ``None``: its defaults). ``thin=None`` keeps at most 1,000 draws per chain (fewer beyond 4 chains:
@@ -185,11 +187,14 @@ def sample(
         if sampler_settings is not None:
             raise OptionError.about("sampler_settings", "need a named sampler, not sampler='auto' (the settings "
                                     "belong to one sampler): give sampler='mclmc', for example")
-        sampler, _ = sized_sampler(ds, posterior, chains)
+        sampler, cost = sized_sampler(ds, posterior, chains)
+        auto_samples = cost.samples if sampler == cost.sampler else None  # MCLMC, perhaps shortened to fit
+    else:
+        auto_samples = None
     defaults = settings_class(sampler)
     init = defaults.default_init if spec.init is None else spec.init
     init_steps = defaults.default_init_steps if spec.init_steps is None else spec.init_steps
-    samples = defaults.default_samples if spec.samples is None else spec.samples
+    samples = spec.samples or auto_samples or defaults.default_samples
     num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains,
                                                    dim=posterior.position_size())
     t0 = time.perf_counter()
