@@ -174,11 +174,14 @@ def test_a_shortened_auto_run_says_so_and_keeps_the_lengths_given(monkeypatch):
     assert est.samples < MCLMCSettings.default_samples  # shortened, not switched
     cfg, note = resolve_sampler(RunConfig().validate(), ds, post)
     assert cfg.sampler == "mclmc" and (cfg.samples, cfg.resample_samples) == (est.samples, est.resample_samples)
-    share = est.samples / MCLMCSettings.default_samples
-    assert note.startswith(f"--sampler auto runs mclmc at {est.samples:,} + {est.resample_samples:,} steps "
-                           f"({share:.0%} of its default lengths) to fit the 15-minute guide")
-    cfg, _ = resolve_sampler(RunConfig(samples=30_000).validate(), ds, post)
+    assert note.startswith(f"--sampler auto runs mclmc at {est.samples:,} + {est.resample_samples:,} steps to fit "
+                           f"the 15-minute guide (its default lengths, {MCLMCSettings.default_samples:,} + "
+                           f"{MCLMCSettings.default_resample_samples:,}, would not)")
+    cfg, note = resolve_sampler(RunConfig(samples=30_000).validate(), ds, post)
     assert (cfg.samples, cfg.resample_samples) == (30_000, est.resample_samples)
+    assert f"runs mclmc at 30,000 + {est.resample_samples:,} steps" in note  # the lengths it runs
+    cfg, note = resolve_sampler(RunConfig(samples=30_000, resample_samples=9_000).validate(), ds, post)
+    assert (cfg.sampler, cfg.samples, cfg.resample_samples, note) == ("mclmc", 30_000, 9_000, None)
 
 
 def test_sample_with_sampler_auto_runs_the_shortened_length(monkeypatch):

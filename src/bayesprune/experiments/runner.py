@@ -170,14 +170,15 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     if cfg.sampler == AUTO:
         chosen, full = api.sized_sampler(ds, posterior, cfg.chains)
         if chosen == sizing.FULL_BATCH_DEFAULT:
-            share = full.samples / settings_class(chosen).default_samples
-            if share >= 1:
-                return replace(cfg, sampler=chosen), None
-            # shortened to fit the guide (sizing.fitting_run); lengths the user gave are kept
+            defaults = settings_class(chosen)
+            if full.samples >= defaults.default_samples or (cfg.samples and cfg.resample_samples):
+                return replace(cfg, sampler=chosen), None  # it fits, or the user set both lengths
+            # shortened to fit the guide (sizing.fitting_run); a length the user gave is kept
             lengths = dict(samples=cfg.samples or full.samples,
                            resample_samples=cfg.resample_samples or full.resample_samples)
-            note = (f"--sampler auto runs {chosen} at {full.samples:,} + {full.resample_samples:,} steps ({share:.0%} "
-                    f"of its default lengths) to fit the {sizing.LONG_SECONDS / 60:.0f}-minute guide: "
+            note = (f"--sampler auto runs {chosen} at {lengths['samples']:,} + {lengths['resample_samples']:,} "
+                    f"steps to fit the {sizing.LONG_SECONDS / 60:.0f}-minute guide (its default lengths, "
+                    f"{defaults.default_samples:,} + {defaults.default_resample_samples:,}, would not): "
                     f"{full.describe()}; --samples and --resample-samples set the lengths")
             return replace(cfg, sampler=chosen, **lengths), note
         note = (f"--sampler auto chose {chosen} on minibatches: full-batch {full.describe()}, over "
