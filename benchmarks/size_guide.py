@@ -113,8 +113,8 @@ def records() -> tuple[list[dict], list[dict]]:
 def shortened(r: dict) -> bool:
     """Whether a stored run sampled fewer steps than its sampler's default (as ``--sampler auto`` runs MCLMC near
     the limit): checked, not fitted, so the constants stay fitted to default runs."""
-    return int(r.get("samples") or settings_class(r["sampler"]).default_samples) < settings_class(
-        r["sampler"]).default_samples
+    default = settings_class(r["sampler"]).default_samples
+    return int(r.get("samples") or default) < default
 
 
 def fit(runs: list[dict]) -> np.ndarray:
