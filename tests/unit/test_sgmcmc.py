@@ -260,6 +260,9 @@ def test_auto_resolves_by_size_and_a_long_full_batch_run_is_announced(capsys, mo
     # a named full-batch sampler is run as asked, with a note that names the minibatch option
     cfg, note = resolve_sampler(RunConfig(sampler="hmc"), big, post)
     assert cfg.sampler == "hmc" and "--sampler sghmc" in note
+    # its estimate counts the resamplings the run can make: the rate given and the rate guard's 50%, as auto's does
+    assert "with 2 resamplings" in note
+    assert "resamplings" not in resolve_sampler(RunConfig(sampler="hmc", rate_guard=0.0), big, post)[1]
     assert resolve_sampler(RunConfig(sampler="sghmc"), big, post)[1] is None
     # sampler settings belong to a named sampler
     assert main(["run", "--sampler", "auto", "--batch-size", "64", "--quiet"]) == 2
@@ -294,3 +297,19 @@ def test_settings_of_the_full_batch_default_without_a_sampler_mean_that_sampler(
     cfg = run_config(build_parser().parse_args(["run", "--desired-energy-var", "1e-4"]))
     assert cfg.sampler == "mclmc" and cfg.sampler_settings.desired_energy_var == 1e-4
     assert run_config(build_parser().parse_args(["run"])).sampler == "auto"
+
+
+def test_most_resamplings_counts_the_guards_steps_the_candidates_and_the_schedule():
+    from bayesprune.stage_settings import CompressionSpec, PruningSpec
+    from bayesprune.stages.compress import most_resamplings
+
+    guard, pruning = CompressionSpec(), PruningSpec()  # the defaults: the guard on, auto rates 0.5-0.95
+    assert most_resamplings(0.75, guard, pruning) == 2  # 75%, then 50%
+    assert most_resamplings(0.9, guard, pruning) == 3  # 90%, 75%, 50%
+    assert most_resamplings(0.5, guard, pruning) == 1
+    assert most_resamplings(0.0, guard, pruning) == 0
+    assert most_resamplings("auto", guard, pruning) == 4  # one per candidate
+    assert most_resamplings(0.9, CompressionSpec(rate_guard=0.0), pruning) == 1
+    gradual = CompressionSpec(schedule="gradual", schedule_steps=3)
+    assert most_resamplings(0.9, gradual, pruning) == 3  # one per step; the guard does not check a schedule
+    assert most_resamplings(0.9, guard, PruningSpec(layer_rates=(0.9, 0.9))) == 1

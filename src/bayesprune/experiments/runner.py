@@ -43,6 +43,7 @@ from bayesprune.samplers.registry import get_sampler, settings_class
 from bayesprune.seeds import stream_int
 from bayesprune.settings import AUTO, RunConfig
 from bayesprune.stage_settings import CompressionSpec, PruningSpec, ResamplingSpec, SamplingSpec
+from bayesprune.stages.compress import most_resamplings
 
 __all__ = ["CellResult", "RunConfig", "RunOutcome", "load_data", "run", "write_outputs"]
 
@@ -188,9 +189,13 @@ def resolve_sampler(cfg: RunConfig, ds: Dataset, posterior) -> tuple[RunConfig, 
     if get_sampler(cfg.sampler).stochastic:
         return cfg, None
     init_steps = cfg.init_steps if cfg.init == "optimised" else 0
-    cells = len(cfg.criteria) * len(cfg.rates)
+    # every resampling the run can make: each criterion x rate, and the rate guard's steps down (as --sampler auto
+    # counts the default pipeline's: sizing.RESAMPLINGS)
+    compression = CompressionSpec.from_run(cfg)
+    resamplings = sum(most_resamplings(rate, compression, PruningSpec.from_run(cfg, criterion=criterion))
+                      for criterion in cfg.criteria for rate in cfg.rates)
     run = dict(rows=rows, params=params, chains=cfg.chains, samples=cfg.samples,
-               resample_samples=cfg.resample_samples * cells, init_steps=init_steps, stages=1 + cells,
+               resample_samples=cfg.resample_samples * resamplings, init_steps=init_steps, stages=1 + resamplings,
                kept=api.kept_per_chain(cfg.chains, posterior.position_size()))
     cost = sizing.estimate(cfg.sampler_settings, **run)
     speed = api.speed_here(ds, posterior, cfg.chains, cost)

@@ -174,6 +174,20 @@ def _selected(ps: PosteriorSample, ds: Dataset, pruning: PruningSpec, seed: int,
                        chosen)
 
 
+def most_resamplings(rate: float | str, compression: CompressionSpec, pruning: PruningSpec) -> int:
+    """The most resamplings :func:`compress` makes at ``rate``: one per candidate of ``rate="auto"``, one per step
+    of a gradual schedule, and where the rate guard checks the rate given (:func:`guard_off`), one more for each
+    lower rate of ``auto_rates`` it may step down to (:func:`guarded`). What a run's time estimate counts."""
+    if rate == "auto":
+        return len(set(float(r) for r in compression.auto_rates))
+    if float(rate) <= 0:
+        return 0
+    ladder = len(schedules.rates(compression.schedule, float(rate), compression.schedule_steps))
+    if guard_off(compression.rate_guard, compression.schedule, pruning.layer_rates) is not None:
+        return ladder
+    return 1 + len(set(float(r) for r in compression.auto_rates if r < float(rate)))
+
+
 def guard_off(rate_guard: float, schedule: str, layer_rates) -> str | None:
     """Why the rate guard does not check a rate given, the setting to change first: ``"layer_rates"`` (rates per
     layer), ``"schedule"`` (a gradual schedule) or ``"rate_guard"`` (it is 0); ``None`` when it does (one shot,
