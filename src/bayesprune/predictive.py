@@ -145,6 +145,17 @@ class Predictive:
         """Predictive mean (regression) or mean class probabilities (classification)."""
         return self._average(self.flat_outputs())
 
+    def exp_moments(self, a: float, c: float) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and sd of ``exp(a * y + c)`` under the predictive mixture (regression): a log-transformed
+        target's predictive in the target's own units (``y`` its scaled logarithm). Each draw's component is then
+        log-normal with ``m = a f + c``, ``s^2 = a^2 tau^2``: mean ``exp(m + s^2 / 2)``, second moment
+        ``exp(2 m + 2 s^2)``, averaged over the draws with their weights (exact, no sampling)."""
+        m = a * self.flat_outputs().astype(np.float64) + c
+        s2 = a * a * self.noise_var.reshape(-1).astype(np.float64)[:, None]
+        first = self._average(np.exp(m + s2 / 2))
+        second = self._average(np.exp(2 * m + 2 * s2))
+        return first, np.sqrt(np.maximum(second - first ** 2, 0.0))
+
     def probabilities(self) -> np.ndarray:
         if self.task != "classification":
             raise ValueError("class probabilities exist only for classification")

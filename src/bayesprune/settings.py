@@ -52,6 +52,9 @@ RATE_GUARD_ACCURACY = 0.01
 CHAIN_WEIGHTS = ("auto", "stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
+# how a regression target is modelled (--target-transform): the data layer's datasets.TARGET_TRANSFORMS,
+# repeated because the settings do not import the data layer (tests/unit/test_data.py checks they agree)
+TARGET_TRANSFORMS = ("none", "log")
 SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
 RESAMPLE_FROM = ("scoring-chains", "all-chains")
@@ -106,6 +109,10 @@ class RunConfig:
     stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
     drop_missing: bool = option(False, "drop the rows of --csv with a missing cell (empty, NA, NaN, ?) in the target "
                                 "or a feature; without it such a cell is an error naming it", group="data", toml=True)
+    target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
+                                   "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
+                                   "predictions are in the target's own units either way", choices=TARGET_TRANSFORMS,
+                                   group="data", toml=True)
     test_fraction: float = option(0.4, "share of rows held out for testing", check=options.open_probability,
                                   flag=None)
     split_seed: int | None = option(None, "seed of the train/test split (default: the run's seed)",

@@ -177,6 +177,14 @@ def test_csv_without_target_names_the_columns(tmp_path, capsys):
     assert "one of rooms, area, price (for example --target price)" in err
 
 
+def test_a_log_target_that_reaches_zero_is_refused_before_any_work(tmp_path, capsys):
+    csv = tmp_path / "houses.csv"
+    csv.write_text("rooms,price\n" + "\n".join(f"{i},{(i - 2) * 1.5}" for i in range(12)))
+    code, _, err = run_cli(["run", "--csv", str(csv), "--target", "price", "--target-transform", "log"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "houses.csv: row 2, column 2 ('price'): -3 is not above 0" in err and "(3 are not)" in err
+
+
 def test_data_list_and_verify(data_dir, capsys):
     code, out, _ = run_cli(["data", "list", "--data-dir", str(data_dir)], capsys)
     assert code == 0

@@ -283,3 +283,60 @@ def test_predict_reads_new_rows_written_with_a_row_index_or_a_trailing_separator
     assert read_inputs(indexed, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
     bare = _write(tmp_path, "1.0,2.5,\n0.5,-1.5,\n", "bare.csv")
     assert read_inputs(bare, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
+
+
+def test_target_transform_log_models_the_logarithm_and_names_a_value_it_cannot_take(tmp_path):
+    """--target-transform log: the network's target is log(price), scaled as the target itself would be (the
+    same as a file holding log(price)), and ``inverse_y`` maps back to prices; a value at or below 0 is refused
+    with its row and column, a class label and an unknown transform too."""
+    from bayesprune.data.datasets import log_target
+    from bayesprune.errors import OptionError
+    from bayesprune.experiments.advice import interval_notes
+
+    x = np.linspace(0, 3, 30)
+    price = np.exp(1 + x + 0.1 * np.sin(7 * x))
+    path = _write(tmp_path, "a,price\n" + "\n".join(f"{u:.4f},{p:.6f}" for u, p in zip(x, price, strict=True)))
+    logged = _write(tmp_path, "a,lp\n" + "\n".join(f"{u:.4f},{np.log(p):.9f}" for u, p in zip(x, price, strict=True)),
+                    name="logged.csv")
+    ds, ref = load_csv(path, target="price", target_transform="log"), load_csv(logged, target="lp")
+    np.testing.assert_allclose(ds.y_train, ref.y_train, atol=1e-5)
+    np.testing.assert_allclose(ds.inverse_y(ds.y_test), np.exp(ref.inverse_y(ref.y_test)), rtol=1e-5)
+    a, c = ds.y_affine
+    np.testing.assert_allclose(a * ds.y_test + c, ref.inverse_y(ref.y_test), atol=1e-5)
+    assert ds.target_transform == "log" and "the target's logarithm modelled" in ds.summary()
+    # the note on intervals below 0: only for a positive target modelled as it is
+    plain = load_csv(path, target="price")
+    low = plain.y_test - 10.0  # far below the scaled 0 price
+    assert interval_notes(plain, low)[0].startswith(f"{len(low)} of {len(low)} test rows' 90% intervals reach "
+                                                    "below 0, though every value of 'price' is above 0")
+    assert interval_notes(plain, plain.y_test) == [] and interval_notes(ds, low) == []
+    bad = _write(tmp_path, "a,price\n" + "\n".join(f"{i},{i * 2 - 4.5}" for i in range(10)), name="bad.csv")
+    with pytest.raises(InputError, match=r"row 2, column 2 \('price'\): -4.5 is not above 0.* \(3 are not\)"):
+        load_csv(bad, target="price", target_transform="log")
+    counts = _write(tmp_path, "a,n\n" + "\n".join(f"{i},{i % 5 + 1}" for i in range(20)), name="counts.csv")
+    with pytest.raises(InputError, match=r"'n' was taken as class labels \(its 5 integer values\): add --task "
+                                         "regression"):
+        load_csv(counts, target="n", target_transform="log")
+    assert load_csv(counts, target="n", task="regression", target_transform="log").target_transform == "log"
+    assert interval_notes(load_csv(bad, target="price"), np.full(4, -10.0)) == []  # the target reaches 0 itself
+    labels = _write(tmp_path, "a,kind\n" + "\n".join(f"{i},{'ab'[i % 2]}" for i in range(10)), name="labels.csv")
+    with pytest.raises(InputError, match="applies to a regression target; 'kind' holds class labels"):
+        load_csv(labels, target="kind", target_transform="log")
+    with pytest.raises(OptionError, match="target_transform 'sqrt' is unknown; choose one of none, log"):
+        load_csv(path, target="price", target_transform="sqrt")
+    assert log_target(ds) is ds  # once is enough
+
+
+def test_a_run_configuration_takes_the_logarithm_of_a_named_sets_target_too(no_data_env):
+    from bayesprune import settings
+    from bayesprune.data import datasets
+    from bayesprune.errors import OptionError
+    from bayesprune.experiments.runner import load_data
+    from bayesprune.settings import RunConfig
+
+    assert settings.TARGET_TRANSFORMS == datasets.TARGET_TRANSFORMS  # the setting's choices are the loader's
+    plain, ds = (load_data(RunConfig(dataset="diabetes", target_transform=t)) for t in ("none", "log"))
+    np.testing.assert_allclose(ds.inverse_y(ds.y_test), plain.inverse_y(plain.y_test), rtol=1e-5)
+    assert ds.meta["target_transform"] == "log" and ds.y_train.min() >= 0 and ds.y_train.max() <= 1
+    with pytest.raises(OptionError, match="target_transform 'sqrt' is unknown; choose one of none, log"):
+        RunConfig(target_transform="sqrt").validate()

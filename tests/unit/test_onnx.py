@@ -30,7 +30,7 @@ N_FEATURES = 5
 
 
 def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int = 0, n_draws: int = 40,
-                 categories: bool = False):
+                 categories: bool = False, log: bool | str = False):
     """A compact model file in bayesprune's format with random draws (ONNX must reproduce any draws, so these
     need not come from a posterior): features scaled like a real run's, the target too for regression."""
     rng = np.random.default_rng(seed)
@@ -60,6 +60,9 @@ def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int =
     }
     if drop_inputs:
         header["inputs"] = inputs
+    if log:  # a model of the target's logarithm (--target-transform log), about e^2 on average; a text: that one
+        header.update(target_transform="log" if log is True else log,
+                      y_scaler={"kind": "zscore", "mean": [2.0], "scale": [0.5]})
     if categories:  # the last three inputs: one text column of the training file, encoded one-hot
         header.update(feature_names=["x0", "x1", "c=p", "c=q", "c=r"], categories={"c": ["p", "q", "r"]},
                       raw_features=["x0", "x1", "c"])
@@ -100,6 +103,34 @@ def test_onnx_runtime_equals_predict(tmp_path, task, layout, drop_inputs):
     for end in ("lower", "upper"):
         np.testing.assert_allclose(got[end], want[end], rtol=1e-5, atol=1e-5 * float(want["sd"].min()))
     assert got["draws"].shape == (40, len(X), 1)
+
+
+def test_a_model_of_the_targets_logarithm(tmp_path):
+    """--target-transform log: predict's interval is the exponential of the logarithm's (the same file read as a
+    model of the target itself), its mean the log-normal mixture's (against 200,000 values drawn from the mixture:
+    a sampling error of about 0.3% of the sd, asserted at 3%); ONNX Runtime gives the same."""
+    plain = _write_model(tmp_path / "plain.bpz", task="regression", layout="sparse", drop_inputs=False)
+    model = _write_model(tmp_path / "log.bpz", task="regression", layout="sparse", drop_inputs=False, log=True)
+    X = _rows(8)
+    want, logs = model.predict(X), plain.predict(X)
+    assert model.target_transform == "log" and plain.target_transform == "none"
+    a, c = 0.5, 2.0  # the log model's target scaler; the plain file's maps by 4 and 20
+    for end in ("lower", "upper"):
+        np.testing.assert_allclose(want[end], np.exp(a * (logs[end] - 20.0) / 4.0 + c), rtol=1e-6)
+    pred = model.predictive(X)
+    rng = np.random.default_rng(5)
+    pick = rng.integers(0, pred.flat_outputs().shape[0], 200_000)
+    z = pred.flat_outputs()[pick] + rng.normal(size=(200_000, len(X))) * np.sqrt(pred.noise_var.reshape(-1))[pick, None]
+    values = np.exp(a * z + c)
+    np.testing.assert_allclose(want["mean"], values.mean(axis=0), atol=0.03 * float(want["sd"].min()))
+    np.testing.assert_allclose(want["sd"], values.std(axis=0), rtol=0.03)
+    path = export_onnx(model, tmp_path / "log.onnx", include_draws=True)
+    got = _run(path, X)
+    for key in ("mean", "sd", "lower", "upper"):
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5)
+    assert (got["lower"] > 0).all()
+    with pytest.raises(InputError, match="unknown target transform 'sqrt'"):
+        _write_model(tmp_path / "bad.bpz", task="regression", layout="sparse", drop_inputs=False, log="sqrt")
 
 
 def test_interval_is_the_mixture_quantile():

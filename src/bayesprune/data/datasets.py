@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import check_no_missing, file_rows, numeric_column, read_table
 from bayesprune.data.table import drop_missing as drop_missing_rows
-from bayesprune.errors import InputError
+from bayesprune.errors import InputError, OptionError
 
 DATA_ENV = "BAYESPRUNE_DATA"
 DEFAULT_HIDDEN = (12,)  # one hidden layer of 12 units: the paper's most common width, used for a user's data
 MAX_CLASSES_FOR_INFERENCE = 20
 MIN_ROWS = 2  # rows a data set needs to be split into train and test
+# how a regression target is modelled: as it is, or its logarithm (a price, a concentration, a duration: positive
+# and right-skewed, where a Gaussian likelihood on the value itself gives intervals below 0); --target-transform
+TARGET_TRANSFORMS = ("none", "log")
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Dataset:
     source: str = ""
     sha256: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # "log": y holds the scaled logarithm of the target (log_target); inverse_y maps back to the target itself
+    target_transform: str = "none"
 
     @property
     def n_features(self) -> int:
@@ -56,18 +62,28 @@ class Dataset:
         return len(self.class_names) if self.task == "classification" else 1
 
     def inverse_y(self, y_scaled: np.ndarray) -> np.ndarray:
-        """Map regression targets/predictions from the scaled space back to original units."""
-        if self.y_scaler is None:
-            return np.asarray(y_scaled)
+        """Map regression targets/predictions (or quantiles: the map is increasing) from the scaled space back to
+        original units, through the exponential for a log-transformed target (its predictive mean is not the
+        exponential of the mean: :func:`bayesprune.evaluation.stage.score_predictive`)."""
         arr = np.asarray(y_scaled, dtype=np.float64)
-        return self.y_scaler.inverse_transform(arr.reshape(-1, 1)).reshape(arr.shape)
+        if self.y_scaler is not None:
+            arr = self.y_scaler.inverse_transform(arr.reshape(-1, 1)).reshape(arr.shape)
+        return np.exp(arr) if self.target_transform == "log" else arr
+
+    @property
+    def y_affine(self) -> tuple[float, float]:
+        """``(a, c)`` with ``modelled = y_scaled * a + c``: the modelled target is the target itself, or its
+        logarithm for a log-transformed one; ``(1, 0)`` without a scaler."""
+        if self.y_scaler is None:
+            return 1.0, 0.0
+        c = float(self.y_scaler.inverse_transform(np.zeros((1, 1)))[0, 0])
+        return float(self.y_scaler.inverse_transform(np.ones((1, 1)))[0, 0]) - c, c
 
     @property
     def y_scale(self) -> float:
-        """Target units per scaled unit (regression): ``y = y_scaled * y_scale + shift``; 1 without a scaler."""
-        if self.y_scaler is None:
-            return 1.0
-        return float(abs(self.inverse_y(np.ones(1)) - self.inverse_y(np.zeros(1)))[0])
+        """Modelled-target units per scaled unit (regression; :attr:`y_affine`): the target's units, or its
+        logarithm's for a log-transformed target; 1 without a scaler."""
+        return abs(self.y_affine[0])
 
     def transform_X(self, X: np.ndarray) -> np.ndarray:
         """Apply the fitted feature scaler to new raw inputs."""
@@ -85,9 +101,10 @@ class Dataset:
         inferred = self.meta.get("classes_inferred")
         inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
                     f"target as a number)" if inferred else "")
+        log = "; the target's logarithm modelled" if self.target_transform == "log" else ""
         return (
             f"{self.name}: {self.task}, {self.n_features} feature{'s' * (self.n_features != 1)}{text}{classes}, "
-            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{index}{inferred}"
+            f"{len(self.y_train)} train / {len(self.y_test)} test rows{dropped}{index}{inferred}{log}"
         )
 
 
@@ -175,6 +192,7 @@ def load_csv(
     stratify: bool = False,
     sep: str | None = None,
     drop_missing: bool = False,
+    target_transform: str = "none",
 ) -> Dataset:
     """Load a user CSV: pick the target (and features), encode text labels and text feature columns (one input
     per category, :mod:`bayesprune.data.encoding`), infer the task if not given.
@@ -191,7 +209,13 @@ def load_csv(
     drop_missing
         Drop the rows with a missing cell (empty, NA, NaN, ?) in the target or a feature, counted in
         ``meta["dropped_missing"]``; without it such a cell is an error naming it.
+    target_transform
+        ``"log"``: model the logarithm of a regression target whose every value is above 0 (:func:`log_target`);
+        ``"none"`` (the default): the target itself.
     """
+    if target_transform not in TARGET_TRANSFORMS:
+        raise OptionError.about("target_transform", f"{target_transform!r} is unknown; choose one of "
+                                f"{', '.join(TARGET_TRANSFORMS)}")
     path = Path(path)
     frame = read_table(path, sep=sep)
     columns = list(frame.columns)
@@ -227,12 +251,55 @@ def load_csv(
             inferred = values
     if scale_target is None:
         scale_target = "minmax" if task == "regression" else "none"
-    return _from_frame(
+    ds = _from_frame(
         frame, name=path.stem, target=target, features=feats, task=task,
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
         classes_inferred=inferred,
     )
+    if target_transform == "none":
+        return ds
+    if task == "classification":
+        raise InputError(f"{path}: --target-transform log applies to a regression target; '{target}' " + (
+            f"was taken as class labels (its {inferred} integer values): add --task regression" if inferred else
+            "holds class labels"))
+    if task == "regression":  # name the first value the logarithm cannot take, as an editor shows its row
+        y = numeric_column(frame, target)
+        bad = np.flatnonzero(~(y > 0))
+        if bad.size:
+            raise InputError(f"{path}: row {file_rows(frame)[bad[0]]}, column {columns.index(target) + 1} "
+                             f"('{target}'): {y[bad[0]]:g} is not above 0, and --target-transform log needs "
+                             f"every target above 0 ({bad.size} are not); leave it out, or shift the column")
+    return log_target(ds, where=str(path))
+
+
+def log_target(ds: Dataset, *, where: str | None = None) -> Dataset:
+    """``ds`` with its regression target modelled on the log scale (``--target-transform log``): the logarithm of
+    the target, scaled as the target was (a scaler of the same kind refitted on the training rows' logarithms).
+    Every target value must be above 0; ``where`` names the data in the error (default: the data set's name).
+    Written here because scikit-learn's ``TransformedTargetRegressor`` wraps an estimator, not a data set."""
+    from sklearn.base import clone
+
+    if ds.task != "regression":
+        raise InputError(f"{where or ds.name}: --target-transform log applies to a regression target; "
+                         f"this one is a class label")
+    if ds.target_transform == "log":
+        return ds
+    raw_train, raw_test = ds.inverse_y(ds.y_train), ds.inverse_y(ds.y_test)
+    low = float(min(raw_train.min(), raw_test.min()))
+    if not low > 0:
+        bad = int((raw_train <= 0).sum() + (raw_test <= 0).sum())
+        raise InputError(f"{where or ds.name}: {bad} target value(s) at or below 0 (the smallest {low:.6g}); "
+                         "--target-transform log needs every value above 0: leave it out, or shift the target")
+    log_train, log_test = np.log(raw_train), np.log(raw_test)
+    scaler = None if ds.y_scaler is None else clone(ds.y_scaler).fit(log_train.reshape(-1, 1))
+
+    def scaled(v):
+        out = v if scaler is None else scaler.transform(v.reshape(-1, 1)).ravel()
+        return out.astype(np.float32)
+
+    return dataclasses.replace(ds, y_train=scaled(log_train), y_test=scaled(log_test), y_scaler=scaler,
+                               target_transform="log", meta={**ds.meta, "target_transform": "log"})
 
 
 def _numbers(values: list[str]) -> np.ndarray | None:

@@ -300,3 +300,5 @@ class RunView:
     cells: list[CellView] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # known before sampling, each with its remedy
     notes: list[str] = field(default_factory=list)  # choices the run made for the user (the sampler on large data)
+    # what the run saw that a setting changes, known after the work (intervals of a positive target below 0)
+    findings: list[str] = field(default_factory=list)

@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from bayesprune import __version__, api
-from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset
+from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset, log_target
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
 from bayesprune.evaluation.extrapolation import extrapolation
@@ -33,7 +33,13 @@ from bayesprune.evaluation.records import (
     StageMetrics,
     to_json,
 )
-from bayesprune.experiments.advice import cell_warnings, fit_warnings, resampling_warnings, selection_warnings
+from bayesprune.experiments.advice import (
+    cell_warnings,
+    fit_warnings,
+    interval_notes,
+    resampling_warnings,
+    selection_warnings,
+)
 from bayesprune.io.atomic import write_json
 from bayesprune.io.compact import EXTENSION, pack_compact, write_compact
 from bayesprune.io.posterior import save_posterior
@@ -57,9 +63,11 @@ def load_data(cfg: RunConfig) -> Dataset:
             cfg.csv, target=cfg.target, features=list(cfg.features) if cfg.features else None,
             task=cfg.task, hidden=cfg.hidden or DEFAULT_HIDDEN, seed=split_seed,
             test_fraction=cfg.test_fraction, stratify=cfg.stratify, drop_missing=cfg.drop_missing,
+            target_transform=cfg.target_transform,
         )
-    return load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,
-                        test_fraction=cfg.test_fraction, stratify=cfg.stratify, split=cfg.split)
+    ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,
+                      test_fraction=cfg.test_fraction, stratify=cfg.stratify, split=cfg.split)
+    return log_target(ds, where=f"data set '{cfg.dataset}'") if cfg.target_transform == "log" else ds
 
 
 @dataclass(frozen=True)
@@ -295,7 +303,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], note
                                     {"pruned": pruned_fn, "resampled": res_fn}, model))
             views.append(CellView(record, pr.scores, pr.threshold, res_summary))
     view = RunView(ds.summary(), ds.source, ds.task, np.asarray(ds.y_test), full_summary, cells=views,
-                   warnings=warned, notes=notes)
+                   warnings=warned, notes=notes, findings=interval_notes(ds, full_summary.lower))
     return RunOutcome(cfg, ds, full, full_metrics, view, tuple(cells), full_fn,
                       time.perf_counter() - t_start)
 

@@ -153,6 +153,8 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
+    if ds.target_transform != "none":  # the network models the target's logarithm: predict maps back
+        header["target_transform"] = ds.target_transform
     if ds.meta.get("categories"):  # text columns encoded one-hot: how predict encodes new rows
         header["categories"] = ds.meta["categories"]
         header["raw_features"] = ds.meta["raw_features"]
@@ -216,6 +218,12 @@ class CompactModel:
         return self.header["feature_names"]
 
     @property
+    def target_transform(self) -> str:
+        """``"log"`` when the network models the target's logarithm (``--target-transform log``), else
+        ``"none"``; :meth:`predict` answers in the target's own units either way."""
+        return self.header.get("target_transform", "none")
+
+    @property
     def class_names(self) -> list[str] | None:
         return self.header["class_names"]
 
@@ -270,15 +278,20 @@ class CompactModel:
     def predict(self, X, *, interval: float = 0.9) -> dict[str, np.ndarray]:
         """``X`` as :meth:`predictive` takes it. Regression: mean, sd, lower, upper in original units (the
         interval is the exact central interval of the predictive mixture,
-        :func:`~bayesprune.predictive.mixture_interval`). Classification: probabilities, class, sd."""
+        :func:`~bayesprune.predictive.mixture_interval`; for a model of the target's logarithm, the mean and sd
+        of the log-normal mixture and the interval's ends mapped through the exponential). Classification:
+        probabilities, class, sd."""
         from bayesprune.predictive import mixture_interval
 
         pred = self.predictive(X)
         if self.task == "regression":
             lo, hi = mixture_interval(pred.flat_outputs(), pred.noise_var, interval)
             inv = lambda v: _apply_scaler(self.header["y_scaler"], np.asarray(v)[:, None], inverse=True)[:, 0]  # noqa: E731
-            scale = float(abs(scaler_affine(self.header["y_scaler"], 1, inverse=True)[0][0]))
-            return {"mean": inv(pred.mean()), "sd": pred.std() * scale, "lower": inv(lo), "upper": inv(hi)}
+            a, c = (float(v[0]) for v in scaler_affine(self.header["y_scaler"], 1, inverse=True))
+            if self.target_transform == "log":
+                mean, sd = pred.exp_moments(a, c)
+                return {"mean": mean, "sd": sd, "lower": np.exp(inv(lo)), "upper": np.exp(inv(hi))}
+            return {"mean": inv(pred.mean()), "sd": pred.std() * abs(a), "lower": inv(lo), "upper": inv(hi)}
         proba = pred.mean()
         top = proba.argmax(axis=1)
         return {"probabilities": proba, "class_index": top,
@@ -349,6 +362,9 @@ def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
         raise _Inconsistent("the categories of its text columns do not give its feature names")
     if task not in ("regression", "classification"):
         raise _Inconsistent(f"unknown task {task!r}")
+    if header.get("target_transform", "none") not in ("none", "log") or (
+            task == "classification" and "target_transform" in header):
+        raise _Inconsistent(f"unknown target transform {header.get('target_transform')!r}")
     inputs = header.get("inputs", list(range(n_features)))
     if (not isinstance(inputs, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in inputs)
             or len(set(inputs)) != len(inputs) or any(i < 0 or i >= n_features for i in inputs)):

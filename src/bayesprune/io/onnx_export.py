@@ -18,8 +18,11 @@ The graph (``N`` rows, ``D`` draws, all float32):
   regression: ``mean`` and ``sd`` [N] in the target's units (sd = sqrt(Var_draws f + E tau^2), as
   ``bayesprune predict``), ``lower`` and ``upper`` [N], the central interval of the predictive mixture
   (1/D) sum_d N(f_d, tau_d^2) found by bisection on its CDF (Erf), the same rule as
-  :func:`~bayesprune.predictive.mixture_interval`, which ``bayesprune predict`` uses;
-- optionally ``draws`` [D, N, outputs]: each draw's class probabilities or regression mean (target's units).
+  :func:`~bayesprune.predictive.mixture_interval`, which ``bayesprune predict`` uses; for a model of the
+  target's logarithm (``--target-transform log``) the mean and sd of the log-normal mixture and the interval's
+  ends through Exp, as ``bayesprune predict`` gives them;
+- optionally ``draws`` [D, N, outputs]: each draw's class probabilities or regression mean (target's units; for
+  a model of the logarithm, the exponential of the draw's mean: its median).
 
 The compact model's draws are equally weighted: chain weights (stacking) were applied when the draws were
 thinned into the ``.bpz`` (each chain contributes draws in proportion to its weight), so the graph's plain means
@@ -186,17 +189,28 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         var = g.op("Add", g.op("ReduceMean", g.op("Mul", dev, dev), axes=[0], keepdims=0), g.const(noise.mean()))
         a, c = scaler_affine(model.header["y_scaler"], 1, inverse=True)
         a_, c_ = g.const(a[0]), g.const(c[0])
-        g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
-        g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
         # [2, N] in the target's units; both scalers (z-score, min-max) are increasing, so the ends keep their order
         ends = g.op("Add", g.op("Mul", _interval(g, f, noise, interval), a_), c_)
+        if model.target_transform == "log":  # the target's logarithm: log-normal components, as CompactModel.predict
+            m = g.op("Add", g.op("Mul", f, a_), c_)  # [D, N], the logarithm's units
+            s2 = float(a[0]) ** 2 * noise[:, None]  # [D, 1]
+            mean = g.op("ReduceMean", g.op("Exp", g.op("Add", m, g.const(s2 / 2))), axes=[0], keepdims=0,
+                        out="mean")
+            second = g.op("ReduceMean", g.op("Exp", g.op("Add", g.op("Mul", m, g.const(2.0)), g.const(2 * s2))),
+                          axes=[0], keepdims=0)
+            g.op("Sqrt", g.op("Relu", g.op("Sub", second, g.op("Mul", mean, mean))), out="sd")
+            ends, per_draw_units = g.op("Exp", ends), g.op("Exp", m)
+        else:
+            g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
+            g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
+            per_draw_units = g.op("Add", g.op("Mul", f, a_), c_)
         g.op("Squeeze", g.op("Slice", ends, g.const([0], np.int64), g.const([1], np.int64)), g.const([0], np.int64),
              out="lower")
         g.op("Squeeze", g.op("Slice", ends, g.const([1], np.int64), g.const([2], np.int64)), g.const([0], np.int64),
              out="upper")
         outputs += [helper.make_tensor_value_info(k, TensorProto.FLOAT, ["N"]) for k in ("mean", "sd", "lower",
                                                                                          "upper")]
-        per_draw, width = g.op("Unsqueeze", g.op("Add", g.op("Mul", f, a_), c_), g.const([2], np.int64)), 1
+        per_draw, width = g.op("Unsqueeze", per_draw_units, g.const([2], np.int64)), 1
     if include_draws:
         g.op("Identity", per_draw, out="draws")
         outputs.append(helper.make_tensor_value_info("draws", TensorProto.FLOAT, [len(pick), "N", width]))

@@ -116,7 +116,8 @@ def selection_table(selection: dict) -> str:
 
 def print_summary(view: RunView, console, *, notes: bool = True) -> None:
     """Print one rich table per (criterion, rate) on ``console``, each followed by its warnings; then the run's
-    warnings and, unless ``notes`` is False (the command line printed them before the work), its notes."""
+    warnings and, unless ``notes`` is False (the command line printed them before the work), its notes; then what
+    the run found (``findings``, notes known only after the work)."""
     from rich.table import Table
 
     for cell in view.cells:
@@ -141,7 +142,7 @@ def print_summary(view: RunView, console, *, notes: bool = True) -> None:
             console.print(f"[yellow]warning:[/yellow] {w}")
     for w in view.warnings:
         console.print(f"[yellow]warning:[/yellow] {w}")
-    for n in view.notes if notes else []:
+    for n in [*(view.notes if notes else []), *view.findings]:
         console.print(f"note: {n}", markup=False)
 
 
@@ -251,7 +252,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         "about MC err^2 / 2 nats of test NLL, warned about above 0.1.",
         "",
     ]
-    lines += [f"- warning: {w}" for w in view.warnings] + [f"- note: {n}" for n in view.notes]
+    lines += [f"- warning: {w}" for w in view.warnings] + [f"- note: {n}" for n in [*view.notes, *view.findings]]
     for c in view.cells:
         m = c.record
         lines += [f"## {m.criterion.upper()} {'structured ' if m.structured else ''}pruning at "

@@ -33,8 +33,8 @@ def evaluate_stage(ps: PosteriorSample, ds: Dataset, *, seed: int = RunConfig.se
     R-hat with every run as a chain, which needs each run's test-point predictions)."""
     scored = score_predictive(
         ps.posterior, ps.result.draws, ds.X_test, ds.y_test, kept_idx=ps.kept_idx,
-        theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"), y_scale=ds.y_scale,
-        chain_weights=ps.chain_weights,
+        theta_mean=ps.theta_mean(), key=stream_key(seed, "evaluate"), y_affine=ds.y_affine,
+        target_transform=ds.target_transform, chain_weights=ps.chain_weights,
     )
     superchains = ps.info.get("superchains")
     metrics = StageMetrics(
