@@ -23,7 +23,7 @@ from bayesprune.api import (
     sample,
     weigh_chains,
 )
-from bayesprune.data import Dataset, load_csv, load_dataset
+from bayesprune.data import Dataset, load_csv, load_dataset, log_target
 from bayesprune.errors import BayesPruneError, InputError, OptionError
 from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
 from bayesprune.io.compact import CompactModel, load_model, save_compact
@@ -78,6 +78,7 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "load_model",
+    "log_target",
     "predict",
     "prune",
     "pruned",

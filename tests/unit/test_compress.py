@@ -239,15 +239,19 @@ def test_run_with_rate_auto_records_and_reports_every_candidate(tmp_path):
 
     from bayesprune.report.markdown import print_summary
 
-    view = replace(outcome.view, warnings=[], notes=["--sampler auto chose sghmc on minibatches"])
+    # what the run found after the work (intervals of a positive target below 0): after the table either way
+    view = replace(outcome.view, warnings=[], notes=["--sampler auto chose sghmc on minibatches"],
+                   findings=["3 of 60 test rows' 90% intervals reach below 0"])
     write_report(view, tmp_path / "noted", with_figures=False)
     report = (tmp_path / "noted" / "report.md").read_text()
     assert "- note: --sampler auto chose sghmc" in report and "warning: --sampler" not in report
+    assert "- note: 3 of 60 test rows' 90% intervals reach below 0" in report
     for shown in (True, False):
         console = Console(record=True, width=200)
         print_summary(view, console, notes=shown)
         text = console.export_text()
         assert ("note: --sampler auto chose sghmc" in text) == shown and "warning: --sampler" not in text
+        assert "note: 3 of 60 test rows' 90% intervals reach below 0" in text
 
 
 def test_rate_guard_lowers_a_rate_that_loses_the_training_fit(iris, full):

@@ -44,6 +44,9 @@ estimates the run before it starts (near the limit, timing this machine's gradie
 would take more than 15 minutes it runs MCLMC shortened to fit (down to half its steps), and when even that would
 not fit it takes SGHMC on minibatches (--batch-size), saying which; --sampler mclmc samples full batch at full
 length whatever the size.
+A target above 0 in every row (a price, a duration) whose 90% intervals reach below 0 gets a note after the
+table; --target-transform log models its logarithm instead, so its intervals stay above 0 (metrics and
+predictions in the target's units either way).
 """
 
 

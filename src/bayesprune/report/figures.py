@@ -50,8 +50,10 @@ def reliability_diagram(y_true, probas: dict[str, np.ndarray], path: Path, n_bin
     return _save(fig, path)
 
 
-def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path) -> Path:
-    """Test targets with predictive mean and 90% interval per model, test points ordered by target."""
+def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], path: Path, *,
+                     ylabel: str = "target (scaled)") -> Path:
+    """Test targets with predictive mean and 90% interval per model, test points ordered by target; ``ylabel``
+    names what the network models (the scaled target, or its scaled logarithm)."""
     order = np.argsort(y_true)
     x = np.arange(len(y_true))
     fig, axes = new_figure((8, 2.6 * len(bands)), len(bands), 1, sharex=True, squeeze=False)
@@ -60,7 +62,7 @@ def predictive_bands(y_true, bands: dict[str, tuple[np.ndarray, np.ndarray, np.n
         ax.plot(x, mean[order], lw=1, label="predictive mean")
         ax.scatter(x, y_true[order], s=4, color="black", label="observed")
         ax.set_title(label, fontsize=9)
-        ax.set_ylabel("target (scaled)")
+        ax.set_ylabel(ylabel)
     axes[0, 0].legend(fontsize=7, loc="upper left")
     axes[-1, 0].set_xlabel("test points, ordered by observed value")
     return _save(fig, path)

@@ -217,7 +217,9 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
             bands = {"full": (view.full.mean, view.full.lower, view.full.upper),
                      f"resampled ({c.record.criterion} {c.record.rate:.0%})":
                          (c.resampled.mean, c.resampled.lower, c.resampled.upper)}
-            p = figures.predictive_bands(view.y_test, bands, figdir / "predictive_bands.png")
+            p = figures.predictive_bands(view.y_test, bands, figdir / "predictive_bands.png",
+                                         ylabel="log target (scaled)" if cfg.target_transform == "log"
+                                         else "target (scaled)")
             figs.append(("Predictive mean and 90% interval on test data", p.name))
         for c in view.cells:
             r = c.record
