@@ -267,9 +267,10 @@ def load_csv(
         y = numeric_column(frame, target)
         bad = np.flatnonzero(~(y > 0))
         if bad.size:
+            count = f"{bad.size} {'is' if bad.size == 1 else 'are'} not"
             raise InputError(f"{path}: row {file_rows(frame)[bad[0]]}, column {columns.index(target) + 1} "
                              f"('{target}'): {y[bad[0]]:g} is not above 0, and --target-transform log needs "
-                             f"every target above 0 ({bad.size} are not); leave it out, or shift the column")
+                             f"every target above 0 ({count}); leave it out, or shift the column")
     return log_target(ds, where=str(path))
 
 

@@ -61,7 +61,7 @@ def score_predictive(
     counted (``n_nonfinite_draws``), never averaged in. ``y_affine`` ``(a, c)``, with ``modelled = a * scaled +
     c`` (:attr:`~bayesprune.data.datasets.Dataset.y_affine`), gives the regression metrics in the target's own
     units too (``*_original``); for ``target_transform="log"`` the modelled target is the target's logarithm, and
-    those metrics are of the target itself (the predictive mean of the log-normal mixture, exactly).
+    those metrics are of the target itself, the RMSE of its predictive median (a comment in the code says why).
     ``chain_weights`` (chain,): the chains' weights in the predictive (equal when ``None``); the convergence
     diagnostics look at every chain.
     """
@@ -88,7 +88,7 @@ def score_predictive(
         # per test point, a block of points at a time: the (samples x points) arrays of the interval, the CRPS
         # and the mixture density are float64 and several at once (9 GB at 4,000 draws x 40,000 points)
         n = len(y_test)
-        lo, hi = np.empty(n), np.empty(n)
+        lo, hi, median = np.empty(n), np.empty(n), np.empty(n)
         crps, nll, widths, crps_units = [], [], [], []
         a, c = y_affine
         log = target_transform == "log"
@@ -100,6 +100,7 @@ def score_predictive(
             s = samples(cols)
             lo[cols] = np.quantile(s, (1 - interval) / 2, axis=0)
             hi[cols] = np.quantile(s, 1 - (1 - interval) / 2, axis=0)
+            median[cols] = np.quantile(s, 0.5, axis=0)
             crps.append(metrics.crps(y_test[cols], s))
             if log:
                 crps_units.append(metrics.crps(units(y_test[cols]), units(s)))
@@ -111,11 +112,16 @@ def score_predictive(
         out["mpiw90"] = metrics.mpiw(lo, hi)
         out["crps"] = _points_mean(crps, widths)
         out["point_estimate"] = metrics.rmse(y_test, point)
-        # the same in the target's units: lengths scale with |a|, a density by 1 / |a|; for the logarithm of the
-        # target, the density of y = exp(a * scaled + c) has the Jacobian 1 / (|a| y) as well
+        # the same in the target's units: lengths scale with |a|, a density by 1 / |a|. For the logarithm of the
+        # target, the density of y = exp(a * scaled + c) has the Jacobian 1 / (|a| y) as well, and the point
+        # prediction is the predictive median (the exponential of the logarithm's), as scikit-learn's
+        # TransformedTargetRegressor predicts exp of a log model's prediction: the log-normal mixture's mean
+        # follows one chain's wild extrapolation exponentially (abalone, seed 1: a test row 2.2 training ranges
+        # outside, chains at 12,582 / 1.8 / 0.003 / 0.003 rings, mean 172,751 against 8 observed; test RMSE 4,226
+        # by the mean, 2.01 by the median)
         if log:
             y_units = units(y_test)
-            out["rmse_original"] = metrics.rmse(y_units, pred.exp_moments(a, c)[0])
+            out["rmse_original"] = metrics.rmse(y_units, units(median))
             out["mpiw90_original"] = metrics.mpiw(np.minimum(units(lo), units(hi)), np.maximum(units(lo), units(hi)))
             out["crps_original"] = _points_mean(crps_units, widths)
             out["nll_original"] = out["nll"] + float(np.log(abs(a))) + float(np.mean(np.log(y_units)))

@@ -278,9 +278,9 @@ class CompactModel:
     def predict(self, X, *, interval: float = 0.9) -> dict[str, np.ndarray]:
         """``X`` as :meth:`predictive` takes it. Regression: mean, sd, lower, upper in original units (the
         interval is the exact central interval of the predictive mixture,
-        :func:`~bayesprune.predictive.mixture_interval`; for a model of the target's logarithm, the mean and sd
-        of the log-normal mixture and the interval's ends mapped through the exponential). Classification:
-        probabilities, class, sd."""
+        :func:`~bayesprune.predictive.mixture_interval`; for a model of the target's logarithm also the median,
+        its point prediction, then the mean and sd of the log-normal mixture and the interval's ends, all through
+        the exponential). Classification: probabilities, class, sd."""
         from bayesprune.predictive import mixture_interval
 
         pred = self.predictive(X)
@@ -288,9 +288,11 @@ class CompactModel:
             lo, hi = mixture_interval(pred.flat_outputs(), pred.noise_var, interval)
             inv = lambda v: _apply_scaler(self.header["y_scaler"], np.asarray(v)[:, None], inverse=True)[:, 0]  # noqa: E731
             a, c = (float(v[0]) for v in scaler_affine(self.header["y_scaler"], 1, inverse=True))
-            if self.target_transform == "log":
+            if self.target_transform == "log":  # the median first: the point prediction (evaluation.stage)
                 mean, sd = pred.exp_moments(a, c)
-                return {"mean": mean, "sd": sd, "lower": np.exp(inv(lo)), "upper": np.exp(inv(hi))}
+                median = mixture_interval(pred.flat_outputs(), pred.noise_var, 0.0)[0]
+                return {"median": np.exp(inv(median)), "mean": mean, "sd": sd, "lower": np.exp(inv(lo)),
+                        "upper": np.exp(inv(hi))}
             return {"mean": inv(pred.mean()), "sd": pred.std() * abs(a), "lower": inv(lo), "upper": inv(hi)}
         proba = pred.mean()
         top = proba.argmax(axis=1)

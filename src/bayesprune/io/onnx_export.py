@@ -19,8 +19,8 @@ The graph (``N`` rows, ``D`` draws, all float32):
   ``bayesprune predict``), ``lower`` and ``upper`` [N], the central interval of the predictive mixture
   (1/D) sum_d N(f_d, tau_d^2) found by bisection on its CDF (Erf), the same rule as
   :func:`~bayesprune.predictive.mixture_interval`, which ``bayesprune predict`` uses; for a model of the
-  target's logarithm (``--target-transform log``) the mean and sd of the log-normal mixture and the interval's
-  ends through Exp, as ``bayesprune predict`` gives them;
+  target's logarithm (``--target-transform log``) also ``median`` [N], its point prediction, and the mean and sd
+  of the log-normal mixture and the interval's ends through Exp, as ``bayesprune predict`` gives them;
 - optionally ``draws`` [D, N, outputs]: each draw's class probabilities or regression mean (target's units; for
   a model of the logarithm, the exponential of the draw's mean: its median).
 
@@ -200,6 +200,9 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
                           axes=[0], keepdims=0)
             g.op("Sqrt", g.op("Relu", g.op("Sub", second, g.op("Mul", mean, mean))), out="sd")
             ends, per_draw_units = g.op("Exp", ends), g.op("Exp", m)
+            middle = g.op("Add", g.op("Mul", _interval(g, f, noise, 0.0), a_), c_)  # [2, N], both the median
+            g.op("Exp", g.op("Squeeze", g.op("Slice", middle, g.const([0], np.int64), g.const([1], np.int64)),
+                             g.const([0], np.int64)), out="median")
         else:
             g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
             g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
@@ -208,8 +211,9 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
              out="lower")
         g.op("Squeeze", g.op("Slice", ends, g.const([1], np.int64), g.const([2], np.int64)), g.const([0], np.int64),
              out="upper")
-        outputs += [helper.make_tensor_value_info(k, TensorProto.FLOAT, ["N"]) for k in ("mean", "sd", "lower",
-                                                                                         "upper")]
+        names = ("median", "mean", "sd", "lower", "upper") if model.target_transform == "log" else (
+            "mean", "sd", "lower", "upper")
+        outputs += [helper.make_tensor_value_info(k, TensorProto.FLOAT, ["N"]) for k in names]
         per_draw, width = g.op("Unsqueeze", per_draw_units, g.const([2], np.int64)), 1
     if include_draws:
         g.op("Identity", per_draw, out="draws")

@@ -45,8 +45,10 @@ def prediction_table(result: dict[str, Any], task: str, class_names: list[str], 
     """The header and rows of a prediction CSV from a compact model's ``predict`` result."""
     if task == "regression":
         pct = f"{interval:.0%}"
-        header = ["mean", "sd", f"lower_{pct}", f"upper_{pct}"]
-        rows = zip(result["mean"], result["sd"], result["lower"], result["upper"], strict=True)
+        # a model of the target's logarithm predicts its median first (bayesprune.evaluation.stage says why)
+        first = ["median"] if "median" in result else []
+        header = [*first, "mean", "sd", f"lower_{pct}", f"upper_{pct}"]
+        rows = zip(*(result[k] for k in (*first, "mean", "sd", "lower", "upper")), strict=True)
         return header, [[f"{v:.6g}" for v in r] for r in rows]
     header = ["class", "sd"] + [f"p_{c}" for c in class_names]
     return header, [[c, f"{sd:.4f}", *[f"{p:.6f}" for p in probs]]
