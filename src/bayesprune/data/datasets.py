@@ -62,9 +62,9 @@ class Dataset:
         return len(self.class_names) if self.task == "classification" else 1
 
     def inverse_y(self, y_scaled: np.ndarray) -> np.ndarray:
-        """Map regression targets/predictions (or quantiles: the map is increasing) from the scaled space back to
-        original units, through the exponential for a log-transformed target (its predictive mean is not the
-        exponential of the mean: :func:`bayesprune.evaluation.stage.score_predictive`)."""
+        """Map regression targets, or quantiles of a prediction (the map is increasing), from the scaled space
+        back to original units, through the exponential for a log-transformed target (where a predictive mean
+        does not map so: :meth:`bayesprune.predictive.Predictive.exp_moments`)."""
         arr = np.asarray(y_scaled, dtype=np.float64)
         if self.y_scaler is not None:
             arr = self.y_scaler.inverse_transform(arr.reshape(-1, 1)).reshape(arr.shape)
@@ -263,14 +263,13 @@ def load_csv(
         raise InputError(f"{path}: --target-transform log applies to a regression target; '{target}' " + (
             f"was taken as class labels (its {inferred} integer values): add --task regression" if inferred else
             "holds class labels"))
-    if task == "regression":  # name the first value the logarithm cannot take, as an editor shows its row
-        y = numeric_column(frame, target)
-        bad = np.flatnonzero(~(y > 0))
-        if bad.size:
-            count = f"{bad.size} {'is' if bad.size == 1 else 'are'} not"
-            raise InputError(f"{path}: row {file_rows(frame)[bad[0]]}, column {columns.index(target) + 1} "
-                             f"('{target}'): {y[bad[0]]:g} is not above 0, and --target-transform log needs "
-                             f"every target above 0 ({count}); leave it out, or shift the column")
+    y = numeric_column(frame, target)  # name the first value the logarithm cannot take, as an editor shows its row
+    bad = np.flatnonzero(~(y > 0))
+    if bad.size:
+        count = f"{bad.size} {'is' if bad.size == 1 else 'are'} not"
+        raise InputError(f"{path}: row {file_rows(frame)[bad[0]]}, column {columns.index(target) + 1} "
+                         f"('{target}'): {y[bad[0]]:g} is not above 0, and --target-transform log needs every "
+                         f"target above 0 ({count}); leave it out, or shift the column")
     return log_target(ds, where=str(path))
 
 
