@@ -177,7 +177,6 @@ def resampling_warnings(start_logpost: list[float] | None, logdensity: np.ndarra
             f"{dim} parameters); try another sampler for this network (--sampler hmc) or a lower --rate"]
 
 
-
 def interval_notes(ds, lower: np.ndarray, interval: float = 0.9) -> list[str]:
     """A note when the predictive intervals of a positive target reach below 0: every target value (training and
     test rows) is above 0, the target is modelled as it is, and the lower ends ``lower`` (scaled, as the
