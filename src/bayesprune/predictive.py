@@ -258,19 +258,24 @@ def mixture_interval(f: np.ndarray, noise_var: np.ndarray, level: float = 0.9, s
     :meth:`Predictive.interval` estimates from predictive samples; deterministic, so the ONNX export
     (:mod:`bayesprune.io.onnx_export`) runs the same rule in its graph. Written by hand: SciPy and the other
     dependencies have no quantile function for a Gaussian mixture."""
+    return (mixture_quantile(f, noise_var, (1 - level) / 2, steps),
+            mixture_quantile(f, noise_var, 1 - (1 - level) / 2, steps))
+
+
+def mixture_quantile(f: np.ndarray, noise_var: np.ndarray, p: float, steps: int = 200) -> np.ndarray:
+    """The ``p`` quantile of the equally weighted mixture (1/D) sum_d N(f_d, tau_d^2) per row (``f`` (D, N),
+    ``noise_var`` (D,)): bisection on the mixture's CDF in float64 until the bracket is two adjacent floats, or
+    ``steps`` halvings. The ends of :func:`mixture_interval`, and a log-target model's median (p = 0.5)."""
     from scipy.special import erf
 
     f = np.asarray(f, np.float64)
     tau = np.sqrt(np.asarray(noise_var, np.float64).reshape(-1))[:, None]
     inv = 1.0 / (tau * np.sqrt(2.0))
-    ends = []
-    for p in ((1 - level) / 2, 1 - (1 - level) / 2):
-        lo, hi = (f - BRACKET_SDS * tau).min(0), (f + BRACKET_SDS * tau).max(0)
-        for _ in range(steps):
-            mid = 0.5 * (lo + hi)
-            if np.all((mid == lo) | (mid == hi)):  # the bracket is two adjacent floats
-                break
-            below = erf((mid[None] - f) * inv).mean(0) < 2 * p - 1  # mixture CDF below p
-            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-        ends.append(0.5 * (lo + hi))
-    return ends[0], ends[1]
+    lo, hi = (f - BRACKET_SDS * tau).min(0), (f + BRACKET_SDS * tau).max(0)
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):  # the bracket is two adjacent floats
+            break
+        below = erf((mid[None] - f) * inv).mean(0) < 2 * p - 1  # mixture CDF below p
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return 0.5 * (lo + hi)

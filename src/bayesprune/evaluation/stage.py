@@ -122,7 +122,7 @@ def score_predictive(
         if log:
             y_units = units(y_test)
             out["rmse_original"] = metrics.rmse(y_units, units(median))
-            out["mpiw90_original"] = metrics.mpiw(np.minimum(units(lo), units(hi)), np.maximum(units(lo), units(hi)))
+            out["mpiw90_original"] = metrics.mpiw(*np.sort([units(lo), units(hi)], axis=0))
             out["crps_original"] = _points_mean(crps_units, widths)
             out["nll_original"] = out["nll"] + float(np.log(abs(a))) + float(np.mean(np.log(y_units)))
         else:

@@ -195,8 +195,7 @@ def interval_notes(ds, lower: np.ndarray, interval: float = 0.9) -> list[str]:
     below = int((ds.inverse_y(np.asarray(lower)) < 0).sum())
     if not below:
         return []
-    target = ds.meta.get("target", "the target")
-    target = f"'{target}'" if "target" in ds.meta else target
+    target = f"'{ds.meta['target']}'" if "target" in ds.meta else "the target"
     return [f"{below} of {len(lower)} test rows' {interval:.0%} intervals reach below 0, though every value of "
             f"{target} is above 0: --target-transform log models its logarithm, so its intervals stay above 0 (on "
             "such data it also fit the test rows as well or better in most runs measured)"]

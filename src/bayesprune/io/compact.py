@@ -281,7 +281,7 @@ class CompactModel:
         :func:`~bayesprune.predictive.mixture_interval`; for a model of the target's logarithm also the median,
         its point prediction, then the mean and sd of the log-normal mixture and the interval's ends, all through
         the exponential). Classification: probabilities, class, sd."""
-        from bayesprune.predictive import mixture_interval
+        from bayesprune.predictive import mixture_interval, mixture_quantile
 
         pred = self.predictive(X)
         if self.task == "regression":
@@ -290,7 +290,7 @@ class CompactModel:
             a, c = (float(v[0]) for v in scaler_affine(self.header["y_scaler"], 1, inverse=True))
             if self.target_transform == "log":  # the median first: the point prediction (evaluation.stage)
                 mean, sd = pred.exp_moments(a, c)
-                median = mixture_interval(pred.flat_outputs(), pred.noise_var, 0.0)[0]
+                median = mixture_quantile(pred.flat_outputs(), pred.noise_var, 0.5)
                 return {"median": np.exp(inv(median)), "mean": mean, "sd": sd, "lower": np.exp(inv(lo)),
                         "upper": np.exp(inv(hi))}
             return {"mean": inv(pred.mean()), "sd": pred.std() * abs(a), "lower": inv(lo), "upper": inv(hi)}

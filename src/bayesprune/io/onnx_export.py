@@ -118,17 +118,18 @@ def _network(g: _Graph, model: CompactModel, draws: np.ndarray) -> str:
     return h
 
 
-def _interval(g: _Graph, f: str, noise_var: np.ndarray, level: float) -> str:
-    """[2, N]: the lower and upper ends of the central ``level`` interval of the mixture, by the bisection of
-    :func:`~bayesprune.predictive.mixture_interval`, an ONNX Loop of :data:`GRAPH_BISECTION_STEPS` steps."""
+def _quantiles(g: _Graph, f: str, noise_var: np.ndarray, ps: list[float]) -> str:
+    """[len(ps), N]: the mixture's quantiles at the probabilities ``ps`` (the ends of a central interval, and a
+    log-target model's median), by the bisection of :func:`~bayesprune.predictive.mixture_quantile`, one ONNX
+    Loop of :data:`GRAPH_BISECTION_STEPS` steps for all of them."""
     from onnx import TensorProto, helper
 
     tau = np.sqrt(noise_var.astype(np.float64))[:, None]
     lo = g.op("ReduceMin", g.op("Sub", f, g.const(BRACKET_SDS * tau)), axes=[0], keepdims=1)  # [1, N]
     hi = g.op("ReduceMax", g.op("Add", f, g.const(BRACKET_SDS * tau)), axes=[0], keepdims=1)
-    both = g.const(np.zeros((2, 1)))
-    lo, hi = g.op("Add", lo, both), g.op("Add", hi, both)  # [2, N]: row 0 the lower end, row 1 the upper
-    p = np.array([(1 - level) / 2, 1 - (1 - level) / 2])
+    rows = g.const(np.zeros((len(ps), 1)))
+    lo, hi = g.op("Add", lo, rows), g.op("Add", hi, rows)  # [len(ps), N]: a row per quantile
+    p = np.asarray(ps, np.float64)
     target = g.const((2 * p - 1)[:, None])  # mean_d erf(z_d) below 2p - 1 <=> mixture CDF below p
     inv = g.const(1.0 / (tau * np.sqrt(2.0)))  # [D, 1]
     half, axis1 = g.const(0.5), g.const([1], np.int64)
@@ -136,13 +137,13 @@ def _interval(g: _Graph, f: str, noise_var: np.ndarray, level: float) -> str:
     body = _Graph()
     body._n = g._n
     mid = body.op("Mul", body.op("Add", "lo_in", "hi_in"), half)
-    z = body.op("Mul", body.op("Sub", body.op("Unsqueeze", mid, axis1), f), inv)  # [2, D, N]
+    z = body.op("Mul", body.op("Sub", body.op("Unsqueeze", mid, axis1), f), inv)  # [len(ps), D, N]
     below = body.op("Less", body.op("ReduceMean", body.op("Erf", z), axes=[1], keepdims=0), target)
     body.op("Where", below, mid, "lo_in", out="lo_out")
     body.op("Where", below, "hi_in", mid, out="hi_out")
     body.op("Identity", "cond_in", out="cond_out")
     g._n = body._n
-    flt = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [2, "N"])  # noqa: E731
+    flt = lambda name: helper.make_tensor_value_info(name, TensorProto.FLOAT, [len(ps), "N"])  # noqa: E731
     step = helper.make_graph(
         body.nodes, "bisection_step",
         [helper.make_tensor_value_info("i", TensorProto.INT64, []),
@@ -189,9 +190,12 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         var = g.op("Add", g.op("ReduceMean", g.op("Mul", dev, dev), axes=[0], keepdims=0), g.const(noise.mean()))
         a, c = scaler_affine(model.header["y_scaler"], 1, inverse=True)
         a_, c_ = g.const(a[0]), g.const(c[0])
-        # [2, N] in the target's units; both scalers (z-score, min-max) are increasing, so the ends keep their order
-        ends = g.op("Add", g.op("Mul", _interval(g, f, noise, interval), a_), c_)
-        if model.target_transform == "log":  # the target's logarithm: log-normal components, as CompactModel.predict
+        log = model.target_transform == "log"
+        # the interval's lower and upper ends (and a log-target model's median) in the modelled target's units;
+        # both scalers (z-score, min-max) are increasing, so the rows keep their order
+        ps = [(1 - interval) / 2, 1 - (1 - interval) / 2, *([0.5] if log else [])]
+        ends = g.op("Add", g.op("Mul", _quantiles(g, f, noise, ps), a_), c_)
+        if log:  # the target's logarithm: log-normal components, as CompactModel.predict
             m = g.op("Add", g.op("Mul", f, a_), c_)  # [D, N], the logarithm's units
             s2 = float(a[0]) ** 2 * noise[:, None]  # [D, 1]
             mean = g.op("ReduceMean", g.op("Exp", g.op("Add", m, g.const(s2 / 2))), axes=[0], keepdims=0,
@@ -200,9 +204,8 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
                           axes=[0], keepdims=0)
             g.op("Sqrt", g.op("Relu", g.op("Sub", second, g.op("Mul", mean, mean))), out="sd")
             ends, per_draw_units = g.op("Exp", ends), g.op("Exp", m)
-            middle = g.op("Add", g.op("Mul", _interval(g, f, noise, 0.0), a_), c_)  # [2, N], both the median
-            g.op("Exp", g.op("Squeeze", g.op("Slice", middle, g.const([0], np.int64), g.const([1], np.int64)),
-                             g.const([0], np.int64)), out="median")
+            g.op("Squeeze", g.op("Slice", ends, g.const([2], np.int64), g.const([3], np.int64)),
+                 g.const([0], np.int64), out="median")
         else:
             g.op("Add", g.op("Mul", mean, a_), c_, out="mean")
             g.op("Mul", g.op("Sqrt", var), g.const(abs(a[0])), out="sd")
@@ -211,8 +214,7 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
              out="lower")
         g.op("Squeeze", g.op("Slice", ends, g.const([1], np.int64), g.const([2], np.int64)), g.const([0], np.int64),
              out="upper")
-        names = ("median", "mean", "sd", "lower", "upper") if model.target_transform == "log" else (
-            "mean", "sd", "lower", "upper")
+        names = ("median", "mean", "sd", "lower", "upper") if log else ("mean", "sd", "lower", "upper")
         outputs += [helper.make_tensor_value_info(k, TensorProto.FLOAT, ["N"]) for k in names]
         per_draw, width = g.op("Unsqueeze", per_draw_units, g.const([2], np.int64)), 1
     if include_draws:
