@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,16 +13,39 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 console = Console(stderr=True, soft_wrap=True)
 
 
-class Reporter:
-    """Creates one bar per stage; ``stage(description, total)`` returns an ``advance(n)`` callable."""
+class PlainStage:
+    """A stage's progress where no bar can redraw (stderr a log file, a pipe, CI): a line when the stage starts,
+    one as each quarter of it is done, and one when it ends, each with the seconds since it started, so a long run
+    written to a log is never silent for long. Call it with the steps just done, like a bar's advance."""
 
-    def __init__(self, progress: Progress | None, *, notes: bool = True):
+    def __init__(self, description: str, total: int, write: Callable[[str], None]):
+        self._description, self._total, self._write = description, max(int(total), 1), write
+        self._done, self._quarter, self._t0 = 0, 0, time.perf_counter()
+        write(f"{description}: {self._total:,} steps ...")
+
+    def __call__(self, n: int) -> None:
+        self._done += int(n)
+        quarter = min(4 * self._done // self._total, 4)
+        if quarter > self._quarter:
+            self._quarter = quarter
+            seconds = time.perf_counter() - self._t0
+            self._write(f"{self._description}: done in {seconds:.0f} s" if quarter == 4 else
+                        f"{self._description}: {min(self._done, self._total):,}/{self._total:,} ({seconds:.0f} s)")
+
+
+class Reporter:
+    """Creates one bar per stage; ``stage(description, total)`` returns an ``advance(n)`` callable (with
+    ``plain``, and no bar, a :class:`PlainStage` writing lines instead)."""
+
+    def __init__(self, progress: Progress | None, *, notes: bool = True, plain: bool = False):
         self._progress = progress
         self._notes = notes
+        self._plain = plain
 
     def stage(self, description: str, total: int) -> Callable[[int], None] | None:
         if self._progress is None:
-            return None
+            return PlainStage(description, total, lambda line: console.print(line, markup=False)) \
+                if self._plain else None
         task = self._progress.add_task(description, total=max(int(total), 1))
         return lambda n: self._progress.advance(task, n)
 
@@ -38,13 +62,14 @@ class Reporter:
 
 @contextmanager
 def reporter(enabled: bool | None = None) -> Iterator[Reporter]:
-    """A :class:`Reporter` drawing rich bars on stderr (off when not a terminal unless ``enabled``; notes are
-    printed unless ``enabled`` is False)."""
+    """A :class:`Reporter` drawing rich bars on stderr; when stderr is not a terminal (and ``enabled`` is None) a
+    line per quarter of each stage instead (:class:`PlainStage`); ``enabled=False`` (``--quiet``): neither, and no
+    notes."""
     quiet = enabled is False
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
-        yield Reporter(None, notes=not quiet)
+        yield Reporter(None, notes=not quiet, plain=not quiet)
         return
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as bar:

@@ -12,6 +12,7 @@ import pytest
 from bayesprune._arviz import az
 from bayesprune.cli import main
 from bayesprune.io.schema import validate_metrics
+from bayesprune.progress import PlainStage
 
 TINY = ["--samples", "300", "--resample-samples", "200", "--chains", "2", "--quiet"]
 
@@ -68,9 +69,10 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
 
 def test_run_regression_sweep(tmp_path, capsys, no_data_env):
     out_dir = tmp_path / "diab"
-    code, _, err = run_cli(["run", "--dataset", "diabetes", *TINY, "--sampler", "hmc", "--criterion", "stn,random",
-                            "--rate", "0.5,0.9", "--structured", "--out", str(out_dir)], capsys)
+    code, out, err = run_cli(["run", "--dataset", "diabetes", *TINY, "--sampler", "hmc", "--criterion", "stn,random",
+                              "--rate", "0.5,0.9", "--structured", "--out", str(out_dir)], capsys)
     assert code == 0, err
+    assert "…" not in out  # not a terminal: every table printed whole, no cell cut to a width
     sweep = json.loads((out_dir / "sweep.json").read_text())
     assert len(sweep) == 4
     for m in sweep:
@@ -88,8 +90,14 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
             stage.pop("seconds")
         return m["stages"]
 
-    for name in ("a", "b"):
-        assert run_cli(["run", *TINY, "--seed", "3", "--no-figures", "--out", str(tmp_path / name)], capsys)[0] == 0
+    assert run_cli(["run", *TINY, "--seed", "3", "--no-figures", "--out", str(tmp_path / "a")], capsys)[0] == 0
+    # the second run without --quiet: stderr is captured, not a terminal, so progress comes as lines, not bars
+    code, _, err = run_cli(["run", *[a for a in TINY if a != "--quiet"], "--seed", "3", "--no-figures", "--out",
+                            str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    lines = err.splitlines()
+    assert "sampling 2xmclmc: 300 steps ..." in lines and "resampling stn 75%: 200 steps ..." in lines
+    assert any(line.startswith("sampling 2xmclmc: done in") for line in lines)
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")  # bit-identical, not just close
     m = json.loads((tmp_path / "a" / "metrics.json").read_text())
     prov = m["provenance"]
@@ -193,6 +201,18 @@ def test_data_list_and_verify(data_dir, capsys):
         assert " yes " in row, row
     code, out, _ = run_cli(["data", "verify", "--data-dir", str(data_dir)], capsys)
     assert code == 0 and "all files match" in out
+
+
+def test_plain_progress_writes_a_line_per_quarter():
+    lines = []
+    advance = PlainStage("sampling 4xmclmc", 1000, lines.append)
+    for n in (500, 100, 100, 50, 250):  # warm-up first, then chunks of draws, as the driver reports them
+        advance(n)
+    assert lines[0] == "sampling 4xmclmc: 1,000 steps ..."
+    # one line per quarter crossed (the warm-up's 500 crosses two), then the end; nothing else
+    assert [line.split(" (")[0] for line in lines[1:-1]] == ["sampling 4xmclmc: 500/1,000",
+                                                             "sampling 4xmclmc: 750/1,000"]
+    assert lines[-1].startswith("sampling 4xmclmc: done in ") and len(lines) == 4
 
 
 def test_entry_point_subprocess(no_data_env):

@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = r.add_argument_group("output files")
     g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
     g.add_argument("--no-figures", action="store_true")
-    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    g.add_argument("--quiet", action="store_true",
+                   help="no progress bars and no notes before the work (where stderr is not a terminal, a log "
+                   "file or a pipe, progress is a line per quarter of each sampling stage instead of a bar)")
 
     rp = sub.add_parser("reproduce", help="the paper's grid: data sets x criteria x rates x runs",
                         formatter_class=fmt, description=REPRODUCE_HELP)

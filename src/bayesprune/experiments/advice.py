@@ -78,7 +78,7 @@ def stage_warnings(stage: str, m: StageMetrics, cfg: RunConfig | None = None) ->
                        f"{m.nrhat_fn_max:.2f}, should be <= {RHAT_WARN}); {longer} or until converged "
                        f"(--until-converged 600)")
     elif error is not None and error > MC_ERROR_WARN:
-        out.append(f"{stage}: the predictions' Monte Carlo error is {error:.2f} of their predictive sd (root mean "
+        out.append(f"{stage}: the predictions' Monte Carlo error is {error:.3g} of their predictive sd (root mean "
                    f"square over the test points; it costs about {error * error / 2:.3f} nats of test NLL, should "
                    f"be <= {MC_ERROR_WARN}); {say(advice.imprecise)}")
     if m.n_divergent:

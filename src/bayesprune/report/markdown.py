@@ -127,7 +127,16 @@ def print_summary(view: RunView, console, *, notes: bool = True) -> None:
             table.add_column(h, justify="left" if i == 0 else "right")
         for r in rows:
             table.add_row(*r)
-        console.print(table)
+        # a file or a pipe has no width to fit: print the table whole rather than cut its cells ("121/1…") to the
+        # console's nominal width; a terminal keeps its own width
+        whole = console.measure(table, options=console.options.update_width(10_000)).maximum
+        width = console.width
+        if not console.is_terminal and whole > width:
+            console.width = whole
+        try:
+            console.print(table)
+        finally:
+            console.width = width
         sel = cell.record.rate_selection
         if sel and cell.record.requested_rate == "auto":
             console.print("rate auto: " + ", ".join(
