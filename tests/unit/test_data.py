@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bayesprune.data import PAPER_DATASETS, get_info, load_csv, load_dataset
+from bayesprune.data.table import decimal_year
 from bayesprune.errors import InputError
 
 EXPECTED = {  # name: (n_rows, n_features, n_classes or None)
@@ -108,6 +109,34 @@ def test_headerless_csv_uses_column_numbers(tmp_path):
     assert ds.feature_names == ["x0", "x1"] and ds.task == "classification"
 
 
+def test_a_column_of_dates_is_one_numeric_input_its_decimal_year(tmp_path):
+    """Year first, as ISO 8601 writes dates (vega's cars.json has 'Year': '1970-01-01'; seattle-weather.csv
+    '2012/01/01'), with or without a time; each row's decimal year, so many distinct dates are not categories."""
+    from datetime import date, timedelta
+
+    days = [date(2012, 1, 1) + timedelta(days=3 * i) for i in range(80)]
+    body = "date,x,y\n" + "\n".join(f"{d:%Y/%m/%d},{i % 7},{i * 0.1:.1f}" for i, d in enumerate(days))
+    ds = load_csv(_write(tmp_path, body), target="y", scale_features="none", task="regression")
+    years = np.sort(np.concatenate([ds.X_train, ds.X_test])[:, 0])
+    assert ds.feature_names == ["date", "x"] and years[0] == 2012.0
+    np.testing.assert_allclose(np.diff(years), 3 / 366, atol=2.5e-4)  # 2012 a leap year; float32 near 2012: 1e-4
+    assert decimal_year("2012-07-02") == 2012.5 and decimal_year("2013-01-01T12:00:00Z") == 2013 + 0.5 / 365
+    assert decimal_year("2012-02-30") is None and decimal_year("02/01/2012") is None and decimal_year("x") is None
+    with pytest.raises(InputError, match="row 2, column 1 \\('date'\\): '01/01/2012' is not a number"):
+        load_csv(_write(tmp_path, "date,y\n" + "\n".join(f"01/{i + 1:02d}/2012,{i}" for i in range(20)),
+                        "dayfirst.csv"), target="y", task="regression")
+
+
+def test_single_quoted_column_names_are_read_without_their_quotes(tmp_path):
+    """As statsmodels' anes96.csv writes them: tab-separated, every name in single quotes."""
+    body = "'popul'\t'TV news'\t'PID'\n" + "\n".join(f"{i * 10}\t{i % 7}\t{i % 3}" for i in range(30))
+    ds = load_csv(_write(tmp_path, body), target="PID")
+    assert ds.feature_names == ["popul", "TV news"] and ds.task == "classification"
+    mixed = load_csv(_write(tmp_path, "'a',b\n" + "\n".join(f"{i},{i % 2}" for i in range(30)), "m.csv"),
+                     target="b")
+    assert mixed.feature_names == ["'a'"]  # not every name quoted: taken as written
+
+
 def test_text_feature_columns_are_encoded_one_input_per_category(tmp_path):
     colours = ["red", "green", "blue"]
     body = "size,colour,y\n" + "\n".join(f"{i % 7},{colours[i % 3]},{i * 0.5}" for i in range(30))
@@ -181,9 +210,18 @@ ERROR_CASES = {
     "too many categories": ("name,label\n" + "\n".join(f"{a}{b},{ord(b) % 2}" for a in "abcdef" for b in
                                                       "ghijklmnop"), "label", None,
                             "column 'name' has 60 distinct text values"),
+    "too many categories, other features": ("a,name,label\n" + "\n".join(
+        f"{ord(b)},{a}{b},{ord(b) % 2}" for a in "abcdef" for b in "ghijklmnop"), "label", None,
+        "column 'name' has 60 distinct text values, too many to encode one input each (at most 50); leave it out "
+        "(--features a)"),
     "identifiers with digits": ("ticket,label\n" + "\n".join(f"A/5 {i}7,{i % 2}" for i in range(60)), "label",
                                 None, "row 2, column 1 ('ticket'): 'A/5 07' is not a number, and the column's 60 "
                                 "distinct values are too many"),
+    "a date among features": ("date,x,w,label\n" + "\n".join(f"2012/01/{i + 1:02d},{i},{i % 5},{i % 2}"
+                                                               for i in range(60)), "label", None,
+                              "row 2, column 1 ('date'): '2012/01/01' is not a number, and the column's 60 distinct "
+                              "values are too many to encode one input each (at most 50): write its numbers without "
+                              "units, or, if it names or identifies rows, leave it out (--features x,w)"),
     "mostly empty column": ("a,cabin,label\n" + "\n".join(f"{i},{'C' if i % 4 == 0 else ''},{i % 2}"
                                                           for i in range(20)), "label", None,
                             "row 3, column 2 ('cabin'): missing value (''); fill the cell, or drop every row with a "

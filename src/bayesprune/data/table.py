@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +84,8 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
                                    None if second is None else [decimal_point(c, sep) for c in second])
     if header:
         names = [c.strip() for c in first_cells]
+        if all(len(n) >= 2 and n[0] == n[-1] == "'" for n in names):  # 'age' 'income': single-quoted names
+            names = [n[1:-1].strip() for n in names]  # (csv reads only double quotes), as statsmodels' files
         seen: set[str] = set()
         for j, name in enumerate(names):
             if name in seen and name != "":  # nameless columns: below, once their cells are read
@@ -170,6 +173,28 @@ def is_number(cell: str) -> bool:
     return True
 
 
+# a date as ISO 8601 writes it (2012-07-02, or 2012/07/02), an optional time after it (T or a space; seconds and
+# a time zone optional, the zone ignored)
+_DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+                   r"(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def decimal_year(cell: str) -> float | None:
+    """A date cell as a number, its decimal year (2012-07-02 is 2012.5, 2013-01-01 is 2013.0), so that a column
+    of dates is one numeric input that orders and spaces the rows in time; ``None`` when ``cell`` is not a date
+    written year first (day-first and month-first dates are ambiguous, and stay errors)."""
+    m = _DATE.fullmatch(str(cell).strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    try:
+        when = datetime(year, month, day, hour, minute, second)
+    except ValueError:  # 2012-02-30, 25:00
+        return None
+    start, end = datetime(year, 1, 1), datetime(year + 1, 1, 1)
+    return year + (when - start).total_seconds() / (end - start).total_seconds()
+
+
 def looks_like_header(first: list[str], second: list[str] | None) -> bool:
     """Whether a file's first row names its columns: some cell of it is text where the row below holds a number,
     or every cell of it is text. So a headerless file whose data hold text (class labels, categories) in a column
@@ -230,7 +255,8 @@ def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
 
 
 def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """Convert one column to float64, naming the first bad cell (text, missing, NaN or infinity)."""
+    """Convert one column to float64 (a date to its :func:`decimal_year`), naming the first bad cell (text,
+    missing, NaN or infinity)."""
     path = frame.attrs.get("path", "<data>")
     rows = file_rows(frame)
     col_no = list(frame.columns).index(column) + 1
@@ -242,8 +268,10 @@ def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
         try:
             v = float(cell)
         except (TypeError, ValueError):
-            raise InputError(f"{where}: '{cell}' is not a number; fix the cell or leave the column out with "
-                             "--features") from None
+            v = decimal_year(cell)  # a date: its decimal year
+            if v is None:
+                raise InputError(f"{where}: '{cell}' is not a number; fix the cell or leave the column out with "
+                                 "--features") from None
         if not np.isfinite(v):
             raise InputError(f"{where}: value '{cell}' is not finite; remove or impute infinite values")
         values[i] = v
