@@ -277,7 +277,7 @@ Each is run as a user runs it: `--csv FILE --target COLUMN`, the task inferred, 
 has missing cells and the car names left out with `--features` (as the errors advise). Today's defaults, nothing
 pinned, seeds 0-2. Expected: every run finishes, no broken run; it chooses nothing and is judged by the issue's
 targets. The files come from the packages' wheels (`pip download --no-deps --only-binary=:all: statsmodels==0.15.0
-palmerpenguins==0.1.4 vega_datasets==0.9.0 -d wheels`, each unzipped into one folder given as `--public-dir`);
+palmerpenguins==0.1.6 vega_datasets==0.9.0 -d wheels`, each unzipped into one folder given as `--public-dir`);
 they are not committed.
 
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
