@@ -617,10 +617,14 @@ def report(rows: list[dict]) -> list[str]:
                      f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
     by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
-    # the variants run on the 45 runs (or the first 30) alone; the later ones ran on a task's runs or a subset
+    # the variants run on the 45 runs (or the first 30) alone; the later ones ran on a task's runs, a subset, or
+    # on other files (held-out sets, users' files), which the pairing leaves out
     chosen_on = [v for v in variants
-                 if v not in ("heldout", "accuracy-guard", "default-now", "noise-mode", "auto-weights")]
-    have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v} for v in chosen_on]
+                 if v not in ("heldout", "accuracy-guard", "default-now", "noise-mode", "auto-weights",
+                              "default-split0", "chains8-split0")
+                 and any(r["variant"] == v and r["dataset"] in DATASETS for r in rows)]
+    have = [{(r["dataset"], r["seed"]) for r in rows if r["variant"] == v and r["dataset"] in DATASETS}
+            for v in chosen_on]
     paired = sorted(set.intersection(*have)) if have else []
     if len(chosen_on) > 1 and paired:
         lines += ["", f"## On the {len(paired)} runs every variant has (data set and seed)", "",
