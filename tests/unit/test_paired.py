@@ -89,3 +89,32 @@ def test_versus_full_by_task_and_no_record_no_line():
     assert paired.versus_full("classification", y, _probs(y, 2), _probs(y, 2))["metric"] == "accuracy"
     assert paired.versus_full("regression", np.zeros(3), np.ones(3), np.ones(3))["metric"] == "rmse"
     assert paired.describe(None) is None
+
+
+def test_a_log_targets_models_are_compared_by_their_medians_in_the_targets_units(tmp_path):
+    """--target-transform log: the line compares what `rmse (y)` scores (medians, in the target's units), not
+    errors in log units; without it the scaled means (an affine map leaves the RMSE ratio as it is)."""
+    from bayesprune.data import load_csv
+    from bayesprune.evaluation.records import PredictiveSummary
+    from bayesprune.experiments.runner import compared_points
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    path = tmp_path / "prices.csv"
+    path.write_text("x,price\n" + "\n".join(f"{a:.4f},{np.exp(3 + a + 0.1 * b):.4f}"
+                                            for a, b in zip(x, rng.normal(size=60), strict=True)))
+    ds = load_csv(path, target="price", target_transform="log")
+    n = len(ds.y_test)
+    full = PredictiveSummary(mean=ds.y_test + 0.3, median=ds.y_test + 0.1)  # scaled log units
+    compact = PredictiveSummary(mean=ds.y_test - 0.3, median=ds.y_test - 0.2)
+    y, f, c = compared_points(ds, full, compact)
+    assert y.shape == f.shape == c.shape == (n,)
+    np.testing.assert_allclose(y, ds.inverse_y(ds.y_test))
+    np.testing.assert_allclose(f, ds.inverse_y(ds.y_test + 0.1))  # the medians, through exp
+    a = ds.y_affine[0]  # log(price) = a * scaled + c: medians off by 0.1 a and -0.2 a in log(price)
+    ratio = paired.versus_full("regression", y, f, c)["ratio"]
+    expected = np.sqrt(np.mean((y * (np.exp(-0.2 * a) - 1)) ** 2) / np.mean((y * (np.exp(0.1 * a) - 1)) ** 2))
+    assert ratio == pytest.approx(expected, rel=1e-5) and ratio != pytest.approx(2.0, rel=1e-3)  # log units: 2x
+    plain = load_csv(path, target="price")
+    y2, f2, c2 = compared_points(plain, full, compact)
+    assert f2 is full.mean and c2 is compact.mean and y2 is plain.y_test

@@ -270,12 +270,13 @@ def to_json(record: Any) -> Any:
 
 @dataclass(frozen=True)
 class PredictiveSummary:
-    """The test-set predictive a report draws: class probabilities (n, K), or the regression mean and 90%
-    interval (n,) each, in the scaled target's units."""
+    """The test-set predictive a report draws: class probabilities (n, K), or the regression mean, 90%
+    interval and median (n,) each, in the scaled target's units."""
 
     mean: np.ndarray
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    median: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def score_predictive(
             out["mpiw90_original"] = out["mpiw90"] * abs(a)
             out["crps_original"] = out["crps"] * abs(a)
             out["nll_original"] = out["nll"] + float(np.log(abs(a)))
-        summary = PredictiveSummary(mean, lo, hi)
+        summary = PredictiveSummary(mean, lo, hi, median)
     else:
         proba = pred.mean()
         out["accuracy"] = metrics.accuracy(y_test, proba)

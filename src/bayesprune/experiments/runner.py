@@ -238,6 +238,17 @@ def _kept(metrics: StageMetrics, scored) -> tuple[StageMetrics, PredictiveSummar
     return metrics, scored.summary, scored.fn_outputs
 
 
+def compared_points(ds: Dataset, full: PredictiveSummary, compact: PredictiveSummary
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The test targets and the two models' point predictions that the compact-against-full line compares: the
+    predictive means in the scaled target (an RMSE ratio is the same in the target's units), or, for a target
+    modelled by its logarithm, the predictive medians in the target's units, as the table's ``rmse (y)`` scores
+    them (a ratio of log-unit errors would not say how far apart the predicted prices are)."""
+    if ds.task == "regression" and ds.target_transform == "log":
+        return ds.inverse_y(ds.y_test), ds.inverse_y(full.median), ds.inverse_y(compact.median)
+    return ds.y_test, full.mean, compact.mean
+
+
 def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], notes: list[str], *, reporter,
          label: str | None, run_index: int | None, full: api.PosteriorSample | None = None,
          batch: dict | None = None) -> RunOutcome:
@@ -288,7 +299,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], note
                 extrapolation=extrapolation(ds.task, ds.X_train, ds.X_test, ds.y_test,
                                             {"full": full_summary.mean, "resampled": res_summary.mean}),
                 # rate 0: the compact model is the full network, nothing to compare
-                versus_full=(versus_full(ds.task, ds.y_test, full_summary.mean, res_summary.mean)
+                versus_full=(versus_full(ds.task, *compared_points(ds, full_summary, res_summary))
                              if comp.rate > 0 else None),
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
