@@ -122,7 +122,8 @@ def test_a_column_of_dates_is_one_numeric_input_its_decimal_year(tmp_path):
     np.testing.assert_allclose(np.diff(years), 3 / 366, atol=2.5e-4)  # 2012 a leap year; float32 near 2012: 1e-4
     assert decimal_year("2012-07-02") == 2012.5 and decimal_year("2013-01-01T12:00:00Z") == 2013 + 0.5 / 365
     assert decimal_year("2012-02-30") is None and decimal_year("02/01/2012") is None and decimal_year("x") is None
-    with pytest.raises(InputError, match="row 2, column 1 \\('date'\\): '01/01/2012' is not a number"):
+    with pytest.raises(InputError, match="row 2, column 1 \\('date'\\): '01/01/2012' is not a number; write "
+                                         "dates year first \\(2012-07-02\\), which are read as numbers"):
         load_csv(_write(tmp_path, "date,y\n" + "\n".join(f"01/{i + 1:02d}/2012,{i}" for i in range(20)),
                         "dayfirst.csv"), target="y", task="regression")
 

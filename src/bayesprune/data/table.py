@@ -178,6 +178,8 @@ def is_number(cell: str) -> bool:
 _DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
                    r"(?:Z|[+-]\d{2}:?\d{2})?)?")
 
+_DAY_OR_MONTH_FIRST = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[T ].*)?")  # 02/07/2012: which is the month?
+
 
 def decimal_year(cell: str) -> float | None:
     """A date cell as a number, its decimal year (2012-07-02 is 2012.5, 2013-01-01 is 2013.0), so that a column
@@ -270,7 +272,9 @@ def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
         except (TypeError, ValueError):
             v = decimal_year(cell)  # a date: its decimal year
             if v is None:
-                raise InputError(f"{where}: '{cell}' is not a number; fix the cell or leave the column out with "
+                fix = ("write dates year first (2012-07-02), which are read as numbers"
+                       if _DAY_OR_MONTH_FIRST.fullmatch(str(cell).strip()) else "fix the cell")
+                raise InputError(f"{where}: '{cell}' is not a number; {fix} or leave the column out with "
                                  "--features") from None
         if not np.isfinite(v):
             raise InputError(f"{where}: value '{cell}' is not finite; remove or impute infinite values")
