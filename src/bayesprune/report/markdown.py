@@ -253,7 +253,9 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         f"- Sampler: {cfg.sampler}, {cfg.chains} chains x {cfg.samples} samples, burn-in {cfg.burnin:.0%}; "
         f"resampling {cfg.resample_samples} samples, burn-in {cfg.resample_burnin:.0%}, start: "
         f"{cfg.resample_start}, from {cfg.resample_from}",
-        "- Sampler settings: " + ", ".join(f"{k} {v}" for k, v in cfg.sampler_settings.to_dict().items()),
+        # an unset setting (None) takes the sampler's default, which warm-up tunes where it adapts: say so
+        "- Sampler settings: " + ", ".join(f"{k} {'default' if v is None else v}"
+                                           for k, v in cfg.sampler_settings.to_dict().items()),
         f"- Seed: {cfg.seed}",
         "",
         "Metrics are on the test set from the posterior predictive (all kept draws); the `@mean` column is",
