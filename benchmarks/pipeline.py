@@ -373,7 +373,6 @@ RUNS = Path(__file__).parent / "results" / "pipeline_runs"
 TODAY = {("resample-long", "classification"), ("resample-long", "regression")}  # today's defaults, by task
 # the figure's variants: the first default, the steps that changed the most, today's (more would hide each other)
 FIGURE_VARIANTS = ("draws", "all-chains", "default", "accuracy-guard", "noise-mode")
-PUBLIC_DIR = [None]  # --public-dir
 BROKEN_RMSE, WITHIN_RMSE = 1.10, 1.05
 BROKEN_POINTS, WITHIN_POINTS = 0.02, 0.01
 
@@ -514,7 +513,8 @@ def synthetic(name: str, folder: Path) -> Path:
     return path
 
 
-def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> tuple[RunConfig, Dataset | None]:
+def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path,
+                    public_dir: str | None = None) -> tuple[RunConfig, Dataset | None]:
     base = RunConfig(seed=seed, **VARIANTS[variant])
     if name.startswith("uci/"):  # the library's loader: fixed split 0, standardised on its training rows
         return replace(base, dataset=name, data_dir=data_dir, split=0), None
@@ -523,12 +523,14 @@ def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path
         return replace(base, csv=str(path), target=target, drop_missing=True), None
     if name in PUBLIC_FILES:  # as a user runs it, with what the file's first error advised
         relative, target, given = PUBLIC_FILES[name]
-        path = Path(PUBLIC_DIR[0]) / relative
+        if public_dir is None:
+            raise SystemExit(f"{name}: give the unzipped wheels' folder with --public-dir (the docstring says which)")
+        path = Path(public_dir) / relative
         if path.suffix == ".json":  # vega's cars table is JSON records: written as the CSV a user would save
             import pandas as pd
 
-            path = tmp / f"{path.stem}.csv"
-            pd.read_json(Path(PUBLIC_DIR[0]) / relative).to_csv(path, index=False)
+            source, path = path, tmp / f"{path.stem}.csv"
+            pd.read_json(source).to_csv(path, index=False)
         return replace(base, csv=str(path), target=target, **given), None
     if name in AWKWARD_FILES:  # as a user runs it: the target named, the task inferred
         path, target = awkward_file(name, tmp)
@@ -539,8 +541,8 @@ def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path
     return replace(base, dataset=name, data_dir=data_dir), None
 
 
-def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path) -> dict:
-    cfg, data = config_and_data(name, seed, variant, data_dir, tmp)
+def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path, public_dir: str | None = None) -> dict:
+    cfg, data = config_and_data(name, seed, variant, data_dir, tmp, public_dir)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -592,7 +594,6 @@ def main() -> None:
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--public-dir", help="the unzipped wheels of `public-files` (the docstring says which)")
     args = p.parse_args()
-    PUBLIC_DIR[0] = args.public_dir
     if not args.report:
         with tempfile.TemporaryDirectory() as tmp:
             jobs = [(name, int(seed), variant) for variant in args.variants.split(",")
@@ -602,7 +603,7 @@ def main() -> None:
                                  else tuple(PUBLIC_FILES) if variant == "public-files" else args.datasets.split(","))
                     for seed in args.seeds.split(",")]
             run_missing(jobs, lambda job: RUNS / job[2] / f"{job[0].replace('/', '_')}-{job[1]}.json",
-                        lambda job: one_run(*job, args.data_dir, Path(tmp)),
+                        lambda job: one_run(*job, args.data_dir, Path(tmp), args.public_dir),
                         lambda r: f"{r['variant']:<10} {r['dataset']:<26} seed {r['seed']}: full "
                                   f"{r['full']['main']:.4f} compact {r['compact']['main']:.4f} ({verdict(r)}), "
                                   f"{r['seconds']:.0f} s")

@@ -129,10 +129,9 @@ def print_summary(view: RunView, console, *, notes: bool = True) -> None:
             table.add_row(*r)
         # a file or a pipe has no width to fit: print the table whole rather than cut its cells ("121/1…") to the
         # console's nominal width; a terminal keeps its own width
-        whole = console.measure(table, options=console.options.update_width(10_000)).maximum
         width = console.width
-        if not console.is_terminal and whole > width:
-            console.width = whole
+        if not console.is_terminal:
+            console.width = max(width, console.measure(table, options=console.options.update_width(10_000)).maximum)
         try:
             console.print(table)
         finally:
