@@ -55,6 +55,7 @@ TASKS = ("regression", "classification")
 # how a regression target is modelled (--target-transform): the data layer's datasets.TARGET_TRANSFORMS,
 # repeated because the settings do not import the data layer (tests/unit/test_data.py checks they agree)
 TARGET_TRANSFORMS = ("none", "log")
+MISSING_MODES = ("fill", "drop", "error")  # --missing: datasets.MISSING_MODES, repeated as TARGET_TRANSFORMS is
 SCORE_FROM = ("best-chain", "aligned", "pooled")
 RESAMPLE_STARTS = ("draws", "mean", "last", "optimised")
 RESAMPLE_FROM = ("scoring-chains", "all-chains")
@@ -107,8 +108,12 @@ class RunConfig:
     task: str | None = option(None, "regression or classification (inferred when not given)", group="data",
                               choices=(None, *TASKS), toml=True)
     stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
-    drop_missing: bool = option(False, "drop the rows of --csv with a missing cell (empty, NA, NaN, ?) in the target "
-                                "or a feature; without it such a cell is an error naming it", group="data", toml=True)
+    missing: str = option("fill", "what a missing cell of --csv (empty, NA, NaN, ?) becomes. fill: a row without "
+                          "a target is left out; a text column's missing cells are one more category, '(missing)'; "
+                          "a numeric column's take its training-row median and one more 0/1 input, "
+                          "'column=(missing)', flags them (bayesprune predict fills new rows the same way). drop: "
+                          "drop every row with a missing cell. error: stop at the first, naming it",
+                          choices=MISSING_MODES, group="data", toml=True)
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
                                    "predictions are in the target's own units either way", choices=TARGET_TRANSFORMS,
@@ -269,8 +274,8 @@ class RunConfig:
         options.check_all(dataclasses.replace(self, sampler=FULL_BATCH_DEFAULT) if self.sampler == AUTO else self)
         if self.csv and not self.target:
             raise OptionError.about("csv", "needs a target: the column to predict")
-        if self.drop_missing and not self.csv:
-            raise OptionError.about("drop_missing", "applies to a --csv file; the named data sets have no missing "
+        if self.missing != RunConfig.missing and not self.csv:
+            raise OptionError.about("missing", "applies to a --csv file; the named data sets have no missing "
                                     "cells")
         check_superchains(self.superchains, self.chains)
         if self.layer_rates is not None and (self.rates != RunConfig.rates or self.schedule != "oneshot"):

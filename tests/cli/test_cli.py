@@ -7,10 +7,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayesprune._arviz import az
 from bayesprune.cli import main
+from bayesprune.io.compact import load_model
 from bayesprune.io.schema import validate_metrics
 from bayesprune.progress import PlainStage
 
@@ -110,28 +112,42 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
 
 
 def test_run_user_csv(tmp_path, capsys):
-    """A user's file with a text feature column: the run encodes it one input per category, and predict encodes
-    new rows the same way from the model file, refusing a category the model never saw."""
+    """A user's file with a text feature column and missing cells: the run encodes the column one input per
+    category, fills the missing cells (a category of their own; a numeric column's training median, flagged) and
+    leaves out the row without a target; predict encodes and fills new rows the same way from the model file,
+    refusing a category the model never saw and a missing cell in a column that had none."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3))
     label = np.where(X[:, 0] + X[:, 1] > 0, "high", "low")
     shade = ["dark" if i % 3 else "light" for i in range(80)]
-    lines = ["p,q,r,shade,kind"] + [f"{a:.3f},{b:.3f},{c:.3f},{s},{k}"
-                                    for (a, b, c), s, k in zip(X, shade, label, strict=True)]
+    lines = ["p,q,r,shade,kind"] + [f"{'' if i % 10 == 0 else f'{a:.3f}'},{b:.3f},{c:.3f},"
+                                    f"{'NA' if i % 15 == 7 else s},{'' if i == 79 else k}"
+                                    for i, ((a, b, c), s, k) in enumerate(zip(X, shade, label, strict=True))]
     csv = tmp_path / "mine.csv"
     csv.write_text("\r".join(lines))  # CR-only endings, like the reef files
     code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,shade,q",
                               "--hidden", "4", *TINY, "--sampler", "hmc", "--out", str(tmp_path / "run")], capsys)
     assert code == 0, err
-    assert "mine: classification, 4 features" in out
+    summary = " ".join(out.split())  # the line as printed, however the console wrapped it
+    assert ("mine: classification, 6 features (3 of them one per category of shade), 2 classes, 47 train / 32 "
+            "test rows (1 without a target left out; 13 missing cells filled: p 8, shade 5)") in summary, out
+    model = load_model(tmp_path / "run" / "model.bpz")
+    assert model.feature_names == ["p", "p=(missing)", "shade=dark", "shade=light", "shade=(missing)", "q"]
+    assert list(model.fills) == ["p"] and model.raw_features == ["p", "shade", "q"]
     new = tmp_path / "new.csv"
-    new.write_text("q,shade,p\n0.5,light,1.0\n-2.0,dark,-1.5\n")
+    new.write_text("q,shade,p\n0.5,light,1.0\n-2.0,dark,-1.5\n0.1,NA,\n")
     code, out, err = run_cli(["predict", str(tmp_path / "run" / "model.bpz"), "--csv", str(new)], capsys)
     assert code == 0, err
-    assert out.splitlines()[0].startswith("class,sd,p_high,p_low") and len(out.splitlines()) == 3
+    assert out.splitlines()[0].startswith("class,sd,p_high,p_low") and len(out.splitlines()) == 4
+    inputs = model.inputs(pd.DataFrame({"p": ["", "1.0"], "shade": ["?", "dark"], "q": [0.5, -2.0]}))
+    np.testing.assert_array_equal(inputs, [[model.fills["p"], 1, 0, 0, 1, 0.5], [1.0, 0, 1, 0, 0, -2.0]])
+    new.write_text("q,shade,p\n,light,1.0\n")
+    code, _, err = run_cli(["predict", str(tmp_path / "run" / "model.bpz"), "--csv", str(new)], capsys)
+    assert code == 2 and "row 2, column 1 ('q'): missing value ('')" in err
     new.write_text("q,shade,p\n0.5,dim,1.0\n")
     code, _, err = run_cli(["predict", str(tmp_path / "run" / "model.bpz"), "--csv", str(new)], capsys)
-    assert code == 2 and "row 2, column 2 ('shade'): 'dim' is not a category the model knows (dark, light)" in err
+    assert code == 2 and ("row 2, column 2 ('shade'): 'dim' is not a category the model knows (dark, light); use one "
+                          "of them, or leave the cell empty (missing)") in err
 
 
 BAD = [

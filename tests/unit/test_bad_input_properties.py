@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bayesprune.cli import main
 from bayesprune.data.datasets import load_csv
+from bayesprune.data.table import is_missing
 from bayesprune.errors import BayesPruneError
 
 DEFECTS = ("none", "empty", "header_only", "ragged", "nan", "inf", "text", "one_class", "rare_class",
@@ -51,7 +52,8 @@ def csv_case(draw, defect: str):
     elif defect == "inf":
         rows[r][c] = draw(st.sampled_from(["inf", "-inf", "Infinity"]))
     elif defect == "text":
-        rows[r][c] = draw(st.text(alphabet="abcxyz?!", min_size=1, max_size=5))
+        # text, not a missing-cell marker such as '?' (the "nan" defect draws those)
+        rows[r][c] = draw(st.text(alphabet="abcxyz?!", min_size=1, max_size=5).filter(lambda t: not is_missing(t)))
     elif defect == "categories":  # not a defect: a whole text column, encoded one input per category
         for row in rows:
             row[c] = draw(st.sampled_from(["red", "green", "blue"]))
@@ -96,21 +98,29 @@ def _check_dataset(ds) -> None:
 
 
 @pytest.mark.parametrize("defect", DEFECTS)
-@given(data=st.data(), pass_task=st.booleans())
-def test_generated_csv_loads_or_fails_in_one_line(tmp_path_factory, defect, data, pass_task):
+@given(data=st.data(), pass_task=st.booleans(), missing=st.sampled_from(("fill", "error")))
+def test_generated_csv_loads_or_fails_in_one_line(tmp_path_factory, defect, data, pass_task, missing):
     raw, defect, task = data.draw(csv_case(defect))
     COUNTS[defect] += 1
     path = tmp_path_factory.mktemp("csv") / "gen.csv"
     path.write_bytes(raw)
     try:
-        ds = load_csv(path, target="y", task=task if pass_task else None)
+        ds = load_csv(path, target="y", task=task if pass_task else None, missing=missing)
     except BayesPruneError as exc:
         msg = str(exc)
         assert "\n" not in msg.strip() and str(path) in msg, msg
         return
-    assert defect in ("none", "rare_class", "blank_lines", "categories"), \
-        f"a CSV with defect '{defect}' loaded without error"
+    filled = ("nan", "missing_label") if missing == "fill" else ()  # the default fills or leaves out the row
+    assert defect in ("none", "rare_class", "blank_lines", "categories", *filled), \
+        f"a CSV with defect '{defect}' loaded without error (missing={missing})"
     _check_dataset(ds)
+    if defect == "nan":  # the one missing cell is filled and flagged
+        assert sum(ds.meta["filled_missing"].values()) == 1 and len(ds.meta["fills"]) == 1
+        (column, _), = ds.meta["fills"].items()
+        flag = ds.feature_names.index(f"{column}=(missing)")
+        assert np.concatenate([ds.X_train, ds.X_test])[:, flag].sum() == 1
+    if defect == "missing_label":
+        assert ds.meta["dropped_no_target"] == 1
     if defect == "categories":
         (column, values), = ds.meta["categories"].items()
         assert [n for n in ds.feature_names if "=" in n] == [f"{column}={v}" for v in values]

@@ -126,8 +126,14 @@ def test_untrusted_files_refused(wine_models, tmp_path):
     with pytest.raises(InputError, match="checksum"):
         bad = _rewrite(path, tmp_path, sha256={"draws": "0" * 64})
         compact.load_model(bad)
-    with pytest.raises(InputError, match="categories of its text columns do not give its feature names"):
+    inconsistent = "categories of its text columns and its filled columns do not give its feature names"
+    with pytest.raises(InputError, match=inconsistent):
         compact.load_model(_rewrite(path, tmp_path, categories={"colour": ["red"]}, raw_features=["colour"]))
+    names = compact.load_model(path).feature_names
+    with pytest.raises(InputError, match=inconsistent):  # a fill without its flag input among the features
+        compact.load_model(_rewrite(path, tmp_path, fills={names[0]: 0.5}, raw_features=names))
+    with pytest.raises(InputError, match=inconsistent):  # a fill that is not a finite number
+        compact.load_model(_rewrite(path, tmp_path, fills={names[0]: "x"}, raw_features=names))
     with pytest.raises(InputError, match="not found"):
         compact.load_model(tmp_path / "nope.bpz")
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from bayesprune.data import PAPER_DATASETS, get_info, load_csv, load_dataset
+from bayesprune.data.splits import split_indices
 from bayesprune.data.table import decimal_year
-from bayesprune.errors import InputError
+from bayesprune.errors import InputError, OptionError
 
 EXPECTED = {  # name: (n_rows, n_features, n_classes or None)
     "lazer": (498, 4, None),
@@ -160,25 +161,58 @@ def test_a_headerless_file_with_text_data_is_read_from_its_first_row(tmp_path):
     assert len(named.y_train) + len(named.y_test) == 20 and named.feature_names[-1] == "v"
 
 
-def test_drop_missing_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows_in_errors(tmp_path):
+def test_missing_drop_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows_in_errors(tmp_path):
     body = "a,b,c,y\n" + "\n".join(f"{i},{'NA' if i % 5 == 0 else i * 2},{'?' if i == 7 else 'pq'[i % 2]},{i % 2}"
                                     for i in range(30))
     path = _write(tmp_path, body)
-    ds = load_csv(path, target="y", drop_missing=True)
+    ds = load_csv(path, target="y", missing="drop")
     assert len(ds.y_train) + len(ds.y_test) == 30 - 6 - 1 and ds.meta["dropped_missing"] == 7
     assert "(7 with a missing cell dropped)" in ds.summary() and ds.feature_names == ["a", "b", "c=p", "c=q"]
     assert "classification, 4 features (2 of them one per category of c), 2 classes" in ds.summary()
-    assert "dropped_missing" not in load_csv(path, target="y", features=["a"], drop_missing=True).meta
+    assert "dropped_missing" not in load_csv(path, target="y", features=["a"], missing="drop").meta
     bad = _write(tmp_path, body.replace("\n9,18,", "\n9,eighteen,"), "bad.csv")  # file row 11, after drops
     with pytest.raises(InputError, match="row 11, column 2 \\('b'\\): 'eighteen' is not a number"):
-        load_csv(bad, target="y", drop_missing=True)
-    with pytest.raises(InputError, match="row 2, column 2 \\('b'\\): missing value \\('NA'\\).*--drop-missing"):
-        load_csv(path, target="y")
-    with pytest.raises(InputError, match="row 9, column 3 \\('c'\\): missing value \\('\\?'\\).*--drop-missing"):
-        load_csv(path, target="y", features=["a", "c"])
+        load_csv(bad, target="y", missing="drop")
+    with pytest.raises(InputError, match="row 2, column 2 \\('b'\\): missing value \\('NA'\\).*--missing drop"):
+        load_csv(path, target="y", missing="error")
+    with pytest.raises(InputError, match="row 9, column 3 \\('c'\\): missing value \\('\\?'\\).*--missing drop"):
+        load_csv(path, target="y", features=["a", "c"], missing="error")
     empty = _write(tmp_path, "a,y\n" + "\n".join(f"NA,{i}" for i in range(9)), "empty.csv")
     with pytest.raises(InputError, match="0 of 9 rows have a value"):
-        load_csv(empty, target="y", drop_missing=True)
+        load_csv(empty, target="y", missing="drop")
+    with pytest.raises(OptionError, match="missing 'keep' is unknown; choose one of fill, drop, error"):
+        load_csv(path, target="y", missing="keep")
+
+
+def test_missing_fill_keeps_every_row_with_a_target_and_fills_from_the_training_rows_only(tmp_path):
+    """The default: a text column's missing cell is the category '(missing)'; a numeric column's takes the
+    column's median over the training rows (not the test rows') and its flag input is 1; rows without a target
+    are left out and counted."""
+    rows = []
+    for i in range(40):
+        a = "" if i % 4 == 1 else str(i)  # 10 missing, spread over train and test
+        c = "NA" if i % 10 == 3 else "pq"[i % 2]
+        y = "?" if i == 38 else f"{i * 0.5 + (i % 3)}"
+        rows.append(f"{a},{i % 7},{c},{y}")
+    path = _write(tmp_path, "a,b,c,y\n" + "\n".join(rows))
+    ds = load_csv(path, target="y", scale_features="none", seed=3)
+    assert ds.feature_names == ["a", "a=(missing)", "b", "c=p", "c=q", "c=(missing)"]
+    assert len(ds.y_train) + len(ds.y_test) == 39 and ds.meta["dropped_no_target"] == 1
+    assert ds.meta["filled_missing"] == {"a": 10, "c": 4}
+    assert "(1 without a target left out; 14 missing cells filled: a 10, c 4)" in ds.summary()
+    train_rows = split_indices(39, test_fraction=0.4, seed=3)[0]
+    kept = [i for i in range(40) if i != 38]
+    observed = [kept[k] for k in train_rows if kept[k] % 4 != 1]
+    assert ds.meta["fills"] == {"a": float(np.median(observed))}  # the training rows' own median
+    for X in (ds.X_train, ds.X_test):
+        flagged = X[:, 1] == 1
+        assert flagged.any() and np.all(X[flagged, 0] == ds.meta["fills"]["a"])
+        assert np.all(X[:, 3:].sum(axis=1) == 1)  # one category each, '(missing)' one of them
+    assert ds.X_train[:, 5].sum() + ds.X_test[:, 5].sum() == 4
+    with pytest.raises(InputError, match="0 of 9 rows have a value in the target column 'y'"):
+        load_csv(_write(tmp_path, "a,y\n" + "\n".join(f"{i}," for i in range(9)), "none.csv"), target="y")
+    with pytest.raises(InputError, match="column 'a' has no value in the .* training rows.*--features"):
+        load_csv(_write(tmp_path, "a,b,y\n" + "\n".join(f",{i},{i}" for i in range(9)), "empty.csv"), target="y")
 
 
 def test_decimal_commas_are_numbers_where_the_separator_is_not_a_comma(tmp_path):
@@ -199,7 +233,8 @@ ERROR_CASES = {
     "unknown feature": (GOOD, "label", ["a", "zz"], "no column 'zz'"),
     "text in feature": (GOOD.replace("\n3,6,x", "\n3,six,x"), "label", None, "row 5, column 2"),
     "nan": (GOOD.replace("\n3,6,x", "\n3,nan,x"), "label", None, "row 5, column 2 ('b'): missing value ('nan'); "
-            "fill the cell, or drop every row with a missing cell (--drop-missing)"),
+            "fill the cell, or let bayesprune fill it (--missing fill) or drop every row with a missing cell "
+            "(--missing drop)"),
     "inf": (GOOD.replace("\n3,6,x", "\n3,inf,x"), "label", None, "not finite"),
     "huge": (GOOD.replace("\n3,6,x", "\n3,1e999,x"), "label", None, "not finite"),
     "single class": ("a,label\n" + "\n".join(f"{i},k" for i in range(9)), "label", None, "single class"),
@@ -225,15 +260,16 @@ ERROR_CASES = {
                               "units, or, if it names or identifies rows, leave it out (--features x,w)"),
     "mostly empty column": ("a,cabin,label\n" + "\n".join(f"{i},{'C' if i % 4 == 0 else ''},{i % 2}"
                                                           for i in range(20)), "label", None,
-                            "row 3, column 2 ('cabin'): missing value (''); fill the cell, or drop every row with a "
-                            "missing cell (--drop-missing) (15 of 20 rows have a missing cell; mostly empty: 'cabin' "
-                            "(15 rows), better left out with --features)"),
+                            "row 3, column 2 ('cabin'): missing value (''); fill the cell, or let bayesprune fill it "
+                            "(--missing fill) or drop every row with a missing cell (--missing drop) (15 of 20 rows "
+                            "have a missing cell; mostly empty: 'cabin' (15 rows), better left out with --features)"),
     "numbers with units": ("price,label\n" + "\n".join(f"${i}.50,{i % 2}" for i in range(9)), "label", None,
                            "row 2, column 1 ('price'): '$0.50' is not a number"),
     "measured target as classes": ("a,label\n" + "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30)), "label", None,
                                    "row 3, column 2 ('label'): value 0.37 is not a class label"),
 }
 GIVEN_CLASSIFICATION = ("single class", "measured target as classes")  # cases run with task="classification"
+MISSING_ERROR = ("nan", "missing category", "mostly empty column")  # cases run with missing="error"
 
 
 @pytest.mark.parametrize("case", sorted(ERROR_CASES))
@@ -242,7 +278,8 @@ def test_csv_errors_name_file_and_place(case, tmp_path):
     path = tmp_path / "missing.csv" if text is None else _write(tmp_path, text)
     with pytest.raises(InputError) as err:
         load_csv(path, target=target, features=features,
-                 task="classification" if case in GIVEN_CLASSIFICATION else None)
+                 task="classification" if case in GIVEN_CLASSIFICATION else None,
+                 missing="error" if case in MISSING_ERROR else "fill")
     msg = str(err.value)
     assert expected in msg
     assert "\n" not in msg
@@ -262,16 +299,21 @@ def test_unknown_and_missing_named_sets(tmp_path, no_data_env):
         load_dataset("lazer", data_dir=tmp_path)
 
 
-def test_a_run_configuration_passes_drop_missing_to_its_csv(tmp_path):
-    from bayesprune.errors import OptionError
+def test_a_run_configuration_passes_missing_to_its_csv(tmp_path):
+    from bayesprune.cli import build_parser
     from bayesprune.experiments.runner import load_data
     from bayesprune.settings import RunConfig
 
     path = _write(tmp_path, "a,y\n" + "\n".join(f"{'' if i == 3 else i},{i * 0.1}" for i in range(20)))
-    ds = load_data(RunConfig(csv=str(path), target="y", drop_missing=True, sampler="lgmh"))
+    ds = load_data(RunConfig(csv=str(path), target="y", missing="drop", sampler="lgmh"))
     assert ds.meta["dropped_missing"] == 1 and len(ds.y_train) + len(ds.y_test) == 19
-    with pytest.raises(OptionError, match="drop_missing applies to a --csv file"):
-        RunConfig(drop_missing=True).validate()
+    filled = load_data(RunConfig(csv=str(path), target="y", sampler="lgmh"))  # the default fills
+    assert filled.meta["filled_missing"] == {"a": 1} and len(filled.y_train) + len(filled.y_test) == 20
+    with pytest.raises(OptionError, match="missing applies to a --csv file"):
+        RunConfig(missing="drop").validate()
+    # the flag of earlier releases still means --missing drop
+    assert build_parser().parse_args(["run", "--drop-missing"]).missing == "drop"
+    assert build_parser().parse_args(["run", "--missing", "error"]).missing == "error"
 
 
 def test_an_integer_target_of_a_few_values_taken_as_classes_is_said_with_the_option_that_overrides_it(tmp_path):
@@ -329,7 +371,6 @@ def test_target_transform_log_models_the_logarithm_and_names_a_value_it_cannot_t
     same as a file holding log(price)), and ``inverse_y`` maps back to prices; a value at or below 0 is refused
     with its row and column, a class label and an unknown transform too."""
     from bayesprune.data.datasets import log_target
-    from bayesprune.errors import OptionError
     from bayesprune.experiments.advice import interval_notes
 
     x = np.linspace(0, 3, 30)
@@ -369,11 +410,11 @@ def test_target_transform_log_models_the_logarithm_and_names_a_value_it_cannot_t
 def test_a_run_configuration_takes_the_logarithm_of_a_named_sets_target_too(no_data_env):
     from bayesprune import settings
     from bayesprune.data import datasets
-    from bayesprune.errors import OptionError
     from bayesprune.experiments.runner import load_data
     from bayesprune.settings import RunConfig
 
     assert settings.TARGET_TRANSFORMS == datasets.TARGET_TRANSFORMS  # the setting's choices are the loader's
+    assert settings.MISSING_MODES == datasets.MISSING_MODES
     plain, ds = (load_data(RunConfig(dataset="diabetes", target_transform=t)) for t in ("none", "log"))
     np.testing.assert_allclose(ds.inverse_y(ds.y_test), plain.inverse_y(plain.y_test), rtol=1e-5)
     assert ds.meta["target_transform"] == "log" and ds.y_train.min() >= 0 and ds.y_train.max() <= 1

@@ -63,9 +63,9 @@ def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int =
     if log:  # a model of the target's logarithm (--target-transform log), about e^2 on average; a text: that one
         header.update(target_transform="log" if log is True else log,
                       y_scaler={"kind": "zscore", "mean": [2.0], "scale": [0.5]})
-    if categories:  # the last three inputs: one text column of the training file, encoded one-hot
-        header.update(feature_names=["x0", "x1", "c=p", "c=q", "c=r"], categories={"c": ["p", "q", "r"]},
-                      raw_features=["x0", "x1", "c"])
+    if categories:  # a numeric column with missing cells, filled and flagged, then a text column, one-hot
+        header.update(feature_names=["x0", "x0=(missing)", "c=p", "c=q", "c=(missing)"],
+                      categories={"c": ["p", "q", "(missing)"]}, fills={"x0": 2.5}, raw_features=["x0", "c"])
     with open(path, "wb") as fh:
         np.savez(fh, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
     return compact.load_model(path)
@@ -203,17 +203,17 @@ def test_cli_export_and_bad_files(tmp_path, capsys):
     assert "--draws" in capsys.readouterr().err
 
 
-def test_the_categories_of_text_columns_travel_in_the_metadata(tmp_path):
+def test_the_categories_of_text_columns_and_the_fills_travel_in_the_metadata(tmp_path):
     model = _write_model(tmp_path / "m.bpz", task="regression", layout="dense", drop_inputs=False, categories=True)
-    assert model.raw_features == ["x0", "x1", "c"] and model.categories == {"c": ["p", "q", "r"]}
-    frame = pd.DataFrame({"c": ["q", "p"], "x1": [0.5, -1.0], "x0": [2.0, 3.0], "other": [1, 2]})
-    np.testing.assert_array_equal(model.inputs(frame), [[2.0, 0.5, 0, 1, 0], [3.0, -1.0, 1, 0, 0]])
+    assert model.raw_features == ["x0", "c"] and model.categories == {"c": ["p", "q", "(missing)"]}
+    frame = pd.DataFrame({"c": ["q", "p", "NA"], "x0": ["2.0", "", "3.0"], "other": [1, 2, 3]})
+    np.testing.assert_array_equal(model.inputs(frame), [[2.0, 0, 0, 1, 0], [2.5, 1, 1, 0, 0], [3.0, 0, 0, 0, 1]])
     assert model.predict(frame)["mean"].tolist() == model.predict(model.inputs(frame))["mean"].tolist()
-    with pytest.raises(InputError, match="the data: row 2, column 3 \\('c'\\): 's' is not a category the model "
-                       "knows \\(p, q, r\\)"):
-        model.inputs(frame.assign(c=["p", "s"]))
-    with pytest.raises(InputError, match="no column\\(s\\) x1"):
-        model.inputs(frame.drop(columns="x1"))
+    with pytest.raises(InputError, match="the data: row 2, column 2 \\('c'\\): 's' is not a category the model "
+                       "knows \\(p, q\\); use one of them, or leave the cell empty"):
+        model.inputs(frame.assign(c=["p", "s", "q"]))
+    with pytest.raises(InputError, match="no column\\(s\\) x0"):
+        model.inputs(frame.drop(columns="x0"))
     meta = {p.key: p.value for p in onnx.load(export_onnx(model, tmp_path / "m.onnx")).metadata_props}
-    assert json.loads(meta["categories"]) == {"c": ["p", "q", "r"]}
-    assert json.loads(meta["features"]) == ["x0", "x1", "c=p", "c=q", "c=r"]
+    assert json.loads(meta["categories"]) == {"c": ["p", "q", "(missing)"]} and json.loads(meta["fills"]) == {"x0": 2.5}
+    assert json.loads(meta["features"]) == ["x0", "x0=(missing)", "c=p", "c=q", "c=(missing)"]

@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="one data set end to end (default: iris, seconds)", description=RUN_HELP,
                        formatter_class=fmt)
     add_declared_options(r, RunConfig)
+    # the flag of the releases before --missing, kept so that their commands still run
+    r.add_argument("--drop-missing", dest="missing", action="store_const", const="drop", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
     add_sampler_options(r)
     g = r.add_argument_group("output files")
     g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
@@ -249,7 +252,8 @@ def _cmd_predict(args) -> int:
     if not 0.0 < args.interval < 1.0:
         raise OptionError(f"--interval {args.interval} must be between 0 and 1, e.g. 0.9")
     model = load_model(args.model)
-    result = model.predict(read_inputs(args.csv, model.raw_features, model.categories), interval=args.interval)
+    X = read_inputs(args.csv, model.raw_features, model.categories, model.fills)
+    result = model.predict(X, interval=args.interval)
     header, rows = prediction_table(result, model.task, model.class_names, args.interval)
     write_predictions(header, rows, args.out)
     if args.out:

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from bayesprune.data.encoding import encode, encoded_names, text_categories
+from bayesprune.data.encoding import encode, encoded_names, fill_values, missing_numeric, text_categories
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
-from bayesprune.data.table import check_no_missing, file_rows, numeric_column, read_table
+from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
 from bayesprune.data.table import drop_missing as drop_missing_rows
 from bayesprune.errors import InputError, OptionError
 
@@ -25,6 +25,10 @@ MIN_ROWS = 2  # rows a data set needs to be split into train and test
 # how a regression target is modelled: as it is, or its logarithm (a price, a concentration, a duration: positive
 # and right-skewed, where a Gaussian likelihood on the value itself gives intervals below 0); --target-transform
 TARGET_TRANSFORMS = ("none", "log")
+# what a missing cell of a CSV becomes: "fill" (the default) leaves out the rows without a target and fills a
+# feature's missing cells (bayesprune.data.encoding says how); "drop" drops every row with a missing cell; "error"
+# stops at the first one, naming it
+MISSING_MODES = ("fill", "drop", "error")
 
 
 @dataclass
@@ -92,8 +96,17 @@ class Dataset:
 
     def summary(self) -> str:
         classes = f", {len(self.class_names)} classes" if self.class_names else ""
-        dropped = self.meta.get("dropped_missing")
-        dropped = f" ({dropped} with a missing cell dropped)" if dropped else ""
+        notes = []  # what became of missing cells (load_csv's missing)
+        if self.meta.get("dropped_missing"):
+            notes.append(f"{self.meta['dropped_missing']} with a missing cell dropped")
+        if self.meta.get("dropped_no_target"):
+            notes.append(f"{self.meta['dropped_no_target']} without a target left out")
+        if self.meta.get("filled_missing"):
+            filled = self.meta["filled_missing"]
+            n = sum(filled.values())
+            notes.append(f"{n} missing cell{'s' * (n != 1)} filled: " + ", ".join(f"{c} {k}" for c, k in
+                                                                                  filled.items()))
+        dropped = f" ({'; '.join(notes)})" if notes else ""
         text = self.meta.get("categories", {})
         text = (f" ({sum(map(len, text.values()))} of them one per category of "
                 f"{', '.join(text)})" if text else "")
@@ -191,7 +204,7 @@ def load_csv(
     test_fraction: float = 0.4,
     stratify: bool = False,
     sep: str | None = None,
-    drop_missing: bool = False,
+    missing: str = "fill",
     target_transform: str = "none",
 ) -> Dataset:
     """Load a user CSV: pick the target (and features), encode text labels and text feature columns (one input
@@ -206,13 +219,20 @@ def load_csv(
     task
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, or an integer
         target with at most 20 distinct values, is classification.
-    drop_missing
-        Drop the rows with a missing cell (empty, NA, NaN, ?) in the target or a feature, counted in
-        ``meta["dropped_missing"]``; without it such a cell is an error naming it.
+    missing
+        What a missing cell (empty, NA, NaN, ?) becomes. ``"fill"`` (the default): a row without a target is left
+        out (counted in ``meta["dropped_no_target"]``), a text feature's missing cell is one more category,
+        ``(missing)``, and a numeric feature's takes the column's median over the training rows, with one more
+        0/1 input, ``column=(missing)``, flagging it (counted per column in ``meta["filled_missing"]``; the
+        medians in ``meta["fills"]``, used again by ``bayesprune predict``). ``"drop"``: drop every row with a
+        missing cell in the target or a feature (counted in ``meta["dropped_missing"]``). ``"error"``: the first
+        missing cell is an error naming it.
     target_transform
         ``"log"``: model the logarithm of a regression target whose every value is above 0 (:func:`log_target`);
         ``"none"`` (the default): the target itself.
     """
+    if missing not in MISSING_MODES:
+        raise OptionError.about("missing", f"{missing!r} is unknown; choose one of {', '.join(MISSING_MODES)}")
     if target_transform not in TARGET_TRANSFORMS:
         raise OptionError.about("target_transform", f"{target_transform!r} is unknown; choose one of "
                                 f"{', '.join(TARGET_TRANSFORMS)}")
@@ -234,14 +254,19 @@ def load_csv(
         raise InputError(f"{path}: column '{target}' is both the target and a feature; drop it from the features")
     if not feats:
         raise InputError(f"{path}: no feature columns left besides the target '{target}'")
-    dropped = None
-    if drop_missing:
-        n_rows = len(frame)
+    dropped = no_target = None
+    n_rows = len(frame)
+    if missing == "drop":
         frame, dropped = drop_missing_rows(frame, [target, *feats])
         if len(frame) < MIN_ROWS:
             raise InputError(f"{path}: {len(frame)} of {n_rows} rows have a value in the target and every feature "
                              f"(at least {MIN_ROWS} needed); fill missing cells or leave sparse columns out with "
                              "--features")
+    elif missing == "fill":
+        frame, no_target = drop_missing_rows(frame, [target])
+        if len(frame) < MIN_ROWS:
+            raise InputError(f"{path}: {len(frame)} of {n_rows} rows have a value in the target column "
+                             f"'{target}' (at least {MIN_ROWS} needed); fill its missing cells")
     inferred = None
     if task is None:
         nums = _numbers(frame[target].tolist())
@@ -255,7 +280,7 @@ def load_csv(
         frame, name=path.stem, target=target, features=feats, task=task,
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
-        classes_inferred=inferred,
+        classes_inferred=inferred, missing=missing, no_target=no_target,
     )
     if target_transform == "none":
         return ds
@@ -377,16 +402,20 @@ def _from_frame(
     sha256: str | None = None,
     dropped: int | None = None,
     classes_inferred: int | None = None,
+    missing: str = "error",
+    no_target: int | None = None,
 ) -> Dataset:
-    """``dropped``: rows with a missing cell that ``drop_missing`` removed (``None``: it was not asked for);
+    """``dropped``: rows with a missing cell that ``missing="drop"`` removed (``None``: it was not asked for);
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
-    task was given, or the target's values leave no doubt)."""
+    task was given, or the target's values leave no doubt); ``missing``: as in :func:`load_csv`, whose rows
+    without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
-    missing_fix = ("fill the cell, or drop every row with a missing cell (--drop-missing)" if dropped is None
-                   else "fill the cell or drop the row")
-    check_no_missing(frame, [target, *features], missing_fix)  # the first in the file's order
+    missing_fix = ("fill the cell or drop the row" if missing != "error" else
+                   "fill the cell, or let bayesprune fill it (--missing fill) or drop every row with a missing "
+                   "cell (--missing drop)")
+    # the first in the file's order; a feature's missing cells are filled below with missing="fill"
+    check_no_missing(frame, [target] if missing == "fill" else [target, *features], missing_fix)
     categories = text_categories(frame, features)  # text feature columns, encoded one input per category
-    X = encode(frame, features, categories)
     col_no = list(frame.columns).index(target) + 1
     class_names = None
     if task == "classification":
@@ -400,9 +429,14 @@ def _from_frame(
             )
     else:
         y = numeric_column(frame, target)
+    split = split_indices(len(y), test_fraction=test_fraction, seed=seed,
+                          stratify=y if (stratify and task == "classification") else None)
+    fills = fill_values(frame, missing_numeric(frame, features, categories), split[0])  # training medians
+    X = encode(frame, features, categories, fills)
     columns = list(frame.columns)
     rows = file_rows(frame)
-    starts = np.cumsum([0] + [len(categories.get(f, [f])) for f in features])  # each column's first input
+    # each column's first input
+    starts = np.cumsum([0] + [len(encoded_names([f], categories, fills)) for f in features])
     for f, j in zip(features, starts, strict=False):
         if f not in categories:
             _check_magnitude(X[:, j], path, columns.index(f) + 1, f, rows)
@@ -410,12 +444,15 @@ def _from_frame(
         _check_magnitude(y, path, col_no, target, rows)
     X_train, y_train, X_test, y_test, x_scaler, y_scaler = _split_and_scale(
         X, y, task=task, scale_features=scale_features, scale_target=scale_target, seed=seed,
-        test_fraction=test_fraction, stratify=stratify,
+        test_fraction=test_fraction, stratify=stratify, split=split,
     )
     readable = {f: f"x{int(f)}" if frame.attrs.get("row_offset", 1) == 1 and f.isdigit() else str(f)
                 for f in features}  # no header: x0, x1, ...
     feature_names = encoded_names([readable[f] for f in features],
-                                  {readable[f]: v for f, v in categories.items()})
+                                  {readable[f]: v for f, v in categories.items()},
+                                  {readable[f]: v for f, v in fills.items()})
+    filled = {readable[f]: k for f in features
+              if (f in fills or f in categories) and (k := sum(map(is_missing, frame[f].tolist())))}
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
@@ -423,17 +460,21 @@ def _from_frame(
         meta={"target": str(target), "features": [str(f) for f in features],
               "scale_features": scale_features, "scale_target": scale_target,
               "seed": seed, "test_fraction": test_fraction, "stratify": stratify,
-              **({"categories": {readable[f]: v for f, v in categories.items()},
-                  "raw_features": [readable[f] for f in features]} if categories else {}),
+              **({"categories": {readable[f]: v for f, v in categories.items()}} if categories else {}),
+              **({"fills": {readable[f]: v for f, v in fills.items()}} if fills else {}),
+              **({"raw_features": [readable[f] for f in features]} if categories or fills else {}),
               **({"dropped_missing": dropped} if dropped else {}),
+              **({"filled_missing": filled} if filled else {}),
+              **({"dropped_no_target": no_target} if no_target else {}),
               **({"classes_inferred": classes_inferred} if classes_inferred else {}),
               **({"row_index_left_out": True} if frame.attrs.get("row_index") else {})},
     )
 
 
-def _split_and_scale(X, y, *, task, scale_features, scale_target, seed, test_fraction, stratify):
-    """Seeded split, then scalers fitted on the training part only; float32 features, typed targets."""
-    train, test = split_indices(
+def _split_and_scale(X, y, *, task, scale_features, scale_target, seed, test_fraction, stratify, split=None):
+    """Seeded split (``split``: the ``(train, test)`` indices already drawn so), then scalers fitted on the
+    training part only; float32 features, typed targets."""
+    train, test = split if split is not None else split_indices(
         len(y), test_fraction=test_fraction, seed=seed,
         stratify=y if (stratify and task == "classification") else None,
     )

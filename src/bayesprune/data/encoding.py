@@ -8,6 +8,14 @@ text column with more than :data:`MAX_CATEGORIES` values (an identifier, which o
 column of dates written year first (``2012-07-02``) is numeric: each its decimal year
 (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in the compact
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
+
+Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` (the default of
+:func:`bayesprune.data.load_csv`): in a text column a missing cell is one more category, :data:`MISSING_CATEGORY`;
+in a numeric column it takes the column's median over the training rows, and one more 0/1 input,
+``column=(missing)``, says which rows were filled, so the network can learn what a missing value means instead of
+taking the median at its word (the missing-indicator method; scikit-learn's ``SimpleImputer(add_indicator=True)``
+does the same to an array, but names no cell and keeps nothing for a CSV's new rows). The fill values are kept
+with the categories, and ``bayesprune predict`` fills a new row's missing cell the same way.
 Written here because scikit-learn's ``OneHotEncoder`` reports no file, row or column for a bad cell, which every
 input error here names.
 """
@@ -17,10 +25,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesprune.data.table import decimal_year, file_rows, is_number, numeric_column
+from bayesprune.data.table import decimal_year, file_rows, is_missing, is_number, numeric_column
 from bayesprune.errors import InputError
 
 MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
+MISSING_CATEGORY = "(missing)"  # the category of a text column's missing cells; the name of a numeric one's flag
 
 
 def _where(frame: pd.DataFrame, column: str, i: int) -> str:
@@ -36,11 +45,12 @@ def _leave_out(features: list[str], column: str) -> str:
 
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
-    """The categorical columns among ``features`` (every cell text), each with its sorted distinct values; the
-    frame has no missing cell in them (:func:`bayesprune.data.table.check_no_missing` ran first)."""
+    """The categorical columns among ``features`` (every cell that is not missing is text), each with its sorted
+    distinct values, then :data:`MISSING_CATEGORY` where a cell is missing (the caller chose to fill them)."""
     found: dict[str, list[str]] = {}
     for column in features:
-        cells = [str(c) for c in frame[column].tolist()]
+        every = [str(c) for c in frame[column].tolist()]
+        cells = [c for c in every if not is_missing(c)]
         if not cells or any(is_number(c) for c in cells):
             continue  # numeric, or mixed: numeric_column names the first text cell
         if all(decimal_year(c) is not None for c in cells):
@@ -57,20 +67,53 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
             raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{column}' has {len(values)} distinct "
                              f"text values, too many to encode one input each (at most {MAX_CATEGORIES}); "
                              f"{_leave_out(features, column)}")
-        found[column] = values
+        found[column] = values + [MISSING_CATEGORY] * (len(cells) < len(every))
     return found
 
 
-def encoded_names(features: list[str], categories: dict[str, list[str]]) -> list[str]:
-    """The network's input names: a numeric column's own, ``column=value`` for each category of a text one."""
-    return [name for f in features for name in ([f"{f}={v}" for v in categories[f]] if f in categories else [f])]
+def missing_numeric(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> list[str]:
+    """The numeric columns among ``features`` (not in ``categories``) with a missing cell."""
+    return [f for f in features if f not in categories and any(is_missing(c) for c in frame[f].tolist())]
 
 
-def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> np.ndarray:
+def fill_values(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> dict[str, float]:
+    """Each of ``columns``' median over ``rows`` of ``frame`` (the training rows), its missing cells left out;
+    a column without a value in those rows is an error that says to leave it out."""
+    fills = {}
+    for f in columns:
+        values = numeric_column(frame, f, fill=np.nan)[rows]
+        if np.isnan(values).all():
+            raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{f}' has no value in the "
+                             f"{len(rows)} training rows, so there is nothing to fill its missing cells with; "
+                             f"leave it out with --features")
+        fills[f] = float(np.nanmedian(values))
+    return fills
+
+
+def encoded_names(features: list[str], categories: dict[str, list[str]], fills: dict[str, float] | None = None
+                  ) -> list[str]:
+    """The network's input names: a numeric column's own (then ``column=(missing)``, its filled cells' flag, for
+    a column in ``fills``), ``column=value`` for each category of a text one."""
+    fills = fills or {}
+    return [name for f in features for name in (
+        [f"{f}={v}" for v in categories[f]] if f in categories
+        else [f, f"{f}={MISSING_CATEGORY}"] if f in fills else [f])]
+
+
+def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],
+           fills: dict[str, float] | None = None) -> np.ndarray:
     """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
-    ``categories`` one-hot; a category the list does not hold is an error naming its cell."""
+    ``categories`` one-hot, those in ``fills`` with their missing cells filled and flagged
+    (:func:`encoded_names`); a category the list does not hold, or a missing cell the model has no fill for,
+    is an error naming its cell."""
+    fills = fills or {}
     blocks = []
     for f in features:
+        if f in fills:
+            values = numeric_column(frame, f, fill=np.nan)
+            flag = np.isnan(values)
+            blocks.append(np.column_stack([np.where(flag, fills[f], values), flag.astype(np.float64)]))
+            continue
         if f not in categories:
             blocks.append(numeric_column(frame, f)[:, None])
             continue
@@ -78,9 +121,16 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
         cells = [str(c) for c in frame[f].tolist()]
         block = np.zeros((len(cells), len(known)))
         for i, c in enumerate(cells):
+            if is_missing(c) and MISSING_CATEGORY in known:
+                c = MISSING_CATEGORY
+            elif is_missing(c):
+                raise InputError(f"{_where(frame, f, i)}: missing value ('{c}'), and the model's training rows "
+                                 f"had none in this column to learn from; fill the cell or drop the row")
             if c not in known:
+                named = [v for v in categories[f] if v != MISSING_CATEGORY]
                 raise InputError(f"{_where(frame, f, i)}: '{c}' is not a category the model knows "
-                                 f"({', '.join(categories[f])}); use one of them")
+                                 f"({', '.join(named)}); use one of them" +
+                                 (", or leave the cell empty (missing)" if len(named) < len(known) else ""))
             block[i, known[c]] = 1.0
         blocks.append(block)
     return np.concatenate(blocks, axis=1) if blocks else np.zeros((len(frame), 0))

@@ -256,15 +256,18 @@ def check_no_missing(frame: pd.DataFrame, columns: list[str], fix: str) -> None:
                          f"('{frame[column].iloc[i]}'); {fix}{tally}")
 
 
-def numeric_column(frame: pd.DataFrame, column: str) -> np.ndarray:
+def numeric_column(frame: pd.DataFrame, column: str, *, fill: float | None = None) -> np.ndarray:
     """Convert one column to float64 (a date to its :func:`decimal_year`), naming the first bad cell (text,
-    missing, NaN or infinity)."""
+    missing, NaN or infinity); with ``fill`` a missing cell takes that value instead (NaN to find them)."""
     path = frame.attrs.get("path", "<data>")
     rows = file_rows(frame)
     col_no = list(frame.columns).index(column) + 1
     values = np.empty(len(frame), dtype=np.float64)
     for i, cell in enumerate(frame[column].tolist()):
         where = f"{path}: row {rows[i]}, column {col_no} ('{column}')"
+        if is_missing(cell) and fill is not None:
+            values[i] = fill
+            continue
         if is_missing(cell):
             raise InputError(f"{where}: missing value ('{cell}'); fill the cell or drop the row")
         try:

@@ -62,7 +62,7 @@ def load_data(cfg: RunConfig) -> Dataset:
         return load_csv(
             cfg.csv, target=cfg.target, features=list(cfg.features) if cfg.features else None,
             task=cfg.task, hidden=cfg.hidden or DEFAULT_HIDDEN, seed=split_seed,
-            test_fraction=cfg.test_fraction, stratify=cfg.stratify, drop_missing=cfg.drop_missing,
+            test_fraction=cfg.test_fraction, stratify=cfg.stratify, missing=cfg.missing,
             target_transform=cfg.target_transform,
         )
     ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,

@@ -157,6 +157,9 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         header["target_transform"] = ds.target_transform
     if ds.meta.get("categories"):  # text columns encoded one-hot: how predict encodes new rows
         header["categories"] = ds.meta["categories"]
+    if ds.meta.get("fills"):  # numeric columns whose missing cells were filled (and flagged): with what
+        header["fills"] = ds.meta["fills"]
+    if "raw_features" in ds.meta:
         header["raw_features"] = ds.meta["raw_features"]
     if inputs is not None and inputs.size < spec.n_inputs:  # the network reads only these features
         header["inputs"] = [int(i) for i in inputs]
@@ -234,8 +237,15 @@ class CompactModel:
         return self.header.get("categories", {})
 
     @property
+    def fills(self) -> dict[str, float]:
+        """The numeric columns of the training file that had missing cells, each with the value (its training
+        median) a missing cell of new rows takes, flagged by the 0/1 input ``column=(missing)``."""
+        return self.header.get("fills", {})
+
+    @property
     def raw_features(self) -> list[str]:
-        """The columns of the training file the model reads, before text columns were encoded one-hot."""
+        """The columns of the training file the model reads, before text columns were encoded one-hot (and
+        filled columns flagged)."""
         return self.header.get("raw_features", self.feature_names)
 
     def thetas(self) -> np.ndarray:
@@ -247,14 +257,14 @@ class CompactModel:
 
     def inputs(self, frame) -> np.ndarray:
         """A pandas DataFrame holding the columns of :attr:`raw_features` (by name, in your units; text columns
-        as text) as the network's inputs, text columns encoded one-hot as in training."""
+        as text) as the network's inputs, text columns encoded one-hot and missing cells filled as in training."""
         missing = [c for c in self.raw_features if c not in frame.columns]
         if missing:
             raise InputError(f"the data have no column(s) {', '.join(map(str, missing))}; the model reads "
                              f"{', '.join(self.raw_features)}")
         table = frame[self.raw_features].astype(object).reset_index(drop=True)
         table.attrs = {"path": "the data", "row_offset": 1}
-        return encode(table, self.raw_features, self.categories)
+        return encode(table, self.raw_features, self.categories, self.fills)
 
     def predictive(self, X):
         """The posterior predictive (a :class:`~bayesprune.predictive.Predictive`) on raw inputs ``X``: an array
@@ -338,12 +348,15 @@ def load_model(path) -> CompactModel:
 
 
 def _encodes(header: dict) -> bool:
-    """Whether a header's text columns, encoded one-hot, give exactly its feature names."""
-    cats, raw = header.get("categories"), header.get("raw_features")
-    if not (isinstance(cats, dict) and isinstance(raw, list) and set(cats) <= set(raw)
-            and all(isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in cats.values())):
+    """Whether a header's text columns, encoded one-hot, and its filled columns, flagged, give exactly its
+    feature names."""
+    cats, fills, raw = header.get("categories", {}), header.get("fills", {}), header.get("raw_features")
+    if not (isinstance(cats, dict) and isinstance(fills, dict) and isinstance(raw, list)
+            and set(cats) | set(fills) <= set(raw) and not set(cats) & set(fills)
+            and all(isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in cats.values())
+            and all(isinstance(v, (int, float)) and np.isfinite(v) for v in fills.values())):
         return False
-    return encoded_names(raw, cats) == header["feature_names"]
+    return encoded_names(raw, cats, fills) == header["feature_names"]
 
 
 class _Inconsistent(Exception):
@@ -360,8 +373,9 @@ def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
         raise _Inconsistent(f"header entry missing or malformed ({exc})") from None
     if layout not in ("dense", "sparse"):
         raise _Inconsistent(f"unknown layout {layout!r}")
-    if "categories" in header and not _encodes(header):
-        raise _Inconsistent("the categories of its text columns do not give its feature names")
+    if ("categories" in header or "fills" in header) and not _encodes(header):
+        raise _Inconsistent("the categories of its text columns and its filled columns do not give its feature "
+                            "names")
     if task not in ("regression", "classification"):
         raise _Inconsistent(f"unknown task {task!r}")
     if header.get("target_transform", "none") not in ("none", "log") or (

@@ -239,6 +239,8 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         meta["classes"] = json.dumps(model.class_names)
     if model.categories:  # X holds one 0/1 column per category of these text columns
         meta["categories"] = json.dumps(model.categories)
+    if model.fills:  # X holds these columns with their missing cells filled, each followed by its 0/1 flag
+        meta["fills"] = json.dumps(model.fills)
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)
     return proto

@@ -17,13 +17,14 @@ from bayesprune.errors import OptionError
 from bayesprune.io.atomic import atomic_path
 
 
-def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str, list[str]] | None = None
-                ) -> np.ndarray:
+def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str, list[str]] | None = None,
+                fills: dict[str, float] | None = None) -> np.ndarray:
     """The rows of ``path`` as the model's features, in its order: by header name when the file has a header,
     else exactly the model's number of columns. ``feature_names`` are the file's columns the model reads and
-    ``categories`` its text columns with their categories (encoded one-hot, as in training). A missing or extra
-    column, or a category the model never saw, is a one-line error naming the file."""
-    categories = categories or {}
+    ``categories`` its text columns with their categories (encoded one-hot, as in training), ``fills`` its
+    numeric columns whose missing cells it fills (and flags) as in training. A missing or extra column, a
+    category the model never saw or a missing cell it cannot fill is a one-line error naming the file."""
+    categories, fills = categories or {}, fills or {}
     frame = read_table(path)
     cols = list(frame.columns)
     if frame.attrs.get("row_offset", 1) == 2:  # has a header
@@ -37,7 +38,9 @@ def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str
             raise OptionError(f"{path}: {len(cols)} columns but the model needs {len(feature_names)} features "
                               f"({', '.join(feature_names)}); add a header naming them or fix the columns")
         use = cols
-    return encode(frame, use, {c: categories[f] for c, f in zip(use, feature_names, strict=True) if f in categories})
+    named = dict(zip(use, feature_names, strict=True))
+    return encode(frame, use, {c: categories[f] for c, f in named.items() if f in categories},
+                  {c: fills[f] for c, f in named.items() if f in fills})
 
 
 def prediction_table(result: dict[str, Any], task: str, class_names: list[str], interval: float
