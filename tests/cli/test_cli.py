@@ -62,6 +62,15 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
     assert "compact against full:" in report
     # MCLMC's unset step size and L are its defaults (tuned in warm-up), not the word None
     assert "step_size default" in report and "None" not in report.split("- Sampler settings:")[1].split("\n")[0]
+    # ... and what warm-up tuned them to is recorded per chain, and reported as the chains' median and range
+    chains = metrics["config"]["chains"]
+    for stage in ("full", "resampled"):
+        tuned = metrics["tuned"][stage]
+        assert set(tuned) == {"L", "step_size"} and all(len(v) == chains and min(v) > 0 for v in tuned.values())
+    step = sorted(metrics["tuned"]["full"]["step_size"])
+    assert ("- Tuned in warm-up (median over chains, range): L " in report
+            and f"step_size {np.median(step):.3g} ({step[0]:.3g}-{step[-1]:.3g})" in report)
+    assert "resampling tuned in warm-up: L " in report
     for name in ("report.md", "posterior_full.nc", "posterior_resampled.nc", "figures/reliability.png",
                  "figures/scores_stn_0.75.png"):
         assert (out_dir / name).is_file(), name

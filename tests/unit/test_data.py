@@ -209,6 +209,19 @@ def test_missing_fill_keeps_every_row_with_a_target_and_fills_from_the_training_
         assert flagged.any() and np.all(X[flagged, 0] == ds.meta["fills"]["a"])
         assert np.all(X[:, 3:].sum(axis=1) == 1)  # one category each, '(missing)' one of them
     assert ds.X_train[:, 5].sum() + ds.X_test[:, 5].sum() == 4
+    # missing cells in test rows only: filled without a flag or category, an input 0 on every training row
+    # having nothing but the prior to set its weights
+    test_rows = split_indices(30, test_fraction=0.4, seed=5)[1]
+    rows = [f"{'' if i == test_rows[0] else i},{'NA' if i == test_rows[1] else 'pq'[i % 2]},{i * 0.3}"
+            for i in range(30)]
+    quiet = load_csv(_write(tmp_path, "a,c,y\n" + "\n".join(rows), "quiet.csv"), target="y", scale_features="none",
+                     seed=5)
+    assert quiet.feature_names == ["a", "c=p", "c=q"] and "fills" not in quiet.meta
+    assert quiet.meta["filled_missing"] == {"a": 1, "c": 1}
+    median = float(np.median([i for i in range(30) if i not in test_rows]))
+    even = test_rows[0] % 2 == 0  # its c: p on even rows, q on odd
+    assert quiet.X_test[0].tolist() == [median, float(even), float(not even)]
+    assert quiet.X_test[1, 1:].tolist() == [0.0, 0.0]  # no category
     with pytest.raises(InputError, match="0 of 9 rows have a value in the target column 'y'"):
         load_csv(_write(tmp_path, "a,y\n" + "\n".join(f"{i}," for i in range(9)), "none.csv"), target="y")
     with pytest.raises(InputError, match="column 'a' has no value in the .* training rows.*--features"):

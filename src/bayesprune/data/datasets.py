@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bayesprune.data.encoding import encode, encoded_names, fill_values, missing_numeric, text_categories
+from bayesprune.data.encoding import encode, encoded_names, plan_missing, text_categories
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
@@ -431,8 +431,9 @@ def _from_frame(
         y = numeric_column(frame, target)
     split = split_indices(len(y), test_fraction=test_fraction, seed=seed,
                           stratify=y if (stratify and task == "classification") else None)
-    fills = fill_values(frame, missing_numeric(frame, features, categories), split[0])  # training medians
-    X = encode(frame, features, categories, fills)
+    # the training rows' medians; a flag or category where a training row has a missing cell
+    categories, fills, quiet = plan_missing(frame, features, categories, split[0])
+    X = encode(frame, features, categories, fills, quiet)
     columns = list(frame.columns)
     rows = file_rows(frame)
     # each column's first input
@@ -452,7 +453,7 @@ def _from_frame(
                                   {readable[f]: v for f, v in categories.items()},
                                   {readable[f]: v for f, v in fills.items()})
     filled = {readable[f]: k for f in features
-              if (f in fills or f in categories) and (k := sum(map(is_missing, frame[f].tolist())))}
+              if (f in fills or f in categories or f in quiet) and (k := sum(map(is_missing, frame[f].tolist())))}
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,

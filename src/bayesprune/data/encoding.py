@@ -10,12 +10,16 @@ column of dates written year first (``2012-07-02``) is numeric: each its decimal
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
 
 Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` (the default of
-:func:`bayesprune.data.load_csv`): in a text column a missing cell is one more category, :data:`MISSING_CATEGORY`;
-in a numeric column it takes the column's median over the training rows, and one more 0/1 input,
-``column=(missing)``, says which rows were filled, so the network can learn what a missing value means instead of
-taking the median at its word (the missing-indicator method; scikit-learn's ``SimpleImputer(add_indicator=True)``
-does the same to an array, but names no cell and keeps nothing for a CSV's new rows). The fill values are kept
-with the categories, and ``bayesprune predict`` fills a new row's missing cell the same way.
+:func:`bayesprune.data.load_csv`; :func:`plan_missing`): in a text column a missing cell is one more category,
+:data:`MISSING_CATEGORY`; in a numeric column it takes the column's median over the training rows, and one more
+0/1 input, ``column=(missing)``, says which rows were filled, so the network can learn what a missing value means
+instead of taking the median at its word (the missing-indicator method; scikit-learn's
+``SimpleImputer(add_indicator=True)`` does the same to an array, but names no cell and keeps nothing for a CSV's
+new rows). Only where a training row has a missing cell: an input that is 0 on every training row would have its
+weights drawn from the prior alone (sd 5 under N(0, 25)) and throw the prediction of any row where it is 1 far off,
+so a column whose missing cells all fell among the test rows has them filled without a flag (a text column's:
+no category, every input 0). The fill values are kept with the categories, and ``bayesprune predict`` fills a new
+row's missing cell the same way where the model has a flag or category for it.
 Written here because scikit-learn's ``OneHotEncoder`` reports no file, row or column for a bad cell, which every
 input error here names.
 """
@@ -46,7 +50,7 @@ def _leave_out(features: list[str], column: str) -> str:
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
     """The categorical columns among ``features`` (every cell that is not missing is text), each with its sorted
-    distinct values, then :data:`MISSING_CATEGORY` where a cell is missing (the caller chose to fill them)."""
+    distinct values (:func:`plan_missing` adds :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
         every = [str(c) for c in frame[column].tolist()]
@@ -67,27 +71,38 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
             raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{column}' has {len(values)} distinct "
                              f"text values, too many to encode one input each (at most {MAX_CATEGORIES}); "
                              f"{_leave_out(features, column)}")
-        found[column] = values + [MISSING_CATEGORY] * (len(cells) < len(every))
+        found[column] = values
     return found
 
 
-def missing_numeric(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]]) -> list[str]:
-    """The numeric columns among ``features`` (not in ``categories``) with a missing cell."""
-    return [f for f in features if f not in categories and any(is_missing(c) for c in frame[f].tolist())]
-
-
-def fill_values(frame: pd.DataFrame, columns: list[str], rows: np.ndarray) -> dict[str, float]:
-    """Each of ``columns``' median over ``rows`` of ``frame`` (the training rows), its missing cells left out;
-    a column without a value in those rows is an error that says to leave it out."""
-    fills = {}
-    for f in columns:
-        values = numeric_column(frame, f, fill=np.nan)[rows]
+def plan_missing(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]], train: np.ndarray
+                 ) -> tuple[dict[str, list[str]], dict[str, float], dict[str, float | None]]:
+    """How the missing cells of ``features`` are filled, from the training rows ``train`` (module docstring):
+    ``(categories, fills, quiet)``, the categories with :data:`MISSING_CATEGORY` added to a text column with a
+    missing cell in a training row, ``fills`` a numeric such column's training median (flagged), and ``quiet``
+    the columns whose missing cells are all in test rows (a numeric one's median, unflagged; ``None``: a text
+    one's, no category). A numeric column without a value in the training rows is an error that says to leave
+    it out."""
+    categories, fills, quiet = dict(categories), {}, {}
+    in_train = np.zeros(len(frame), bool)
+    in_train[train] = True
+    for f in features:
+        gaps = np.array([is_missing(c) for c in frame[f].tolist()], bool)
+        if not gaps.any():
+            continue
+        if f in categories:
+            if gaps[in_train].any():
+                categories[f] = [*categories[f], MISSING_CATEGORY]
+            else:
+                quiet[f] = None
+            continue
+        values = numeric_column(frame, f, fill=np.nan)[train]
         if np.isnan(values).all():
             raise InputError(f"{frame.attrs.get('path', '<data>')}: column '{f}' has no value in the "
-                             f"{len(rows)} training rows, so there is nothing to fill its missing cells with; "
+                             f"{len(train)} training rows, so there is nothing to fill its missing cells with; "
                              f"leave it out with --features")
-        fills[f] = float(np.nanmedian(values))
-    return fills
+        (fills if gaps[in_train].any() else quiet)[f] = float(np.nanmedian(values))
+    return categories, fills, quiet
 
 
 def encoded_names(features: list[str], categories: dict[str, list[str]], fills: dict[str, float] | None = None
@@ -101,12 +116,12 @@ def encoded_names(features: list[str], categories: dict[str, list[str]], fills: 
 
 
 def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],
-           fills: dict[str, float] | None = None) -> np.ndarray:
+           fills: dict[str, float] | None = None, quiet: dict[str, float | None] | None = None) -> np.ndarray:
     """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
     ``categories`` one-hot, those in ``fills`` with their missing cells filled and flagged
-    (:func:`encoded_names`); a category the list does not hold, or a missing cell the model has no fill for,
-    is an error naming its cell."""
-    fills = fills or {}
+    (:func:`encoded_names`), those in ``quiet`` filled without a flag (:func:`plan_missing`); a category the
+    list does not hold, or a missing cell the model has no fill for, is an error naming its cell."""
+    fills, quiet = fills or {}, quiet or {}
     blocks = []
     for f in features:
         if f in fills:
@@ -115,7 +130,7 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
             blocks.append(np.column_stack([np.where(flag, fills[f], values), flag.astype(np.float64)]))
             continue
         if f not in categories:
-            blocks.append(numeric_column(frame, f)[:, None])
+            blocks.append(numeric_column(frame, f, fill=quiet.get(f))[:, None])
             continue
         known = {v: k for k, v in enumerate(categories[f])}
         cells = [str(c) for c in frame[f].tolist()]
@@ -123,6 +138,8 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
         for i, c in enumerate(cells):
             if is_missing(c) and MISSING_CATEGORY in known:
                 c = MISSING_CATEGORY
+            elif is_missing(c) and f in quiet:
+                continue  # no category: every input of the column 0
             elif is_missing(c):
                 raise InputError(f"{_where(frame, f, i)}: missing value ('{c}'), and the model's training rows "
                                  f"had none in this column to learn from; fill the cell or drop the row")

@@ -177,6 +177,8 @@ class CellRecord:
     warnings: list[str] | None = None  # about the sampled stages, with remedies (experiments/advice.py)
     extrapolation: dict[str, Any] | None = None  # test rows outside the training range (evaluation/extrapolation.py)
     versus_full: dict[str, Any] | None = None  # the compact model against the full one, paired (evaluation/paired.py)
+    # the samplers' scalar parameters after warm-up, per chain, by stage: {"full": {"step_size": [...]}, ...}
+    tuned: dict[str, dict[str, list[float]]] | None = None
 
     @property
     def rate_lowered(self) -> bool:

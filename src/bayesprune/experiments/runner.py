@@ -301,6 +301,7 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], note
                 # rate 0: the compact model is the full network, nothing to compare
                 versus_full=(versus_full(ds.task, *compared_points(ds, full_summary, res_summary))
                              if comp.rate > 0 else None),
+                tuned={"full": full.result.tuned(), **({"resampled": res.result.tuned()} if comp.rate > 0 else {})},
                 # rate 0 (the rate guard or --rate auto kept the full network): nothing was resampled
                 warnings=(cell_warnings(stages if comp.rate > 0 else {"full": full_metrics}, cfg)
                           + selection_warnings(comp.selection if rate == "auto" else None, len(ds.y_train))

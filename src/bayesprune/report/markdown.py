@@ -174,6 +174,14 @@ def weight_lines(record: CellRecord) -> list[str]:
             "counts less): " + "; ".join(parts)]
 
 
+def tuned_text(values: dict[str, list[float]]) -> str:
+    """A stage's tuned sampler parameters (:attr:`CellRecord.tuned`): each one's median over the chains and its
+    range, ``step_size 0.0123 (0.0101-0.0150)``; one chain: its value."""
+    def one(v: list[float]) -> str:
+        return f"{np.median(v):.3g}" + (f" ({min(v):.3g}-{max(v):.3g})" if len(v) > 1 else "")
+    return ", ".join(f"{k} {one(v)}" for k, v in values.items())
+
+
 def versus_lines(record: CellRecord) -> list[str]:
     """The line comparing the compact model with the full one on the same test rows (paired: rows changed and
     McNemar's test, or the RMSE ratio's bootstrap interval); none when the full network was kept."""
@@ -255,6 +263,8 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         # an unset setting (None) takes the sampler's default, which warm-up tunes where it adapts: say so
         "- Sampler settings: " + ", ".join(f"{k} {'default' if v is None else v}"
                                            for k, v in cfg.sampler_settings.to_dict().items()),
+        *([f"- Tuned in warm-up (median over chains, range): {tuned_text(first.tuned['full'])}"]
+          if first.tuned and first.tuned.get("full") else []),
         f"- Seed: {cfg.seed}",
         "",
         "Metrics are on the test set from the posterior predictive (all kept draws); the `@mean` column is",
@@ -278,6 +288,8 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
             lines += ["Steps: " + " -> ".join(f"{s['rate']:.0%} ({s['n_params_kept']} kept)" for s in m.schedule),
                       ""]
         notes = note_lines(m)
+        if m.tuned and m.tuned.get("resampled"):
+            notes = [*notes, f"resampling tuned in warm-up: {tuned_text(m.tuned['resampled'])}"]
         lines += [f"- {line}" for line in notes] + ([""] if notes else [])
         comp = m.compact
         if comp:

@@ -106,6 +106,12 @@ class ChainResult:
     def num_chains(self) -> int:
         return int(self.draws.shape[0])
 
+    def tuned(self) -> dict[str, list[float]]:
+        """The sampler's scalar parameters after warm-up, each chain's (``step_size``; MCLMC's ``L``; the
+        Langevin MH's ``lr``), for the record and the report; a mass matrix is left out (one number per parameter)."""
+        return {k: [float(x) for x in np.asarray(v)] for k, v in self.params.items()
+                if np.ndim(v) == 1 and len(v) == self.num_chains}
+
     @property
     def acceptance_rate(self) -> float:
         """Mean acceptance probability over all chains and post-burn-in steps."""
