@@ -108,12 +108,12 @@ class RunConfig:
     task: str | None = option(None, "regression or classification (inferred when not given)", group="data",
                               choices=(None, *TASKS), toml=True)
     stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
-    missing: str = option("fill", "what a missing cell of --csv (empty, NA, NaN, ?) becomes. fill: a row without "
-                          "a target is left out; a text column's missing cells are one more category, '(missing)'; "
-                          "a numeric column's take its training-row median and one more 0/1 input, "
-                          "'column=(missing)', flags them (bayesprune predict fills new rows the same way). drop: "
-                          "drop every row with a missing cell. error: stop at the first, naming it",
-                          choices=MISSING_MODES, group="data", toml=True)
+    missing: str = option("error", "what a missing cell of --csv (empty, NA, NaN, ?) becomes. error: stop at the "
+                          "first, naming it and what each choice would cost. fill: a row without a target is left "
+                          "out; a text column's missing cells are one more category, '(missing)'; a numeric "
+                          "column's take its training-row median and one more 0/1 input, 'column=(missing)', "
+                          "flags them (bayesprune predict fills new rows the same way). drop: drop every row with a "
+                          "missing cell", choices=MISSING_MODES, group="data", toml=True)
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
                                    "predictions are in the target's own units either way", choices=TARGET_TRANSFORMS,

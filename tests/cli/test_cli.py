@@ -68,9 +68,9 @@ def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
         tuned = metrics["tuned"][stage]
         assert set(tuned) == {"L", "step_size"} and all(len(v) == chains and min(v) > 0 for v in tuned.values())
     step = sorted(metrics["tuned"]["full"]["step_size"])
-    assert ("- Tuned in warm-up (median over chains, range): L " in report
+    assert ("- Sampler parameters after warm-up (median over chains, range): L " in report
             and f"step_size {np.median(step):.3g} ({step[0]:.3g}-{step[-1]:.3g})" in report)
-    assert "resampling tuned in warm-up: L " in report
+    assert "resampling sampler parameters after warm-up: L " in report
     for name in ("report.md", "posterior_full.nc", "posterior_resampled.nc", "figures/reliability.png",
                  "figures/scores_stn_0.75.png"):
         assert (out_dir / name).is_file(), name
@@ -134,8 +134,11 @@ def test_run_user_csv(tmp_path, capsys):
                                     for i, ((a, b, c), s, k) in enumerate(zip(X, shade, label, strict=True))]
     csv = tmp_path / "mine.csv"
     csv.write_text("\r".join(lines))  # CR-only endings, like the reef files
-    code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,shade,q",
-                              "--hidden", "4", *TINY, "--sampler", "hmc", "--out", str(tmp_path / "run")], capsys)
+    code, _, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,shade,q"], capsys)
+    assert code == 2 and "row 2, column 1 ('p'): missing value (''); fill the cell, or let bayesprune fill it" in err
+    code, out, err = run_cli(["run", "--csv", str(csv), "--target", "kind", "--features", "p,shade,q", "--missing",
+                              "fill", "--hidden", "4", *TINY, "--sampler", "hmc", "--out", str(tmp_path / "run")],
+                             capsys)
     assert code == 0, err
     summary = " ".join(out.split())  # the line as printed, however the console wrapped it
     assert ("mine: classification, 6 features (3 of them one per category of shade), 2 classes, 47 train / 32 "

@@ -185,7 +185,7 @@ def test_missing_drop_drops_the_rows_with_a_missing_cell_and_keeps_the_file_rows
 
 
 def test_missing_fill_keeps_every_row_with_a_target_and_fills_from_the_training_rows_only(tmp_path):
-    """The default: a text column's missing cell is the category '(missing)'; a numeric column's takes the
+    """--missing fill: a text column's missing cell is the category '(missing)'; a numeric column's takes the
     column's median over the training rows (not the test rows') and its flag input is 1; rows without a target
     are left out and counted."""
     rows = []
@@ -195,7 +195,7 @@ def test_missing_fill_keeps_every_row_with_a_target_and_fills_from_the_training_
         y = "?" if i == 38 else f"{i * 0.5 + (i % 3)}"
         rows.append(f"{a},{i % 7},{c},{y}")
     path = _write(tmp_path, "a,b,c,y\n" + "\n".join(rows))
-    ds = load_csv(path, target="y", scale_features="none", seed=3)
+    ds = load_csv(path, target="y", scale_features="none", seed=3, missing="fill")
     assert ds.feature_names == ["a", "a=(missing)", "b", "c=p", "c=q", "c=(missing)"]
     assert len(ds.y_train) + len(ds.y_test) == 39 and ds.meta["dropped_no_target"] == 1
     assert ds.meta["filled_missing"] == {"a": 10, "c": 4}
@@ -215,17 +215,26 @@ def test_missing_fill_keeps_every_row_with_a_target_and_fills_from_the_training_
     rows = [f"{'' if i == test_rows[0] else i},{'NA' if i == test_rows[1] else 'pq'[i % 2]},{i * 0.3}"
             for i in range(30)]
     quiet = load_csv(_write(tmp_path, "a,c,y\n" + "\n".join(rows), "quiet.csv"), target="y", scale_features="none",
-                     seed=5)
+                     seed=5, missing="fill")
     assert quiet.feature_names == ["a", "c=p", "c=q"] and "fills" not in quiet.meta
     assert quiet.meta["filled_missing"] == {"a": 1, "c": 1}
     median = float(np.median([i for i in range(30) if i not in test_rows]))
     even = test_rows[0] % 2 == 0  # its c: p on even rows, q on odd
     assert quiet.X_test[0].tolist() == [median, float(even), float(not even)]
     assert quiet.X_test[1, 1:].tolist() == [0.0, 0.0]  # no category
+    # a category only test rows hold is no category either, and the summary counts it
+    rows[test_rows[2]] = f"{test_rows[2]},r,{test_rows[2] * 0.3}"
+    unseen = load_csv(_write(tmp_path, "a,c,y\n" + "\n".join(rows), "unseen.csv"), target="y", seed=5,
+                      missing="fill")
+    assert unseen.feature_names == ["a", "c=p", "c=q"] and unseen.meta["categories"] == {"c": ["p", "q"]}
+    assert unseen.X_test[2, 1:].tolist() == [0.0, 0.0] and unseen.meta["unseen_categories"] == {"c": 1}
+    assert "1 test cell of a category no training row has, encoded as none: c 1" in unseen.summary()
     with pytest.raises(InputError, match="0 of 9 rows have a value in the target column 'y'"):
-        load_csv(_write(tmp_path, "a,y\n" + "\n".join(f"{i}," for i in range(9)), "none.csv"), target="y")
+        load_csv(_write(tmp_path, "a,y\n" + "\n".join(f"{i}," for i in range(9)), "none.csv"), target="y",
+                 missing="fill")
     with pytest.raises(InputError, match="column 'a' has no value in the .* training rows.*--features"):
-        load_csv(_write(tmp_path, "a,b,y\n" + "\n".join(f",{i},{i}" for i in range(9)), "empty.csv"), target="y")
+        load_csv(_write(tmp_path, "a,b,y\n" + "\n".join(f",{i},{i}" for i in range(9)), "empty.csv"), target="y",
+                 missing="fill")
 
 
 def test_decimal_commas_are_numbers_where_the_separator_is_not_a_comma(tmp_path):
@@ -320,7 +329,7 @@ def test_a_run_configuration_passes_missing_to_its_csv(tmp_path):
     path = _write(tmp_path, "a,y\n" + "\n".join(f"{'' if i == 3 else i},{i * 0.1}" for i in range(20)))
     ds = load_data(RunConfig(csv=str(path), target="y", missing="drop", sampler="lgmh"))
     assert ds.meta["dropped_missing"] == 1 and len(ds.y_train) + len(ds.y_test) == 19
-    filled = load_data(RunConfig(csv=str(path), target="y", sampler="lgmh"))  # the default fills
+    filled = load_data(RunConfig(csv=str(path), target="y", missing="fill", sampler="lgmh"))
     assert filled.meta["filled_missing"] == {"a": 1} and len(filled.y_train) + len(filled.y_test) == 20
     with pytest.raises(OptionError, match="missing applies to a --csv file"):
         RunConfig(missing="drop").validate()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from bayesprune.data.encoding import encode, encoded_names, plan_missing, text_categories
+from bayesprune.data.encoding import encode, encoded_names, text_categories, training_encoding
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
@@ -25,9 +25,9 @@ MIN_ROWS = 2  # rows a data set needs to be split into train and test
 # how a regression target is modelled: as it is, or its logarithm (a price, a concentration, a duration: positive
 # and right-skewed, where a Gaussian likelihood on the value itself gives intervals below 0); --target-transform
 TARGET_TRANSFORMS = ("none", "log")
-# what a missing cell of a CSV becomes: "fill" (the default) leaves out the rows without a target and fills a
-# feature's missing cells (bayesprune.data.encoding says how); "drop" drops every row with a missing cell; "error"
-# stops at the first one, naming it
+# what a missing cell of a CSV becomes: "error" (the default; benchmarks/pipeline.py, variants missing-fill and
+# missing-drop, says why) stops at the first one, naming it; "fill" leaves out the rows without a target and fills
+# a feature's missing cells (bayesprune.data.encoding says how); "drop" drops every row with a missing cell
 MISSING_MODES = ("fill", "drop", "error")
 
 
@@ -106,6 +106,11 @@ class Dataset:
             n = sum(filled.values())
             notes.append(f"{n} missing cell{'s' * (n != 1)} filled: " + ", ".join(f"{c} {k}" for c, k in
                                                                                   filled.items()))
+        if self.meta.get("unseen_categories"):
+            unseen = self.meta["unseen_categories"]
+            n = sum(unseen.values())
+            notes.append(f"{n} test cell{'s' * (n != 1)} of a category no training row has, encoded as none: "
+                         + ", ".join(f"{c} {k}" for c, k in unseen.items()))
         dropped = f" ({'; '.join(notes)})" if notes else ""
         text = self.meta.get("categories", {})
         text = (f" ({sum(map(len, text.values()))} of them one per category of "
@@ -204,7 +209,7 @@ def load_csv(
     test_fraction: float = 0.4,
     stratify: bool = False,
     sep: str | None = None,
-    missing: str = "fill",
+    missing: str = "error",
     target_transform: str = "none",
 ) -> Dataset:
     """Load a user CSV: pick the target (and features), encode text labels and text feature columns (one input
@@ -220,13 +225,14 @@ def load_csv(
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, or an integer
         target with at most 20 distinct values, is classification.
     missing
-        What a missing cell (empty, NA, NaN, ?) becomes. ``"fill"`` (the default): a row without a target is left
-        out (counted in ``meta["dropped_no_target"]``), a text feature's missing cell is one more category,
+        What a missing cell (empty, NA, NaN, ?) becomes. ``"error"`` (the default): the first one is an error
+        naming it. ``"fill"``: a row without a target is left out (counted in ``meta["dropped_no_target"]``), a
+        text feature's missing cell is one more category,
         ``(missing)``, and a numeric feature's takes the column's median over the training rows, with one more
-        0/1 input, ``column=(missing)``, flagging it (counted per column in ``meta["filled_missing"]``; the
-        medians in ``meta["fills"]``, used again by ``bayesprune predict``). ``"drop"``: drop every row with a
-        missing cell in the target or a feature (counted in ``meta["dropped_missing"]``). ``"error"``: the first
-        missing cell is an error naming it.
+        0/1 input, ``column=(missing)``, flagging it (the category and the flag only where a training row has
+        a missing cell: :mod:`bayesprune.data.encoding`; counted per column in ``meta["filled_missing"]``; the
+        flagged columns' medians in ``meta["fills"]``, used again by ``bayesprune predict``). ``"drop"``: drop
+        every row with a missing cell in the target or a feature (counted in ``meta["dropped_missing"]``).
     target_transform
         ``"log"``: model the logarithm of a regression target whose every value is above 0 (:func:`log_target`);
         ``"none"`` (the default): the target itself.
@@ -431,8 +437,8 @@ def _from_frame(
         y = numeric_column(frame, target)
     split = split_indices(len(y), test_fraction=test_fraction, seed=seed,
                           stratify=y if (stratify and task == "classification") else None)
-    # the training rows' medians; a flag or category where a training row has a missing cell
-    categories, fills, quiet = plan_missing(frame, features, categories, split[0])
+    # the training rows' categories and medians; a flag or category where a training row has a missing cell
+    categories, fills, quiet = training_encoding(frame, features, categories, split[0])
     X = encode(frame, features, categories, fills, quiet)
     columns = list(frame.columns)
     rows = file_rows(frame)
@@ -454,6 +460,8 @@ def _from_frame(
                                   {readable[f]: v for f, v in fills.items()})
     filled = {readable[f]: k for f in features
               if (f in fills or f in categories or f in quiet) and (k := sum(map(is_missing, frame[f].tolist())))}
+    unseen = {readable[f]: k for f in quiet if f in categories  # test cells of a category no training row has
+              and (k := sum(not is_missing(c) and str(c) not in categories[f] for c in frame[f].tolist()))}
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,
@@ -466,6 +474,7 @@ def _from_frame(
               **({"raw_features": [readable[f] for f in features]} if categories or fills else {}),
               **({"dropped_missing": dropped} if dropped else {}),
               **({"filled_missing": filled} if filled else {}),
+              **({"unseen_categories": unseen} if unseen else {}),
               **({"dropped_no_target": no_target} if no_target else {}),
               **({"classes_inferred": classes_inferred} if classes_inferred else {}),
               **({"row_index_left_out": True} if frame.attrs.get("row_index") else {})},

@@ -10,16 +10,21 @@ column of dates written year first (``2012-07-02``) is numeric: each its decimal
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
 
 Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` (the default of
-:func:`bayesprune.data.load_csv`; :func:`plan_missing`): in a text column a missing cell is one more category,
-:data:`MISSING_CATEGORY`; in a numeric column it takes the column's median over the training rows, and one more
-0/1 input, ``column=(missing)``, says which rows were filled, so the network can learn what a missing value means
-instead of taking the median at its word (the missing-indicator method; scikit-learn's
-``SimpleImputer(add_indicator=True)`` does the same to an array, but names no cell and keeps nothing for a CSV's
-new rows). Only where a training row has a missing cell: an input that is 0 on every training row would have its
-weights drawn from the prior alone (sd 5 under N(0, 25)) and throw the prediction of any row where it is 1 far off,
-so a column whose missing cells all fell among the test rows has them filled without a flag (a text column's:
-no category, every input 0). The fill values are kept with the categories, and ``bayesprune predict`` fills a new
-row's missing cell the same way where the model has a flag or category for it.
+:func:`bayesprune.data.load_csv`): in a text column a missing cell is one more category, :data:`MISSING_CATEGORY`;
+in a numeric column it takes the column's median over the training rows, and one more 0/1 input,
+``column=(missing)``, says which rows were filled, so the network can learn what a missing value means instead of
+taking the median at its word (the missing-indicator method; scikit-learn's ``SimpleImputer(add_indicator=True)``
+does the same to an array, but names no cell and keeps nothing for a CSV's new rows).
+
+Every input comes from the training rows (:func:`training_encoding`): an input that is 0 on every training row would
+have its weights drawn from the prior alone (the likelihood does not see them) and add noise of the prior's sd (5
+under N(0, 25)) to every hidden unit of a row where it is 1. So a text column's categories are those its training
+rows hold, the flag and the ``(missing)`` category exist only where a training row has a missing cell, and what only
+test rows hold is encoded without an input of its own: a numeric missing cell as the median, unflagged; a text cell
+(a missing one, or a category no training row has) as no category, every input of the column 0. The categories and
+fill values are kept in the compact model file, and ``bayesprune predict`` encodes and fills new rows the same way
+where the model has an input for what they hold, and refuses a category or a missing cell it has none for.
+
 Written here because scikit-learn's ``OneHotEncoder`` reports no file, row or column for a bad cell, which every
 input error here names.
 """
@@ -75,26 +80,29 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     return found
 
 
-def plan_missing(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]], train: np.ndarray
-                 ) -> tuple[dict[str, list[str]], dict[str, float], dict[str, float | None]]:
-    """How the missing cells of ``features`` are filled, from the training rows ``train`` (module docstring):
-    ``(categories, fills, quiet)``, the categories with :data:`MISSING_CATEGORY` added to a text column with a
-    missing cell in a training row, ``fills`` a numeric such column's training median (flagged), and ``quiet``
-    the columns whose missing cells are all in test rows (a numeric one's median, unflagged; ``None``: a text
-    one's, no category). A numeric column without a value in the training rows is an error that says to leave
-    it out."""
-    categories, fills, quiet = dict(categories), {}, {}
+def training_encoding(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],
+                      train: np.ndarray) -> tuple[dict[str, list[str]], dict[str, float], dict[str, float | None]]:
+    """The inputs the training rows ``train`` define (module docstring): ``(categories, fills, quiet)``. Each
+    text column's categories are those of its training rows, with :data:`MISSING_CATEGORY` last where one of them
+    has a missing cell; ``fills``: a numeric column's training median where a training row has a missing cell
+    (flagged); ``quiet``: the columns whose test rows hold what no training row has, a missing cell or (text) a
+    category, encoded without an input of their own (a numeric one's median, unflagged; ``None``: a text one's,
+    every input 0). A numeric column without a value in the training rows is an error that says to leave it out."""
+    fills, quiet = {}, {}
     in_train = np.zeros(len(frame), bool)
     in_train[train] = True
+    categories = dict(categories)
     for f in features:
-        gaps = np.array([is_missing(c) for c in frame[f].tolist()], bool)
-        if not gaps.any():
-            continue
+        cells = [str(c) for c in frame[f].tolist()]
+        gaps = np.array([is_missing(c) for c in cells], bool)
         if f in categories:
-            if gaps[in_train].any():
-                categories[f] = [*categories[f], MISSING_CATEGORY]
-            else:
+            seen = {c for c, t, g in zip(cells, in_train, gaps, strict=True) if t and not g}
+            categories[f] = [v for v in categories[f] if v in seen] + [MISSING_CATEGORY] * bool(gaps[in_train].any())
+            if any(not g and c not in seen for c, g in zip(cells, gaps, strict=True)) or (
+                    gaps.any() and not gaps[in_train].any()):
                 quiet[f] = None
+            continue
+        if not gaps.any():
             continue
         values = numeric_column(frame, f, fill=np.nan)[train]
         if np.isnan(values).all():
@@ -138,8 +146,8 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
         for i, c in enumerate(cells):
             if is_missing(c) and MISSING_CATEGORY in known:
                 c = MISSING_CATEGORY
-            elif is_missing(c) and f in quiet:
-                continue  # no category: every input of the column 0
+            elif f in quiet and (is_missing(c) or c not in known):
+                continue  # what no training row has: every input of the column 0
             elif is_missing(c):
                 raise InputError(f"{_where(frame, f, i)}: missing value ('{c}'), and the model's training rows "
                                  f"had none in this column to learn from; fill the cell or drop the row")

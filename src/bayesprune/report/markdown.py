@@ -263,7 +263,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
         # an unset setting (None) takes the sampler's default, which warm-up tunes where it adapts: say so
         "- Sampler settings: " + ", ".join(f"{k} {'default' if v is None else v}"
                                            for k, v in cfg.sampler_settings.to_dict().items()),
-        *([f"- Tuned in warm-up (median over chains, range): {tuned_text(first.tuned['full'])}"]
+        *([f"- Sampler parameters after warm-up (median over chains, range): {tuned_text(first.tuned['full'])}"]
           if first.tuned and first.tuned.get("full") else []),
         f"- Seed: {cfg.seed}",
         "",
@@ -289,7 +289,7 @@ def write_report(view: RunView, out: Path, *, with_figures: bool = True) -> list
                       ""]
         notes = note_lines(m)
         if m.tuned and m.tuned.get("resampled"):
-            notes = [*notes, f"resampling tuned in warm-up: {tuned_text(m.tuned['resampled'])}"]
+            notes = [*notes, f"resampling sampler parameters after warm-up: {tuned_text(m.tuned['resampled'])}"]
         lines += [f"- {line}" for line in notes] + ([""] if notes else [])
         comp = m.compact
         if comp:
