@@ -9,12 +9,13 @@ column of dates written year first (``2012-07-02``) is numeric: each its decimal
 (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in the compact
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
 
-Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` (the default of
-:func:`bayesprune.data.load_csv`): in a text column a missing cell is one more category, :data:`MISSING_CATEGORY`;
-in a numeric column it takes the column's median over the training rows, and one more 0/1 input,
-``column=(missing)``, says which rows were filled, so the network can learn what a missing value means instead of
-taking the median at its word (the missing-indicator method; scikit-learn's ``SimpleImputer(add_indicator=True)``
-does the same to an array, but names no cell and keeps nothing for a CSV's new rows).
+Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` in
+:func:`bayesprune.data.load_csv` (``--missing fill``; the default stops at the first): in a text column a missing
+cell is one more category, :data:`MISSING_CATEGORY`; in a numeric column it takes the column's median over the
+training rows, and one more 0/1 input, ``column=(missing)``, says which rows were filled, so the network can learn
+what a missing value means instead of taking the median at its word (the missing-indicator method; scikit-learn's
+``SimpleImputer(add_indicator=True)`` does the same to an array, but names no cell and keeps nothing for a CSV's new
+rows).
 
 Every input comes from the training rows (:func:`training_encoding`): an input that is 0 on every training row would
 have its weights drawn from the prior alone (the likelihood does not see them) and add noise of the prior's sd (5
