@@ -56,7 +56,8 @@ def _leave_out(features: list[str], column: str) -> str:
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
     """The categorical columns among ``features`` (every cell that is not missing is text), each with its sorted
-    distinct values (:func:`plan_missing` adds :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
+    distinct values over every row (:func:`training_encoding` keeps the training rows' and adds
+    :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
         every = [str(c) for c in frame[column].tolist()]
@@ -128,8 +129,8 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
            fills: dict[str, float] | None = None, quiet: dict[str, float | None] | None = None) -> np.ndarray:
     """The rows of ``frame`` as network inputs (float64): numeric columns as numbers, the columns in
     ``categories`` one-hot, those in ``fills`` with their missing cells filled and flagged
-    (:func:`encoded_names`), those in ``quiet`` filled without a flag (:func:`plan_missing`); a category the
-    list does not hold, or a missing cell the model has no fill for, is an error naming its cell."""
+    (:func:`encoded_names`), those in ``quiet`` without an input of their own (:func:`training_encoding`); a
+    category the list does not hold, or a missing cell the model has no fill for, is an error naming its cell."""
     fills, quiet = fills or {}, quiet or {}
     blocks = []
     for f in features:
