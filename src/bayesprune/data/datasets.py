@@ -458,8 +458,8 @@ def _from_frame(
     feature_names = encoded_names([readable[f] for f in features],
                                   {readable[f]: v for f, v in categories.items()},
                                   {readable[f]: v for f, v in fills.items()})
-    filled = {readable[f]: k for f in features
-              if (f in fills or f in categories or f in quiet) and (k := sum(map(is_missing, frame[f].tolist())))}
+    # missing cells left after check_no_missing and drop_missing are the ones missing="fill" filled
+    filled = {readable[f]: k for f in features if (k := sum(map(is_missing, frame[f].tolist())))}
     unseen = {readable[f]: k for f in quiet if f in categories  # test cells of a category no training row has
               and (k := sum(not is_missing(c) and str(c) not in categories[f] for c in frame[f].tolist()))}
     return Dataset(

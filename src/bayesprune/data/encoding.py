@@ -60,8 +60,7 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
-        every = [str(c) for c in frame[column].tolist()]
-        cells = [c for c in every if not is_missing(c)]
+        cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
         if not cells or any(is_number(c) for c in cells):
             continue  # numeric, or mixed: numeric_column names the first text cell
         if all(decimal_year(c) is not None for c in cells):
