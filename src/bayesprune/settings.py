@@ -114,6 +114,9 @@ class RunConfig:
                           "column's take its training-row median and one more 0/1 input, 'column=(missing)', "
                           "flags them (bayesprune predict fills new rows the same way). drop: drop every row with a "
                           "missing cell", choices=MISSING_MODES, group="data", toml=True)
+    clip_inputs: bool = option(False, "clip every input outside the range of the training rows to that range, on "
+                               "the test rows and in the compact model (a network has no data beyond it)",
+                               group="data", toml=True)
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
                                    "predictions are in the target's own units either way", choices=TARGET_TRANSFORMS,

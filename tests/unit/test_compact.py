@@ -9,7 +9,7 @@ import pytest
 
 from bayesprune import api
 from bayesprune.cli import main
-from bayesprune.data import load_dataset
+from bayesprune.data import clip_inputs, load_dataset
 from bayesprune.errors import InputError
 from bayesprune.io import compact
 from bayesprune.model.mlp import hidden_unit_groups
@@ -28,6 +28,21 @@ def wine_models(tmp_path_factory):
         path = compact.save_compact(rs, ds, tmp_path_factory.mktemp("m") / "model.bpz", n_draws=50)
         out[structured] = (rs, path)
     return ds, full, out
+
+
+def test_a_model_of_clipped_inputs_clips_new_rows_as_the_test_rows_were(wine_models, tmp_path):
+    """--clip-inputs: the file keeps the training rows' range, and predict on the raw test rows (some outside
+    it) gives the in-memory predictive on the clipped test rows."""
+    ds, _, models = wine_models
+    rs, _ = models[False]
+    clipped = clip_inputs(ds)
+    assert clipped.meta["clipped_inputs"] and not np.array_equal(clipped.X_test, ds.X_test)
+    model = compact.load_model(compact.save_compact(rs, clipped, tmp_path / "model.bpz", n_draws=50))
+    assert model.header["x_range"]["low"] == ds.X_train.min(axis=0).tolist()
+    got = model.predict(ds.x_scaler.inverse_transform(ds.X_test))["probabilities"]  # the rows as read
+    z = compact._thin(np.asarray(rs.result.draws), 50)
+    ref = posterior_predictive(rs.posterior, z[None], clipped.X_test, rs.kept_idx).mean()
+    np.testing.assert_allclose(got, ref, atol=1e-4)
 
 
 @pytest.mark.parametrize("structured", [False, True, "inputs"])
@@ -134,6 +149,11 @@ def test_untrusted_files_refused(wine_models, tmp_path):
         compact.load_model(_rewrite(path, tmp_path, fills={names[0]: 0.5}, raw_features=names))
     with pytest.raises(InputError, match=inconsistent):  # a fill that is not a finite number
         compact.load_model(_rewrite(path, tmp_path, fills={names[0]: "x"}, raw_features=names))
+    n = len(names)
+    for bad in ({"low": [0.0] * n}, {"low": [0.0] * n, "high": [1.0] * (n - 1)},
+                {"low": [1.0] * n, "high": [0.0] * n}, {"low": [0.0] * n, "high": ["1"] * n}):
+        with pytest.raises(InputError, match="x_range must hold"):
+            compact.load_model(_rewrite(path, tmp_path, x_range=bad))
     with pytest.raises(InputError, match="not found"):
         compact.load_model(tmp_path / "nope.bpz")
 

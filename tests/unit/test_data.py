@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bayesprune.data import PAPER_DATASETS, get_info, load_csv, load_dataset
+from bayesprune.data import PAPER_DATASETS, clip_inputs, get_info, load_csv, load_dataset
 from bayesprune.data.splits import split_indices
 from bayesprune.data.table import decimal_year
 from bayesprune.errors import InputError, OptionError
@@ -442,3 +442,39 @@ def test_a_run_configuration_takes_the_logarithm_of_a_named_sets_target_too(no_d
     assert ds.meta["target_transform"] == "log" and ds.y_train.min() >= 0 and ds.y_train.max() <= 1
     with pytest.raises(OptionError, match="target_transform 'sqrt' is unknown; choose one of none, log"):
         RunConfig(target_transform="sqrt").validate()
+
+
+def test_clip_inputs_clips_the_test_rows_to_the_training_range_and_counts_them(tmp_path):
+    """Test cells outside the range of the training rows (scaled units) become its nearest end; the others are
+    unchanged; the clip is kept for new rows (transform_X) and counted in the summary."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, 40)
+    x[[3, 17]] = [25.0, -9.0]  # two far outside whatever the split
+    path = tmp_path / "d.csv"
+    path.write_text("a,b,y\n" + "".join(f"{v},{i % 3},{2 * v + i % 3}\n" for i, v in enumerate(x)))
+    ds = load_csv(path, target="y", seed=0)
+    low, high = ds.X_train.min(axis=0), ds.X_train.max(axis=0)
+    clipped = clip_inputs(ds)
+    assert clipped.x_range is not None and clip_inputs(clipped) is clipped
+    inside = (ds.X_test >= low) & (ds.X_test <= high)
+    np.testing.assert_array_equal(clipped.X_test[inside], ds.X_test[inside])
+    np.testing.assert_array_equal(clipped.X_test[~inside], np.broadcast_to(np.where(ds.X_test < low, low, high),
+                                                                           ds.X_test.shape)[~inside])
+    assert clipped.meta.get("clipped_inputs", {}) == {n: int(k) for n, k in zip(ds.feature_names, (~inside).sum(0),
+                                                                                  strict=True) if k}
+    np.testing.assert_array_equal(clipped.X_train, ds.X_train)
+    raw = ds.x_scaler.inverse_transform(ds.X_test)
+    np.testing.assert_allclose(clipped.transform_X(raw), clipped.X_test, atol=1e-6)
+    if (~inside).any():
+        assert "outside the training rows' range clipped to it: a" in clipped.summary()
+
+
+def test_the_run_setting_clips_the_loaded_data():
+    from bayesprune.experiments.runner import load_data
+    from bayesprune.settings import RunConfig
+
+    plain = load_data(RunConfig(dataset="wine", seed=0))
+    clipped = load_data(RunConfig(dataset="wine", seed=0, clip_inputs=True))
+    assert plain.x_range is None and clipped.x_range is not None
+    assert clipped.X_test.min() >= clipped.X_train.min() and clipped.X_test.max() <= clipped.X_train.max()
+    assert clipped.meta["clipped_inputs"]  # wine's seed-0 test rows hold values beyond the training range

@@ -30,7 +30,7 @@ N_FEATURES = 5
 
 
 def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int = 0, n_draws: int = 40,
-                 categories: bool = False, log: bool | str = False):
+                 categories: bool = False, log: bool | str = False, x_range: dict | None = None):
     """A compact model file in bayesprune's format with random draws (ONNX must reproduce any draws, so these
     need not come from a posterior): features scaled like a real run's, the target too for regression."""
     rng = np.random.default_rng(seed)
@@ -60,6 +60,8 @@ def _write_model(path, *, task: str, layout: str, drop_inputs: bool, seed: int =
     }
     if drop_inputs:
         header["inputs"] = inputs
+    if x_range is not None:  # inputs clipped to the training rows' range (--clip-inputs)
+        header["x_range"] = x_range
     if log:  # a model of the target's logarithm (--target-transform log), about e^2 on average; a text: that one
         header.update(target_transform="log" if log is True else log,
                       y_scaler={"kind": "zscore", "mean": [2.0], "scale": [0.5]})
@@ -217,3 +219,18 @@ def test_the_categories_of_text_columns_and_the_fills_travel_in_the_metadata(tmp
     meta = {p.key: p.value for p in onnx.load(export_onnx(model, tmp_path / "m.onnx")).metadata_props}
     assert json.loads(meta["categories"]) == {"c": ["p", "q", "(missing)"]} and json.loads(meta["fills"]) == {"x0": 2.5}
     assert json.loads(meta["features"]) == ["x0", "x0=(missing)", "c=p", "c=q", "c=(missing)"]
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_inputs_clipped_to_the_training_range_in_the_graph_as_in_predict(tmp_path, task):
+    """--clip-inputs: the graph clips the scaled inputs to the model's x_range as predict does, so rows far
+    outside the range get the predictions of the nearest point inside it."""
+    bounds = {"low": [-0.5, 0.0, -1.0, 0.2, 0.0], "high": [0.5, 1.0, 1.0, 0.2, 2.0]}
+    model = _write_model(tmp_path / "m.bpz", task=task, layout="sparse", drop_inputs=True, x_range=bounds)
+    path = export_onnx(model, tmp_path / "m.onnx")
+    X = _rows(seed=3) * 10.0  # most cells far outside the range
+    got, want = _run(path, X), model.predict(X)
+    key = "probabilities" if task == "classification" else "mean"
+    np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-7)
+    unclipped = _write_model(tmp_path / "u.bpz", task=task, layout="sparse", drop_inputs=True)
+    assert not np.allclose(unclipped.predict(X)[key], want[key])  # the clip changed these rows' predictions

@@ -1,6 +1,6 @@
 """Data sets: the paper's seven files, scikit-learn's embedded sets, and user CSVs."""
 
-from bayesprune.data.datasets import Dataset, load_csv, load_dataset, log_target, resolve_data_dir
+from bayesprune.data.datasets import Dataset, clip_inputs, load_csv, load_dataset, log_target, resolve_data_dir
 from bayesprune.data.download import fetch, verify
 from bayesprune.data.registry import PAPER_DATASETS, DatasetInfo, all_datasets, get_info
 
@@ -14,6 +14,7 @@ __all__ = [
     "load_dataset",
     "log_target",
     "all_datasets",
+    "clip_inputs",
     "resolve_data_dir",
     "verify",
 ]

@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from bayesprune import __version__, api
-from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, load_csv, load_dataset, log_target
+from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, clip_inputs, load_csv, load_dataset, log_target
 from bayesprune.devices import describe
 from bayesprune.devices import on as on_device
 from bayesprune.evaluation.extrapolation import extrapolation
@@ -59,15 +59,18 @@ def load_data(cfg: RunConfig) -> Dataset:
     cfg.validate()
     split_seed = stream_int(cfg.seed if cfg.split_seed is None else cfg.split_seed, "split")
     if cfg.csv:
-        return load_csv(
+        ds = load_csv(
             cfg.csv, target=cfg.target, features=list(cfg.features) if cfg.features else None,
             task=cfg.task, hidden=cfg.hidden or DEFAULT_HIDDEN, seed=split_seed,
             test_fraction=cfg.test_fraction, stratify=cfg.stratify, missing=cfg.missing,
             target_transform=cfg.target_transform,
         )
-    ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,
-                      test_fraction=cfg.test_fraction, stratify=cfg.stratify, split=cfg.split)
-    return log_target(ds, where=f"data set '{cfg.dataset}'") if cfg.target_transform == "log" else ds
+    else:
+        ds = load_dataset(cfg.dataset, data_dir=cfg.data_dir, seed=split_seed,
+                          test_fraction=cfg.test_fraction, stratify=cfg.stratify, split=cfg.split)
+        if cfg.target_transform == "log":
+            ds = log_target(ds, where=f"data set '{cfg.dataset}'")
+    return clip_inputs(ds) if cfg.clip_inputs else ds
 
 
 @dataclass(frozen=True)

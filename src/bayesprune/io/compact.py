@@ -153,6 +153,8 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
+    if ds.x_range is not None:  # inputs clipped to the training rows' range (scaled units): predict clips too
+        header["x_range"] = {"low": [float(v) for v in ds.x_range[0]], "high": [float(v) for v in ds.x_range[1]]}
     if ds.target_transform != "none":  # the network models the target's logarithm: predict maps back
         header["target_transform"] = ds.target_transform
     if ds.meta.get("categories"):  # text columns encoded one-hot: how predict encodes new rows
@@ -277,7 +279,10 @@ class CompactModel:
         if X.ndim != 2 or X.shape[1] != len(self.feature_names):
             raise InputError(f"the model expects {len(self.feature_names)} features "
                              f"({', '.join(self.feature_names)}), got {X.shape[-1] if X.ndim else 0}")
-        Xs = _apply_scaler(self.header["x_scaler"], X).astype(np.float32)
+        Xs = _apply_scaler(self.header["x_scaler"], X)
+        if "x_range" in self.header:  # clipped to the training rows' range, as the test rows were
+            Xs = np.clip(Xs, self.header["x_range"]["low"], self.header["x_range"]["high"])
+        Xs = Xs.astype(np.float32)
         if "inputs" in self.header:  # features that pruning removed are not read
             Xs = Xs[:, self.header["inputs"]]
         post = BNNPosterior(self.spec, self.task)
@@ -359,6 +364,15 @@ def _encodes(header: dict) -> bool:
     return encoded_names(raw, cats, fills) == header["feature_names"]
 
 
+def _valid_range(x_range, n_features: int) -> bool:
+    if not (isinstance(x_range, dict) and set(x_range) == {"low", "high"}
+            and all(isinstance(v, list) and len(v) == n_features for v in x_range.values())
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) for v in x_range.values() for b in v)):
+        return False
+    low, high = np.asarray(x_range["low"], float), np.asarray(x_range["high"], float)
+    return bool(np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(low <= high))
+
+
 class _Inconsistent(Exception):
     """What is wrong inside a model file whose checksums match."""
 
@@ -381,6 +395,8 @@ def _checked_arrays(header: dict, arrays: dict[str, np.ndarray]):
     if header.get("target_transform", "none") not in ("none", "log") or (
             task == "classification" and "target_transform" in header):
         raise _Inconsistent(f"unknown target transform {header.get('target_transform')!r}")
+    if "x_range" in header and not _valid_range(header["x_range"], n_features):
+        raise _Inconsistent(f"x_range must hold 'low' and 'high', {n_features} finite numbers each, low <= high")
     inputs = header.get("inputs", list(range(n_features)))
     if (not isinstance(inputs, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in inputs)
             or len(set(inputs)) != len(inputs) or any(i < 0 or i >= n_features for i in inputs)):

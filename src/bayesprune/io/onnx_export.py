@@ -106,6 +106,9 @@ def _network(g: _Graph, model: CompactModel, draws: np.ndarray) -> str:
     n_features = len(model.feature_names)
     a, c = scaler_affine(model.header["x_scaler"], n_features)
     h = g.op("Add", g.op("Mul", "X", g.const(a)), g.const(c))
+    if "x_range" in model.header:  # clipped to the training rows' range (ONNX's Clip takes one bound for all)
+        bounds = model.header["x_range"]
+        h = g.op("Min", g.op("Max", h, g.const(np.asarray(bounds["low"]))), g.const(np.asarray(bounds["high"])))
     if "inputs" in model.header:  # the features pruning removed are not read
         h = g.op("Gather", h, g.const(model.header["inputs"], np.int64), axis=1)
     layers = _layer_weights(g, model, draws)
