@@ -386,6 +386,8 @@ class GridSpec:
     resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)",
                                 choices=RESAMPLE_STARTS)
     resample_from: str = _like("resample_from", "scoring-chains")
+    clip_inputs: bool = _like("clip_inputs", False, "clip test inputs to the training rows' range (the paper does "
+                              "not)")
     batch_runs: bool = option(False, "sample the runs of a data set as the chains of one compiled call (for a "
                               "GPU, where they cost about what one run does); each run keeps its folder and its "
                               "seed for pruning, resampling and evaluation; equal in distribution to separate "

@@ -30,7 +30,7 @@ def wine_models(tmp_path_factory):
     return ds, full, out
 
 
-def test_a_model_of_clipped_inputs_clips_new_rows_as_the_test_rows_were(wine_models, tmp_path):
+def test_a_model_of_clipped_inputs_clips_new_rows_as_the_test_rows_were(wine_models, tmp_path, capsys):
     """--clip-inputs: the file keeps the training rows' range, and predict on the raw test rows (some outside
     it) gives the in-memory predictive on the clipped test rows."""
     ds, _, models = wine_models
@@ -43,6 +43,16 @@ def test_a_model_of_clipped_inputs_clips_new_rows_as_the_test_rows_were(wine_mod
     z = compact._thin(np.asarray(rs.result.draws), 50)
     ref = posterior_predictive(rs.posterior, z[None], clipped.X_test, rs.kept_idx).mean()
     np.testing.assert_allclose(got, ref, atol=1e-4)
+    raw = ds.x_scaler.inverse_transform(ds.X_test)
+    outside = model.outside_range(raw)
+    np.testing.assert_array_equal(outside, np.any(clipped.X_test != ds.X_test, axis=1))
+    assert not compact.load_model(models[False][1]).outside_range(raw).any()  # a model without the clip
+    rows = tmp_path / "rows.csv"
+    rows.write_text(",".join(ds.feature_names) + "\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in raw))
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "model.bpz"), "--csv", str(rows), "--out", str(tmp_path / "p.csv")]) == 0
+    assert (f"{int(outside.sum())} of {len(raw)} rows have an input outside the training rows' range, clipped to "
+            f"it") in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("structured", [False, True, "inputs"])

@@ -234,3 +234,8 @@ def test_inputs_clipped_to_the_training_range_in_the_graph_as_in_predict(tmp_pat
     np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-7)
     unclipped = _write_model(tmp_path / "u.bpz", task=task, layout="sparse", drop_inputs=True)
     assert not np.allclose(unclipped.predict(X)[key], want[key])  # the clip changed these rows' predictions
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    ends = json.loads(meta["input_range"])  # in X's own units: rows clipped to them predict the same
+    inside = np.clip(X, ends["low"], ends["high"])
+    np.testing.assert_allclose(_run(path, inside)[key], got[key], rtol=1e-5, atol=1e-6)
+    assert "input_range" not in {p.key for p in onnx.load(export_onnx(unclipped, tmp_path / "u.onnx")).metadata_props}

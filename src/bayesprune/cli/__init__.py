@@ -258,6 +258,10 @@ def _cmd_predict(args) -> int:
     write_predictions(header, rows, args.out)
     if args.out:
         print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
+    outside = int(model.outside_range(X).sum())
+    if outside:  # the model clips inputs to its training range: say where that made a prediction
+        print(f"{outside} of {len(rows)} rows have an input outside the training rows' range, clipped to it: "
+              f"their predictions are those at the range's edge", file=sys.stderr)
     return 0
 
 

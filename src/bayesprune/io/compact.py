@@ -268,6 +268,16 @@ class CompactModel:
         table.attrs = {"path": "the data", "row_offset": 1}
         return encode(table, self.raw_features, self.categories, self.fills)
 
+    def outside_range(self, X) -> np.ndarray:
+        """Per row of ``X`` (as :meth:`predictive` takes it), whether an input lies outside the training rows'
+        range and is clipped to it (a model trained with ``--clip-inputs``; all ``False`` otherwise)."""
+        X = np.asarray(self.inputs(X) if hasattr(X, "columns") else X, np.float64)
+        if "x_range" not in self.header:
+            return np.zeros(len(X), bool)
+        Xs = _apply_scaler(self.header["x_scaler"], X)
+        low, high = (np.asarray(self.header["x_range"][k]) for k in ("low", "high"))
+        return np.any((Xs < low) | (Xs > high), axis=1)
+
     def predictive(self, X):
         """The posterior predictive (a :class:`~bayesprune.predictive.Predictive`) on raw inputs ``X``: an array
         of :attr:`feature_names` columns, or a pandas DataFrame read by :meth:`inputs`."""

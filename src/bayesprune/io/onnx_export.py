@@ -244,6 +244,10 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         meta["categories"] = json.dumps(model.categories)
     if model.fills:  # X holds these columns with their missing cells filled, each followed by its 0/1 flag
         meta["fills"] = json.dumps(model.fills)
+    if "x_range" in h:  # the graph clips each column of X to the training rows' range: in X's own units
+        a, c = scaler_affine(h["x_scaler"], len(model.feature_names))
+        ends = [(np.asarray(h["x_range"][k]) - c) / a for k in ("low", "high")]
+        meta["input_range"] = json.dumps({"low": np.minimum(*ends).tolist(), "high": np.maximum(*ends).tolist()})
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto)
     return proto
