@@ -299,8 +299,11 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], note
                 rate_selection=to_json(comp.selection) if comp.selection else None,
                 mask_repair=pr.repair.to_dict() if pr.repair else None,
                 dropped_features=[ds.feature_names[i] for i in pr.dropped_inputs],
-                extrapolation=extrapolation(ds.task, ds.X_train, ds.X_test, ds.y_test,
-                                            {"full": full_summary.mean, "resampled": res_summary.mean}),
+                extrapolation={**extrapolation(ds.task, ds.X_train, ds.X_test, ds.y_test,
+                                               {"full": full_summary.mean, "resampled": res_summary.mean}),
+                               # --clip-inputs: the test cells clipped to the range before any of this
+                               **({"clipped_inputs": ds.meta.get("clipped_inputs", {})}
+                                  if ds.x_range is not None else {})},
                 # rate 0: the compact model is the full network, nothing to compare
                 versus_full=(versus_full(ds.task, *compared_points(ds, full_summary, res_summary))
                              if comp.rate > 0 else None),
