@@ -114,8 +114,9 @@ class RunConfig:
                           "column's take its training-row median and one more 0/1 input, 'column=(missing)', "
                           "flags them (bayesprune predict fills new rows the same way). drop: drop every row with a "
                           "missing cell", choices=MISSING_MODES, group="data", toml=True)
-    clip_inputs: bool = option(False, "clip every input outside the range of the training rows to that range, on "
-                               "the test rows and in the compact model (a network has no data beyond it)",
+    clip_inputs: bool = option(True, "clip every input outside the range of the training rows to that range, on "
+                               "the test rows and in the compact model: a network has no data beyond it (default: "
+                               "on; --no-clip-inputs: the inputs as they are, the network extrapolating)",
                                group="data", toml=True)
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "

@@ -167,7 +167,7 @@ def test_run_user_csv(tmp_path, capsys):
     assert code == 0, err
     summary = " ".join(out.split())  # the line as printed, however the console wrapped it
     assert ("mine: classification, 6 features (3 of them one per category of shade), 2 classes, 47 train / 32 "
-            "test rows (1 without a target left out; 13 missing cells filled: p 8, shade 5)") in summary, out
+            "test rows (1 without a target left out; 13 missing cells filled: p 8, shade 5") in summary, out
     model = load_model(tmp_path / "run" / "model.bpz")
     assert model.feature_names == ["p", "p=(missing)", "shade=dark", "shade=light", "shade=(missing)", "q"]
     assert list(model.fills) == ["p"] and model.raw_features == ["p", "shade", "q"]
