@@ -117,7 +117,7 @@ class RunConfig:
     clip_inputs: bool = option(True, "clip every input outside the range of the training rows to that range, on "
                                "the test rows and in the compact model: a network has no data beyond it (default: "
                                "on; --no-clip-inputs: the inputs as they are, the network extrapolating)",
-                               group="data", toml=True)
+                               group="data")
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
                                    "predictions are in the target's own units either way", choices=TARGET_TRANSFORMS,
