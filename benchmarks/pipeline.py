@@ -633,6 +633,11 @@ def config_and_data(name: str, seed: int, variant: str, data_dir: str, tmp: Path
     return replace(base, dataset=name, data_dir=data_dir), None
 
 
+def run_path(name: str, seed: int, variant: str) -> Path:
+    """Where a run's record is stored."""
+    return RUNS / variant / f"{name.replace('/', '_')}-{seed}.json"
+
+
 def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path, public_dir: str | None = None) -> dict:
     cfg, data = config_and_data(name, seed, variant, data_dir, tmp, public_dir)
     t0 = time.perf_counter()
@@ -664,7 +669,7 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path, public
                   for k, ps in (("full", outcome.full), ("pruned", cell.pruned), ("compact", cell.resampled))}
         twin = {**record, **scored, "variant": PAIRED[variant], "paired_with": variant, "extrapolation": None,
                 "versus_full": None}
-        path = RUNS / PAIRED[variant] / f"{name.replace('/', '_')}-{seed}.json"
+        path = run_path(name, seed, PAIRED[variant])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(twin, indent=1))
     return record
@@ -709,7 +714,7 @@ def main() -> None:
                                  else MISSING_FILES if variant in ("missing-fill", "missing-drop")
                                  else args.datasets.split(","))
                     for seed in args.seeds.split(",")]
-            run_missing(jobs, lambda job: RUNS / job[2] / f"{job[0].replace('/', '_')}-{job[1]}.json",
+            run_missing(jobs, lambda job: run_path(*job),
                         lambda job: one_run(*job, args.data_dir, Path(tmp), args.public_dir),
                         lambda r: f"{r['variant']:<10} {r['dataset']:<26} seed {r['seed']}: full "
                                   f"{r['full']['main']:.4f} compact {r['compact']['main']:.4f} ({verdict(r)}), "
