@@ -3,7 +3,9 @@
 They wrap the same pipeline as :mod:`bayesprune.api`: ``fit`` samples the posterior, ``predict`` and
 ``predict_proba`` average over posterior draws, and ``prune(criterion, rate)`` returns a new fitted estimator
 whose posterior was resampled on the kept parameters only. Inputs are used as given (scale them first, e.g.
-with a scikit-learn ``Pipeline``).
+with a scikit-learn ``Pipeline``), except that, as in ``bayesprune run``, an input of a row to predict beyond
+the range the training rows span is clipped to that range (``clip_inputs=False`` turns it off; docs/DATA.md
+says why).
 
 Example
 -------
@@ -35,13 +37,16 @@ class _BayesianMLP(BaseEstimator):
     the sampler (``"auto"``: MCLMC from optimised starts unless the data are large, then SGHMC on minibatches, as
     :func:`~bayesprune.samplers.sizing.choose_sampler` says; ``sampler_`` is the one used), its length
     (``samples=None``: the sampler's default) and its own settings (``sampler_settings``: a dict such as
-    ``{"desired_energy_var": 1e-4}`` for a named sampler, or ``None`` for its defaults)."""
+    ``{"desired_energy_var": 1e-4}`` for a named sampler, or ``None`` for its defaults). ``clip_inputs``
+    (default on, as the run's ``--clip-inputs``): each input of a row to predict is clipped to the range of the
+    training rows (``x_range_``: their minimum and maximum per input), where the network has data."""
 
     _task = "regression"
 
     def __init__(self, hidden=DEFAULT_HIDDEN, activation=RunConfig.activation, sampler=RunConfig.sampler,
                  chains=RunConfig.chains, samples=RunConfig.samples, burnin=RunConfig.burnin,
-                 prior_var=RunConfig.prior_var, seed=RunConfig.seed, sampler_settings=None, init=RunConfig.init):
+                 prior_var=RunConfig.prior_var, seed=RunConfig.seed, sampler_settings=None, init=RunConfig.init,
+                 clip_inputs=RunConfig.clip_inputs):
         self.hidden = hidden
         self.activation = activation
         self.sampler = sampler
@@ -52,6 +57,7 @@ class _BayesianMLP(BaseEstimator):
         self.seed = seed
         self.sampler_settings = sampler_settings
         self.init = init
+        self.clip_inputs = clip_inputs
 
     def _dataset(self, X, y) -> Dataset:
         hidden = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
@@ -65,6 +71,7 @@ class _BayesianMLP(BaseEstimator):
 
     def _fit(self, X, y):
         self.dataset_ = self._dataset(X, y)
+        self.x_range_ = (X.min(axis=0), X.max(axis=0))
         posterior = api.build_posterior(self.dataset_, activation=self.activation, prior_var=self.prior_var)
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
                                   samples=self.samples, burnin=self.burnin, seed=self.seed,
@@ -78,6 +85,8 @@ class _BayesianMLP(BaseEstimator):
     def _predictive(self, X):
         check_is_fitted(self, "sample_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.clip_inputs:
+            X = np.clip(X, *self.x_range_)
         return api.predict(self.sample_, np.asarray(X, np.float32))
 
     def prune(self, criterion: str = RunConfig.criteria[0], rate: float | str = RunConfig.rates[0], *,
