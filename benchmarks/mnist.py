@@ -25,7 +25,7 @@ compact network's NLL and ECE no worse than the deep ensemble's at full size; th
 dense network's bytes; the whole pipeline under 30 minutes on this machine.
 
 Usage: python benchmarks/mnist.py [--data-dir DIR] [--samples N] [--resample-samples N] [--seed 0]
-                                  [--out benchmarks/results/mnist.md]
+                                  [--criterion stn] [--out benchmarks/results/mnist.md]
 Shorter ``--samples`` / ``--resample-samples`` than the defaults are printed in the table's heading.
 """
 
@@ -92,6 +92,35 @@ def magnitude_pruned(post: BNNPosterior, ds, starts: np.ndarray, budget: int, sa
     return np.stack(members)
 
 
+def load(data_dir: str, train_rows: int | None):
+    """MNIST (the first ``train_rows`` training images only, for a quick check), its LeNet-300-100 posterior, and
+    the sampler ``--sampler auto`` takes for it with the size guide's estimate."""
+    ds = load_dataset("mnist", data_dir=data_dir)
+    if train_rows is not None:
+        ds = dataclasses.replace(ds, X_train=ds.X_train[:train_rows], y_train=ds.y_train[:train_rows])
+    post = sampling.build_posterior(ds)
+    sampler, guide = sizing.choose_sampler(rows=60000, params=post.spec.n_params, chains=RunConfig.chains)
+    return ds, post, sampler, guide
+
+
+def sample_keeping_starts(ds, post: BNNPosterior, sampler: str, samples: int | None, seed: int):
+    """The full Bayesian network (``bayesprune.sample``, 4 chains from optimised starts) and the chains' starts,
+    taken from the sampling stage itself (its own optimised ensemble), not fitted twice."""
+    captured = []
+    chain_starts = sampling.chain_starts
+
+    def keep_starts(*a, **k):
+        captured.append(chain_starts(*a, **k))
+        return captured[-1]
+
+    sampling.chain_starts = keep_starts
+    try:
+        full = api.sample(ds, posterior=post, sampler=sampler, chains=RunConfig.chains, samples=samples, seed=seed)
+    finally:
+        sampling.chain_starts = chain_starts
+    return full, captured[0]
+
+
 def compact_file(rs, ds, folder: Path) -> dict:
     """The compact model file as ``bayesprune run`` writes it, its bytes per draw, and its prediction time."""
     blob, info = pack_compact(rs, ds)
@@ -113,32 +142,20 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-rows", type=int, default=None,
                    help="use only the first N training images (a quick check of the script; the heading says so)")
+    p.add_argument("--criterion", default=RunConfig.criteria[0],
+                   help="the compact networks' pruning criterion (default: run's, STN; benchmarks/mnist_masks.py "
+                        "compares STN and magnitude on this network)")
     p.add_argument("--out", default="benchmarks/results/mnist.md")
     args = p.parse_args()
     t_start = time.perf_counter()
-    ds = load_dataset("mnist", data_dir=args.data_dir)
-    if args.train_rows is not None:
-        ds = dataclasses.replace(ds, X_train=ds.X_train[: args.train_rows], y_train=ds.y_train[: args.train_rows])
-    post = sampling.build_posterior(ds)
+    ds, post, sampler, guide = load(args.data_dir, args.train_rows)
     n = post.spec.n_params
-    sampler, guide = sizing.choose_sampler(rows=60000, params=n, chains=RunConfig.chains)  # MNIST's own choice
     print(f"LeNet-300-100: {n:,} parameters; --sampler auto -> {sampler} (full-batch MCLMC estimated "
           f"{guide.seconds / 60:.0f} min)", flush=True)
 
-    captured = []  # the chains' starts, taken from the sampling stage (its own optimised ensemble)
-    chain_starts = sampling.chain_starts
-
-    def keep_starts(*a, **k):
-        captured.append(chain_starts(*a, **k))
-        return captured[-1]
-
-    sampling.chain_starts = keep_starts
     t0 = time.perf_counter()
-    full = api.sample(ds, posterior=post, sampler=sampler, chains=RunConfig.chains, samples=args.samples,
-                      seed=args.seed)
-    sampling.chain_starts = chain_starts
+    full, starts = sample_keeping_starts(ds, post, sampler, args.samples, args.seed)
     seconds = {"full": time.perf_counter() - t0}
-    starts = captured[0]
     rows = {"Bayesian LeNet-300-100 (full)": {"kept": n, **scores(api.predict(full, ds.X_test).mean(), ds.y_test)},
             "deep ensemble of its 4 starts (full)": {"kept": n, **ensemble_scores(post, starts, ds)}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,15 +166,17 @@ def main() -> None:
             rate = rate_for(n, budget)
             t0 = time.perf_counter()
             comp = api.compress(full, ds, rate=rate, seed=args.seed, samples=args.resample_samples,
-                                rate_guard=0.0)  # the papers' sizes exactly
+                                criterion=args.criterion, rate_guard=0.0)  # the papers' sizes exactly
             seconds[name] = time.perf_counter() - t0
             rs = comp.resampled
             m = api.evaluate(rs, ds)
-            rows[f"Bayesian, STN compact {name}"] = {
+            criterion = comp.prune.criterion
+            label = f"Bayesian, {criterion.upper() if criterion != 'magnitude' else 'magnitude'} compact"
+            rows[f"{label} {name}"] = {
                 "kept": rs.n_params_kept, "error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece,
                 **compact_file(rs, ds, Path(tmp))}
             save_posterior(rs, ds, Path(tmp) / "posterior_resampled.nc")
-            rows[f"Bayesian, STN compact {name}"]["posterior_bytes"] = (
+            rows[f"{label} {name}"]["posterior_bytes"] = (
                 Path(tmp) / "posterior_resampled.nc").stat().st_size
             t0 = time.perf_counter()
             pruned_members = magnitude_pruned(post, ds, starts, budget, sampler, args.seed)
@@ -182,7 +201,8 @@ def write_table(args, sampler: str, guide_seconds: float, n: int, rows: dict, se
         f"Command: `python benchmarks/mnist.py"
         f"{'' if args.samples is None else f' --samples {args.samples}'}"
         f"{'' if args.resample_samples is None else f' --resample-samples {args.resample_samples}'}"
-        f"{'' if args.train_rows is None else f' --train-rows {args.train_rows}'}`"
+        f"{'' if args.train_rows is None else f' --train-rows {args.train_rows}'}"
+        f"{'' if args.criterion == RunConfig.criteria[0] else f' --criterion {args.criterion}'}`"
         f" (seed {args.seed}). Sampler: `{sampler}` (`--sampler auto`; full-batch MCLMC estimated at "
         f"{guide_seconds / 60:.0f} minutes of sampling), 4 chains, "
         f"{'the sampler default lengths' if args.samples is None else f'{args.samples} steps per chain'}"
