@@ -60,18 +60,17 @@ from common import write_results  # noqa: E402
 from mnist import BUDGETS, ensemble_scores, load, magnitude_pruned, rate_for, sample_keeping_starts, scores  # noqa: E402
 
 from bayesprune import api  # noqa: E402
-from bayesprune.settings import RunConfig  # noqa: E402
 from bayesprune.stages import sample as sampling  # noqa: E402
 from bayesprune.stages.prune import reposition  # noqa: E402
 from bayesprune.stages.resample import start_positions  # noqa: E402
 
 
-def fine_tuned(full, ds, pr, sampler: str, seed: int, start_from: str) -> np.ndarray:
-    """The networks (member, n_params) a compact model's resampling would start from: draws of the chains
-    ``start_from`` names, pruned by ``pr``'s mask and fine-tuned on its kept parameters."""
+def fine_tuned(full, ds, pr, sampler: str, seed: int) -> np.ndarray:
+    """The networks (member, n_params) a compact model's resampling would start from: a draw of each chain of
+    ``full`` (its units aligned to the scoring chain's), pruned by ``pr``'s mask and fine-tuned on its kept
+    parameters."""
     kept = pr.kept_idx
-    init = reposition(full, start_positions(full, pr, "optimised", 1 if start_from == "own" else RunConfig.chains,
-                                            "scoring-chains" if start_from == "own" else start_from), kept)
+    init = reposition(full, start_positions(full, pr, "optimised", full.result.num_chains, "all-chains"), kept)
     tuned, _ = sampling.optimised_start(full.posterior, ds, init, sampler, None, seed, kept_idx=kept)
     return np.asarray(full.posterior.theta(tuned, kept))
 
@@ -82,7 +81,7 @@ def per_chain(full, ds, criterion: str, rate: float, sampler: str, seed: int) ->
     for c in range(full.result.num_chains):
         chain = full.select_chains([c])
         pr = api.prune(chain, rate=rate, criterion=criterion, seed=seed)
-        members.append(fine_tuned(chain, ds, pr, sampler, seed, "own")[0])
+        members.append(fine_tuned(chain, ds, pr, sampler, seed)[0])
     return np.stack(members)
 
 
@@ -130,10 +129,10 @@ def main() -> None:
         "one (best chain, aligned)", "STN", "SGHMC", {"error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece},
         comp.resampled.n_params_kept)
     timed("its resampling starts, fine-tuned", "one (best chain, aligned)", "STN", "no",
-          lambda: fine_tuned(full, ds, comp.prune, sampler, args.seed, "all-chains"))
+          lambda: fine_tuned(full, ds, comp.prune, sampler, args.seed))
     shared_magnitude = api.prune(full, rate=rate, criterion="magnitude", seed=args.seed)
     timed("one magnitude mask, fine-tuned", "one (best chain, aligned)", "magnitude", "no",
-          lambda: fine_tuned(full, ds, shared_magnitude, sampler, args.seed, "all-chains"))
+          lambda: fine_tuned(full, ds, shared_magnitude, sampler, args.seed))
     write(args, sampler, n, rows, seconds, t_start, finished=True)
 
 

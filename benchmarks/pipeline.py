@@ -717,13 +717,15 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path, public
                            # posterior; counted since `awkward-files`), the stages', and any Python warning
                            + [str(w.message).splitlines()[0] for w in caught]),
               "extrapolation": cell.record.extrapolation, "versus_full": cell.record.versus_full}
-    for twin_name, margin in PAIRED.get(variant, {}).items():  # the same run scored on other test rows
-        plain = runner.load_data(replace(cfg, clip_inputs=False))  # the test rows as they are
+    twins = PAIRED.get(variant, {})
+    plain = runner.load_data(replace(cfg, clip_inputs=False)) if twins else None  # the test rows as they are
+    for twin_name, margin in twins.items():  # the same run scored on other test rows
+        scored_on = plain
         if margin is not None:  # clipped only beyond `margin` training ranges past each edge
             low, high = plain.X_train.min(axis=0), plain.X_train.max(axis=0)
-            plain = replace(plain, X_test=np.clip(plain.X_test, low - margin * (high - low),
-                                                  high + margin * (high - low)).astype(plain.X_test.dtype))
-        scored = {k: stage(api.evaluate_stage(ps, plain, seed=cfg.seed)[0])
+            scored_on = replace(plain, X_test=np.clip(plain.X_test, low - margin * (high - low),
+                                                      high + margin * (high - low)).astype(plain.X_test.dtype))
+        scored = {k: stage(api.evaluate_stage(ps, scored_on, seed=cfg.seed)[0])
                   for k, ps in (("full", outcome.full), ("pruned", cell.pruned), ("compact", cell.resampled))}
         twin = {**record, **scored, "variant": twin_name, "paired_with": variant, "extrapolation": None,
                 "versus_full": None}
