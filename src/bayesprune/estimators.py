@@ -3,9 +3,9 @@
 They wrap the same pipeline as :mod:`bayesprune.api`: ``fit`` samples the posterior, ``predict`` and
 ``predict_proba`` average over posterior draws, and ``prune(criterion, rate)`` returns a new fitted estimator
 whose posterior was resampled on the kept parameters only. Inputs are used as given (scale them first, e.g.
-with a scikit-learn ``Pipeline``), except that, as in ``bayesprune run``, an input of a row to predict beyond
-the range the training rows span is clipped to that range (``clip_inputs=False`` turns it off; docs/DATA.md
-says why).
+with a scikit-learn ``Pipeline``), except that, as in ``bayesprune run``, an input of a row to predict more than
+half the training rows' range past it is clipped there (``clip_inputs=False`` turns it off; docs/DATA.md says
+why).
 
 Example
 -------
@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from bayesprune import api
-from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset
+from bayesprune.data.datasets import DEFAULT_HIDDEN, Dataset, clip_range
 from bayesprune.settings import RunConfig
 
 
@@ -38,8 +38,9 @@ class _BayesianMLP(BaseEstimator):
     :func:`~bayesprune.samplers.sizing.choose_sampler` says; ``sampler_`` is the one used), its length
     (``samples=None``: the sampler's default) and its own settings (``sampler_settings``: a dict such as
     ``{"desired_energy_var": 1e-4}`` for a named sampler, or ``None`` for its defaults). ``clip_inputs``
-    (default on, as the run's ``--clip-inputs``): each input of a row to predict is clipped to the range of the
-    training rows (``x_range_``: their minimum and maximum per input), where the network has data."""
+    (default on, as the run's ``--clip-inputs``): each input of a row to predict is clipped to the clip range
+    (``x_range_``: per input, the training rows' minimum and maximum moved out by half their distance,
+    :func:`~bayesprune.data.datasets.clip_range`): far beyond the training rows the network has no data."""
 
     _task = "regression"
 
@@ -71,7 +72,7 @@ class _BayesianMLP(BaseEstimator):
 
     def _fit(self, X, y):
         self.dataset_ = self._dataset(X, y)
-        self.x_range_ = (X.min(axis=0), X.max(axis=0))
+        self.x_range_ = clip_range(np.asarray(X, np.float64))
         posterior = api.build_posterior(self.dataset_, activation=self.activation, prior_var=self.prior_var)
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
                                   samples=self.samples, burnin=self.burnin, seed=self.seed,

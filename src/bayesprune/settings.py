@@ -114,8 +114,9 @@ class RunConfig:
                           "column's take its training-row median and one more 0/1 input, 'column=(missing)', "
                           "flags them (bayesprune predict fills new rows the same way). drop: drop every row with a "
                           "missing cell", choices=MISSING_MODES, group="data", toml=True)
-    clip_inputs: bool = option(True, "clip every input outside the range of the training rows to that range, on "
-                               "the test rows and in the compact model: a network has no data beyond it (default: "
+    clip_inputs: bool = option(True, "clip every input more than half the training rows' range past that range's "
+                               "edge, there, on the test rows and in the compact model: a network has no data "
+                               "far beyond it, and near the edge it still carries a smooth target on (default: "
                                "on; --no-clip-inputs: the inputs as they are, the network extrapolating)",
                                group="data")
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
@@ -387,8 +388,8 @@ class GridSpec:
     resample_start: str = _like("resample_start", "mean", "where resampling chains start (the paper: mean)",
                                 choices=RESAMPLE_STARTS)
     resample_from: str = _like("resample_from", "scoring-chains")
-    clip_inputs: bool = _like("clip_inputs", False, "clip test inputs to the training rows' range (the paper does "
-                              "not)")
+    clip_inputs: bool = _like("clip_inputs", False, "clip test inputs far beyond the training rows' range (the "
+                              "paper does not)")
     batch_runs: bool = option(False, "sample the runs of a data set as the chains of one compiled call (for a "
                               "GPU, where they cost about what one run does); each run keeps its folder and its "
                               "seed for pruning, resampling and evaluation; equal in distribution to separate "

@@ -120,29 +120,37 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
     assert m["seed"] == 3 and m["config"]["seed"] == 3 and m["config"]["samples"] == 300
 
 
-def test_run_clips_test_inputs_to_the_training_range(tmp_path, capsys):
-    """--clip-inputs: test cells beyond the training rows' range are clipped to it; the first line and
-    metrics.json count them, and the extrapolation record then finds no row outside."""
+def test_run_clips_test_inputs_far_beyond_the_training_range(tmp_path, capsys):
+    """--clip-inputs: test cells more than half the training rows' range past it are clipped there; the first
+    line and metrics.json count them, and the extrapolation record sees the clipped rows."""
+    from bayesprune.data.splits import split_indices
+    from bayesprune.evaluation.extrapolation import outside
     from bayesprune.experiments.runner import load_data
+    from bayesprune.seeds import stream_int
     from bayesprune.settings import RunConfig
 
     rng = np.random.default_rng(2)
     x = rng.uniform(0, 1, (60, 2))
-    x[::7, 0] *= 20.0  # every seventh row's first feature up to 20 times the others'
+    test_rows = split_indices(60, test_fraction=0.4, seed=stream_int(0, "split"))[1]  # the run's split (seed 0)
+    x[test_rows[:4], 0] = 3.0  # four test rows two ranges past the training rows' [0, 1) in the first feature
+    x[test_rows[4:6], 0] = 1.2  # two a little past it, kept as they are
     csv = tmp_path / "far.csv"
     csv.write_text("a,b,y\n" + "".join(f"{a:.4f},{b:.4f},{np.sin(3 * a) + b:.4f}\n" for a, b in x))
-    expected = load_data(RunConfig(csv=str(csv), target="y", clip_inputs=True)).meta["clipped_inputs"]
-    assert expected  # the seeded split leaves some of them to the test rows
+    ds = load_data(RunConfig(csv=str(csv), target="y", clip_inputs=True))
+    expected = ds.meta["clipped_inputs"]
+    assert expected == {"a": 4}
     code, out, err = run_cli(["run", "--csv", str(csv), "--target", "y", "--clip-inputs", "--hidden", "4", *TINY,
                               "--sampler", "hmc", "--out", str(tmp_path / "run")], capsys)
     assert code == 0, err
     n = sum(expected.values())
-    assert (f"{n} test cell{'s' * (n != 1)} outside the training rows' range clipped to it: "
+    assert (f"{n} test cell{'s' * (n != 1)} beyond half the training rows' range past its edge clipped there: "
             + ", ".join(f"{c} {k}" for c, k in expected.items())) in " ".join(out.split())
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert m["extrapolation"]["clipped_inputs"] == expected and m["extrapolation"]["rows_outside"] == 0
+    assert m["extrapolation"]["clipped_inputs"] == expected
+    assert m["extrapolation"]["rows_outside"] == int(outside(ds.X_train, ds.X_test).sum())
     assert m["config"]["clip_inputs"] is True
-    assert load_model(tmp_path / "run" / "model.bpz").header["x_range"]["high"][0] == pytest.approx(1.0)
+    assert load_model(tmp_path / "run" / "model.bpz").header["x_range"]["high"][0] == pytest.approx(
+        1.5 * ds.X_train[:, 0].max() - 0.5 * ds.X_train[:, 0].min())
 
 
 def test_run_user_csv(tmp_path, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bayesprune.data import PAPER_DATASETS, clip_inputs, get_info, load_csv, load_dataset
+from bayesprune.data import PAPER_DATASETS, clip_inputs, clip_range, get_info, load_csv, load_dataset
 from bayesprune.data.splits import split_indices
 from bayesprune.data.table import decimal_year
 from bayesprune.errors import InputError, OptionError
@@ -444,16 +444,21 @@ def test_a_run_configuration_takes_the_logarithm_of_a_named_sets_target_too(no_d
         RunConfig(target_transform="sqrt").validate()
 
 
-def test_clip_inputs_clips_the_test_rows_to_the_training_range_and_counts_them(tmp_path):
-    """Test cells outside the range of the training rows (scaled units) become its nearest end; the others are
-    unchanged; the clip is kept for new rows (transform_X) and counted in the summary."""
+def test_clip_inputs_clips_test_cells_far_beyond_the_training_range_and_counts_them(tmp_path):
+    """Test cells more than half the training rows' range past it (scaled units) become the nearest end of the
+    widened range; the others, those just past the edge included, are unchanged; the clip is kept for new rows
+    (transform_X) and counted in the summary."""
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, 40)
-    x[[3, 17]] = [25.0, -9.0]  # two far outside whatever the split
+    test_rows = split_indices(40, test_fraction=0.4, seed=0)[1]  # load_csv's split of these rows
+    x[test_rows[:2]] = [25.0, -9.0]  # two far outside the training rows' range [0, 1)
+    x[test_rows[2:5]] = [1.2, 1.3, -0.2]  # three a little past its edge
     path = tmp_path / "d.csv"
     path.write_text("a,b,y\n" + "".join(f"{v},{i % 3},{2 * v + i % 3}\n" for i, v in enumerate(x)))
     ds = load_csv(path, target="y", seed=0)
-    low, high = ds.X_train.min(axis=0), ds.X_train.max(axis=0)
+    lo, hi = ds.X_train.min(axis=0), ds.X_train.max(axis=0)
+    low, high = lo - (hi - lo) / 2, hi + (hi - lo) / 2
+    np.testing.assert_allclose(np.stack(clip_range(ds.X_train)), np.stack([low, high]), rtol=1e-6)
     clipped = clip_inputs(ds)
     assert clipped.x_range is not None and clip_inputs(clipped) is clipped
     inside = (ds.X_test >= low) & (ds.X_test <= high)
@@ -465,8 +470,9 @@ def test_clip_inputs_clips_the_test_rows_to_the_training_range_and_counts_them(t
     np.testing.assert_array_equal(clipped.X_train, ds.X_train)
     raw = ds.x_scaler.inverse_transform(ds.X_test)
     np.testing.assert_allclose(clipped.transform_X(raw), clipped.X_test, atol=1e-6)
-    if (~inside).any():
-        assert "outside the training rows' range clipped to it: a" in clipped.summary()
+    assert (~inside).any() and "beyond half the training rows' range past its edge clipped there: a" in " ".join(
+        clipped.summary().split())
+    assert (((ds.X_test > hi) | (ds.X_test < lo)) & inside).sum() == 3  # those just past it are kept
 
 
 def test_the_run_setting_clips_the_loaded_data():
@@ -476,5 +482,7 @@ def test_the_run_setting_clips_the_loaded_data():
     plain = load_data(RunConfig(dataset="wine", seed=0, clip_inputs=False))
     clipped = load_data(RunConfig(dataset="wine", seed=0))  # the default since benchmarks/pipeline.py's `clip`
     assert plain.x_range is None and clipped.x_range is not None
-    assert clipped.X_test.min() >= clipped.X_train.min() and clipped.X_test.max() <= clipped.X_train.max()
-    assert clipped.meta["clipped_inputs"]  # wine's seed-0 test rows hold values beyond the training range
+    np.testing.assert_array_equal(np.stack(clipped.x_range), np.stack(clip_range(clipped.X_train)))
+    # wine's seed-0 test rows hold cells just past the training rows' range, none half a range past it: kept
+    assert ((plain.X_test > plain.X_train.max(axis=0)) | (plain.X_test < plain.X_train.min(axis=0))).any()
+    assert "clipped_inputs" not in clipped.meta and np.array_equal(clipped.X_test, plain.X_test)

@@ -38,9 +38,13 @@ def test_regressor_return_std():
     assert mean.shape == std.shape == (80,)
     assert np.all(std > 0)
     assert reg.score(X, y) > 0.5
-    # inputs beyond the training rows' range are clipped to it (as `bayesprune run` does), unless asked not to
+    # inputs far beyond the training rows' range are clipped half a range past it (as `bayesprune run` does),
+    # unless asked not to
     far = X[:4] + np.array([100.0, -100.0, 0.0])
-    edge = np.clip(far, X.min(axis=0), X.max(axis=0))
+    width = X.max(axis=0) - X.min(axis=0)
+    edge = np.clip(far, X.min(axis=0) - width / 2, X.max(axis=0) + width / 2)
+    np.testing.assert_allclose(np.stack(reg.x_range_), np.stack([X.min(axis=0) - width / 2,
+                                                                 X.max(axis=0) + width / 2]))
     np.testing.assert_array_equal(reg.predict(far), reg.predict(edge))
     reg.set_params(clip_inputs=False)
     assert not np.allclose(reg.predict(far), reg.predict(edge))

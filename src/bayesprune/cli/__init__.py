@@ -259,9 +259,9 @@ def _cmd_predict(args) -> int:
     if args.out:
         print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)
     outside = int(model.outside_range(X).sum())
-    if outside:  # the model clips inputs to its training range: say where that made a prediction
-        print(f"{outside} of {len(rows)} rows have an input outside the training rows' range, clipped to it: "
-              f"their predictions are those at the range's edge", file=sys.stderr)
+    if outside:  # the model clips inputs to its clip range: say where that made a prediction
+        print(f"{outside} of {len(rows)} rows have an input more than half the training rows' range past it, "
+              f"clipped there: their predictions are those at the clip range's edge", file=sys.stderr)
     return 0
 
 

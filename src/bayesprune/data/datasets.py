@@ -56,8 +56,8 @@ class Dataset:
     meta: dict[str, Any] = field(default_factory=dict)
     # "log": y holds the scaled logarithm of the target (log_target); inverse_y maps back to the target itself
     target_transform: str = "none"
-    # (low, high) per input in scaled units, the training rows' range: inputs outside it are clipped to it
-    # (clip_inputs); None: inputs are used as they are
+    # (low, high) per input in scaled units, the clip range (the training rows' range widened by CLIP_MARGIN of
+    # it on each side): inputs beyond it are clipped to it (clip_inputs); None: inputs are used as they are
     x_range: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
@@ -93,8 +93,8 @@ class Dataset:
         return abs(self.y_affine[0])
 
     def transform_X(self, X: np.ndarray) -> np.ndarray:
-        """Apply the fitted feature scaler to new raw inputs (and the clip to the training rows' range, where
-        the data set has one: :func:`clip_inputs`)."""
+        """Apply the fitted feature scaler to new raw inputs (and the clip to the clip range, where the data set
+        has one: :func:`clip_inputs`)."""
         X = np.asarray(X, dtype=np.float64)
         X = X if self.x_scaler is None else self.x_scaler.transform(X)
         return X if self.x_range is None else np.clip(X, *self.x_range)
@@ -110,7 +110,8 @@ class Dataset:
         for key, noun, what in (("filled_missing", "missing cell", "filled"),
                                 ("unseen_categories", "test cell", "of a category no training row has, encoded "
                                                                    "as none"),
-                                ("clipped_inputs", "test cell", "outside the training rows' range clipped to it")):
+                                ("clipped_inputs", "test cell", "beyond half the training rows' range past its edge "
+                                                   "clipped there")):
             if self.meta.get(key):
                 counts = self.meta[key]
                 n = sum(counts.values())
@@ -337,20 +338,38 @@ def log_target(ds: Dataset, *, where: str | None = None) -> Dataset:
                                target_transform="log", meta={**ds.meta, "target_transform": "log"})
 
 
-def clip_inputs(ds: Dataset) -> Dataset:
-    """``ds`` with every input outside the range its training rows span clipped to that range, on the test rows
-    now and on new rows later (:meth:`Dataset.transform_X`, the compact model file, its ONNX graph).
+# How far past each edge of the training rows' range an input may lie before it is clipped, in shares of that
+# range. Measured by benchmarks/pipeline.py (`files-margin`, `clip-margin`, docs/BENCHMARKS.md): cells just past
+# the edge (0.005-0.40 ranges on the files measured) are where a smooth target's network still extrapolates
+# correctly, and clipping them made the full network worse on an exact linear function 30-50x; the rows that
+# clipping helps lie far out (1.2-2.1 ranges on abalone and star98).
+CLIP_MARGIN = 0.5
 
-    A network fitted on the training rows has no data beyond their range, and what its units do there is the
-    prior's and the mode's guess: on abalone (split seed 0), one test row whose scaled height is 2.19 (1.13 in the
-    file's units; the tallest training row 0.515, most below 0.25) got predictions from -2.3 to 0.8 across the four
-    chains against a target of 0.27 and made the whole test RMSE vary by 10% between sampling seeds (docs/DATA.md).
-    A row inside the range is unchanged. scikit-learn's ``MinMaxScaler(clip=True)`` does the same for one scaler;
-    this works on the scaled inputs whatever the scaler, and records the range for the model file.
+
+def clip_range(X_train: np.ndarray, margin: float = CLIP_MARGIN) -> tuple[np.ndarray, np.ndarray]:
+    """The clip range of inputs whose training rows are ``X_train``: per column, its minimum and maximum moved
+    out by ``margin`` times their distance (a column with one value keeps it: no row differs from it there)."""
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    width = (high - low) * margin
+    return (low - width).astype(X_train.dtype), (high + width).astype(X_train.dtype)
+
+
+def clip_inputs(ds: Dataset) -> Dataset:
+    """``ds`` with every input beyond its clip range (:func:`clip_range`: the training rows' range widened by
+    half of it on each side) clipped to that range, on the test rows now and on new rows later
+    (:meth:`Dataset.transform_X`, the compact model file, its ONNX graph).
+
+    A network fitted on the training rows has no data beyond their range, and far beyond it what its units do is
+    the prior's and the mode's guess: on abalone (split seed 0), one test row whose scaled height is 2.19 (1.13 in
+    the file's units; the tallest training row 0.515, most below 0.25) got predictions from -2.3 to 0.8 across the
+    four chains against a target of 0.27 and made the whole test RMSE vary by 10% between sampling seeds
+    (docs/DATA.md). Close to the edge the network still carries a smooth target on, so a row within half a range
+    of it is unchanged (:data:`CLIP_MARGIN`). scikit-learn's ``MinMaxScaler(clip=True)`` clips at the edge itself,
+    for one scaler; this works on the scaled inputs whatever the scaler, and records the range for the model file.
     The meta entry ``clipped_inputs`` counts the test cells clipped per input."""
     if ds.x_range is not None:
         return ds
-    low, high = ds.X_train.min(axis=0), ds.X_train.max(axis=0)
+    low, high = clip_range(ds.X_train)
     outside = (ds.X_test < low) | (ds.X_test > high)
     counts = {name: int(k) for name, k in zip(ds.feature_names, outside.sum(axis=0), strict=True) if k}
     return dataclasses.replace(ds, X_test=np.clip(ds.X_test, low, high).astype(ds.X_test.dtype),

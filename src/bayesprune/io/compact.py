@@ -153,7 +153,7 @@ def _pack_arrays(ps, ds, n_draws: int) -> tuple[dict, dict[str, np.ndarray]]:
         "x_scaler": _scaler_params(ds.x_scaler), "y_scaler": _scaler_params(ds.y_scaler),
         "dataset": ds.name, "sha256": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in arrays.items()},
     }
-    if ds.x_range is not None:  # inputs clipped to the training rows' range (scaled units): predict clips too
+    if ds.x_range is not None:  # inputs clipped to the clip range (scaled units): predict clips too
         header["x_range"] = {"low": [float(v) for v in ds.x_range[0]], "high": [float(v) for v in ds.x_range[1]]}
     if ds.target_transform != "none":  # the network models the target's logarithm: predict maps back
         header["target_transform"] = ds.target_transform
@@ -269,8 +269,9 @@ class CompactModel:
         return encode(table, self.raw_features, self.categories, self.fills)
 
     def outside_range(self, X) -> np.ndarray:
-        """Per row of ``X`` (as :meth:`predictive` takes it), whether an input lies outside the training rows'
-        range and is clipped to it (a model trained with ``--clip-inputs``; all ``False`` otherwise)."""
+        """Per row of ``X`` (as :meth:`predictive` takes it), whether an input lies beyond the clip range (the
+        training rows' range widened by half of it on each side) and is clipped to it (a model trained with
+        ``--clip-inputs``; all ``False`` otherwise)."""
         X = np.asarray(self.inputs(X) if hasattr(X, "columns") else X, np.float64)
         if "x_range" not in self.header:
             return np.zeros(len(X), bool)
@@ -290,7 +291,7 @@ class CompactModel:
             raise InputError(f"the model expects {len(self.feature_names)} features "
                              f"({', '.join(self.feature_names)}), got {X.shape[-1] if X.ndim else 0}")
         Xs = _apply_scaler(self.header["x_scaler"], X)
-        if "x_range" in self.header:  # clipped to the training rows' range, as the test rows were
+        if "x_range" in self.header:  # clipped to the clip range, as the test rows were
             Xs = np.clip(Xs, self.header["x_range"]["low"], self.header["x_range"]["high"])
         Xs = Xs.astype(np.float32)
         if "inputs" in self.header:  # features that pruning removed are not read

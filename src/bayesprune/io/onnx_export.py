@@ -106,7 +106,7 @@ def _network(g: _Graph, model: CompactModel, draws: np.ndarray) -> str:
     n_features = len(model.feature_names)
     a, c = scaler_affine(model.header["x_scaler"], n_features)
     h = g.op("Add", g.op("Mul", "X", g.const(a)), g.const(c))
-    if "x_range" in model.header:  # clipped to the training rows' range (ONNX's Clip takes one bound for all)
+    if "x_range" in model.header:  # clipped to the clip range (ONNX's Clip takes one bound for all)
         bounds = model.header["x_range"]
         h = g.op("Min", g.op("Max", h, g.const(np.asarray(bounds["low"]))), g.const(np.asarray(bounds["high"])))
     if "inputs" in model.header:  # the features pruning removed are not read
@@ -244,7 +244,7 @@ def onnx_model(model: CompactModel, *, draws: int | None = None, include_draws: 
         meta["categories"] = json.dumps(model.categories)
     if model.fills:  # X holds these columns with their missing cells filled, each followed by its 0/1 flag
         meta["fills"] = json.dumps(model.fills)
-    if "x_range" in h:  # the graph clips each column of X to the training rows' range: in X's own units
+    if "x_range" in h:  # the graph clips each column of X to the clip range: in X's own units
         a, c = scaler_affine(h["x_scaler"], len(model.feature_names))
         ends = [(np.asarray(h["x_range"][k]) - c) / a for k in ("low", "high")]
         meta["input_range"] = json.dumps({"low": np.minimum(*ends).tolist(), "high": np.maximum(*ends).tolist()})
