@@ -114,10 +114,11 @@ class RunConfig:
                           "column's take its training-row median and one more 0/1 input, 'column=(missing)', "
                           "flags them (bayesprune predict fills new rows the same way). drop: drop every row with a "
                           "missing cell", choices=MISSING_MODES, group="data", toml=True)
-    clip_inputs: bool = option(True, "clip every input more than half the training rows' range past that range's "
-                               "edge, there, on the test rows and in the compact model: a network has no data "
-                               "far beyond it, and near the edge it still carries a smooth target on (default: "
-                               "on; --no-clip-inputs: the inputs as they are, the network extrapolating)",
+    clip_inputs: bool = option(True, "clip an input lying more than half the training rows' range beyond that range "
+                               "back to that distance, on the test rows and in the compact model: a network has "
+                               "no data far beyond it, and near it the network still carries a smooth target on "
+                               "(default: on; --no-clip-inputs: the inputs as they are, the network "
+                               "extrapolating)",
                                group="data")
     target_transform: str = option("none", "log: model the logarithm of a regression target whose every value is "
                                    "above 0 (a price, a duration): its intervals then stay above 0; metrics and "
