@@ -75,6 +75,12 @@ def scores(probs: np.ndarray, y: np.ndarray) -> dict:
             "ece": metrics.ece(y, probs)}
 
 
+def sample_scores(sample, ds) -> dict:
+    """A sample's test scores as ``bayesprune.evaluate`` gives them (the compact rows' scores)."""
+    m = api.evaluate(sample, ds)
+    return {"error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece}
+
+
 def ensemble_scores(post: BNNPosterior, positions: np.ndarray, ds) -> dict:
     """The networks ``positions`` (member, dim) as an equally weighted ensemble."""
     return scores(posterior_predictive(post, positions[:, None, :], ds.X_test).mean(), ds.y_test)
@@ -169,12 +175,10 @@ def main() -> None:
                                 criterion=args.criterion, rate_guard=0.0)  # the papers' sizes exactly
             seconds[name] = time.perf_counter() - t0
             rs = comp.resampled
-            m = api.evaluate(rs, ds)
             criterion = comp.prune.criterion
             label = f"Bayesian, {criterion.upper() if criterion != 'magnitude' else 'magnitude'} compact"
             rows[f"{label} {name}"] = {
-                "kept": rs.n_params_kept, "error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece,
-                **compact_file(rs, ds, Path(tmp))}
+                "kept": rs.n_params_kept, **sample_scores(rs, ds), **compact_file(rs, ds, Path(tmp))}
             save_posterior(rs, ds, Path(tmp) / "posterior_resampled.nc")
             rows[f"{label} {name}"]["posterior_bytes"] = (
                 Path(tmp) / "posterior_resampled.nc").stat().st_size

@@ -57,7 +57,16 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np  # noqa: E402
 from common import write_results  # noqa: E402
-from mnist import BUDGETS, ensemble_scores, load, magnitude_pruned, rate_for, sample_keeping_starts, scores  # noqa: E402
+from mnist import (  # noqa: E402
+    BUDGETS,
+    ensemble_scores,
+    load,
+    magnitude_pruned,
+    rate_for,
+    sample_keeping_starts,
+    sample_scores,
+    scores,
+)
 
 from bayesprune import api  # noqa: E402
 from bayesprune.stages import sample as sampling  # noqa: E402
@@ -124,10 +133,8 @@ def main() -> None:
     comp = api.compress(full, ds, rate=rate, seed=args.seed, samples=args.resample_samples, criterion="stn",
                         rate_guard=0.0)  # mnist.py's STN row (--criterion stn)
     seconds["compact (compress)"] = time.perf_counter() - t0
-    m = api.evaluate(comp.resampled, ds)
     rows["Bayesian compact (bayesprune.compress)"] = (
-        "one (best chain, aligned)", "STN", "SGHMC", {"error": 1.0 - m.accuracy, "nll": m.nll, "ece": m.ece},
-        comp.resampled.n_params_kept)
+        "one (best chain, aligned)", "STN", "SGHMC", sample_scores(comp.resampled, ds), comp.resampled.n_params_kept)
     timed("its resampling starts, fine-tuned", "one (best chain, aligned)", "STN", "no",
           lambda: fine_tuned(full, ds, comp.prune, sampler, args.seed))
     shared_magnitude = api.prune(full, rate=rate, criterion="magnitude", seed=args.seed)

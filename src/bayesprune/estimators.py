@@ -72,7 +72,7 @@ class _BayesianMLP(BaseEstimator):
 
     def _fit(self, X, y):
         self.dataset_ = self._dataset(X, y)
-        self.x_range_ = clip_range(np.asarray(X, np.float64))
+        self.x_range_ = clip_range(X)  # X: float64, as fit validated it
         posterior = api.build_posterior(self.dataset_, activation=self.activation, prior_var=self.prior_var)
         self.sample_ = api.sample(self.dataset_, posterior=posterior, sampler=self.sampler, chains=self.chains,
                                   samples=self.samples, burnin=self.burnin, seed=self.seed,
