@@ -103,9 +103,13 @@ class RunConfig:
     csv: str | None = option(None, "your own CSV file instead of a named data set", group="data", toml=True)
     target: str | None = option(None, "column to predict in --csv (header name, or 0-based number)", group="data",
                                 toml=True)
-    features: tuple[str, ...] | None = option(None, "feature columns of --csv, comma-separated", group="data",
-                                              toml=True)
-    task: str | None = option(None, "regression or classification (inferred when not given)", group="data",
+    features: tuple[str, ...] | None = option(None, "feature columns of --csv, comma-separated (default: every "
+                                              "other column but a text column with a different value in every "
+                                              "row, a name or an identifier, which is left out and said so)",
+                                              group="data", toml=True)
+    task: str | None = option(None, "regression or classification (inferred when not given: classes for a text "
+                              "target, two integer values, or at most 20 integer values of which at most half "
+                              "occur in one row only)", group="data",
                               choices=(None, *TASKS), toml=True)
     stratify: bool = option(False, "stratified 60/40 split (classification)", group="data")
     missing: str = option("error", "what a missing cell of --csv (empty, NA, NaN, ?) becomes. error: stop at the "

@@ -268,8 +268,8 @@ ERROR_CASES = {
     "too many categories": ("name,label\n" + "\n".join(f"{a}{b},{ord(b) % 2}" for a in "abcdef" for b in
                                                       "ghijklmnop"), "label", None,
                             "column 'name' has 60 distinct text values"),
-    "too many categories, other features": ("a,name,label\n" + "\n".join(
-        f"{ord(b)},{a}{b},{ord(b) % 2}" for a in "abcdef" for b in "ghijklmnop"), "label", None,
+    "too many categories, other features": ("a,name,label\n" + "\n".join(  # 60 names, each in two rows
+        f"{ord(b) + k},{a}{b},{ord(b) % 2}" for a in "abcdef" for b in "ghijklmnop" for k in (0, 1)), "label", None,
         "column 'name' has 60 distinct text values, too many to encode one input each (at most 50); leave it out "
         "(--features a)"),
     "identifiers with digits": ("ticket,label\n" + "\n".join(f"A/5 {i}7,{i % 2}" for i in range(60)), "label",
@@ -486,3 +486,64 @@ def test_the_run_setting_clips_the_loaded_data():
     # wine's seed-0 test rows hold cells just past the training rows' range, none half a range past it: kept
     assert ((plain.X_test > plain.X_train.max(axis=0)) | (plain.X_test < plain.X_train.min(axis=0))).any()
     assert "clipped_inputs" not in clipped.meta and np.array_equal(clipped.X_test, plain.X_test)
+
+
+def test_columns_separated_by_runs_of_spaces_are_read_as_columns(tmp_path):
+    """UCI's housing.data (leading and repeated spaces, no header), statsmodels' spector.csv (single-quoted names,
+    one space) and auto-mpg.data (numbers separated by spaces, a tab, then a quoted name with spaces) are read as
+    the columns they hold; a tab-separated file whose text holds spaces, and a one-column file whose name holds
+    one, keep their own separator."""
+    housing = _write(tmp_path, "".join(f" {i * 0.01:.5f}  18.00   2.310  {i % 2}  0.5380  {20 + i * 0.3:.2f}\n"
+                                       for i in range(12)), "housing.data")
+    ds = load_csv(housing, target="5")
+    assert ds.n_features == 5 and ds.task == "regression" and ds.feature_names[0] == "x0"
+    spector = _write(tmp_path, "'OBS' 'GPA' 'TUCE' 'GRADE'\n" + "".join(
+        f"{i} {2 + i * 0.07:.2f} {20 + i % 5} {i % 2}\n" for i in range(1, 15)), "spector.csv")
+    assert load_csv(spector, target="GRADE").feature_names == ["OBS", "GPA", "TUCE"]
+    auto = _write(tmp_path, "".join(f"{18 + i}.0   8   {300 + i}.0      {130 + i}.0\t\"car {chr(97 + i)}\"\n"
+                                    for i in range(12)), "auto.data")
+    ds = load_csv(auto, target="0")
+    assert ds.feature_names == ["x1", "x2", "x3"] and ds.meta["identifiers_left_out"] == ["4"]  # the names
+    cities = _write(tmp_path, "city\tv\tw\n" + "".join(f"{c}\t{i}.5\t{i % 3}\n" for i, c in enumerate(
+        ["New York", "Los Angeles", "San Diego", "New York", "Los Angeles", "San Diego"] * 2)), "cities.tsv")
+    assert load_csv(cities, target="v").feature_names == [
+        "city=Los Angeles", "city=New York", "city=San Diego", "w"]
+    ragged = _write(tmp_path, " 1.0  2.0  3.0\n 4.0  5.0  6.0\n 7.0  8.0\n", "ragged.data")
+    with pytest.raises(InputError, match=r"ragged.data: row 3 has 2 columns, expected 3 \(separator spaces\)"):
+        load_csv(ragged, target="0")
+
+
+def test_an_integer_target_whose_values_are_mostly_single_rows_is_a_number_and_said_so(tmp_path):
+    """A class in one row is in the training or the test rows, never both: an integer target of at most 20 values
+    of which more than half occur once (stack loss: 21 rows, 14 values, 9 once) is inferred a number, with the
+    option that takes it as classes; two values are a label however rare one is."""
+    loss = [42, 37, 37, 28, 18, 18, 19, 20, 15, 14, 14, 13, 11, 12, 8, 7, 8, 8, 9, 15, 15]
+    path = _write(tmp_path, "air,loss\n" + "".join(f"{50 + i * 1.5},{v}\n" for i, v in enumerate(loss)))
+    ds = load_csv(path, target="loss")
+    assert ds.task == "regression" and ds.meta["number_inferred"] == [14, 9]
+    assert ds.summary().endswith("; its 14 integer target values, 9 of them in one row only, taken as a number "
+                                 "(--task classification takes them as classes)")
+    assert load_csv(path, target="loss", task="classification").task == "classification"
+    rare = _write(tmp_path, "a,y\n" + "".join(f"{i * 0.1:.1f},{int(i == 3)}\n" for i in range(20)), "rare.csv")
+    assert load_csv(rare, target="y").task == "classification"  # two values: a label
+    half = [1, 1, 2, 2, 3, 3, 4, 5]  # 5 values, 2 once: classes
+    even = _write(tmp_path, "a,y\n" + "".join(f"{i * 0.1:.1f},{v}\n" for i, v in enumerate(half)), "even.csv")
+    assert load_csv(even, target="y").task == "classification"
+
+
+def test_a_text_column_with_a_value_of_its_own_in_every_row_is_left_out_and_said_so(tmp_path):
+    """A name or an identifier (a state, a council) one-hot gives inputs that are 1 on one row each, and every
+    test row a value no training row has: it is left out when the features are not given, and the summary says
+    so; named with --features it is kept; repeated values, missing cells and dates (each row its own day) are not
+    identifiers."""
+    rows = [f"S{chr(65 + i)}x,{i % 4},{i * 0.5:.1f},2020-01-{i + 1:02d},{'ab'[i % 2]},{i * 1.5 + (i % 3):.2f}"
+            for i in range(24)]
+    path = _write(tmp_path, "state,k,u,day,kind,y\n" + "\n".join(rows) + "\n")
+    ds = load_csv(path, target="y")
+    assert ds.meta["features"] == ["k", "u", "day", "kind"] and ds.meta["identifiers_left_out"] == ["state"]
+    assert "; 'state' left out, a different text value in every row (a name or an identifier: --features keeps it)" \
+        in ds.summary()
+    kept = load_csv(path, target="y", features=["state", "u"])
+    assert "identifiers_left_out" not in kept.meta and sum(n.startswith("state=") for n in kept.feature_names) > 0
+    only = _write(tmp_path, "name,y\n" + "".join(f"p{chr(97 + i)},{i * 0.5}\n" for i in range(10)), "only.csv")
+    assert load_csv(only, target="y").meta["features"] == ["name"]  # the only feature: kept

@@ -11,7 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from bayesprune.data.encoding import encode, encoded_names, text_categories, training_encoding
+from bayesprune.data.encoding import (
+    encode,
+    encoded_names,
+    identifier_columns,
+    text_categories,
+    training_encoding,
+)
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
@@ -124,6 +130,14 @@ class Dataset:
         inferred = self.meta.get("classes_inferred")
         inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
                     f"target as a number)" if inferred else "")
+        if self.meta.get("number_inferred"):
+            values, single = self.meta["number_inferred"]
+            inferred = (f"; its {values} integer target values, {single} of them in one row only, taken as a "
+                        f"number (--task classification takes them as classes)")
+        ids = self.meta.get("identifiers_left_out")
+        if ids:
+            index += (f"; {', '.join(repr(c) for c in ids)} left out, a different text value in every row (a "
+                      f"name or an identifier: --features keeps {'it' if len(ids) == 1 else 'them'})")
         log = "; the target's logarithm modelled" if self.target_transform == "log" else ""
         return (
             f"{self.name}: {self.task}, {self.n_features} feature{'s' * (self.n_features != 1)}{text}{classes}, "
@@ -225,10 +239,12 @@ def load_csv(
     target
         Target column: a header name, or a 0-based column number for files without a header.
     features
-        Feature columns (default: every other column).
+        Feature columns (default: every other column but a text column with a different value in every row, a
+        name or an identifier, :func:`~bayesprune.data.encoding.identifier_columns`, left out and said so).
     task
-        ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, or an integer
-        target with at most 20 distinct values, is classification.
+        ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, a target of two
+        integer values, or an integer target with at most 20 distinct values of which at most half occur in one
+        row only, is classification (:func:`_infer_task`).
     missing
         What a missing cell (empty, NA, NaN, ?) becomes. ``"error"`` (the default): the first one is an error
         naming it. ``"fill"``: a row without a target is left out (counted in ``meta["dropped_no_target"]``), a
@@ -278,20 +294,30 @@ def load_csv(
         if len(frame) < MIN_ROWS:
             raise InputError(f"{path}: {len(frame)} of {n_rows} rows have a value in the target column "
                              f"'{target}' (at least {MIN_ROWS} needed); fill its missing cells")
-    inferred = None
+    inferred = number_inferred = None
     if task is None:
         nums = _numbers(frame[target].tolist())
         task = _infer_task(nums)
         values = len(np.unique(nums)) if task == "classification" and nums is not None else 0
         if values > 2:  # a count or a score of a few integer values could as well be a measured number
             inferred = values
+        if task == "regression":  # a few integer values, most in one row: a number, said so
+            number_inferred = _single_values(nums)
+    identifiers = []
+    if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise
+        identifiers = identifier_columns(frame, feats)
+        if len(identifiers) < len(feats):
+            feats = [f for f in feats if f not in identifiers]
+        else:
+            identifiers = []
     if scale_target is None:
         scale_target = "minmax" if task == "regression" else "none"
     ds = _from_frame(
         frame, name=path.stem, target=target, features=feats, task=task,
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
-        classes_inferred=inferred, missing=missing, no_target=no_target,
+        classes_inferred=inferred, missing=missing, no_target=no_target, number_inferred=number_inferred,
+        identifiers=identifiers,
     )
     if target_transform == "none":
         return ds
@@ -387,13 +413,32 @@ def _numbers(values: list[str]) -> np.ndarray | None:
 
 
 def _infer_task(nums: np.ndarray | None) -> Task:
-    """The task of a target column given as :func:`_numbers` (``None``: text, so classes)."""
+    """The task of a target column given as :func:`_numbers` (``None``: text, so classes): classes for text, two
+    integer values (a 0/1 label), or at most :data:`MAX_CLASSES_FOR_INFERENCE` integer values of which at most half
+    occur in one row only. A class seen in one row is in the training rows or the test rows, never both: where most
+    values are such (a count or a score on a small file: stack loss's 21 rows hold 14 values, 9 of them once), the
+    target is a number."""
     if nums is None:
         return "classification"
     finite = nums[np.isfinite(nums)]
-    if np.all(finite == np.round(finite)) and len(np.unique(finite)) <= MAX_CLASSES_FOR_INFERENCE:
+    if not np.all(finite == np.round(finite)):
+        return "regression"
+    values, counts = np.unique(finite, return_counts=True)
+    if len(values) <= 2 or (len(values) <= MAX_CLASSES_FOR_INFERENCE and 2 * np.sum(counts == 1) <= len(values)):
         return "classification"
     return "regression"
+
+
+def _single_values(nums: np.ndarray | None) -> tuple[int, int] | None:
+    """``(values, in one row)`` of an integer target of at most :data:`MAX_CLASSES_FOR_INFERENCE` values that
+    :func:`_infer_task` took as a number because most of its values occur once; ``None`` otherwise."""
+    if nums is None:
+        return None
+    finite = nums[np.isfinite(nums)]
+    if not np.all(finite == np.round(finite)):
+        return None
+    values, counts = np.unique(finite, return_counts=True)
+    return (len(values), int(np.sum(counts == 1))) if 2 < len(values) <= MAX_CLASSES_FOR_INFERENCE else None
 
 
 def _encode_labels(
@@ -455,11 +500,15 @@ def _from_frame(
     classes_inferred: int | None = None,
     missing: str = "error",
     no_target: int | None = None,
+    number_inferred: tuple[int, int] | None = None,
+    identifiers: list[str] | None = None,
 ) -> Dataset:
     """``dropped``: rows with a missing cell that ``missing="drop"`` removed (``None``: it was not asked for);
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
-    task was given, or the target's values leave no doubt); ``missing``: as in :func:`load_csv`, whose rows
-    without a target ``missing="fill"`` already left out (``no_target`` of them)."""
+    task was given, or the target's values leave no doubt); ``number_inferred``: ``(values, in one row)`` of an
+    integer target the inference took as a number (:func:`_single_values`); ``identifiers``: the text columns left
+    out as identifiers (:func:`~bayesprune.data.encoding.identifier_columns`); ``missing``: as in
+    :func:`load_csv`, whose rows without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
     missing_fix = ("fill the cell or drop the row" if missing != "error" else
                    "fill the cell, or let bayesprune fill it (--missing fill) or drop every row with a missing "
@@ -522,6 +571,8 @@ def _from_frame(
               **({"unseen_categories": unseen} if unseen else {}),
               **({"dropped_no_target": no_target} if no_target else {}),
               **({"classes_inferred": classes_inferred} if classes_inferred else {}),
+              **({"number_inferred": list(number_inferred)} if number_inferred else {}),
+              **({"identifiers_left_out": list(identifiers)} if identifiers else {}),
               **({"row_index_left_out": True} if frame.attrs.get("row_index") else {})},
     )
 

@@ -54,6 +54,27 @@ def _leave_out(features: list[str], column: str) -> str:
             else "it is the only feature column, so the file needs others")
 
 
+def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
+    """The text columns among ``features`` that hold a different value in every row and no missing cell: a name
+    or an identifier (a state, a council, a passenger). One-hot, each of its inputs is 1 on one row alone, so a
+    training row's input lets the network fit that row and nothing else, and every test row's value is one no
+    training row has (encoded as none): the column carries nothing a network can use on new rows. Only a column
+    :func:`text_categories` would encode one-hot counts: not one whose every value holds a digit (numbers with
+    units, dates in a form not read, a ticket code: its error names the cell and how to leave it out), nor dates
+    read as numbers (each row's own day). Written here because no library we use says which columns of a table
+    identify its rows."""
+    found = []
+    for column in features:
+        cells = [str(c) for c in frame[column].tolist()]
+        if len(cells) < 3 or any(is_missing(c) or is_number(c) for c in cells):
+            continue
+        if all(any(ch.isdigit() for ch in c) for c in cells):
+            continue
+        if len(set(cells)) == len(cells):
+            found.append(column)
+    return found
+
+
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
     """The categorical columns among ``features`` (every cell that is not missing is text), each with its sorted
     distinct values over every row (:func:`training_encoding` keeps the training rows' and adds

@@ -42,11 +42,43 @@ def _decode(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def sniff_separator(first_line: str) -> str:
-    """Pick the delimiter of a data line: the most frequent of ``, ; \\t`` (comma when none)."""
+WHITESPACE = " "  # the separator of a file whose columns are separated by runs of spaces (and tabs)
+
+
+def _spaced(line: str) -> list[str]:
+    """A line's cells with runs of spaces and tabs between them (double-quoted cells may hold spaces)."""
+    return next(csv.reader([line.strip().replace("\t", " ")], delimiter=" ", skipinitialspace=True), [])
+
+
+def _numbers_with_spaces(cell: str) -> bool:
+    """Whether a cell is several numbers separated by spaces (``18.0   8   307.0``): columns, not one value."""
+    parts = cell.split()
+    return len(parts) > 1 and all(is_number(p) for p in parts)
+
+
+def sniff_separator(first_line: str, second_line: str | None = None) -> str:
+    """Pick the delimiter from the first two lines: the most frequent of ``, ; \\t`` (comma when none), or
+    :data:`WHITESPACE` for columns separated by runs of spaces, as UCI's ``housing.data`` and statsmodels' files
+    write them: where a line has no comma or semicolon, both lines split at spaces into the same number of cells
+    (at least two), and either the line has no tab or a tab-separated cell of it is several numbers separated by
+    spaces (UCI's ``auto-mpg.data``: numbers separated by spaces, then a tab and the car's name). A tab-separated
+    file whose cells hold spaces in text (``New York``) stays tab-separated."""
     counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
     best = max(counts, key=lambda s: counts[s])
+    if counts[","] == counts[";"] == 0 and second_line is not None:
+        n = len(_spaced(first_line))
+        if n >= 2 and len(_spaced(second_line)) == n and (
+                counts["\t"] == 0 or any(_numbers_with_spaces(c) for c in (*first_line.split("\t"),
+                                                                            *second_line.split("\t")))):
+            return WHITESPACE
     return best if counts[best] > 0 else ","
+
+
+def _split_lines(lines: list[str], sep: str):
+    """The cells of each line (``csv.reader``'s rows; :data:`WHITESPACE` splits at runs of spaces and tabs)."""
+    if sep == WHITESPACE:
+        return (_spaced(line) if line.strip() else [] for line in lines)
+    return csv.reader(lines, delimiter=sep)
 
 
 def read_table(path: str | Path, *, sep: str | None = None, header: bool | None = None) -> pd.DataFrame:
@@ -76,10 +108,10 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
         raise InputError(f"{path}: the file is empty; expected rows of comma-separated values")
     first = lines[0]
     if sep is None:
-        sep = sniff_separator(first)
-    first_cells = next(csv.reader([first], delimiter=sep))
+        sep = sniff_separator(first, lines[1] if len(lines) > 1 else None)
+    first_cells = next(_split_lines([first], sep))
     if header is None:
-        second = next(csv.reader([lines[1]], delimiter=sep)) if len(lines) > 1 else None
+        second = next(_split_lines([lines[1]], sep)) if len(lines) > 1 else None
         header = looks_like_header([decimal_point(c, sep) for c in first_cells],
                                    None if second is None else [decimal_point(c, sep) for c in second])
     if header:
@@ -102,13 +134,13 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     if not body:
         raise InputError(f"{path}: the file has a header but no data rows")
     rows = []
-    for i, row in enumerate(csv.reader(body, delimiter=sep)):
+    for i, row in enumerate(_split_lines(body, sep)):
         if not row or (len(row) == 1 and not row[0].strip()):
             raise InputError(f"{path}: row {i + offset} is empty; remove blank lines inside the data")
         if len(row) != len(names):
             raise InputError(
                 f"{path}: row {i + offset} has {len(row)} columns, expected {len(names)} "
-                f"(separator '{sep}'); fix the row or the separator"
+                f"(separator {'spaces' if sep == WHITESPACE else repr(sep)}); fix the row or the separator"
             )
         rows.append([decimal_point(c.strip(), sep) for c in row])
     keep, row_index = _named_columns(path, names if header else None, rows)
