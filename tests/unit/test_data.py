@@ -547,3 +547,26 @@ def test_a_text_column_with_a_value_of_its_own_in_every_row_is_left_out_and_said
     assert "identifiers_left_out" not in kept.meta and sum(n.startswith("state=") for n in kept.feature_names) > 0
     only = _write(tmp_path, "name,y\n" + "".join(f"p{chr(97 + i)},{i * 0.5}\n" for i in range(10)), "only.csv")
     assert load_csv(only, target="y").meta["features"] == ["name"]  # the only feature: kept
+
+
+def test_a_gzip_table_is_read_and_a_workbook_refused_with_how_to_save_it(tmp_path):
+    """A gzip-compressed CSV (data.csv.gz) reads as the text it holds; an Excel workbook (a ZIP: .xlsx; OLE2:
+    .xls) is one line naming the file and how to save the sheet as CSV, not a byte that is not UTF-8."""
+    import gzip
+    import zipfile
+
+    body = "a,b,y\n" + "".join(f"{i * 0.1:.1f},{i % 3},{i * 0.2 + 1:.2f}\n" for i in range(20))
+    packed = _write(tmp_path, gzip.compress(body.encode()), "data.csv.gz", mode="wb")
+    assert load_csv(packed, target="y").feature_names == ["a", "b"]
+    book = tmp_path / "data.xlsx"
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError, match=r"data.xlsx: a spreadsheet workbook or an archive, not a text table; save "
+                                         r"the sheet as CSV"):
+        load_csv(book, target="y")
+    old = _write(tmp_path, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "data.xls", mode="wb")
+    with pytest.raises(InputError, match="data.xls: a spreadsheet workbook"):
+        load_csv(old, target="y")
+    broken = _write(tmp_path, gzip.compress(body.encode())[:30], "cut.csv.gz", mode="wb")
+    with pytest.raises(InputError, match="cut.csv.gz: a gzip file that cannot be decompressed"):
+        load_csv(broken, target="y")

@@ -8,6 +8,7 @@ sees it, so a bad file becomes one :class:`~bayesprune.errors.InputError` line i
 from __future__ import annotations
 
 import csv
+import gzip
 import re
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,15 @@ def _decode(path: Path) -> str:
         raise InputError(f"{path}: is a directory, expected a CSV file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
+    if raw.startswith(b"\x1f\x8b"):  # gzip-compressed (data.csv.gz): read as the text it holds
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: a gzip file that cannot be decompressed ({exc}); decompress it or fetch "
+                             "it again") from None
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a ZIP (.xlsx, .ods) or an OLE2 (.xls) file
+        raise InputError(f"{path}: a spreadsheet workbook or an archive, not a text table; save the sheet as CSV "
+                         "(in Excel or LibreOffice: File > Save As > CSV) and give that file")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
