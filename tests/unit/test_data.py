@@ -124,7 +124,8 @@ def test_a_column_of_dates_is_one_numeric_input_its_decimal_year(tmp_path):
     assert decimal_year("2012-07-02") == 2012.5 and decimal_year("2013-01-01T12:00:00Z") == 2013 + 0.5 / 365
     assert decimal_year("2012-02-30") is None and decimal_year("02/01/2012") is None and decimal_year("x") is None
     with pytest.raises(InputError, match="row 2, column 1 \\('date'\\): '01/01/2012' is not a number; write "
-                                         "dates year first \\(2012-07-02\\), which are read as numbers"):
+                                         "dates year first \\(2012-07-02\\) or with the month's name "
+                                         "\\(Jul 2 2012\\), which are read as numbers"):
         load_csv(_write(tmp_path, "date,y\n" + "\n".join(f"01/{i + 1:02d}/2012,{i}" for i in range(20)),
                         "dayfirst.csv"), target="y", task="regression")
 
@@ -570,3 +571,20 @@ def test_a_gzip_table_is_read_and_a_workbook_refused_with_how_to_save_it(tmp_pat
     broken = _write(tmp_path, gzip.compress(body.encode())[:30], "cut.csv.gz", mode="wb")
     with pytest.raises(InputError, match="cut.csv.gz: a gzip file that cannot be decompressed"):
         load_csv(broken, target="y")
+
+
+def test_dates_with_the_month_named_are_their_decimal_year(tmp_path):
+    """A date whose month is named in English (Vega's stocks: `Jan 1 2000`; `1 January 2000`, `01-Jan-2000`) leaves
+    no doubt which is the month, so it is read as its decimal year like a date written year first; numeric day-
+    or month-first dates stay an error, and a name that is no month stays text."""
+    assert decimal_year("Jan 1 2000") == decimal_year("1 January 2000") == decimal_year("01-Jan-2000") == 2000.0
+    assert decimal_year("Jul 2 2012") == decimal_year("2012-07-02") == 2012.5
+    assert decimal_year("Sept 30, 2001") == decimal_year("2001-09-30")
+    assert decimal_year("Foo 1 2000") is None and decimal_year("Feb 30 2000") is None
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    body = "symbol,date,price\n" + "".join(f"{s},{m} 1 {2000 + k},{10 + i + 3 * k + (s == 'IBM') * 5}\n"
+                                           for s in ("MSFT", "IBM") for k in range(2) for i, m in enumerate(months))
+    ds = load_csv(_write(tmp_path, body, "stocks.csv"), target="price", scale_features="none")
+    assert ds.feature_names == ["symbol=IBM", "symbol=MSFT", "date"]
+    dates = np.concatenate([ds.X_train, ds.X_test])[:, 2]
+    assert dates.min() == 2000.0 and 2001.9 < dates.max() < 2002.0

@@ -221,16 +221,45 @@ _DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?
                    r"(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 _DAY_OR_MONTH_FIRST = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[T ].*)?")  # 02/07/2012: which is the month?
+# a month by its English name, which leaves no doubt: Jan 1 2000, January 1, 2000, 1 Jan 2000, 01-Jan-2000
+_NAMED_MONTH = (re.compile(r"(?P<mon>[A-Za-z]{3,9})\.? (?P<day>\d{1,2}),? (?P<year>\d{4})"),
+                re.compile(r"(?P<day>\d{1,2})[ -](?P<mon>[A-Za-z]{3,9})\.?[ -](?P<year>\d{4})"))
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _named_month(name: str) -> int | None:
+    """1-12 for an English month's name or its abbreviation (``Jan``, ``Sept``, ``March``), else ``None``."""
+    name = name.lower()
+    for k, full in enumerate(_MONTHS, 1):
+        if name == full or name == full[:3] or (name == "sept" and k == 9):
+            return k
+    return None
+
+
+def _date_parts(cell: str) -> tuple[int, ...] | None:
+    """(year, month, day, hour, minute, second) of a date written year first or with its month named."""
+    text = str(cell).strip()
+    m = _DATE.fullmatch(text)
+    if m is not None:
+        return tuple(int(g) if g else 0 for g in m.groups())
+    for pattern in _NAMED_MONTH:
+        m = pattern.fullmatch(text)
+        month = None if m is None else _named_month(m["mon"])
+        if month is not None:
+            return int(m["year"]), month, int(m["day"]), 0, 0, 0
+    return None
 
 
 def decimal_year(cell: str) -> float | None:
     """A date cell as a number, its decimal year (2012-07-02 is 2012.5, 2013-01-01 is 2013.0), so that a column
     of dates is one numeric input that orders and spaces the rows in time; ``None`` when ``cell`` is not a date
-    written year first (day-first and month-first dates are ambiguous, and stay errors)."""
-    m = _DATE.fullmatch(str(cell).strip())
-    if m is None:
+    written year first or with its month named in English (``Jan 1 2000``, ``1 January 2000``); day-first and
+    month-first dates in numbers (``02/07/2012``) are ambiguous, and stay errors."""
+    parts = _date_parts(cell)
+    if parts is None:
         return None
-    year, month, day, hour, minute, second = (int(g) if g else 0 for g in m.groups())
+    year, month, day, hour, minute, second = parts
     try:
         when = datetime(year, month, day, hour, minute, second)
     except ValueError:  # 2012-02-30, 25:00
@@ -317,7 +346,8 @@ def numeric_column(frame: pd.DataFrame, column: str, *, fill: float | None = Non
         except (TypeError, ValueError):
             v = decimal_year(cell)  # a date: its decimal year
             if v is None:
-                fix = ("write dates year first (2012-07-02), which are read as numbers"
+                fix = ("write dates year first (2012-07-02) or with the month's name (Jul 2 2012), which are read "
+                       "as numbers"
                        if _DAY_OR_MONTH_FIRST.fullmatch(str(cell).strip()) else "fix the cell")
                 raise InputError(f"{where}: '{cell}' is not a number; {fix} or leave the column out with "
                                  "--features") from None
