@@ -261,6 +261,8 @@ ERROR_CASES = {
     "inf": (GOOD.replace("\n3,6,x", "\n3,inf,x"), "label", None, "not finite"),
     "huge": (GOOD.replace("\n3,6,x", "\n3,1e999,x"), "label", None, "not finite"),
     "single class": ("a,label\n" + "\n".join(f"{i},k" for i in range(9)), "label", None, "single class"),
+    "constant target": ("a,y\n" + "\n".join(f"{i},2.5" for i in range(9)), "y", None,
+                        "column 2 ('y') holds the same value, 2.5, in every row: there is nothing to predict"),
     "ragged": (GOOD.replace("\n3,6,x", "\n3,6,x,9"), "label", None, "row 5 has 4 columns"),
     "duplicate header": ("a,a,label\n1,2,x\n3,4,y\n", "label", None, "appears twice"),
     "target is feature": (GOOD, "label", ["a", "label"], "both the target and a feature"),

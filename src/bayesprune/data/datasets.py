@@ -529,6 +529,9 @@ def _from_frame(
             )
     else:
         y = numeric_column(frame, target)
+        if len(y) and np.all(y == y[0]):  # nothing to learn, and a scaled target would divide by its range, 0
+            raise InputError(f"{path}: column {col_no} ('{target}') holds the same value, {y[0]:g}, in every row: "
+                             "there is nothing to predict; choose another --target")
     split = split_indices(len(y), test_fraction=test_fraction, seed=seed,
                           stratify=y if (stratify and task == "classification") else None)
     # the training rows' categories and medians; a flag or category where a training row has a missing cell
