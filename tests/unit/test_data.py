@@ -246,6 +246,11 @@ def test_decimal_commas_are_numbers_where_the_separator_is_not_a_comma(tmp_path)
     assert sorted(set(X[:, 1])) == [-0.25, 1234.5]
     with pytest.raises(InputError, match="'1,5' is not a number"):  # a comma-separated file: "1,5" is text
         load_csv(_write(tmp_path, 'a,b,y\n"1,5",1,0\n"2,5",2,1\n"3,5",3,0\n', "comma.csv"), target="y")
+    # there, a quoted number with its thousands grouped by commas is that number
+    grouped = 'a,b,y\n' + "".join(f'"{1000 * (i + 1):,}","{-1234.5 * i:,}",{i % 2}\n' for i in range(12))
+    ds = load_csv(_write(tmp_path, grouped, "grouped.csv"), target="y", scale_features="none")
+    X = np.concatenate([ds.X_train, ds.X_test])
+    assert sorted(X[:, 0]) == [1000.0 * (i + 1) for i in range(12)] and X[:, 1].min() == -1234.5 * 11
 
 
 ERROR_CASES = {

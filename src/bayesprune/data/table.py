@@ -195,12 +195,17 @@ def _row_numbers(cells: list[str]) -> bool:
 # decimal commas, written where the separator is not a comma (European spreadsheets: "1,5", "-0,25", "1.234,5")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
 _GROUPED_DECIMAL_COMMA = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d+")
+# thousands grouped by commas, as spreadsheets format numbers in a comma-separated file ("1,000", "12,345.67")
+_GROUPED_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
 def decimal_point(cell: str, sep: str) -> str:
-    """``cell`` with a decimal comma written as a point, in a file whose separator is not a comma; else as is."""
+    """``cell`` with a decimal comma written as a point, in a file whose separator is not a comma; in a comma-
+    separated file, a quoted number with its thousands grouped by commas (``"1,000"``, ``"12,345.67"``) without
+    them; else as is (a quoted ``"1,5"`` there stays text: a decimal comma or a list, it cannot say)."""
     if sep == ",":
-        return cell
+        text = cell.strip()
+        return text.replace(",", "") if _GROUPED_THOUSANDS.fullmatch(text) else cell
     text = cell.strip()
     if _GROUPED_DECIMAL_COMMA.fullmatch(text):
         return text.replace(".", "").replace(",", ".")
