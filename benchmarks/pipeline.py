@@ -464,7 +464,11 @@ runs that today's defaults kept within (Grunfeld seeds 0 and 2, barley seed 2, d
 1 and 2). The warning stays, with its remedy (`--hidden K`) for the full network.
 
 Usage: python benchmarks/pipeline.py [--data-dir DIR] [--datasets a,b] [--seeds 0,1,2] [--variants a,b]
-                                     [--public-dir DIR] [--report] [--out benchmarks/results/pipeline.md]
+                                     [--public-dir DIR] [--only a,b] [--report]
+                                     [--out benchmarks/results/pipeline.md]
+(`--only`: the files `heldout-files` and `small-network` run; `small-network` runs only the files it names:
+`--only public/grunfeld,...,public/stackloss --seeds 0,1,2`, then `--only awkward/tiny,awkward/wide,public/star98
+--seeds 3,4,5`, as measured.)
 Each run is stored in benchmarks/results/pipeline_runs/ as it finishes (a rerun skips it), so two processes
 on different data sets can share the work; `--report` only writes the table and figure from what is stored.
 """
@@ -850,7 +854,8 @@ def main() -> None:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--variants", default=",".join(VARIANTS))
     p.add_argument("--public-dir", help="the unzipped wheels of `public-files` (the docstring says which)")
-    p.add_argument("--only", default=",".join(HELDOUT_FILES), help="the files `heldout-files` runs (default all)")
+    p.add_argument("--only", default=",".join(HELDOUT_FILES),
+                   help="the files `heldout-files` (default: all of its) and `small-network` run")
     args = p.parse_args()
     only = args.only.split(",")
     if not args.report:
