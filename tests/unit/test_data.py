@@ -595,3 +595,21 @@ def test_dates_with_the_month_named_are_their_decimal_year(tmp_path):
     assert ds.feature_names == ["symbol=IBM", "symbol=MSFT", "date"]
     dates = np.concatenate([ds.X_train, ds.X_test])[:, 2]
     assert dates.min() == 2000.0 and 2001.9 < dates.max() < 2002.0
+
+
+def test_a_header_of_years_over_numbers_is_read_as_one_when_the_target_names_it(tmp_path):
+    """The World Bank's wide tables name text columns above text and year columns above numbers, so nothing tells
+    the sniffing the first row is a header; a --target (and --features) found among its cells settles it, in
+    training and in `bayesprune predict`; a number that is no cell of the first row stays a column number."""
+    from bayesprune.io.predictions import read_inputs
+
+    body = "Country,Code,1985,1986,1990\n" + "".join(
+        f"C{chr(97 + i)}x,{chr(65 + i)}{chr(66 + i)}Q,{2 + i * 0.1:.2f},{2.1 + i * 0.1:.2f},{2.3 + i * 0.09:.3f}\n"
+        for i in range(20))
+    path = _write(tmp_path, body, "wide.csv")
+    ds = load_csv(path, target="1990", features=["1985", "1986"])
+    assert ds.feature_names == ["1985", "1986"] and len(ds.y_train) + len(ds.y_test) == 20
+    X = read_inputs(path, ["1985", "1986"])
+    assert X.shape == (20, 2) and X[0, 0] == 2.0
+    with pytest.raises(InputError, match="no column '7'; the columns are 0, 1, 2, 3, 4"):
+        load_csv(path, target="7")

@@ -20,7 +20,14 @@ from bayesprune.data.encoding import (
 )
 from bayesprune.data.registry import DatasetInfo, Task, get_info
 from bayesprune.data.splits import make_scaler, split_indices
-from bayesprune.data.table import check_no_missing, file_rows, is_missing, numeric_column, read_table
+from bayesprune.data.table import (
+    check_no_missing,
+    file_rows,
+    is_missing,
+    names_first_row,
+    numeric_column,
+    read_table,
+)
 from bayesprune.data.table import drop_missing as drop_missing_rows
 from bayesprune.errors import InputError, OptionError
 
@@ -265,6 +272,8 @@ def load_csv(
                                 f"{', '.join(TARGET_TRANSFORMS)}")
     path = Path(path)
     frame = read_table(path, sep=sep)
+    if names_first_row(frame, [str(target), *(features or [])]):  # a header the sniffing missed: --target names it
+        frame = read_table(path, sep=sep, header=True)
     columns = list(frame.columns)
 
     def _col(name: str) -> str:

@@ -273,6 +273,19 @@ def decimal_year(cell: str) -> float | None:
     return year + (when - start).total_seconds() / (end - start).total_seconds()
 
 
+def names_first_row(frame: pd.DataFrame, names: list[str]) -> bool:
+    """Whether ``frame``, read without a header (:func:`looks_like_header` saw none), holds ``names`` (a target and
+    features the user named) among the cells of its first row, none of them a column of it: the first row names the
+    columns after all. A header whose numeric names stand above numbers and whose text names stand above text (the
+    World Bank's wide tables: Country Name, ..., 1960, 1961, ...) looks like a data row to the sniffing; the names
+    given settle it."""
+    if frame.attrs.get("row_offset", 1) != 1 or not len(frame) or not names:
+        return False
+    first = {str(c).strip() for c in frame.iloc[0].tolist()}
+    first |= {c[1:-1] for c in first if len(c) >= 2 and c[0] == c[-1] == "'"}
+    return all(n not in frame.columns and n in first for n in names)
+
+
 def looks_like_header(first: list[str], second: list[str] | None) -> bool:
     """Whether a file's first row names its columns: some cell of it is text where the row below holds a number,
     or every cell of it is text. So a headerless file whose data hold text (class labels, categories) in a column

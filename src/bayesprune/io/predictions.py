@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from bayesprune.data.encoding import encode
-from bayesprune.data.table import read_table
+from bayesprune.data.table import names_first_row, read_table
 from bayesprune.errors import OptionError
 from bayesprune.io.atomic import atomic_path
 
@@ -26,6 +26,8 @@ def read_inputs(path: str | Path, feature_names: list[str], categories: dict[str
     category the model never saw or a missing cell it cannot fill is a one-line error naming the file."""
     categories, fills = categories or {}, fills or {}
     frame = read_table(path)
+    if names_first_row(frame, list(feature_names)):  # a header the sniffing missed: the model's names settle it
+        frame = read_table(path, header=True)
     cols = list(frame.columns)
     if frame.attrs.get("row_offset", 1) == 2:  # has a header
         missing = [f for f in feature_names if f not in cols]
