@@ -4,7 +4,8 @@ A feature column whose every cell is text (``red``, ``M``, ``yes``) is categoric
 distinct value, named ``column=value``, in sorted order. A column mixing numbers and text is not guessed at: it
 stays numeric, and its first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is a
 column whose every value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
-text column with more than :data:`MAX_CATEGORIES` values (an identifier, which one-hot inputs cannot use). A
+text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; a text column with a
+different value in every row is left out before, :func:`identifier_columns`, unless the features are named). A
 column of dates written year first (``2012-07-02``) is numeric: each its decimal year
 (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in the compact
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
