@@ -6,7 +6,8 @@ stays numeric, and its first text cell is the error (:func:`bayesprune.data.tabl
 column whose every value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
 text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; a text column with a
 different value in every row is left out before, :func:`identifier_columns`, unless the features are named). A
-column of dates written year first (``2012-07-02``) is numeric: each its decimal year
+column of dates written year first (``2012-07-02``) or with the month named (``Jan 1 2000``) is numeric: each its
+decimal year
 (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in the compact
 model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
 
