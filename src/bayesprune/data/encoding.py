@@ -7,9 +7,9 @@ column whose every value holds a digit (``12%``, ``$3.50``: numbers written with
 text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; a text column with a
 different value in every row is left out before, :func:`identifier_columns`, unless the features are named). A
 column of dates written year first (``2012-07-02``) or with the month named (``Jan 1 2000``) is numeric: each its
-decimal year
-(:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in the compact
-model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model never saw.
+decimal year (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in
+the compact model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model
+never saw.
 
 Missing cells (:data:`bayesprune.data.table.MISSING`) in a feature column, with ``missing="fill"`` in
 :func:`bayesprune.data.load_csv` (``--missing fill``; the default stops at the first): in a text column a missing
