@@ -307,11 +307,12 @@ def load_csv(
     if task is None:
         nums = _numbers(frame[target].tolist())
         task = _infer_task(nums)
-        values = len(np.unique(nums)) if task == "classification" and nums is not None else 0
-        if values > 2:  # a count or a score of a few integer values could as well be a measured number
-            inferred = values
-        if task == "regression":  # a few integer values, most in one row: a number, said so
-            number_inferred = _single_values(nums)
+        counts = _integer_values(nums)
+        if counts is not None and counts[0] > 2:  # a count or a score of a few integer values: said either way
+            if task == "classification":
+                inferred = counts[0]
+            elif counts[0] <= MAX_CLASSES_FOR_INFERENCE:  # most of them in one row: a number
+                number_inferred = counts
     identifiers = []
     if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise
         identifiers = identifier_columns(frame, feats)
@@ -429,25 +430,25 @@ def _infer_task(nums: np.ndarray | None) -> Task:
     target is a number."""
     if nums is None:
         return "classification"
-    finite = nums[np.isfinite(nums)]
-    if not np.all(finite == np.round(finite)):
+    counts = _integer_values(nums)
+    if counts is None:
         return "regression"
-    values, counts = np.unique(finite, return_counts=True)
-    if len(values) <= 2 or (len(values) <= MAX_CLASSES_FOR_INFERENCE and 2 * np.sum(counts == 1) <= len(values)):
+    values, single = counts
+    if values <= 2 or (values <= MAX_CLASSES_FOR_INFERENCE and 2 * single <= values):
         return "classification"
     return "regression"
 
 
-def _single_values(nums: np.ndarray | None) -> tuple[int, int] | None:
-    """``(values, in one row)`` of an integer target of at most :data:`MAX_CLASSES_FOR_INFERENCE` values that
-    :func:`_infer_task` took as a number because most of its values occur once; ``None`` otherwise."""
+def _integer_values(nums: np.ndarray | None) -> tuple[int, int] | None:
+    """``(distinct values, values in one row only)`` of a target column of integers given as :func:`_numbers`;
+    ``None`` for text or a column with a fraction."""
     if nums is None:
         return None
     finite = nums[np.isfinite(nums)]
     if not np.all(finite == np.round(finite)):
         return None
-    values, counts = np.unique(finite, return_counts=True)
-    return (len(values), int(np.sum(counts == 1))) if 2 < len(values) <= MAX_CLASSES_FOR_INFERENCE else None
+    _, counts = np.unique(finite, return_counts=True)
+    return len(counts), int(np.sum(counts == 1))
 
 
 def _encode_labels(
@@ -515,7 +516,7 @@ def _from_frame(
     """``dropped``: rows with a missing cell that ``missing="drop"`` removed (``None``: it was not asked for);
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
     task was given, or the target's values leave no doubt); ``number_inferred``: ``(values, in one row)`` of an
-    integer target the inference took as a number (:func:`_single_values`); ``identifiers``: the text columns left
+    integer target the inference took as a number (:func:`_integer_values`); ``identifiers``: the text columns left
     out as identifiers (:func:`~bayesprune.data.encoding.identifier_columns`); ``missing``: as in
     :func:`load_csv`, whose rows without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
