@@ -276,8 +276,9 @@ ERROR_CASES = {
     "too many categories": ("name,label\n" + "\n".join(f"{a}{b},{ord(b) % 2}" for a in "abcdef" for b in
                                                       "ghijklmnop"), "label", None,
                             "column 'name' has 60 distinct text values"),
-    "too many categories, other features": ("a,name,label\n" + "\n".join(  # 60 names, each in two rows
-        f"{ord(b) + k},{a}{b},{ord(b) % 2}" for a in "abcdef" for b in "ghijklmnop" for k in (0, 1)), "label", None,
+    "too many categories, named": ("a,name,label\n" + "\n".join(  # 60 names, each in two rows; named (else: left out)
+        f"{ord(b) + k},{a}{b},{ord(b) % 2}" for a in "abcdef" for b in "ghijklmnop" for k in (0, 1)), "label",
+        ["a", "name"],
         "column 'name' has 60 distinct text values, too many to encode one input each (at most 50); leave it out "
         "(--features a)"),
     "identifiers with digits": ("ticket,label\n" + "\n".join(f"A/5 {i}7,{i % 2}" for i in range(60)), "label",
@@ -361,19 +362,26 @@ def test_an_integer_target_of_a_few_values_taken_as_classes_is_said_with_the_opt
     assert "classes_inferred" not in load_csv(binary, target="y").meta
 
 
-def test_a_nameless_first_column_of_row_numbers_is_left_out_and_any_other_nameless_column_refused(tmp_path):
-    """pandas' ``to_csv`` writes the row index as a first column with an empty name: it is left out (and said), as
-    a column of 0, 1, 2, ... or 1, 2, 3, ... it could only leak the file's order; any other nameless column is an
-    error naming its place."""
+def test_a_nameless_first_column_labelling_the_rows_is_left_out_and_any_other_nameless_column_refused(tmp_path):
+    """pandas' ``to_csv`` writes the row index as a first column with an empty name, R's ``write.csv`` its row names
+    (``"Mazda RX4"``, or the numbers of the rows a subset kept): it is left out (and said), as a different value
+    in every row it could only leak the file's order or let the network fit one row; any other nameless column
+    is an error naming its place."""
     body = "\n".join(f"{i},{i * 0.3:.1f},{(i * 7) % 5},{i % 2}" for i in range(30))
     ds = load_csv(_write(tmp_path, ",a,b,y\n" + body), target="y")
-    assert ds.feature_names == ["a", "b"] and ds.meta["row_index_left_out"]
+    assert ds.feature_names == ["a", "b"] and ds.meta["row_index_left_out"] == "numbers"
     assert "; its nameless first column of row numbers left out" in ds.summary()
     one_based = "\n".join(f"{i + 1},{i * 0.3:.1f},{(i * 7) % 5},{i % 2}" for i in range(30))
     assert load_csv(_write(tmp_path, ",a,b,y\n" + one_based, "one.csv"), target="y").feature_names == ["a", "b"]
-    shuffled = body.replace("\n3,", "\n33,", 1)
+    subset = body.replace("\n3,", "\n33,", 1)  # R's row names of a subset: distinct numbers, not 0, 1, 2, ...
+    named = "\n".join(f'"car {i}",' + line.split(",", 1)[1] for i, line in enumerate(body.split("\n")))
+    for text, name in ((subset, "subset.csv"), (named, "names.csv")):
+        ds = load_csv(_write(tmp_path, '"",a,b,y\n' + text, name), target="y")
+        assert ds.feature_names == ["a", "b"] and ds.meta["row_index_left_out"] == "names"
+        assert "; its nameless first column of row names left out" in ds.summary()
+    repeated = body.replace("\n3,", "\n2,", 1)
     with pytest.raises(InputError, match="row 1, column 1: empty column name; name every column"):
-        load_csv(_write(tmp_path, ",a,b,y\n" + shuffled, "shuffled.csv"), target="y")
+        load_csv(_write(tmp_path, ",a,b,y\n" + repeated, "repeated.csv"), target="y")
     with pytest.raises(InputError, match="row 1, column 3: empty column name"):
         load_csv(_write(tmp_path, "a,b,,y\n" + body, "middle.csv"), target="y")
     assert "row_index_left_out" not in load_csv(_write(tmp_path, "i,a,b,y\n" + body, "named.csv"), target="y").meta
@@ -555,6 +563,37 @@ def test_a_text_column_with_a_value_of_its_own_in_every_row_is_left_out_and_said
     assert "identifiers_left_out" not in kept.meta and sum(n.startswith("state=") for n in kept.feature_names) > 0
     only = _write(tmp_path, "name,y\n" + "".join(f"p{chr(97 + i)},{i * 0.5}\n" for i in range(10)), "only.csv")
     assert load_csv(only, target="y").meta["features"] == ["name"]  # the only feature: kept
+
+
+def test_a_text_column_of_more_categories_than_one_hot_can_learn_is_left_out_and_said_so(tmp_path):
+    """A district shared by a few rows (Ecdat's California schools: 409 districts in 420 rows) one-hot would give
+    hundreds of inputs that are 1 on a row or two: left out when the features are not given, with its count in the
+    summary; named with --features it is the error that says how to leave it out."""
+    names = [f"{chr(97 + k % 26)}{chr(97 + k // 26)}town" for k in range(60)]  # 60 names, each in two rows
+    rows = [f"{names[i // 2]},{'pq'[i % 2]},{i * 0.5:.1f},{i * 1.5 + (i % 3):.2f}" for i in range(120)]
+    path = _write(tmp_path, "district,kind,u,y\n" + "\n".join(rows) + "\n")
+    ds = load_csv(path, target="y")
+    assert ds.meta["features"] == ["kind", "u"] and ds.meta["crowded_left_out"] == {"district": 60}
+    assert ("; 'district' (60 values) left out, more distinct text values than one input each can learn from (at "
+            "most 50)") in ds.summary()
+    with pytest.raises(InputError, match=r"column 'district' has 60 distinct text values, too many to encode one "
+                                         r"input each \(at most 50\); leave it out \(--features u\)"):
+        load_csv(path, target="y", features=["district", "u"])
+
+
+def test_a_code_mixing_numbers_and_text_or_holding_digits_is_read_as_categories(tmp_path):
+    """ggplot2's drive train (``f``, ``r``, ``4``) and a grade span (``KK-06``, ``KK-08``): a few values repeated
+    over many rows are categories, the numbers among them too; a measured column with a stray word and numbers
+    with units stay the errors that name the cell."""
+    rows = [f"{'fr4'[i % 3]},KK-0{6 + 2 * (i % 2)},{i * 0.5:.1f},{i * 1.5 + (i % 3):.2f}" for i in range(30)]
+    ds = load_csv(_write(tmp_path, "drv,span,u,y\n" + "\n".join(rows) + "\n"), target="y")
+    assert ds.feature_names == ["drv=4", "drv=f", "drv=r", "span=KK-06", "span=KK-08", "u"]
+    stray = [f"{'unknown' if i == 5 else i * 0.5},{i * 1.5:.2f}" for i in range(30)]
+    with pytest.raises(InputError, match=r"row 7, column 1 \('u'\): 'unknown' is not a number"):
+        load_csv(_write(tmp_path, "u,y\n" + "\n".join(stray) + "\n", "stray.csv"), target="y")
+    few = [f"{'n/k' if i < 2 else i % 3},{i * 1.5:.2f}" for i in range(30)]  # 2 words in 30 cells: not a code
+    with pytest.raises(InputError, match="'n/k' is not a number"):
+        load_csv(_write(tmp_path, "u,y\n" + "\n".join(few) + "\n", "few.csv"), target="y")
 
 
 def test_a_gzip_table_is_read_and_a_workbook_refused_with_how_to_save_it(tmp_path):

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from bayesprune.data.encoding import (
+    MAX_CATEGORIES,
+    crowded_columns,
     encode,
     encoded_names,
     identifier_columns,
@@ -133,7 +135,9 @@ class Dataset:
         text = self.meta.get("categories", {})
         text = (f" ({sum(map(len, text.values()))} of them one per category of "
                 f"{', '.join(text)})" if text else "")
-        index = "; its nameless first column of row numbers left out" if self.meta.get("row_index_left_out") else ""
+        labels = self.meta.get("row_index_left_out")  # "numbers", "names" (True in records of older releases)
+        index = (f"; its nameless first column of row {'names' if labels == 'names' else 'numbers'} left out"
+                 if labels else "")
         inferred = self.meta.get("classes_inferred")
         inferred = (f"; its {inferred} integer target values taken as classes (--task regression predicts the "
                     f"target as a number)" if inferred else "")
@@ -145,6 +149,10 @@ class Dataset:
         if ids:
             index += (f"; {', '.join(repr(c) for c in ids)} left out, a different text value in every row (a "
                       f"name or an identifier: --features keeps {'it' if len(ids) == 1 else 'them'})")
+        crowded = self.meta.get("crowded_left_out")
+        if crowded:
+            index += (f"; {', '.join(f'{c!r} ({n} values)' for c, n in crowded.items())} left out, more distinct "
+                      f"text values than one input each can learn from (at most {MAX_CATEGORIES})")
         log = "; the target's logarithm modelled" if self.target_transform == "log" else ""
         return (
             f"{self.name}: {self.task}, {self.n_features} feature{'s' * (self.n_features != 1)}{text}{classes}, "
@@ -313,13 +321,14 @@ def load_csv(
                 inferred = counts[0]
             elif counts[0] <= MAX_CLASSES_FOR_INFERENCE:  # most of them in one row: a number
                 number_inferred = counts
-    identifiers = []
-    if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise
-        identifiers = identifier_columns(frame, feats)
-        if len(identifiers) < len(feats):
-            feats = [f for f in feats if f not in identifiers]
+    identifiers, crowded = [], {}
+    if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise,
+        identifiers = identifier_columns(frame, feats)  # nor can one of more categories than one-hot can learn
+        crowded = {c: n for c, n in crowded_columns(frame, feats).items() if c not in identifiers}
+        if len(identifiers) + len(crowded) < len(feats):
+            feats = [f for f in feats if f not in identifiers and f not in crowded]
         else:
-            identifiers = []
+            identifiers, crowded = [], {}
     if scale_target is None:
         scale_target = "minmax" if task == "regression" else "none"
     ds = _from_frame(
@@ -327,7 +336,7 @@ def load_csv(
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
         classes_inferred=inferred, missing=missing, no_target=no_target, number_inferred=number_inferred,
-        identifiers=identifiers,
+        identifiers=identifiers, crowded=crowded,
     )
     if target_transform == "none":
         return ds
@@ -512,12 +521,14 @@ def _from_frame(
     no_target: int | None = None,
     number_inferred: tuple[int, int] | None = None,
     identifiers: list[str] | None = None,
+    crowded: dict[str, int] | None = None,
 ) -> Dataset:
     """``dropped``: rows with a missing cell that ``missing="drop"`` removed (``None``: it was not asked for);
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
     task was given, or the target's values leave no doubt); ``number_inferred``: ``(values, in one row)`` of an
     integer target the inference took as a number (:func:`_integer_values`); ``identifiers``: the text columns left
-    out as identifiers (:func:`~bayesprune.data.encoding.identifier_columns`); ``missing``: as in
+    out as identifiers (:func:`~bayesprune.data.encoding.identifier_columns`); ``crowded``: those left out for
+    their many categories, with their counts (:func:`~bayesprune.data.encoding.crowded_columns`); ``missing``: as in
     :func:`load_csv`, whose rows without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
     missing_fix = ("fill the cell or drop the row" if missing != "error" else
@@ -586,7 +597,8 @@ def _from_frame(
               **({"classes_inferred": classes_inferred} if classes_inferred else {}),
               **({"number_inferred": list(number_inferred)} if number_inferred else {}),
               **({"identifiers_left_out": list(identifiers)} if identifiers else {}),
-              **({"row_index_left_out": True} if frame.attrs.get("row_index") else {})},
+              **({"crowded_left_out": dict(crowded)} if crowded else {}),
+              **({"row_index_left_out": frame.attrs["row_index"]} if frame.attrs.get("row_index") else {})},
     )
 
 

@@ -1,11 +1,14 @@
 """Text feature columns of a table, encoded one-hot: one 0/1 input per category.
 
 A feature column whose every cell is text (``red``, ``M``, ``yes``) is categorical: it becomes one input per
-distinct value, named ``column=value``, in sorted order. A column mixing numbers and text is not guessed at: it
-stays numeric, and its first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is a
-column whose every value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
-text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; a text column with a
-different value in every row is left out before, :func:`identifier_columns`, unless the features are named). A
+distinct value, named ``column=value``, in sorted order; so is a column that reads as a code (:func:`_coded`: at
+most :data:`MAX_CODES` distinct values, repeated) mixing numbers and text (``f``, ``r``, ``4``) or of values holding
+digits (``KK-06``, ``KK-08``). Any other column mixing numbers and text is not guessed at: it stays numeric, and its
+first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is any other column whose every
+value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
+text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; such a column, and a
+text column with a different value in every row, are left out before unless the features are named:
+:func:`crowded_columns`, :func:`identifier_columns`). A
 column of dates written year first (``2012-07-02``) or with the month named (``Jan 1 2000``) is numeric: each its
 decimal year (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in
 the compact model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model
@@ -41,6 +44,10 @@ from bayesprune.data.table import decimal_year, file_rows, is_missing, is_number
 from bayesprune.errors import InputError
 
 MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
+# distinct values of a code (_coded): a column mixing numbers and text, or of values holding digits, read as
+# categories (each value, the numbers too); as many as an integer target may have to be read as classes
+# (bayesprune.data.datasets.MAX_CLASSES_FOR_INFERENCE)
+MAX_CODES = 20
 MISSING_CATEGORY = "(missing)"  # the category of a text column's missing cells; the name of a numeric one's flag
 
 
@@ -77,6 +84,25 @@ def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
     return found
 
 
+def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
+    """The text columns among ``features`` with more than :data:`MAX_CATEGORIES` distinct values (each with its
+    count), some of them shared by a few rows: a district, a town, a product name (a column with a different value
+    in every row is :func:`identifier_columns`'). One-hot they would give the network more inputs than it can
+    learn from, most of them 1 on a row or two; :func:`text_categories` refuses them when the features are named,
+    and the loader leaves them out (and says so) when not. As there, a column whose every value holds a digit
+    (numbers with units, codes) is not guessed at: its error names the cell and both readings."""
+    found = {}
+    for column in features:
+        cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
+        if not cells or any(is_number(c) for c in cells) or all(any(ch.isdigit() for ch in c) for c in cells):
+            continue
+        if all(decimal_year(c) is not None for c in cells):
+            continue
+        if len(set(cells)) > MAX_CATEGORIES:
+            found[column] = len(set(cells))
+    return found
+
+
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
     """The categorical columns among ``features`` (every cell that is not missing is text), each with its sorted
     distinct values over every row (:func:`training_encoding` keeps the training rows' and adds
@@ -84,12 +110,14 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     found: dict[str, list[str]] = {}
     for column in features:
         cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
-        if not cells or any(is_number(c) for c in cells):
+        numbers = sum(is_number(c) for c in cells)
+        if not cells or numbers == len(cells) or (numbers and not (
+                _coded(cells) and len(cells) - numbers >= 0.1 * len(cells))):
             continue  # numeric, or mixed: numeric_column names the first text cell
         if all(decimal_year(c) is not None for c in cells):
             continue  # dates: numeric_column reads each as its decimal year
         values = sorted(set(cells))
-        if all(any(ch.isdigit() for ch in c) for c in cells):  # numbers written with units (12%, $3.50) ...
+        if all(any(ch.isdigit() for ch in c) for c in cells) and not _coded(cells):  # numbers with units ...
             if len(values) > MAX_CATEGORIES:  # ... or identifiers (a ticket, a name with a number): say which
                 raise InputError(f"{_where(frame, column, 0)}: '{cells[0]}' is not a number, and the column's "
                                  f"{len(values)} distinct values are too many to encode one input each (at most "
@@ -102,6 +130,16 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
                              f"{_leave_out(features, column)}")
         found[column] = values
     return found
+
+
+def _coded(cells: list[str]) -> bool:
+    """Whether a column's cells read as a code: at most :data:`MAX_CODES` distinct values, each in two rows or
+    more on average (ggplot2's drive train ``f``, ``r``, ``4``; a grade span ``KK-06``, ``KK-08``). A column
+    mixing numbers and text is read as categories where it is a code and at least a tenth of its cells are text,
+    and one whose every value holds a digit where it is a code; otherwise each stays an error naming a cell: a
+    measured column with a stray word (``12.5``, ``13.1``, ``unknown`` once), or numbers with units (``$3.50``),
+    have more values or fewer repeats."""
+    return len(set(cells)) <= min(MAX_CODES, len(cells) / 2)
 
 
 def training_encoding(frame: pd.DataFrame, features: list[str], categories: dict[str, list[str]],

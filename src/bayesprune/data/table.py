@@ -157,28 +157,33 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     frame = pd.DataFrame([[r[j] for j in keep] for r in rows], columns=[names[j] for j in keep], dtype=object)
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
-    frame.attrs["row_index"] = row_index  # a nameless first column of row numbers was left out
+    frame.attrs["row_index"] = row_index  # what labelled the rows in a nameless first column left out
     return frame
 
 
-def _named_columns(path, names: list[str] | None, rows: list[list[str]]) -> tuple[list[int], bool]:
-    """The columns a table keeps, and whether it left out a row index. Left out: a column without a value in any
-    row that has no name or no header (a separator at the end of every line, as some spreadsheets write), and a
-    nameless first column holding the row numbers (pandas' ``to_csv`` writes its index so by default); any other
-    nameless column is an error."""
-    keep, row_index = [], False
+def _named_columns(path, names: list[str] | None, rows: list[list[str]]) -> tuple[list[int], str | None]:
+    """The columns a table keeps, and what row labels it left out (``"numbers"``, ``"names"`` or ``None``). Left
+    out: a column without a value in any row that has no name or no header (a separator at the end of every line,
+    as some spreadsheets write), and a nameless first column labelling the rows: the row numbers, as pandas'
+    ``to_csv`` writes its index by default, or a different value in every row, as R's ``write.csv`` writes its
+    row names (``"Mazda RX4"``, or the numbers of the rows a subset kept); any other nameless column is an
+    error."""
+    keep, row_index = [], None
     for j in range(len(rows[0])):
         cells = [r[j] for r in rows]
         nameless = names is not None and names[j] == ""
         if (nameless or names is None) and all(c == "" for c in cells):
             continue
         if nameless and j == 0 and _row_numbers(cells):
-            row_index = True
+            row_index = "numbers"
+            continue
+        if nameless and j == 0 and all(cells) and len(set(cells)) == len(cells):
+            row_index = "names"
             continue
         if nameless:
             raise InputError(f"{path}: row 1, column {j + 1}: empty column name; name every column (a nameless "
-                             "first column is left out when it holds the row numbers 0, 1, 2, ... or 1, 2, 3, "
-                             "..., a nameless empty one always)")
+                             "first column is left out when it labels the rows, a different value in every "
+                             "row, a nameless empty one always)")
         keep.append(j)
     return keep, row_index
 
