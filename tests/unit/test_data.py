@@ -561,6 +561,10 @@ def test_a_text_column_with_a_value_of_its_own_in_every_row_is_left_out_and_said
         in ds.summary()
     kept = load_csv(path, target="y", features=["state", "u"])
     assert "identifiers_left_out" not in kept.meta and sum(n.startswith("state=") for n in kept.feature_names) > 0
+    models = [f"m{chr(97 + i)}" if i % 12 else str(100 + i) for i in range(24)]  # MASS's car models: Integra, 100
+    mixed = _write(tmp_path, "model,u,y\n" + "".join(f"{m},{i * 0.5:.1f},{i * 1.5 + (i % 3):.2f}\n"
+                                                     for i, m in enumerate(models)), "models.csv")
+    assert load_csv(mixed, target="y").meta["identifiers_left_out"] == ["model"]
     only = _write(tmp_path, "name,y\n" + "".join(f"p{chr(97 + i)},{i * 0.5}\n" for i in range(10)), "only.csv")
     assert load_csv(only, target="y").meta["features"] == ["name"]  # the only feature: kept
 
@@ -583,17 +587,18 @@ def test_a_text_column_of_more_categories_than_one_hot_can_learn_is_left_out_and
 
 def test_a_code_mixing_numbers_and_text_or_holding_digits_is_read_as_categories(tmp_path):
     """ggplot2's drive train (``f``, ``r``, ``4``) and a grade span (``KK-06``, ``KK-08``): a few values repeated
-    over many rows are categories, the numbers among them too; a measured column with a stray word and numbers
-    with units stay the errors that name the cell."""
+    over many rows are categories, the numbers among them too; a measured column with a stray word, a code with
+    one word in it (MASS's cylinders: ``rotary`` once, or a typo) and numbers with units stay the errors that name
+    the cell."""
     rows = [f"{'fr4'[i % 3]},KK-0{6 + 2 * (i % 2)},{i * 0.5:.1f},{i * 1.5 + (i % 3):.2f}" for i in range(30)]
     ds = load_csv(_write(tmp_path, "drv,span,u,y\n" + "\n".join(rows) + "\n"), target="y")
     assert ds.feature_names == ["drv=4", "drv=f", "drv=r", "span=KK-06", "span=KK-08", "u"]
     stray = [f"{'unknown' if i == 5 else i * 0.5},{i * 1.5:.2f}" for i in range(30)]
     with pytest.raises(InputError, match=r"row 7, column 1 \('u'\): 'unknown' is not a number"):
         load_csv(_write(tmp_path, "u,y\n" + "\n".join(stray) + "\n", "stray.csv"), target="y")
-    few = [f"{'n/k' if i < 2 else i % 3},{i * 1.5:.2f}" for i in range(30)]  # 2 words in 30 cells: not a code
-    with pytest.raises(InputError, match="'n/k' is not a number"):
-        load_csv(_write(tmp_path, "u,y\n" + "\n".join(few) + "\n", "few.csv"), target="y")
+    few = [f"{'rotary' if i == 2 else 4 + 2 * (i % 3)},{i * 1.5:.2f}" for i in range(30)]  # one word: a typo?
+    with pytest.raises(InputError, match="'rotary' is not a number"):
+        load_csv(_write(tmp_path, "cyl,y\n" + "\n".join(few) + "\n", "few.csv"), target="y")
 
 
 def test_a_gzip_table_is_read_and_a_workbook_refused_with_how_to_save_it(tmp_path):

@@ -64,24 +64,30 @@ def _leave_out(features: list[str], column: str) -> str:
 
 
 def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
-    """The text columns among ``features`` that hold a different value in every row and no missing cell: a name
-    or an identifier (a state, a council, a passenger). One-hot, each of its inputs is 1 on one row alone, so a
-    training row's input lets the network fit that row and nothing else, and every test row's value is one no
-    training row has (encoded as none): the column carries nothing a network can use on new rows. Only a column
-    :func:`text_categories` would encode one-hot counts: not one whose every value holds a digit (numbers with
+    """The text columns among ``features`` (a few numbers among the names allowed, :func:`_names`) that hold a
+    different value in every row and no missing cell: a name or an identifier (a state, a council, a passenger, a
+    car model). One-hot, each of its inputs is 1 on one row alone, so a training row's input lets the network fit
+    that row and nothing else, and every test row's value is one no training row has (encoded as none): the column
+    carries nothing a network can use on new rows. Not one whose every value holds a digit (numbers with
     units, dates in a form not read, a ticket code: its error names the cell and how to leave it out), nor dates
     read as numbers (each row's own day). Written here because no library we use says which columns of a table
     identify its rows."""
     found = []
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
-        if len(cells) < 3 or any(is_missing(c) or is_number(c) for c in cells):
+        if len(cells) < 3 or any(is_missing(c) for c in cells) or not _names(cells):
             continue
         if all(any(ch.isdigit() for ch in c) for c in cells):
             continue
         if len(set(cells)) == len(cells):
             found.append(column)
     return found
+
+
+def _names(cells: list[str]) -> bool:
+    """Whether a column's cells are names: text, or text with a few numbers among them (at most a tenth: MASS's
+    car models ``Integra``, ``Legend``, ..., ``100``, ``90``), as the numbers among them name things too."""
+    return sum(is_number(c) for c in cells) <= 0.1 * len(cells) and not all(is_number(c) for c in cells)
 
 
 def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
@@ -94,7 +100,7 @@ def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
     found = {}
     for column in features:
         cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
-        if not cells or any(is_number(c) for c in cells) or all(any(ch.isdigit() for ch in c) for c in cells):
+        if not cells or not _names(cells) or all(any(ch.isdigit() for ch in c) for c in cells):
             continue
         if all(decimal_year(c) is not None for c in cells):
             continue
@@ -137,8 +143,9 @@ def _coded(cells: list[str]) -> bool:
     more on average (ggplot2's drive train ``f``, ``r``, ``4``; a grade span ``KK-06``, ``KK-08``). A column
     mixing numbers and text is read as categories where it is a code and at least a tenth of its cells are text,
     and one whose every value holds a digit where it is a code; otherwise each stays an error naming a cell: a
-    measured column with a stray word (``12.5``, ``13.1``, ``unknown`` once), or numbers with units (``$3.50``),
-    have more values or fewer repeats."""
+    measured column with a stray word (``12.5``, ``13.1``, ``unknown`` once), a count with a typo (``six`` in one
+    row of 20), or numbers with units (``$3.50``), have more values or fewer words or repeats. (MASS's cylinders,
+    ``4``, ``6``, ``8`` and ``rotary`` in one row of 93, reads as a typo too: its error names the cell.)"""
     return len(set(cells)) <= min(MAX_CODES, len(cells) / 2)
 
 
