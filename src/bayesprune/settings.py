@@ -105,7 +105,8 @@ class RunConfig:
                                 toml=True)
     features: tuple[str, ...] | None = option(None, "feature columns of --csv, comma-separated (default: every "
                                               "other column but a text column with a different value in every "
-                                              "row, a name or an identifier, which is left out and said so)",
+                                              "row, a name or an identifier, or of more than 50 categories, "
+                                              "which is left out and said so)",
                                               group="data", toml=True)
     task: str | None = option(None, "regression or classification (inferred when not given: classes for a text "
                               "target, two integer values, or at most 20 integer values of which at most half "

@@ -255,7 +255,8 @@ def load_csv(
         Target column: a header name, or a 0-based column number for files without a header.
     features
         Feature columns (default: every other column but a text column with a different value in every row, a
-        name or an identifier, :func:`~bayesprune.data.encoding.identifier_columns`, left out and said so).
+        name or an identifier, :func:`~bayesprune.data.encoding.identifier_columns`, and a text column of more
+        than 50 categories, :func:`~bayesprune.data.encoding.crowded_columns`, each left out and said so).
     task
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, a target of two
         integer values, or an integer target with at most 20 distinct values of which at most half occur in one
