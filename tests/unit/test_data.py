@@ -394,14 +394,25 @@ def test_a_nameless_first_column_labelling_the_rows_is_left_out_and_any_other_na
 
 
 def test_predict_reads_new_rows_written_with_a_row_index_or_a_trailing_separator(tmp_path):
-    """``bayesprune predict`` reads its rows through the same table reader: pandas' index column and an empty
-    last column are left out there too."""
+    """``bayesprune predict`` reads its rows through the same table reader: pandas' index column, R's row names
+    and an empty last column are left out there too, and the row labels are written beside the predictions."""
     from bayesprune.io.predictions import read_inputs
 
     indexed = _write(tmp_path, ",b,a\n0,2.5,1.0\n1,-1.5,0.5\n", "indexed.csv")
     assert read_inputs(indexed, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
     bare = _write(tmp_path, "1.0,2.5,\n0.5,-1.5,\n", "bare.csv")
     assert read_inputs(bare, ["a", "b"]).tolist() == [[1.0, 2.5], [0.5, -1.5]]
+    # the labels come back beside the predictions (pandas' index, R's row names), in a nameless first column
+    from bayesprune.io.predictions import prediction_table, read_rows
+
+    named = _write(tmp_path, '"","b","a"\n"Mazda RX4",2.5,1.0\n"Valiant",-1.5,0.5\n', "named.csv")
+    X, labels = read_rows(named, ["a", "b"])
+    assert X.tolist() == [[1.0, 2.5], [0.5, -1.5]] and labels == ["Mazda RX4", "Valiant"]
+    assert read_rows(indexed, ["a", "b"])[1] == ["0", "1"] and read_rows(bare, ["a", "b"])[1] is None
+    result = {"mean": np.array([1.0, 2.0]), "sd": np.array([0.1, 0.2]), "lower": np.array([0.8, 1.6]),
+              "upper": np.array([1.2, 2.4])}
+    header, rows = prediction_table(result, "regression", [], 0.9, labels)
+    assert header == ["", "mean", "sd", "lower_90%", "upper_90%"] and rows[1] == ["Valiant", "2", "0.2", "1.6", "2.4"]
 
 
 def test_target_transform_log_models_the_logarithm_and_names_a_value_it_cannot_take(tmp_path):

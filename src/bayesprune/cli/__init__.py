@@ -247,14 +247,14 @@ def _cmd_report(args) -> int:
 
 def _cmd_predict(args) -> int:
     from bayesprune.io.compact import load_model
-    from bayesprune.io.predictions import prediction_table, read_inputs, write_predictions
+    from bayesprune.io.predictions import prediction_table, read_rows, write_predictions
 
     if not 0.0 < args.interval < 1.0:
         raise OptionError(f"--interval {args.interval} must be between 0 and 1, e.g. 0.9")
     model = load_model(args.model)
-    X = read_inputs(args.csv, model.raw_features, model.categories, model.fills)
+    X, labels = read_rows(args.csv, model.raw_features, model.categories, model.fills)
     result = model.predict(X, interval=args.interval)
-    header, rows = prediction_table(result, model.task, model.class_names, args.interval)
+    header, rows = prediction_table(result, model.task, model.class_names, args.interval, labels)
     write_predictions(header, rows, args.out)
     if args.out:
         print(f"wrote {len(rows)} predictions to {args.out}", file=sys.stderr)

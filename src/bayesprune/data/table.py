@@ -158,6 +158,8 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
     frame.attrs["row_index"] = row_index  # what labelled the rows in a nameless first column left out
+    if row_index:  # the labels themselves, for a prediction file to name its rows by
+        frame.attrs["row_labels"] = [r[0] for r in rows]
     return frame
 
 
