@@ -380,8 +380,10 @@ def test_a_nameless_first_column_labelling_the_rows_is_left_out_and_any_other_na
         assert ds.feature_names == ["a", "b"] and ds.meta["row_index_left_out"] == "names"
         assert "; its nameless first column of row names left out" in ds.summary()
     repeated = body.replace("\n3,", "\n2,", 1)
-    with pytest.raises(InputError, match="row 1, column 1: empty column name; name every column"):
-        load_csv(_write(tmp_path, ",a,b,y\n" + repeated, "repeated.csv"), target="y")
+    measured = "\n".join(f"{i * 0.37:.2f}," + line.split(",", 1)[1] for i, line in enumerate(body.split("\n")))
+    for text, name in ((repeated, "repeated.csv"), (measured, "measured.csv")):  # a measured column's name lost
+        with pytest.raises(InputError, match="row 1, column 1: empty column name; name every column"):
+            load_csv(_write(tmp_path, ",a,b,y\n" + text, name), target="y")
     with pytest.raises(InputError, match="row 1, column 3: empty column name"):
         load_csv(_write(tmp_path, "a,b,,y\n" + body, "middle.csv"), target="y")
     assert "row_index_left_out" not in load_csv(_write(tmp_path, "i,a,b,y\n" + body, "named.csv"), target="y").meta

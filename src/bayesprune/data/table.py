@@ -168,8 +168,8 @@ def _named_columns(path, names: list[str] | None, rows: list[list[str]]) -> tupl
     out: a column without a value in any row that has no name or no header (a separator at the end of every line,
     as some spreadsheets write), and a nameless first column labelling the rows: the row numbers, as pandas'
     ``to_csv`` writes its index by default, or a different value in every row, as R's ``write.csv`` writes its
-    row names (``"Mazda RX4"``, or the numbers of the rows a subset kept); any other nameless column is an
-    error."""
+    row names (``"Mazda RX4"``, or the numbers of the rows a subset kept: :func:`_row_names`); any other nameless
+    column is an error."""
     keep, row_index = [], None
     for j in range(len(rows[0])):
         cells = [r[j] for r in rows]
@@ -179,15 +179,25 @@ def _named_columns(path, names: list[str] | None, rows: list[list[str]]) -> tupl
         if nameless and j == 0 and _row_numbers(cells):
             row_index = "numbers"
             continue
-        if nameless and j == 0 and all(cells) and len(set(cells)) == len(cells):
+        if nameless and j == 0 and _row_names(cells):
             row_index = "names"
             continue
         if nameless:
             raise InputError(f"{path}: row 1, column {j + 1}: empty column name; name every column (a nameless "
-                             "first column is left out when it labels the rows, a different value in every "
-                             "row, a nameless empty one always)")
+                             "first column is left out when it labels the rows, a different text or whole "
+                             "number in every row, a nameless empty one always)")
         keep.append(j)
     return keep, row_index
+
+
+def _row_names(cells: list[str]) -> bool:
+    """Whether ``cells`` are row names as R writes them: a different value in every row, either text (``"Mazda
+    RX4"``) or whole numbers (the rows a subset kept). Distinct numbers with decimals are more likely a measured
+    column whose name was lost, so they stay the error that asks for a name."""
+    if not all(cells) or len(set(cells)) != len(cells):
+        return False
+    numbers = [c for c in cells if is_number(c)]
+    return len(numbers) < len(cells) or all(c.lstrip("+-").isdigit() for c in numbers)
 
 
 def _row_numbers(cells: list[str]) -> bool:
