@@ -598,6 +598,26 @@ def test_a_text_column_of_more_categories_than_one_hot_can_learn_is_left_out_and
         load_csv(path, target="y", features=["district", "u"])
 
 
+def test_none_is_a_category_in_a_text_column_and_missing_in_a_numeric_one(tmp_path):
+    """R's factor levels: vcd's arthritis improvement ``None`` / ``Some`` / ``Marked`` (the target) and MASS's air
+    bags ``None`` / ``Driver only`` are values, not missing cells; ``None`` among numbers is still missing. The
+    compact model reads the category back from new rows."""
+    levels = ["None", "Some", "Marked"]
+    rows = [f"{'None' if i % 4 == 0 else 'Driver only'},{i * 0.5:.1f},{levels[i % 3]}" for i in range(30)]
+    path = _write(tmp_path, "bags,u,improved\n" + "\n".join(rows) + "\n")
+    ds = load_csv(path, target="improved")
+    assert ds.class_names == ["Marked", "None", "Some"] and ds.feature_names == ["bags=Driver only", "bags=None", "u"]
+    numbers = [f"{'None' if i == 3 else i * 0.5},{i % 2}" for i in range(20)]
+    with pytest.raises(InputError, match="row 5, column 1 \\('u'\\): missing value \\('None'\\)"):
+        load_csv(_write(tmp_path, "u,y\n" + "\n".join(numbers) + "\n", "numbers.csv"), target="y")
+    import pandas as pd
+
+    from bayesprune.data.encoding import encode
+
+    new = pd.DataFrame({"bags": ["None", "Driver only"]}, dtype=object)
+    assert encode(new, ["bags"], {"bags": ["Driver only", "None"]}).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
 def test_a_code_mixing_numbers_and_text_or_holding_digits_is_read_as_categories(tmp_path):
     """ggplot2's drive train (``f``, ``r``, ``4``) and a grade span (``KK-06``, ``KK-08``): a few values repeated
     over many rows are categories, the numbers among them too; a measured column with a stray word, a code with

@@ -25,7 +25,7 @@ from bayesprune.data.splits import make_scaler, split_indices
 from bayesprune.data.table import (
     check_no_missing,
     file_rows,
-    is_missing,
+    missing_in,
     names_first_row,
     numeric_column,
     read_table,
@@ -578,9 +578,10 @@ def _from_frame(
                                   {readable[f]: v for f, v in categories.items()},
                                   {readable[f]: v for f, v in fills.items()})
     # missing cells left after check_no_missing and drop_missing are the ones missing="fill" filled
-    filled = {readable[f]: k for f in features if (k := sum(map(is_missing, frame[f].tolist())))}
+    filled = {readable[f]: k for f in features if (k := sum(missing_in(frame[f].tolist())))}
     unseen = {readable[f]: k for f in quiet if f in categories  # test cells of a category no training row has
-              and (k := sum(not is_missing(c) and str(c) not in categories[f] for c in frame[f].tolist()))}
+              and (k := sum(not gap and str(c) not in categories[f]
+                            for c, gap in zip(frame[f].tolist(), missing_in(frame[f].tolist()), strict=True)))}
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,

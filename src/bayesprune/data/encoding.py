@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesprune.data.table import decimal_year, file_rows, is_missing, is_number, numeric_column
+from bayesprune.data.table import decimal_year, file_rows, is_number, missing_in, numeric_column
 from bayesprune.errors import InputError
 
 MAX_CATEGORIES = 50  # distinct text values a feature column may have to be encoded one-hot
@@ -75,7 +75,7 @@ def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
     found = []
     for column in features:
         cells = [str(c) for c in frame[column].tolist()]
-        if len(cells) < 3 or any(is_missing(c) for c in cells) or not _names(cells):
+        if len(cells) < 3 or any(missing_in(cells)) or not _names(cells):
             continue
         if all(any(ch.isdigit() for ch in c) for c in cells):
             continue
@@ -99,7 +99,7 @@ def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
     (numbers with units, codes) is not guessed at: its error names the cell and both readings."""
     found = {}
     for column in features:
-        cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
+        cells = _present(frame[column].tolist())
         if not cells or not _names(cells) or all(any(ch.isdigit() for ch in c) for c in cells):
             continue
         if all(decimal_year(c) is not None for c in cells):
@@ -115,7 +115,7 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
-        cells = [str(c) for c in frame[column].tolist() if not is_missing(c)]
+        cells = _present(frame[column].tolist())
         numbers = sum(is_number(c) for c in cells)
         if not cells or numbers == len(cells) or (numbers and not (
                 _coded(cells) and len(cells) - numbers >= 0.1 * len(cells))):
@@ -136,6 +136,11 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
                              f"{_leave_out(features, column)}")
         found[column] = values
     return found
+
+
+def _present(cells: list) -> list[str]:
+    """The cells of one column that are not missing (:func:`~bayesprune.data.table.missing_in`), as text."""
+    return [str(c) for c, gap in zip(cells, missing_in(cells), strict=True) if not gap]
 
 
 def _coded(cells: list[str]) -> bool:
@@ -163,7 +168,7 @@ def training_encoding(frame: pd.DataFrame, features: list[str], categories: dict
     categories = dict(categories)
     for f in features:
         cells = [str(c) for c in frame[f].tolist()]
-        gaps = np.array([is_missing(c) for c in cells], bool)
+        gaps = np.array(missing_in(cells), bool)
         if f in categories:
             seen = {c for c, t, g in zip(cells, in_train, gaps, strict=True) if t and not g}
             categories[f] = [v for v in categories[f] if v in seen] + [MISSING_CATEGORY] * bool(gaps[in_train].any())
@@ -211,13 +216,16 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
             continue
         known = {v: k for k, v in enumerate(categories[f])}
         cells = [str(c) for c in frame[f].tolist()]
+        gaps = missing_in(cells)
         block = np.zeros((len(cells), len(known)))
         for i, c in enumerate(cells):
-            if is_missing(c) and MISSING_CATEGORY in known:
+            if c in known and c != MISSING_CATEGORY:  # a category the model knows ("None" among them)
+                pass
+            elif gaps[i] and MISSING_CATEGORY in known:
                 c = MISSING_CATEGORY
-            elif f in quiet and (is_missing(c) or c not in known):
+            elif f in quiet and (gaps[i] or c not in known):
                 continue  # what no training row has: every input of the column 0
-            elif is_missing(c):
+            elif gaps[i]:
                 raise InputError(f"{_where(frame, f, i)}: missing value ('{c}'), and the model's training rows "
                                  f"had none in this column to learn from; fill the cell or drop the row")
             if c not in known:

@@ -320,6 +320,14 @@ def is_missing(cell) -> bool:
     return str(cell).strip().lower() in MISSING
 
 
+def missing_in(cells: list) -> list[bool]:
+    """Per cell of one column whether it is missing (:data:`MISSING`), except ``None`` in a column that holds
+    other text, where it is a value: R's factor levels (MASS's air bags ``None``, ``Driver only``; vcd's
+    improvement ``None``, ``Some``, ``Marked``). In a column of numbers ``None`` stays missing."""
+    text = any(not is_missing(c) and not is_number(str(c)) for c in cells)
+    return [is_missing(c) and not (text and str(c).strip().lower() == "none") for c in cells]
+
+
 def file_rows(frame: pd.DataFrame) -> np.ndarray:
     """The file's row number (1-based, the header counted) of each row of ``frame``, also after rows were dropped
     (:func:`drop_missing`), so that every error names the row as an editor shows it."""
@@ -328,8 +336,9 @@ def file_rows(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _missing_cells(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """(row, column of ``columns``) whether the cell is missing (:data:`MISSING`)."""
-    return np.array([[is_missing(c) for c in frame[col].tolist()] for col in columns], dtype=bool).T
+    """(row, column of ``columns``) whether the cell is missing (:func:`missing_in`)."""
+    return np.array([missing_in(frame[col].tolist()) for col in columns], dtype=bool).reshape(
+        len(columns), len(frame)).T
 
 
 def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
