@@ -470,7 +470,8 @@ LifeCycleSavings and ToothGrowth, car's Prestige, Salaries and Duncan, MASS's Ca
 cpus and biopsy, ggplot2's mpg, rpart's kyphosis, lattice's ethanol and Ecdat's Housing, Caschool, Participation,
 Mroz and Cigar (21-1,380 rows; the target each one's documentation names as the response, or its usual one). Each
 is run as a user runs it, `--csv FILE --target COLUMN`, with what the file's first error advised (`--missing drop`
-where a few rows have a missing cell, `--missing fill` for Cars93, whose `None` air bags are a category; cpus's
+where a few rows have a missing cell, `--missing fill` for Cars93, whose `None` air bags were then read as missing
+(a category of their own either way; they are now read as the value they are); cpus's
 `--features` without its model names, Cars93's without its cylinders, `rotary` in one row, and its lowest and
 highest price, of which the target is the mean). A first pass on seed 0 with the code before found the loader refusing
 well-formed files: R's row names (mtcars, swiss, Prestige, birthwt), ggplot2's drive train `f`, `r`, `4`, a grade
