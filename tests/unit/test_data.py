@@ -616,6 +616,11 @@ def test_none_is_a_category_in_a_text_column_and_missing_in_a_numeric_one(tmp_pa
 
     new = pd.DataFrame({"bags": ["None", "Driver only"]}, dtype=object)
     assert encode(new, ["bags"], {"bags": ["Driver only", "None"]}).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+    alone = pd.DataFrame({"bags": ["None"]}, dtype=object)  # no other text in the column: still the category
+    assert encode(alone, ["bags"], {"bags": ["Driver only", "None"]}).tolist() == [[0.0, 1.0]]
+    gap = pd.DataFrame({"bags": [None, "Driver only"]}, dtype=object)  # a DataFrame's missing cell: missing
+    assert encode(gap, ["bags"], {"bags": ["Driver only", "None", "(missing)"]}).tolist() == [
+        [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
 
 
 def test_a_code_mixing_numbers_and_text_or_holding_digits_is_read_as_categories(tmp_path):

@@ -74,8 +74,9 @@ def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
     identify its rows."""
     found = []
     for column in features:
-        cells = [str(c) for c in frame[column].tolist()]
-        if len(cells) < 3 or any(missing_in(cells)) or not _names(cells):
+        raw = frame[column].tolist()
+        cells = [str(c) for c in raw]
+        if len(cells) < 3 or any(missing_in(raw)) or not _names(cells):
             continue
         if all(any(ch.isdigit() for ch in c) for c in cells):
             continue
@@ -167,8 +168,9 @@ def training_encoding(frame: pd.DataFrame, features: list[str], categories: dict
     in_train[train] = True
     categories = dict(categories)
     for f in features:
-        cells = [str(c) for c in frame[f].tolist()]
-        gaps = np.array(missing_in(cells), bool)
+        raw = frame[f].tolist()
+        cells = [str(c) for c in raw]
+        gaps = np.array(missing_in(raw), bool)
         if f in categories:
             seen = {c for c, t, g in zip(cells, in_train, gaps, strict=True) if t and not g}
             categories[f] = [v for v in categories[f] if v in seen] + [MISSING_CATEGORY] * bool(gaps[in_train].any())
@@ -215,12 +217,13 @@ def encode(frame: pd.DataFrame, features: list[str], categories: dict[str, list[
             blocks.append(numeric_column(frame, f, fill=quiet.get(f))[:, None])
             continue
         known = {v: k for k, v in enumerate(categories[f])}
-        cells = [str(c) for c in frame[f].tolist()]
-        gaps = missing_in(cells)
+        raw = frame[f].tolist()
+        cells = [str(c) for c in raw]
+        gaps = missing_in(raw)  # before str(): a DataFrame's None object is missing, the text "None" may be a value
         block = np.zeros((len(cells), len(known)))
         for i, c in enumerate(cells):
-            if c in known and c != MISSING_CATEGORY:  # a category the model knows ("None" among them)
-                pass
+            if c in known and c != MISSING_CATEGORY and isinstance(raw[i], str):  # a category the model knows
+                pass  # ("None" among them, also in a file of new rows whose column holds no other text)
             elif gaps[i] and MISSING_CATEGORY in known:
                 c = MISSING_CATEGORY
             elif f in quiet and (gaps[i] or c not in known):

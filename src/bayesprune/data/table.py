@@ -158,8 +158,8 @@ def read_table(path: str | Path, *, sep: str | None = None, header: bool | None 
     frame.attrs["path"] = str(path)
     frame.attrs["row_offset"] = offset
     frame.attrs["row_index"] = row_index  # what labelled the rows in a nameless first column left out
-    if row_index:  # the labels themselves, for a prediction file to name its rows by
-        frame.attrs["row_labels"] = [r[0] for r in rows]
+    if row_index:  # the labels themselves, for a prediction file to name its rows by (an array: pandas copies
+        frame.attrs["row_labels"] = np.asarray([r[0] for r in rows], dtype=str)  # attrs on every column taken)
     return frame
 
 
@@ -323,9 +323,10 @@ def is_missing(cell) -> bool:
 def missing_in(cells: list) -> list[bool]:
     """Per cell of one column whether it is missing (:data:`MISSING`), except ``None`` in a column that holds
     other text, where it is a value: R's factor levels (MASS's air bags ``None``, ``Driver only``; vcd's
-    improvement ``None``, ``Some``, ``Marked``). In a column of numbers ``None`` stays missing."""
+    improvement ``None``, ``Some``, ``Marked``). In a column of numbers ``None`` stays missing, as does Python's
+    ``None`` object (a pandas DataFrame's missing cell) anywhere."""
     text = any(not is_missing(c) and not is_number(str(c)) for c in cells)
-    return [is_missing(c) and not (text and str(c).strip().lower() == "none") for c in cells]
+    return [is_missing(c) and not (text and isinstance(c, str) and c.strip().lower() == "none") for c in cells]
 
 
 def file_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -346,7 +347,7 @@ def drop_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame,
     rows that removed."""
     keep = ~_missing_cells(frame, columns).any(axis=1)
     kept = frame.iloc[np.flatnonzero(keep)].reset_index(drop=True)
-    kept.attrs = {**frame.attrs, "rows": file_rows(frame)[keep].tolist()}
+    kept.attrs = {**frame.attrs, "rows": file_rows(frame)[keep]}  # an array: pandas copies attrs deeply, often
     return kept, int((~keep).sum())
 
 

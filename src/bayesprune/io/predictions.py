@@ -49,8 +49,10 @@ def read_rows(path: str | Path, feature_names: list[str], categories: dict[str, 
                               f"({', '.join(feature_names)}); add a header naming them or fix the columns")
         use = cols
     named = dict(zip(use, feature_names, strict=True))
+    labels = frame.attrs.get("row_labels")
+    labels = None if labels is None else labels.tolist()
     return (encode(frame, use, {c: categories[f] for c, f in named.items() if f in categories},
-                   {c: fills[f] for c, f in named.items() if f in fills}), frame.attrs.get("row_labels"))
+                   {c: fills[f] for c, f in named.items() if f in fills}), labels)
 
 
 def prediction_table(result: dict[str, Any], task: str, class_names: list[str], interval: float,
