@@ -88,7 +88,12 @@ def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
 def _names(cells: list[str]) -> bool:
     """Whether a column's cells are names: text, or text with a few numbers among them (at most a tenth: MASS's
     car models ``Integra``, ``Legend``, ..., ``100``, ``90``), as the numbers among them name things too."""
-    return sum(is_number(c) for c in cells) <= 0.1 * len(cells) and not all(is_number(c) for c in cells)
+    numbers, limit = 0, 0.1 * len(cells)
+    for c in cells:  # stops early in a column of numbers
+        numbers += is_number(c)
+        if numbers > limit:
+            return False
+    return numbers < len(cells)
 
 
 def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:

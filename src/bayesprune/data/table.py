@@ -325,8 +325,12 @@ def missing_in(cells: list) -> list[bool]:
     other text, where it is a value: R's factor levels (MASS's air bags ``None``, ``Driver only``; vcd's
     improvement ``None``, ``Some``, ``Marked``). In a column of numbers ``None`` stays missing, as does Python's
     ``None`` object (a pandas DataFrame's missing cell) anywhere."""
-    text = any(not is_missing(c) and not is_number(str(c)) for c in cells)
-    return [is_missing(c) and not (text and isinstance(c, str) and c.strip().lower() == "none") for c in cells]
+    flags = [is_missing(c) for c in cells]
+    nones = [f and isinstance(c, str) and c.strip().lower() == "none" for c, f in zip(cells, flags, strict=True)]
+    if not any(nones):  # the common case, without reading the column's other cells
+        return flags
+    text = any(not f and not is_number(str(c)) for c, f in zip(cells, flags, strict=True))
+    return [f and not (text and n) for f, n in zip(flags, nones, strict=True)]
 
 
 def file_rows(frame: pd.DataFrame) -> np.ndarray:
