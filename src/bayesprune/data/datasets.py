@@ -17,6 +17,7 @@ from bayesprune.data.encoding import (
     encode,
     encoded_names,
     identifier_columns,
+    present_cells,
     text_categories,
     training_encoding,
 )
@@ -580,8 +581,7 @@ def _from_frame(
     # missing cells left after check_no_missing and drop_missing are the ones missing="fill" filled
     filled = {readable[f]: k for f in features if (k := sum(missing_in(frame[f].tolist())))}
     unseen = {readable[f]: k for f in quiet if f in categories  # test cells of a category no training row has
-              and (k := sum(not gap and str(c) not in categories[f]
-                            for c, gap in zip(frame[f].tolist(), missing_in(frame[f].tolist()), strict=True)))}
+              and (k := sum(c not in categories[f] for c in present_cells(frame[f].tolist())))}
     return Dataset(
         name=name, task=task, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test,
         feature_names=feature_names, class_names=class_names, x_scaler=x_scaler, y_scaler=y_scaler,

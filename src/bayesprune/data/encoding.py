@@ -105,7 +105,7 @@ def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
     (numbers with units, codes) is not guessed at: its error names the cell and both readings."""
     found = {}
     for column in features:
-        cells = _present(frame[column].tolist())
+        cells = present_cells(frame[column].tolist())
         if not cells or not _names(cells) or all(any(ch.isdigit() for ch in c) for c in cells):
             continue
         if all(decimal_year(c) is not None for c in cells):
@@ -121,7 +121,7 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
-        cells = _present(frame[column].tolist())
+        cells = present_cells(frame[column].tolist())
         numbers = sum(is_number(c) for c in cells)
         if not cells or numbers == len(cells) or (numbers and not (
                 _coded(cells) and len(cells) - numbers >= 0.1 * len(cells))):
@@ -144,7 +144,7 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     return found
 
 
-def _present(cells: list) -> list[str]:
+def present_cells(cells: list) -> list[str]:
     """The cells of one column that are not missing (:func:`~bayesprune.data.table.missing_in`), as text."""
     return [str(c) for c, gap in zip(cells, missing_in(cells), strict=True) if not gap]
 
