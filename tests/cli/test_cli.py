@@ -37,6 +37,26 @@ def test_help_teaches(capsys):
     assert code == 0 and "--resample-samples" in out and "--criterion" in out
 
 
+def test_every_compiled_function_is_kept_on_disk(tmp_path, monkeypatch):
+    """JAX keeps only compilations over 1 s by default; most of a run's take 0.1-0.5 s, so the CLI keeps all,
+    unless JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS says otherwise."""
+    import jax
+
+    from bayesprune.cli import enable_compilation_cache
+
+    before = (jax.config.jax_compilation_cache_dir, jax.config.jax_persistent_cache_min_compile_time_secs)
+    for name in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "BAYESPRUNE_JIT_CACHE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BAYESPRUNE_CACHE", str(tmp_path))
+    try:
+        enable_compilation_cache()
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "jax")
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before[0])
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", before[1])
+
+
 def test_run_classification_writes_schema(tmp_path, capsys, no_data_env):
     out_dir = tmp_path / "iris"
     # the accuracy cap off: on chains this short the 75% model loses a training row of LOO accuracy and the guard
