@@ -6,12 +6,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint bench clean
 
-# --no-compile: Python compiles a module's bytecode when it is first imported, so pip need not compile every file
-# of every package (Ray's, JAX's, SciPy's) at install: the install took 39 s with it and 17 s without, here.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -27,7 +25,7 @@ test: $(STAMP)
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --no-compile -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
