@@ -8,7 +8,7 @@ first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as 
 value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
 text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; such a column, and a
 text column with a different value in every row, are left out before unless the features are named:
-:func:`crowded_columns`, :func:`identifier_columns`). A
+:func:`left_out_columns`). A
 column of dates written year first (``2012-07-02``) or with the month named (``Jan 1 2000``) is numeric: each its
 decimal year (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in
 the compact model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model
@@ -37,6 +37,8 @@ input error here names.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
@@ -63,56 +65,82 @@ def _leave_out(features: list[str], column: str) -> str:
             else "it is the only feature column, so the file needs others")
 
 
-def identifier_columns(frame: pd.DataFrame, features: list[str]) -> list[str]:
-    """The text columns among ``features`` (a few numbers among the names allowed, :func:`_names`) that hold a
+class _Reading:
+    """How one feature column's cells read, each fact worked out once and only when a rule asks for it: the cells
+    that are not missing (as text), whether none is, how many are numbers, whether every one holds a digit, is a
+    date, or the column reads as a code. The rules of :func:`left_out_columns` and :func:`text_categories` are
+    written on these facts."""
+
+    def __init__(self, raw: list):
+        gaps = missing_in(raw)
+        self.complete = not any(gaps)
+        self.cells = [str(c) for c, gap in zip(raw, gaps, strict=True) if not gap]
+
+    @cached_property
+    def numbers(self) -> int:
+        """How many cells read as numbers."""
+        return sum(is_number(c) for c in self.cells)
+
+    def names(self) -> bool:
+        """Whether the cells are names: text, or text with a few numbers among them (at most a tenth: MASS's car
+        models ``Integra``, ``Legend``, ..., ``100``, ``90``), as the numbers among them name things too. Stops
+        at the first tenth of numbers in a column of numbers, unless their count is known."""
+        limit = 0.1 * len(self.cells)
+        if "numbers" not in self.__dict__:
+            numbers = 0
+            for c in self.cells:
+                numbers += is_number(c)
+                if numbers > limit:
+                    return False
+            self.numbers = numbers  # the whole count: no cell was left unread
+        return self.numbers <= limit and self.numbers < len(self.cells)
+
+    @cached_property
+    def all_digits(self) -> bool:
+        """Whether every value holds a digit: numbers with units (``12%``), codes (``KK-06``), dates."""
+        return all(any(ch.isdigit() for ch in c) for c in self.cells)
+
+    @cached_property
+    def dates(self) -> bool:
+        """Whether every value is a date :func:`~bayesprune.data.table.decimal_year` reads (a number then)."""
+        return all(decimal_year(c) is not None for c in self.cells)
+
+    @cached_property
+    def coded(self) -> bool:
+        """:func:`_coded` on the cells."""
+        return _coded(self.cells)
+
+
+def left_out_columns(frame: pd.DataFrame, features: list[str]) -> tuple[list[str], dict[str, int]]:
+    """The text columns among ``features`` that one-hot inputs cannot use, which the loader leaves out (and says
+    so) when the features are not named, from one reading of each column: ``(identifiers, crowded)``.
+
+    ``identifiers``: the columns of names (a few numbers among them allowed, :meth:`_Reading.names`) that hold a
     different value in every row and no missing cell: a name or an identifier (a state, a council, a passenger, a
     car model). One-hot, each of its inputs is 1 on one row alone, so a training row's input lets the network fit
     that row and nothing else, and every test row's value is one no training row has (encoded as none): the column
-    carries nothing a network can use on new rows. Not one whose every value holds a digit (numbers with
-    units, dates in a form not read, a ticket code: its error names the cell and how to leave it out), nor dates
-    read as numbers (each row's own day). Written here because no library we use says which columns of a table
-    identify its rows."""
-    found = []
+    carries nothing a network can use on new rows.
+
+    ``crowded``: the other columns of names with more than :data:`MAX_CATEGORIES` distinct values (each with its
+    count), some of them shared by a few rows: a district, a town, a product name. One-hot they would give the
+    network more inputs than it can learn from, most of them 1 on a row or two; :func:`text_categories` refuses
+    them when the features are named.
+
+    Neither is a column whose every value holds a digit (numbers with units, dates read as numbers or in a form
+    not read, a ticket code: its error names the cell and how to leave it out). Written here because no library
+    we use says which columns of a table identify its rows."""
+    identifiers: list[str] = []
+    crowded: dict[str, int] = {}
     for column in features:
-        raw = frame[column].tolist()
-        cells = [str(c) for c in raw]
-        if len(cells) < 3 or any(missing_in(raw)) or not _names(cells):
+        reading = _Reading(frame[column].tolist())
+        if not reading.cells or not reading.names() or reading.all_digits:  # a date holds digits too
             continue
-        if all(any(ch.isdigit() for ch in c) for c in cells):
-            continue
-        if len(set(cells)) == len(cells):
-            found.append(column)
-    return found
-
-
-def _names(cells: list[str]) -> bool:
-    """Whether a column's cells are names: text, or text with a few numbers among them (at most a tenth: MASS's
-    car models ``Integra``, ``Legend``, ..., ``100``, ``90``), as the numbers among them name things too."""
-    numbers, limit = 0, 0.1 * len(cells)
-    for c in cells:  # stops early in a column of numbers
-        numbers += is_number(c)
-        if numbers > limit:
-            return False
-    return numbers < len(cells)
-
-
-def crowded_columns(frame: pd.DataFrame, features: list[str]) -> dict[str, int]:
-    """The text columns among ``features`` with more than :data:`MAX_CATEGORIES` distinct values (each with its
-    count), some of them shared by a few rows: a district, a town, a product name (a column with a different value
-    in every row is :func:`identifier_columns`'). One-hot they would give the network more inputs than it can
-    learn from, most of them 1 on a row or two; :func:`text_categories` refuses them when the features are named,
-    and the loader leaves them out (and says so) when not. As there, a column whose every value holds a digit
-    (numbers with units, codes) is not guessed at: its error names the cell and both readings."""
-    found = {}
-    for column in features:
-        cells = present_cells(frame[column].tolist())
-        if not cells or not _names(cells) or all(any(ch.isdigit() for ch in c) for c in cells):
-            continue
-        if all(decimal_year(c) is not None for c in cells):
-            continue
-        if len(set(cells)) > MAX_CATEGORIES:
-            found[column] = len(set(cells))
-    return found
+        distinct = len(set(reading.cells))
+        if reading.complete and len(reading.cells) >= 3 and distinct == len(reading.cells):
+            identifiers.append(column)
+        elif distinct > MAX_CATEGORIES:
+            crowded[column] = distinct
+    return identifiers, crowded
 
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
@@ -121,15 +149,15 @@ def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[
     :data:`MISSING_CATEGORY` where the caller fills missing cells)."""
     found: dict[str, list[str]] = {}
     for column in features:
-        cells = present_cells(frame[column].tolist())
-        numbers = sum(is_number(c) for c in cells)
+        reading = _Reading(frame[column].tolist())
+        cells, numbers = reading.cells, reading.numbers
         if not cells or numbers == len(cells) or (numbers and not (
-                _coded(cells) and len(cells) - numbers >= 0.1 * len(cells))):
+                reading.coded and len(cells) - numbers >= 0.1 * len(cells))):
             continue  # numeric, or mixed: numeric_column names the first text cell
-        if all(decimal_year(c) is not None for c in cells):
+        if reading.dates:
             continue  # dates: numeric_column reads each as its decimal year
         values = sorted(set(cells))
-        if all(any(ch.isdigit() for ch in c) for c in cells) and not _coded(cells):  # numbers with units ...
+        if reading.all_digits and not reading.coded:  # numbers with units ...
             if len(values) > MAX_CATEGORIES:  # ... or identifiers (a ticket, a name with a number): say which
                 raise InputError(f"{_where(frame, column, 0)}: '{cells[0]}' is not a number, and the column's "
                                  f"{len(values)} distinct values are too many to encode one input each (at most "
