@@ -92,15 +92,17 @@ class _BayesianMLP(BaseEstimator):
 
     def prune(self, criterion: str = RunConfig.criteria[0], rate: float | str = RunConfig.rates[0], *,
               structured: bool = RunConfig.structured, schedule: str = RunConfig.schedule,
-              resample_samples: int | None = None):
+              resample_samples: int | None = None, rate_guard: float = RunConfig.rate_guard):
         """A new fitted estimator: ``rate`` of the parameters removed by ``criterion`` (``rate="auto"``: chosen
         by PSIS-LOO on the training rows; ``schedule="gradual"``: in several prune -> resample steps), then
-        resampled (``resample_samples=None``: the sampler's default resampling length). See
-        :func:`bayesprune.api.compress`."""
+        resampled (``resample_samples=None``: the sampler's default resampling length). As in ``bayesprune
+        run``, the rate guard (``rate_guard`` nats per training row of PSIS-LOO lost, at most) may keep more
+        parameters than ``rate`` leaves, or all of them (``n_params_kept_`` says how many); ``rate_guard=0``
+        takes the rate as given. See :func:`bayesprune.api.compress`."""
         check_is_fitted(self, "sample_")
         comp = api.compress(self.sample_, self.dataset_, criterion=criterion, rate=rate, structured=structured,
                             schedule=schedule, seed=self.seed, samples=resample_samples, burnin=self.burnin,
-                            sampler_settings=self.sampler_settings)
+                            sampler_settings=self.sampler_settings, rate_guard=rate_guard)
         new = copy.copy(self)
         new.sample_ = comp.resampled
         new.keep_mask_ = comp.prune.keep_mask
