@@ -25,6 +25,8 @@ def test_classifier_fit_predict_prune():
     assert labels.shape == sd.shape == (5,)
     # the rate as given (the guard's choice depends on the chains, which floating-point rounding moves: with XLA's
     # other CPU emitters it kept all 67 parameters here)
+    with pytest.raises(ValueError, match="rate_guard must be"):
+        clf.prune("stn", 0.5, rate_guard=-1)
     small = clf.prune("stn", 0.5, resample_samples=2000, rate_guard=0)
     assert small.n_params_kept_ == clf.n_params_ - round(0.5 * clf.n_params_ + 1e-9)
     assert small is not clf and clf.n_params_kept_ == clf.n_params_
