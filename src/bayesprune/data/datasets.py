@@ -255,8 +255,8 @@ def load_csv(
         Target column: a header name, or a 0-based column number for files without a header.
     features
         Feature columns (default: every other column but a text column with a different value in every row, a
-        name or an identifier, :func:`~bayesprune.data.encoding.left_out_columns`, and a text column of more
-        than 50 categories, :func:`~bayesprune.data.encoding.left_out_columns`, each left out and said so).
+        name or an identifier, and a text column of more than 50 categories, each left out and said so:
+        :func:`~bayesprune.data.encoding.left_out_columns`).
     task
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, a target of two
         integer values, or an integer target with at most 20 distinct values of which at most half occur in one
@@ -527,8 +527,8 @@ def _from_frame(
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
     task was given, or the target's values leave no doubt); ``number_inferred``: ``(values, in one row)`` of an
     integer target the inference took as a number (:func:`_integer_values`); ``identifiers``: the text columns left
-    out as identifiers (:func:`~bayesprune.data.encoding.left_out_columns`); ``crowded``: those left out for
-    their many categories, with their counts (:func:`~bayesprune.data.encoding.left_out_columns`); ``missing``: as in
+    out as identifiers, ``crowded``: those left out for their many categories, with their counts (both
+    :func:`~bayesprune.data.encoding.left_out_columns`); ``missing``: as in
     :func:`load_csv`, whose rows without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
     missing_fix = ("fill the cell or drop the row" if missing != "error" else
