@@ -72,9 +72,8 @@ class _Reading:
     written on these facts."""
 
     def __init__(self, raw: list):
-        gaps = missing_in(raw)
-        self.complete = not any(gaps)
-        self.cells = [str(c) for c, gap in zip(raw, gaps, strict=True) if not gap]
+        self.cells = present_cells(raw)
+        self.complete = len(self.cells) == len(raw)
 
     @cached_property
     def numbers(self) -> int:
