@@ -2,89 +2,88 @@
 
 The pipeline as functions (:func:`sample`, :func:`prune`, :func:`resample`, :func:`compress`, :func:`predict`,
 :func:`evaluate`), as scikit-learn estimators, and the building blocks they are made of.
+
+Every public name is imported when first used (PEP 562), not with the package: ``import bayesprune`` and the
+command line's ``--help`` then cost no JAX, BlackJAX, ArviZ or scikit-learn import (3.5 s on a 2-core
+CPU), which only the work that needs them pays (``benchmarks/startup.py``).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-from bayesprune.api import (
-    CompressionSpec,
-    PosteriorSample,
-    PruneResult,
-    PruningSpec,
-    ResamplingSpec,
-    SamplingSpec,
-    build_posterior,
-    compress,
-    evaluate,
-    predict,
-    prune,
-    pruned,
-    resample,
-    sample,
-    weigh_chains,
-)
-from bayesprune.data import Dataset, load_csv, load_dataset, log_target
-from bayesprune.errors import BayesPruneError, InputError, OptionError
-from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
-from bayesprune.io.compact import CompactModel, load_model, save_compact
-from bayesprune.io.onnx_export import export_onnx
-from bayesprune.model import MLPSpec
-from bayesprune.posterior import BNNPosterior
-from bayesprune.samplers import (
-    AdjustedMCLMCSettings,
-    BarkerSettings,
-    HMCSettings,
-    LGMHSettings,
-    MALASettings,
-    MCLMCSettings,
-    NUTSSettings,
-    SGHMCSettings,
-    SGLDSettings,
-    run_chains,
-)
-from bayesprune.settings import RunConfig
+# public name -> the module that defines it
+_EXPORTS: dict[str, str] = {
+    **dict.fromkeys(("CompressionSpec", "PosteriorSample", "PruneResult", "PruningSpec", "ResamplingSpec",
+                     "SamplingSpec", "build_posterior", "compress", "evaluate", "predict", "prune", "pruned",
+                     "resample", "sample", "weigh_chains"), "bayesprune.api"),
+    **dict.fromkeys(("Dataset", "load_csv", "load_dataset", "log_target"), "bayesprune.data"),
+    **dict.fromkeys(("BayesPruneError", "InputError", "OptionError"), "bayesprune.errors"),
+    **dict.fromkeys(("BayesianMLPClassifier", "BayesianMLPRegressor"), "bayesprune.estimators"),
+    **dict.fromkeys(("CompactModel", "load_model", "save_compact"), "bayesprune.io.compact"),
+    "export_onnx": "bayesprune.io.onnx_export",
+    "MLPSpec": "bayesprune.model",
+    "BNNPosterior": "bayesprune.posterior",
+    **dict.fromkeys(("AdjustedMCLMCSettings", "BarkerSettings", "HMCSettings", "LGMHSettings", "MALASettings",
+                     "MCLMCSettings", "NUTSSettings", "SGHMCSettings", "SGLDSettings", "run_chains"),
+                    "bayesprune.samplers"),
+    "RunConfig": "bayesprune.settings",
+}
 
-__all__ = [
-    "AdjustedMCLMCSettings",
-    "BarkerSettings",
-    "BNNPosterior",
-    "BayesPruneError",
-    "BayesianMLPClassifier",
-    "BayesianMLPRegressor",
-    "CompactModel",
-    "CompressionSpec",
-    "PruningSpec",
-    "ResamplingSpec",
-    "SamplingSpec",
-    "Dataset",
-    "InputError",
-    "MLPSpec",
-    "OptionError",
-    "PosteriorSample",
-    "HMCSettings",
-    "SGHMCSettings",
-    "SGLDSettings",
-    "LGMHSettings",
-    "MALASettings",
-    "MCLMCSettings",
-    "NUTSSettings",
-    "PruneResult",
-    "RunConfig",
-    "__version__",
-    "build_posterior",
-    "compress",
-    "evaluate",
-    "export_onnx",
-    "load_csv",
-    "load_dataset",
-    "load_model",
-    "log_target",
-    "predict",
-    "prune",
-    "pruned",
-    "resample",
-    "run_chains",
-    "sample",
-    "save_compact",
-    "weigh_chains",
-]
+__all__ = sorted([*_EXPORTS, "__version__"], key=str.lower)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bayesprune' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later uses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported as usual
+    from bayesprune.api import (
+        CompressionSpec,
+        PosteriorSample,
+        PruneResult,
+        PruningSpec,
+        ResamplingSpec,
+        SamplingSpec,
+        build_posterior,
+        compress,
+        evaluate,
+        predict,
+        prune,
+        pruned,
+        resample,
+        sample,
+        weigh_chains,
+    )
+    from bayesprune.data import Dataset, load_csv, load_dataset, log_target
+    from bayesprune.errors import BayesPruneError, InputError, OptionError
+    from bayesprune.estimators import BayesianMLPClassifier, BayesianMLPRegressor
+    from bayesprune.io.compact import CompactModel, load_model, save_compact
+    from bayesprune.io.onnx_export import export_onnx
+    from bayesprune.model import MLPSpec
+    from bayesprune.posterior import BNNPosterior
+    from bayesprune.samplers import (
+        AdjustedMCLMCSettings,
+        BarkerSettings,
+        HMCSettings,
+        LGMHSettings,
+        MALASettings,
+        MCLMCSettings,
+        NUTSSettings,
+        SGHMCSettings,
+        SGLDSettings,
+        run_chains,
+    )
+    from bayesprune.settings import RunConfig

@@ -121,3 +121,46 @@ def test_importing_bayesprune_leaves_matplotlib_and_jax_settings_alone():
            if k not in ("MPLBACKEND", "JAX_COMPILATION_CACHE_DIR")}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """Name -> module of the imports under ``if TYPE_CHECKING:`` in the package's ``__init__``."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", None)
+                 == "TYPE_CHECKING")
+    return {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+            for alias in node.names}
+
+
+def test_public_names_are_their_modules_objects():
+    """Each public name is loaded when first used: it is the object its module defines, ``dir()`` lists it, the
+    imports type checkers read name the same modules, and an unknown name is an AttributeError."""
+    exports = bayesprune._EXPORTS
+    assert set(bayesprune.__all__) == set(exports) | {"__version__"}
+    assert _type_checking_imports() == exports
+    for name, module in exports.items():
+        assert getattr(bayesprune, name) is getattr(importlib.import_module(module), name), name
+        assert name in dir(bayesprune)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        bayesprune.nope  # noqa: B018
+
+
+def test_import_and_help_leave_the_heavy_libraries_unloaded():
+    """``import bayesprune`` and ``bayesprune --help`` (and a light command's help) import no numerical library:
+    the commands that sample import JAX when they run (startup times: benchmarks/startup.py)."""
+    code = (
+        "import sys\n"
+        "import bayesprune\n"
+        "from bayesprune.cli import main\n"
+        "for argv in (['--help'], ['predict', '--help'], ['--version']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, (argv, exc.code)\n"
+        "heavy = sorted(m for m in ('jax', 'blackjax', 'arviz', 'sklearn', 'pandas', 'scipy', 'matplotlib')\n"
+        "               if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: bayesprune" in proc.stdout and "bayesprune predict" in proc.stdout

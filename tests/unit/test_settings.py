@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bayesprune import BayesianMLPClassifier, BayesianMLPRegressor, api
-from bayesprune.cli import build_parser, flags, run_config
+from bayesprune.cli import build_parser, command_parser, flags, run_config
 from bayesprune.data.datasets import DEFAULT_HIDDEN
 from bayesprune.errors import OptionError
 from bayesprune.experiments.config import TOP_KEYS, parse_config
@@ -42,7 +42,7 @@ def _parse(argv):
 
 
 def test_every_run_option_is_a_declared_setting_and_back():
-    run = build_parser()._subparsers._group_actions[0].choices["run"]
+    run = command_parser("run")
     dests = {a.dest for a in run._actions} - CLI_ONLY
     declared_run = {f.name for f, opt in declared(RunConfig) if opt.flag is not None}
     assert dests == declared_run | set(SAMPLER_FIELDS)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from bayesprune import __version__
 from bayesprune.cli.help import EXPORT_HELP, MAIN_HELP, PREDICT_HELP, REPRODUCE_HELP, RUN_HELP
 from bayesprune.cli.options import (
     EXIT_USAGE,
+    LazyParser,
     Parser,
     add_declared_options,
     add_sampler_options,
@@ -23,9 +25,12 @@ from bayesprune.cli.options import (
 )
 from bayesprune.errors import BayesPruneError, OptionError
 from bayesprune.options import declared
-from bayesprune.samplers.registry import SETTINGS, settings_class, settings_for
-from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT
-from bayesprune.settings import AUTO, ExecutorSpec, GridSpec, RunConfig
+
+# The settings (and through them the samplers, JAX and BlackJAX) are imported where a command needs them, not
+# here: `bayesprune --help` and the commands that do not sample start in a fraction of a second
+# (benchmarks/startup.py).
+if TYPE_CHECKING:
+    from bayesprune.settings import RunConfig
 
 
 def flags(command: str) -> dict[str, str]:
@@ -34,9 +39,7 @@ def flags(command: str) -> dict[str, str]:
     A parameter is found by its option's destination (``criteria`` -> ``--criterion`` in ``run``) or by the
     flag's own name (``rate`` -> ``--rate``)."""
     out: dict[str, str] = {}
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
-    for action in sub._actions:
+    for action in command_parser(command)._actions:
         if action.option_strings:
             flag = max(action.option_strings, key=len)
             out.setdefault(action.dest, flag)
@@ -44,14 +47,9 @@ def flags(command: str) -> dict[str, str]:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
-    p = Parser(prog="bayesprune", description=MAIN_HELP, formatter_class=fmt)
-    p.add_argument("--version", action="version", version=f"bayesprune {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+def _run_options(r: argparse.ArgumentParser) -> None:
+    from bayesprune.settings import RunConfig
 
-    r = sub.add_parser("run", help="one data set end to end (default: iris, seconds)", description=RUN_HELP,
-                       formatter_class=fmt)
     add_declared_options(r, RunConfig)
     # the flag of the releases before --missing, kept so that their commands still run
     r.add_argument("--drop-missing", dest="missing", action="store_const", const="drop", default=argparse.SUPPRESS,
@@ -64,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="no progress bars and no notes before the work (where stderr is not a terminal, a log "
                    "file or a pipe, progress is a line per quarter of each sampling stage instead of a bar)")
 
-    rp = sub.add_parser("reproduce", help="the paper's grid: data sets x criteria x rates x runs",
-                        formatter_class=fmt, description=REPRODUCE_HELP)
+
+def _reproduce_options(rp: argparse.ArgumentParser) -> None:
+    from bayesprune.settings import ExecutorSpec, GridSpec
+
     rp.add_argument("--datasets", type=csv_list(str),
                     help="comma-separated names (default: the paper's seven, or those of --config)")
     rp.add_argument("--config", action="append", metavar="FILE.toml",
@@ -77,6 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the same grid at tiny sizes (2 runs, 400 samples, 200 resampling): checks it all works")
     rp.add_argument("--no-figures", action="store_true")
     rp.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def command_parser(command: str, parser: argparse.ArgumentParser | None = None) -> LazyParser:
+    """The parser of one command, with all its options (of ``parser``, default a new :func:`build_parser`)."""
+    parser = parser or build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices[command].populate()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line. The options of ``run`` and ``reproduce`` are added when that command is parsed or
+    its help shown (:class:`~bayesprune.cli.options.LazyParser`); :func:`command_parser` adds them at once."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = Parser(prog="bayesprune", description=MAIN_HELP, formatter_class=fmt)
+    p.add_argument("--version", action="version", version=f"bayesprune {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=LazyParser)
+
+    sub.add_parser("run", help="one data set end to end (default: iris, seconds)", description=RUN_HELP,
+                   formatter_class=fmt, populate=_run_options)
+    sub.add_parser("reproduce", help="the paper's grid: data sets x criteria x rates x runs",
+                   formatter_class=fmt, description=REPRODUCE_HELP, populate=_reproduce_options)
 
     rr = sub.add_parser("report", help="tables and figures of a grid folder, from its saved runs",
                         formatter_class=fmt, description="Rebuild report.md, results.csv and figures of a "
@@ -126,6 +147,10 @@ def _given(args, cls) -> dict:
 
 def run_config(args) -> RunConfig:
     """The run configuration of ``bayesprune run``'s options (only what was given; the rest are defaults)."""
+    from bayesprune.samplers.registry import SETTINGS, settings_class, settings_for
+    from bayesprune.samplers.sizing import FULL_BATCH_DEFAULT
+    from bayesprune.settings import AUTO, RunConfig
+
     given = _given(args, RunConfig)
     if given.get("csv") and not given.get("target"):
         _missing_target(given["csv"])
@@ -200,6 +225,7 @@ def _cmd_reproduce(args) -> int:
     from bayesprune.experiments.runner import load_data
     from bayesprune.progress import console
     from bayesprune.report.grid import build_report
+    from bayesprune.settings import ExecutorSpec, GridSpec
 
     configs = select_configs(list(args.datasets) if args.datasets else None, args.config)
     spec = GridSpec(configs=tuple(configs), **_given(args, GridSpec))

@@ -9,7 +9,6 @@ import sys
 import typing
 
 from bayesprune.options import Option, base_type, declared, flag_of
-from bayesprune.samplers.registry import SETTINGS
 
 EXIT_USAGE = 2
 
@@ -20,6 +19,35 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
         sys.exit(EXIT_USAGE)
+
+
+class LazyParser(Parser):
+    """A command's parser whose options are added when it is first used: when it parses (its command was typed)
+    or prints its help. ``bayesprune --help`` and the light commands then skip the imports that the declared
+    settings of ``run`` and ``reproduce`` bring (JAX and BlackJAX, through the sampler modules)."""
+
+    def __init__(self, *args, populate=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._populate = populate
+
+    def populate(self) -> LazyParser:
+        """Add the options now (once); returns the parser."""
+        if self._populate is not None:
+            add, self._populate = self._populate, None
+            add(self)
+        return self
+
+    def parse_known_args(self, args=None, namespace=None):
+        self.populate()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self.populate()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self.populate()
+        return super().format_help()
 
 
 def csv_list(kind):
@@ -105,6 +133,8 @@ def add_declared_options(parser, cls) -> None:
 
 def add_sampler_options(parser) -> None:
     """One option per sampler setting, over every sampler; it applies to the chosen --sampler."""
+    from bayesprune.samplers.registry import SETTINGS
+
     group = parser.add_argument_group("sampler settings (each applies to the samplers named in its help, to "
                                       "sampling and resampling)")
     seen: dict[str, tuple] = {}
