@@ -522,15 +522,16 @@ def test_columns_separated_by_runs_of_spaces_are_read_as_columns(tmp_path):
     one space) and auto-mpg.data (numbers separated by spaces, a tab, then a quoted name with spaces) are read as
     the columns they hold; a tab-separated file whose text holds spaces, and a one-column file whose name holds
     one, keep their own separator."""
-    housing = _write(tmp_path, "".join(f" {i * 0.01:.5f}  18.00   2.310  {i % 2}  0.5380  {20 + i * 0.3:.2f}\n"
-                                       for i in range(12)), "housing.data")
+    housing = _write(tmp_path, "".join(f" {i * 0.01:.5f}  {18 + i % 3:.2f}   {2.31 + i * 0.1:.3f}  {i % 2}  "
+                                       f"{0.538 + i * 0.001:.4f}  {20 + i * 0.3:.2f}\n" for i in range(12)),
+                     "housing.data")
     ds = load_csv(housing, target="5")
     assert ds.n_features == 5 and ds.task == "regression" and ds.feature_names[0] == "x0"
     spector = _write(tmp_path, "'OBS' 'GPA' 'TUCE' 'GRADE'\n" + "".join(
         f"{i} {2 + i * 0.07:.2f} {20 + i % 5} {i % 2}\n" for i in range(1, 15)), "spector.csv")
     assert load_csv(spector, target="GRADE").feature_names == ["OBS", "GPA", "TUCE"]
-    auto = _write(tmp_path, "".join(f"{18 + i}.0   8   {300 + i}.0      {130 + i}.0\t\"car {chr(97 + i)}\"\n"
-                                    for i in range(12)), "auto.data")
+    auto = _write(tmp_path, "".join(f"{18 + i}.0   {4 + 2 * (i % 3)}   {300 + i}.0      {130 + i}.0\t"
+                                    f"\"car {chr(97 + i)}\"\n" for i in range(12)), "auto.data")
     ds = load_csv(auto, target="0")
     assert ds.feature_names == ["x1", "x2", "x3"] and ds.meta["identifiers_left_out"] == ["4"]  # the names
     cities = _write(tmp_path, "city\tv\tw\n" + "".join(f"{c}\t{i}.5\t{i % 3}\n" for i, c in enumerate(
@@ -580,6 +581,26 @@ def test_a_text_column_with_a_value_of_its_own_in_every_row_is_left_out_and_said
     assert load_csv(mixed, target="y").meta["identifiers_left_out"] == ["model"]
     only = _write(tmp_path, "name,y\n" + "".join(f"p{chr(97 + i)},{i * 0.5}\n" for i in range(10)), "only.csv")
     assert load_csv(only, target="y").meta["features"] == ["name"]  # the only feature: kept
+
+
+def test_a_column_of_one_value_is_left_out_and_said_so(tmp_path):
+    """A column holding the same value in every row (a flag that never fires, boot's catsM with every cat male)
+    gives an input that is 0 on every standardised training row, whose weights only the prior sets: left out when
+    the features are not given, numbers and text alike, and said so; named with --features it is kept; a column
+    with a missing cell beside its one value is not constant (with --missing fill its flag says which rows);
+    every feature constant is an error that names the file."""
+    rows = [f"{i * 0.5:.1f},0,M,{'' if i == 3 else 7},{i * 1.5 + (i % 3):.2f}" for i in range(24)]
+    path = _write(tmp_path, "u,flag,sex,gap,y\n" + "\n".join(rows) + "\n")
+    ds = load_csv(path, target="y", missing="fill")
+    assert ds.meta["constant_left_out"] == ["flag", "sex"] and ds.meta["features"] == ["u", "gap"]
+    assert "; 'flag', 'sex' left out, the same value in every row (nothing to learn from: --features keeps them)" \
+        in ds.summary()
+    kept = load_csv(path, target="y", features=["u", "flag"])
+    assert "constant_left_out" not in kept.meta and kept.feature_names == ["u", "flag"]
+    dull = _write(tmp_path, "a,b,y\n" + "".join(f"1,x,{i * 0.5}\n" for i in range(20)), "dull.csv")
+    with pytest.raises(InputError, match=r"dull.csv: every feature column \('a', 'b'\) holds one value in every "
+                                         r"row: nothing to learn 'y' from"):
+        load_csv(dull, target="y")
 
 
 def test_a_text_column_of_more_categories_than_one_hot_can_learn_is_left_out_and_said_so(tmp_path):

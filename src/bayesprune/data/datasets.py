@@ -13,6 +13,8 @@ import numpy as np
 
 from bayesprune.data.encoding import (
     MAX_CATEGORIES,
+    NOTHING_LEFT_OUT,
+    LeftOut,
     encode,
     encoded_names,
     left_out_columns,
@@ -153,6 +155,10 @@ class Dataset:
         if crowded:
             index += (f"; {', '.join(f'{c!r} ({n} values)' for c, n in crowded.items())} left out, more distinct "
                       f"text values than one input each can learn from (at most {MAX_CATEGORIES})")
+        constant = self.meta.get("constant_left_out")
+        if constant:
+            index += (f"; {', '.join(repr(c) for c in constant)} left out, the same value in every row (nothing to "
+                      f"learn from: --features keeps {'it' if len(constant) == 1 else 'them'})")
         log = "; the target's logarithm modelled" if self.target_transform == "log" else ""
         return (
             f"{self.name}: {self.task}, {self.n_features} feature{'s' * (self.n_features != 1)}{text}{classes}, "
@@ -255,7 +261,8 @@ def load_csv(
         Target column: a header name, or a 0-based column number for files without a header.
     features
         Feature columns (default: every other column but a text column with a different value in every row, a
-        name or an identifier, and a text column of more than 50 categories, each left out and said so:
+        name or an identifier, a text column of more than 50 categories and a column of one value, each left out
+        and said so:
         :func:`~bayesprune.data.encoding.left_out_columns`).
     task
         ``"regression"`` or ``"classification"``; inferred when ``None``: a text target, a target of two
@@ -322,13 +329,18 @@ def load_csv(
                 inferred = counts[0]
             elif counts[0] <= MAX_CLASSES_FOR_INFERENCE:  # most of them in one row: a number
                 number_inferred = counts
-    identifiers, crowded = [], {}
+    left_out = NOTHING_LEFT_OUT
     if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise,
-        identifiers, crowded = left_out_columns(frame, feats)  # nor can one of more categories than one-hot learns
-        if len(identifiers) + len(crowded) < len(feats):
-            feats = [f for f in feats if f not in identifiers and f not in crowded]
-        else:
-            identifiers, crowded = [], {}
+        left_out = left_out_columns(frame, feats)  # nor can one of more categories than one-hot learns, nor a
+        kept = [f for f in feats if f not in left_out.columns()]  # column of one value
+        if len(left_out.constant) == len(feats):
+            shown = ", ".join(repr(str(f)) for f in feats[:5]) + (", ..." if len(feats) > 5 else "")
+            raise InputError(f"{path}: every feature column ({shown}) holds one value in every row: nothing to "
+                             f"learn '{target}' from; check that the file and the target column are the ones meant")
+        if kept:
+            feats = kept
+        else:  # nothing would be left: every column as named
+            left_out = NOTHING_LEFT_OUT
     if scale_target is None:
         scale_target = "minmax" if task == "regression" else "none"
     ds = _from_frame(
@@ -336,7 +348,7 @@ def load_csv(
         scale_features=scale_features, scale_target=scale_target, seed=seed,
         test_fraction=test_fraction, stratify=stratify, hidden=hidden, sha256=_sha256(path), dropped=dropped,
         classes_inferred=inferred, missing=missing, no_target=no_target, number_inferred=number_inferred,
-        identifiers=identifiers, crowded=crowded,
+        left_out=left_out,
     )
     if target_transform == "none":
         return ds
@@ -520,15 +532,13 @@ def _from_frame(
     missing: str = "error",
     no_target: int | None = None,
     number_inferred: tuple[int, int] | None = None,
-    identifiers: list[str] | None = None,
-    crowded: dict[str, int] | None = None,
+    left_out: LeftOut = NOTHING_LEFT_OUT,
 ) -> Dataset:
     """``dropped``: rows with a missing cell that ``missing="drop"`` removed (``None``: it was not asked for);
     ``classes_inferred``: the number of integer target values the task inference took as classes (``None``: the
     task was given, or the target's values leave no doubt); ``number_inferred``: ``(values, in one row)`` of an
-    integer target the inference took as a number (:func:`_integer_values`); ``identifiers``: the text columns left
-    out as identifiers, ``crowded``: those left out for their many categories, with their counts (both
-    :func:`~bayesprune.data.encoding.left_out_columns`); ``missing``: as in
+    integer target the inference took as a number (:func:`_integer_values`); ``left_out``: the columns left out,
+    by kind (:func:`~bayesprune.data.encoding.left_out_columns`); ``missing``: as in
     :func:`load_csv`, whose rows without a target ``missing="fill"`` already left out (``no_target`` of them)."""
     path = frame.attrs.get("path", "<data>")
     missing_fix = ("fill the cell or drop the row" if missing != "error" else
@@ -596,8 +606,9 @@ def _from_frame(
               **({"dropped_no_target": no_target} if no_target else {}),
               **({"classes_inferred": classes_inferred} if classes_inferred else {}),
               **({"number_inferred": list(number_inferred)} if number_inferred else {}),
-              **({"identifiers_left_out": list(identifiers)} if identifiers else {}),
-              **({"crowded_left_out": dict(crowded)} if crowded else {}),
+              **({"identifiers_left_out": list(left_out.identifiers)} if left_out.identifiers else {}),
+              **({"crowded_left_out": dict(left_out.crowded)} if left_out.crowded else {}),
+              **({"constant_left_out": list(left_out.constant)} if left_out.constant else {}),
               **({"row_index_left_out": frame.attrs["row_index"]} if frame.attrs.get("row_index") else {})},
     )
 

@@ -6,9 +6,9 @@ most :data:`MAX_CODES` distinct values, repeated) mixing numbers and text (``f``
 digits (``KK-06``, ``KK-08``). Any other column mixing numbers and text is not guessed at: it stays numeric, and its
 first text cell is the error (:func:`bayesprune.data.table.numeric_column`), as is any other column whose every
 value holds a digit (``12%``, ``$3.50``: numbers written with units, not categories) and a
-text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; such a column, and a
-text column with a different value in every row, are left out before unless the features are named:
-:func:`left_out_columns`). A
+text column with more than :data:`MAX_CATEGORIES` values (one-hot inputs cannot use so many; such a column, a
+text column with a different value in every row and a column of one value are left out before unless the features
+are named: :func:`left_out_columns`). A
 column of dates written year first (``2012-07-02``) or with the month named (``Jan 1 2000``) is numeric: each its
 decimal year (:func:`bayesprune.data.table.decimal_year`). The categories are recorded with the data set and in
 the compact model file, so that ``bayesprune predict`` encodes new rows the same way and refuses a value the model
@@ -38,6 +38,7 @@ input error here names.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -110,9 +111,30 @@ class _Reading:
         return _coded(self.cells)
 
 
-def left_out_columns(frame: pd.DataFrame, features: list[str]) -> tuple[list[str], dict[str, int]]:
-    """The text columns among ``features`` that one-hot inputs cannot use, which the loader leaves out (and says
-    so) when the features are not named, from one reading of each column: ``(identifiers, crowded)``.
+class LeftOut(NamedTuple):
+    """The feature columns the loader leaves out when the features are not named, by kind
+    (:func:`left_out_columns`)."""
+
+    identifiers: list[str]
+    crowded: dict[str, int]  # column -> its number of distinct values
+    constant: list[str]
+
+    def columns(self) -> set[str]:
+        return {*self.identifiers, *self.crowded, *self.constant}
+
+
+NOTHING_LEFT_OUT = LeftOut([], {}, [])
+
+
+def left_out_columns(frame: pd.DataFrame, features: list[str]) -> LeftOut:
+    """The columns among ``features`` that a network cannot use, which the loader leaves out (and says so) when
+    the features are not named, from one reading of each column.
+
+    ``constant``: the columns whose every cell holds the same value, none missing (a flag that never fires in
+    these rows, a study's one site). Standardised on the training rows its input is 0 on every one of them (a
+    single category's one-hot input is the bias's twin), so the likelihood does not see its weights: they are
+    drawn from the prior alone, add noise of the prior's sd to every hidden unit of a new row that differs, and
+    count as parameters that pruning removes for nothing.
 
     ``identifiers``: the columns of names (a few numbers among them allowed, :meth:`_Reading.names`) that hold a
     different value in every row and no missing cell: a name or an identifier (a state, a council, a passenger, a
@@ -128,18 +150,20 @@ def left_out_columns(frame: pd.DataFrame, features: list[str]) -> tuple[list[str
     Neither is a column whose every value holds a digit (numbers with units, dates read as numbers or in a form
     not read, a ticket code: its error names the cell and how to leave it out). Written here because no library
     we use says which columns of a table identify its rows."""
-    identifiers: list[str] = []
-    crowded: dict[str, int] = {}
+    found = LeftOut([], {}, [])
     for column in features:
         reading = _Reading(frame[column].tolist())
+        if reading.complete and len(reading.cells) >= 2 and len(set(reading.cells)) == 1:
+            found.constant.append(column)
+            continue
         if not reading.cells or not reading.names() or reading.all_digits:  # a date holds digits too
             continue
         distinct = len(set(reading.cells))
         if reading.complete and len(reading.cells) >= 3 and distinct == len(reading.cells):
-            identifiers.append(column)
+            found.identifiers.append(column)
         elif distinct > MAX_CATEGORIES:
-            crowded[column] = distinct
-    return identifiers, crowded
+            found.crowded[column] = distinct
+    return found
 
 
 def text_categories(frame: pd.DataFrame, features: list[str]) -> dict[str, list[str]]:
