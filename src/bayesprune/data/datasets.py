@@ -555,8 +555,8 @@ def _from_frame(
         )
         if len(class_names) < 2:
             raise InputError(
-                f"{path}: column {col_no} ('{target}') has a single class '{class_names[0]}'; "
-                "classification needs at least two classes"
+                f"{path}: column {col_no} ('{target}') has a single class, '{class_names[0]}', in every row: "
+                "there is nothing to predict (classification needs at least two classes); choose another --target"
             )
     else:
         y = numeric_column(frame, target)
