@@ -1,6 +1,7 @@
 """Errors that the command line turns into one clear line and exit status 2.
 
-Both kinds are ``ValueError``s, so a Python user catches them the usual way.
+The input and option errors are ``ValueError``s, so a Python user catches them the usual way; a library of an
+unsupported version is an ``ImportError``.
 """
 
 from __future__ import annotations
@@ -35,3 +36,7 @@ class OptionError(BayesPruneError, ValueError):
     def about(cls, param: str, detail: str) -> OptionError:
         """The error for parameter ``param``: ``"<param> <detail>"``."""
         return cls(f"{param} {detail}", param=param, detail=detail)
+
+
+class DependencyError(BayesPruneError, ImportError):
+    """An installed library is of a version bayesprune is not written for (the message names the fix)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -35,6 +36,21 @@ def test_help_teaches(capsys):
         assert word in out
     code, out, _ = run_cli(["run", "--help"], capsys)
     assert code == 0 and "--resample-samples" in out and "--criterion" in out
+
+
+def test_an_arviz_of_the_new_api_is_one_line_before_any_work(tmp_path):
+    """ArviZ 1.x (Python 3.12+) changed the API bayesprune calls (a default run on Python 3.13 failed in
+    ``from_dict``): with one installed, ``run`` stops at once with exit 2 and the line that says what to install."""
+    fake = tmp_path / "arviz"
+    fake.mkdir()
+    (fake / "__init__.py").write_text('__version__ = "1.3.0"\n')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "bayesprune", "run", "--quiet"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "bayesprune run: error: bayesprune needs ArviZ 0.x (0.23.4 or later), found 1.3.0, whose data API changed; "
+        "install it with: pip install 'arviz>=0.23.4,<1'"]
 
 
 def test_every_compiled_function_is_kept_on_disk(tmp_path, monkeypatch):
