@@ -1,9 +1,11 @@
 """How long the command line takes to start: ``import bayesprune``, ``bayesprune --help``, ``--version``,
-``run --help``, ``predict --help`` and ``data list``, each in a fresh process (what a user waits for before the
-first line), for the working tree and, side by side in the same run, a git revision (``--against``).
+``run --help``, ``predict --help``, ``data list`` and ``predict`` of 30 iris rows with the compact model of a short
+default run (made once, before the timing, by the working tree), each in a fresh process (what a user waits for
+before the first line), for the working tree and, side by side in the same run, a git revision (``--against``).
 
 Each command runs ``--repeats`` times per tree, the trees alternating so that a slower moment of the machine
-falls on both; the table gives the median wall time and the ratio. Nothing is sampled or compiled.
+falls on both; the table gives the median wall time and the ratio. Nothing is sampled; ``predict`` compiles its
+network's forward pass.
 
 Usage: python benchmarks/startup.py [--against REV] [--repeats 7]
 """
@@ -32,7 +34,23 @@ COMMANDS = {
     "bayesprune run --help": ["-m", "bayesprune", "run", "--help"],
     "bayesprune predict --help": ["-m", "bayesprune", "predict", "--help"],
     "bayesprune data list": ["-m", "bayesprune", "data", "list"],
+    "bayesprune predict (30 rows)": ["-m", "bayesprune", "predict", "{model}", "--csv", "{rows}"],
 }
+
+
+def iris_model(folder: Path) -> dict[str, str]:
+    """A compact model of a short default iris run and a CSV of 30 iris rows to predict: the paths that fill the
+    commands' ``{model}`` and ``{rows}``."""
+    from sklearn.datasets import load_iris
+
+    out = folder / "iris-run"
+    subprocess.run([sys.executable, "-m", "bayesprune", "run", "--samples", "300", "--resample-samples", "200",
+                    "--chains", "2", "--quiet", "--no-figures", "--out", str(out)], check=True, cwd=ROOT,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    iris = load_iris(as_frame=True).frame.drop(columns="target").iloc[::5]
+    rows = folder / "iris-rows.csv"
+    iris.to_csv(rows, index=False, header=False)  # no header: the model's columns in order, whatever their names
+    return {"model": str(out / "model.bpz"), "rows": str(rows)}
 
 
 def source_of(rev: str, dest: Path) -> Path:
@@ -67,8 +85,10 @@ def main() -> None:
             trees[rev] = source_of(rev, Path(tmp))
         for src in trees.values():  # byte-compile once, so no tree pays it in the first repeat
             seconds(src, ["-c", "import bayesprune.cli"])
+        files = iris_model(Path(tmp))
         times: dict[tuple[str, str], list[float]] = {}
-        for name, argv in COMMANDS.items():
+        for name, command in COMMANDS.items():
+            argv = [word.format(**files) for word in command]
             for _ in range(args.repeats):
                 for tree, src in trees.items():
                     times.setdefault((name, tree), []).append(seconds(src, argv))
@@ -78,7 +98,7 @@ def main() -> None:
              f"Command: `python benchmarks/startup.py{' --against ' + args.against if args.against else ''}`. "
              f"Median wall time of {args.repeats} fresh processes per command and tree (`{Path(sys.executable).name}"
              " -m bayesprune ...` with the tree's `src` first on `PYTHONPATH`), the trees alternating; "
-             f"{os.cpu_count()} CPUs. Nothing is sampled or compiled.", "",
+             f"{os.cpu_count()} CPUs. Nothing is sampled; `predict` compiles its network's forward pass.", "",
              head, "|---" * (len(trees) + 1 + bool(args.against)) + "|"]
     for name in COMMANDS:
         medians = [statistics.median(times[name, tree]) for tree in trees]

@@ -123,31 +123,37 @@ def test_importing_bayesprune_leaves_matplotlib_and_jax_settings_alone():
     assert proc.returncode == 0, proc.stderr
 
 
-def _type_checking_imports() -> dict[str, str]:
-    """Name -> module of the imports under ``if TYPE_CHECKING:`` in the package's ``__init__``."""
-    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+LAZY_PACKAGES = ("bayesprune", "bayesprune.io", "bayesprune.evaluation")  # names loaded when first used
+
+
+def _type_checking_imports(package) -> dict[str, str]:
+    """Name -> module of the imports under ``if TYPE_CHECKING:`` in a package's ``__init__``."""
+    tree = ast.parse(Path(package.__file__).read_text())
     block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", None)
                  == "TYPE_CHECKING")
     return {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
             for alias in node.names}
 
 
-def test_public_names_are_their_modules_objects():
+@pytest.mark.parametrize("name", LAZY_PACKAGES)
+def test_public_names_are_their_modules_objects(name):
     """Each public name is loaded when first used: it is the object its module defines, ``dir()`` lists it, the
     imports type checkers read name the same modules, and an unknown name is an AttributeError."""
-    exports = bayesprune._EXPORTS
-    assert set(bayesprune.__all__) == set(exports) | {"__version__"}
-    assert _type_checking_imports() == exports
-    for name, module in exports.items():
-        assert getattr(bayesprune, name) is getattr(importlib.import_module(module), name), name
-        assert name in dir(bayesprune)
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        bayesprune.nope  # noqa: B018
+    package = importlib.import_module(name)
+    exports = package._EXPORTS
+    assert set(package.__all__) - {"__version__"} == set(exports)
+    assert _type_checking_imports(package) == exports
+    for attr, module in exports.items():
+        assert getattr(package, attr) is getattr(importlib.import_module(module), attr), attr
+        assert attr in dir(package)
+    with pytest.raises(AttributeError, match=f"module '{name}' has no attribute 'nope'"):
+        package.nope  # noqa: B018
 
 
 def test_import_and_help_leave_the_heavy_libraries_unloaded():
     """``import bayesprune`` and ``bayesprune --help`` (and a light command's help) import no numerical library:
-    the commands that sample import JAX when they run (startup times: benchmarks/startup.py)."""
+    the commands that sample import JAX when they run (startup times: benchmarks/startup.py); reading a compact
+    model imports neither ArviZ nor scikit-learn."""
     code = (
         "import sys\n"
         "import bayesprune\n"
@@ -164,3 +170,10 @@ def test_import_and_help_leave_the_heavy_libraries_unloaded():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "usage: bayesprune" in proc.stdout and "bayesprune predict" in proc.stdout
+    code = ("import sys\n"
+            "from bayesprune.io.compact import load_model\n"
+            "from bayesprune.io.predictions import read_rows\n"
+            "from bayesprune.predictive import Predictive\n"
+            "assert not {'arviz', 'sklearn'} & set(sys.modules), sorted({'arviz', 'sklearn'} & set(sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
