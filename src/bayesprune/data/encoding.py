@@ -149,7 +149,8 @@ def left_out_columns(frame: pd.DataFrame, features: list[str]) -> LeftOut:
 
     Neither is a column whose every value holds a digit (numbers with units, dates read as numbers or in a form
     not read, a ticket code: its error names the cell and how to leave it out). Written here because no library
-    we use says which columns of a table identify its rows."""
+    we use says which columns of a table identify its rows (scikit-learn's ``VarianceThreshold`` finds the
+    constant columns of a numeric array, after encoding, not a table's text columns before it)."""
     found = LeftOut([], {}, [])
     for column in features:
         reading = _Reading(frame[column].tolist())
