@@ -332,7 +332,8 @@ def load_csv(
     left_out = NOTHING_LEFT_OUT
     if not features:  # a text column with a value of its own in every row names the rows: it cannot generalise,
         left_out = left_out_columns(frame, feats)  # nor can one of more categories than one-hot learns, nor a
-        kept = [f for f in feats if f not in left_out.columns()]  # column of one value
+        gone = left_out.columns()  # column of one value
+        kept = [f for f in feats if f not in gone]
         if len(left_out.constant) == len(feats):
             shown = ", ".join(repr(str(f)) for f in feats[:5]) + (", ..." if len(feats) > 5 else "")
             raise InputError(f"{path}: every feature column ({shown}) holds one value in every row: nothing to "

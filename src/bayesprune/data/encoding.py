@@ -154,12 +154,12 @@ def left_out_columns(frame: pd.DataFrame, features: list[str]) -> LeftOut:
     found = LeftOut([], {}, [])
     for column in features:
         reading = _Reading(frame[column].tolist())
-        if reading.complete and len(reading.cells) >= 2 and len(set(reading.cells)) == 1:
+        distinct = len(set(reading.cells))
+        if reading.complete and len(reading.cells) >= 2 and distinct == 1:
             found.constant.append(column)
             continue
         if not reading.cells or not reading.names() or reading.all_digits:  # a date holds digits too
             continue
-        distinct = len(set(reading.cells))
         if reading.complete and len(reading.cells) >= 3 and distinct == len(reading.cells):
             found.identifiers.append(column)
         elif distinct > MAX_CATEGORIES:
