@@ -153,7 +153,7 @@ def test_public_names_are_their_modules_objects(name):
 def test_import_and_help_leave_the_heavy_libraries_unloaded():
     """``import bayesprune`` and ``bayesprune --help`` (and a light command's help) import no numerical library:
     the commands that sample import JAX when they run (startup times: benchmarks/startup.py); reading a compact
-    model imports neither ArviZ nor scikit-learn."""
+    model imports none of ArviZ, scikit-learn, BlackJAX, optax (the run's settings) or SciPy."""
     code = (
         "import sys\n"
         "import bayesprune\n"
@@ -174,6 +174,7 @@ def test_import_and_help_leave_the_heavy_libraries_unloaded():
             "from bayesprune.io.compact import load_model\n"
             "from bayesprune.io.predictions import read_rows\n"
             "from bayesprune.predictive import Predictive\n"
-            "assert not {'arviz', 'sklearn'} & set(sys.modules), sorted({'arviz', 'sklearn'} & set(sys.modules))\n")
+            "loaded = {'arviz', 'sklearn', 'blackjax', 'optax', 'scipy'} & set(sys.modules)\n"
+            "assert not loaded, sorted(loaded)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bayesprune.settings import RunConfig
+if TYPE_CHECKING:  # imported where used: the settings load the samplers (BlackJAX), and reading a compact model
+    # file (bayesprune predict) needs CompactInfo alone
+    from bayesprune.settings import RunConfig
 
 MAIN_METRIC = {"regression": "rmse", "classification": "accuracy"}
 # metrics where a smaller value is better (every other metric: larger is better, or it is a diagnostic)
@@ -205,6 +207,8 @@ class CellRecord:
         task = d["task"]
         values = dict(d)
         values["stages"] = {s: StageMetrics.from_json(m, task) for s, m in d["stages"].items()}
+        from bayesprune.settings import RunConfig
+
         values["config"] = RunConfig.from_dict(d["config"])
         compact = d.get("compact")
         if compact is not None:
@@ -251,6 +255,8 @@ def to_json(record: Any) -> Any:
                 continue
             out[f.name] = {main_metric(record.task): float(v)} if f.name == "point_estimate" else to_json(v)
         return out
+    from bayesprune.settings import RunConfig
+
     if isinstance(record, RunConfig):
         return record.to_dict()
     if isinstance(record, CompactInfo):
