@@ -211,12 +211,15 @@ def test_improper_posterior_counts_the_parameters_a_pruned_network_keeps():
     assert improper(post, 40, n_params=20) is None
     assert "30 network parameters for 30" in improper(post, 30, n_params=30)
     assert improper(replace(post, nu1=1.0, nu2=1.0), 40) is None
-    assert "--hidden 7: 36 parameters" in improper(post, 40)  # 8 units would be 41 parameters
+    assert "--hidden 7: 36 parameters" in improper(post, 40, cli=True)  # 8 units would be 41 parameters
+    assert "(hidden=(7,): 36 parameters)" in improper(post, 40)  # the Python API's parameter, not the option
     wide = BNNPosterior(MLPSpec(50, (12,), 1), "regression")
-    assert "--hidden 3: 157 parameters" in improper(wide, 180)
-    assert "fewer features" in improper(wide, 40)  # one unit is 53 parameters
+    assert "--hidden 3: 157 parameters" in improper(wide, 180, cli=True)
+    assert "fewer features (--features)" in improper(wide, 40, cli=True)  # one unit is 53 parameters
+    assert "fewer features or more rows" in improper(wide, 40)
     one = improper(BNNPosterior(MLPSpec(3, (4,), 1), "regression"), 10)  # one unit: 6 parameters, two 11
-    assert "at most 1 unit (--hidden 1: 6 parameters)" in one
+    assert "at most 1 unit (hidden=(1,): 6 parameters)" in one
+    assert all("--" not in improper(p, n) for p, n in ((post, 40), (wide, 180), (wide, 40)))
 
 
 def test_the_widest_hidden_layer_has_fewer_parameters_than_rows():

@@ -190,6 +190,17 @@ def test_improper_posterior_is_warned_about():
         warnings.simplefilter("error")
         api.build_posterior(dataset((4,)))  # 17 parameters: no warning
         api.build_posterior(dataset((5,)), nu1=1.0, nu2=1.0)  # a proper prior on the noise: no warning
+    # the remedy in the words of who asked: the API's parameter here, bayesprune run's option in a run
+    with pytest.warns(api.ImproperPosteriorWarning, match=r"hidden=\(4,\)"):
+        api.build_posterior(dataset((5,)))
+    from bayesprune.experiments import runner
+    from bayesprune.settings import RunConfig
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the run says it once, in its own words, and does not warn in Python
+        _, _, _, warned, _ = runner._data_and_posterior(RunConfig(sampler="hmc", hidden=(5,)).validate(),
+                                                        dataset((5,)))
+    assert len(warned) == 1 and "(--hidden 4: 17 parameters)" in warned[0] and "hidden=(" not in warned[0]
 
 
 def test_resampling_starts_from_the_pruned_networks_own_noise_variance():

@@ -224,10 +224,11 @@ def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None
     sampling (an improper posterior; a named full-batch sampler over the size guide's limit: each names a remedy)
     and the notes (what ``--sampler auto`` chose on large data, and why: a choice made, not a problem)."""
     ds = load_data(cfg) if data is None else data
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", api.ImproperPosteriorWarning)
+    with warnings.catch_warnings():  # its warning names the API's parameters: the run's names its options
+        warnings.simplefilter("ignore", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
-    warned = [str(w.message) for w in caught if issubclass(w.category, api.ImproperPosteriorWarning)]
+    improper = api.improper_posterior_warning(posterior, len(ds.y_train), cli=True)
+    warned = [improper] if improper else []
     chose = cfg.sampler == AUTO  # the size note is then the choice made, else a warning about the one named
     cfg, size_note = resolve_sampler(cfg, ds, posterior)
     size = [size_note] if size_note else []

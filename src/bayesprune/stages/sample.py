@@ -72,18 +72,21 @@ def build_posterior(
     return posterior
 
 
-def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: int | None = None) -> str | None:
+def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: int | None = None, *,
+                               cli: bool = False) -> str | None:
     """Why the posterior may be improper, or ``None``: regression with a flat prior on eta (``nu1 = nu2 = 0``)
     and at least as many network parameters as training rows (the network can then interpolate the rows, where
     the likelihood is unbounded as the noise variance goes to 0). ``n_params``: the parameters a pruned network
-    keeps (default: all)."""
+    keeps (default: all). The remedy names ``bayesprune run``'s options with ``cli=True``, else the Python
+    API's parameters (``hidden=(3,)``)."""
     n_params = posterior.spec.n_params if n_params is None else int(n_params)
     if posterior.has_eta and posterior.nu1 == 0 and posterior.nu2 == 0 and n_params >= n_train:
         spec = posterior.spec
         width = widest_hidden(spec.n_inputs, spec.n_outputs, n_train)
-        remedy = (f"one hidden layer of at most {width} unit{'s' if width > 1 else ''} (--hidden {width}: "
+        setting = f"--hidden {width}" if cli else f"hidden=({width},)"
+        remedy = (f"one hidden layer of at most {width} unit{'s' if width > 1 else ''} ({setting}: "
                   f"{MLPSpec(spec.n_inputs, (width,), spec.n_outputs).n_params} parameters) or more rows"
-                  if width else "fewer features (--features) or more rows")
+                  if width else f"fewer features{' (--features)' if cli else ''} or more rows")
         return (f"{n_params} network parameters for {n_train} training rows: the network can fit "
                 f"them exactly and, with the flat prior on the noise variance, the posterior is improper; use {remedy}")
     return None
