@@ -91,16 +91,16 @@ def passed(r: dict) -> bool:
 
 
 def kind(warning: str) -> str:
-    """A warning's kind: its text up to the first number, the stage's name left out."""
+    """A warning's kind: its first clause with every number written N, the stage's name left out."""
     text = re.sub(r"^warning: (full|resampled|pruned): ", "warning: ", warning)
-    return re.split(r"\d", text, maxsplit=1)[0].strip()
+    return re.sub(r"\d[\d,.]*", "N", text).split(";")[0].split(" (")[0][:90].strip()
 
 
 def report(rows: list[dict]) -> list[str]:
     ok = [r for r in rows if passed(r)]
     errors = [r for r in rows if r["rc"] == 2]
     failed = [r for r in rows if not passed(r)]
-    kinds = collections.Counter(kind(w) for r in rows for w in set(r["warn"]))
+    kinds = collections.Counter(k for r in rows for k in {kind(w) for w in r["warn"]})
     secs = sorted(r["sec"] for r in rows)
     lines = ["# `bayesprune run` on R's data sets as R writes them", "",
              f"Command: `python benchmarks/files_sweep.py --public-dir DIR --files {len(rows)}`. "
@@ -113,13 +113,13 @@ def report(rows: list[dict]) -> list[str]:
              f"status or over {SECONDS} s). Seconds a run: median {secs[len(secs) // 2]}, longest {secs[-1]}.", "",
              "| warning (its kind) | runs |", "|---|---:|"]
     lines += [f"| {k} | {n} |" for k, n in kinds.most_common()]
-    lines += ["", "| file | target | exit | s | warnings | last line |", "|---|---|---|---:|---:|---|"]
+    lines += ["", "| file | target | exit | s | kinds of warning | last line |", "|---|---|---|---:|---:|---|"]
     for r in sorted(rows, key=lambda r: r["file"]):
         last = (r["err_tail"][-1] if r["err_tail"] else "").replace("|", "/")
         if r["rc"] == 0:
             last = ""  # "wrote N files to ..." says nothing more
         lines.append(f"| {r['file'].removeprefix(RD + '/')} | {r['target']} | {r['rc']} | {r['sec']} | "
-                     f"{len(set(r['warn']))} | {last} |")
+                     f"{len({kind(w) for w in r['warn']})} | {last} |")
     return lines
 
 
