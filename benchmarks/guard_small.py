@@ -47,10 +47,10 @@ def one(name: str, seed: int, variant: str, data_dir: str, public_dir: str, tmp:
     cell = outcome.cells[0]
     n = len(outcome.dataset.y_train)
     full, compact = outcome.full_metrics.rmse, cell.record.stages["resampled"].rmse
-    tried = (cell.record.rate_selection or {}).get("candidates", [])
+    selection = cell.record.rate_selection or {}
+    tried = selection.get("candidates", [])
     return {"dataset": name, "seed": seed, "rows_train": n, "rows_test": len(outcome.dataset.y_test),
-            "rate": cell.record.rate, "ratio": compact / full,
-            "full_bad_k": (cell.record.rate_selection or {}).get("full_n_bad_k"),
+            "rate": cell.record.rate, "ratio": compact / full, "full_bad_k": selection.get("full_n_bad_k"),
             "tried": [{"rate": c["rate"], "loss": c["loss"] / n, "loss_se": c["loss_se"] / n, "within": c["within"],
                        "bad_k": c["n_bad_k"]} for c in tried]}
 

@@ -255,14 +255,14 @@ def to_json(record: Any) -> Any:
                 continue
             out[f.name] = {main_metric(record.task): float(v)} if f.name == "point_estimate" else to_json(v)
         return out
-    from bayesprune.settings import RunConfig
-
-    if isinstance(record, RunConfig):
-        return record.to_dict()
     if isinstance(record, CompactInfo):
         return {**{f.name: to_json(getattr(record, f.name)) for f in dataclasses.fields(record)},
                 "bytes_ratio": record.bytes_ratio}
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        from bayesprune.settings import RunConfig  # only a dataclass can be one: the values inside skip the import
+
+        if isinstance(record, RunConfig):
+            return record.to_dict()
         return {f.name: to_json(getattr(record, f.name)) for f in dataclasses.fields(record)
                 if getattr(record, f.name) is not None}
     if isinstance(record, Mapping):
