@@ -102,9 +102,11 @@ def test_size_guide_and_auto_choice():
     # full-batch cost grows with rows; minibatch cost does not, beyond the batch
     hmc = [sizing.estimate(HMCSettings(), rows=r, params=500, chains=4) for r in (1000, 10_000)]
     assert hmc[1].sampling_seconds > 9 * hmc[0].sampling_seconds and hmc[1].seconds > 3 * hmc[0].seconds
-    # the sampling of minibatch chains does not grow with the rows; the whole run does (evaluation on every row)
+    # the sampling of minibatch chains hardly grows with the rows (only the early-stopped start's checks on its
+    # held-out rows do); the whole run does (evaluation on every row)
     sg = [sizing.estimate(SGHMCSettings(), rows=r, params=500, chains=4) for r in (2000, 20_000)]
-    assert sg[0].sampling_seconds == sg[1].sampling_seconds and sg[1].seconds > sg[0].seconds
+    assert sg[0].sampling_seconds < sg[1].sampling_seconds < 1.01 * sg[0].sampling_seconds
+    assert sg[1].seconds > sg[0].seconds
     assert sg[1].seconds < hmc[1].seconds
     # each sampled stage (a resampling more) costs its share
     two, three = (sizing.estimate(MCLMCSettings(), rows=1000, params=500, chains=4, stages=k,

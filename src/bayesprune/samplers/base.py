@@ -71,6 +71,8 @@ class SamplerSettings:
     default_resample_samples: ClassVar[int] = 0
     default_init: ClassVar[str] = "prior"  # where chains start unless told (bayesprune.samplers.warmstart.INITS)
     default_init_steps: ClassVar[int] = 1000  # Adam steps of an optimised start
+    # share of the training rows an optimised start holds out to stop early on (0: none; warmstart.optimise)
+    default_init_holdout: ClassVar[float] = 0.0
     # where resampling starts unless told (settings.RESAMPLE_STARTS): the pruned draws fine-tuned on the kept
     # parameters. Over 15 data sets x 3 seeds of the default run (benchmarks/pipeline.py) starting at the pruned
     # draws themselves broke 16 of 45 compact models (up to 534x the full model's RMSE), fine-tuned starts 11

@@ -88,6 +88,9 @@ class StochasticGradientSettings(SamplerSettings):
     # on minibatches of warmstart.WARM_START_BATCH rows: 10,000 steps cost a sixth of 1,000 full-batch ones on
     # 60,000 rows and train a network as far as scikit-learn's MLPRegressor does (benchmarks/size.py)
     default_init_steps: ClassVar[int] = 10000
+    # the steps move little from the start, so it must not have fitted the rows' noise: stopped early on 10% of
+    # the rows (scikit-learn's validation_fraction)
+    default_init_holdout: ClassVar[float] = 0.1
     # the bias-bounded steps are too small to re-fit a network that pruning broke: fine-tune it first
     # (benchmarks/deep.py: digits 90% loses 5 points from the pruned draws, 0.7 fine-tuned)
 

@@ -236,13 +236,16 @@ def chain_starts(posterior, ds: Dataset, n: int, sampler: str, init: str, init_s
 def optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
                      kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Adam from ``positions`` for ``steps`` steps (default: the sampler's ``default_init_steps``); stochastic-
-    gradient samplers start from networks trained on minibatches, as their data is large."""
+    gradient samplers start from networks trained on minibatches, as their data is large, and stopped early on
+    a held-out share of the training rows (their ``default_init_holdout``; :func:`~bayesprune.samplers.warmstart.
+    optimise`)."""
     stochastic = get_sampler(sampler).stochastic
-    steps = settings_class(sampler).default_init_steps if steps is None else steps
+    defaults = settings_class(sampler)
+    steps = defaults.default_init_steps if steps is None else steps
     return warmstart.optimise(posterior, ds.X_train, ds.y_train, positions, steps=steps,
                               batch_size=warmstart.WARM_START_BATCH if stochastic else None,
                               key=stream_key(seed, "init-batches" if kept_idx is None else "resample-init"),
-                              kept_idx=kept_idx)
+                              kept_idx=kept_idx, holdout=defaults.default_init_holdout)
 
 
 def converged(metrics: dict[str, float]) -> bool:
