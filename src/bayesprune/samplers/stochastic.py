@@ -92,7 +92,7 @@ class StochasticGradientSettings(SamplerSettings):
     # the rows (scikit-learn's validation_fraction)
     default_init_holdout: ClassVar[float] = 0.1
     # the bias-bounded steps are too small to re-fit a network that pruning broke: fine-tune it first
-    # (benchmarks/deep.py: digits 90% loses 5 points from the pruned draws, 0.7 fine-tuned)
+    # (benchmarks/deep.py, 2026-11-28: digits 90% lost 5 points from the pruned draws, 0.7 fine-tuned)
 
     batch_size: int = option(128, "SGLD/SGHMC rows per minibatch gradient (all rows when the data set has fewer)",
                              check=options.integer(1))
