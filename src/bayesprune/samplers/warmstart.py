@@ -35,7 +35,7 @@ WARM_START_BATCH = 1024  # rows per Adam step of a stochastic-gradient sampler's
 CHECKS = 100  # held-out checks over an early-stopped run (every steps / CHECKS steps)
 # an early stop is taken only when the ensemble at the end predicts the held-out rows worse than at its best by
 # more than this, in nats per row: log 1.05, the rate guard's tolerance (an RMSE 5% larger). On MNIST stopping at
-# the held-out best cost test error and NLL (below); on the overparametrised cells the gap is 0.75 nats per row
+# the held-out best cost test error and NLL (below); on the overparametrised cells the gap was 0.74 nats per row
 # and more (docs/BENCHMARKS.md)
 OVERFIT_NATS = math.log(1.05)
 

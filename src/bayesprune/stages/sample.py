@@ -236,9 +236,9 @@ def chain_starts(posterior, ds: Dataset, n: int, sampler: str, init: str, init_s
 def optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
                      kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Adam from ``positions`` for ``steps`` steps (default: the sampler's ``default_init_steps``); stochastic-
-    gradient samplers start from networks trained on minibatches, as their data is large, and stopped early on
-    a held-out share of the training rows (their ``default_init_holdout``; :func:`~bayesprune.samplers.warmstart.
-    optimise`)."""
+    gradient samplers start from networks trained on minibatches, as their data is large, checked on a held-out
+    share of the training rows (their ``default_init_holdout``) and stopped early where they overfit
+    (:func:`~bayesprune.samplers.warmstart.optimise`)."""
     stochastic = get_sampler(sampler).stochastic
     defaults = settings_class(sampler)
     steps = defaults.default_init_steps if steps is None else steps
