@@ -43,10 +43,11 @@ OVERFIT_NATS = math.log(1.05)
 @lru_cache(maxsize=16)
 def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_size: int | None, masked: bool,
               check_every: int):
-    """Adam for ``steps`` steps, every chain at once (each on its own minibatches). With ``check_every``, the
-    points kept are those of one step count for all chains: of the count after the first ``steps % check_every``
-    steps and every ``check_every`` steps after it, the one at which the chains' ensemble (the mixture of their
-    predictive densities) has the highest log-likelihood on the held-out rows."""
+    """Adam for ``steps`` steps, every chain at once (each on its own minibatches): the positions reached and
+    their losses. With ``check_every``, a check of the step count instead: of the count after the first ``steps %
+    check_every`` steps and every ``check_every`` steps after it, the one at which the chains' ensemble (the
+    mixture of their predictive densities) has the highest log-likelihood on the held-out rows, and how many nats
+    per held-out row the ensemble at the end is below that best."""
     optimiser = optax.adam(learning_rate)
 
     def run(positions, keys, X, y, X_held, y_held, kept_idx):
@@ -76,25 +77,24 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_s
             return jnp.where(jnp.isfinite(value), value, -jnp.inf)
 
         def block(state, block_keys):  # check_every steps, then the check (nested scans: no per-step branch)
-            carry, best, best_value, best_step, done = state
+            carry, best_value, best_step, done = state
             carry = advance(carry, block_keys)
             done = done + check_every
             value = score(carry[0])
             better = value > best_value
-            return (carry, jnp.where(better, carry[0], best), jnp.where(better, value, best_value),
-                    jnp.where(better, done, best_step), done), None
+            return (carry, jnp.where(better, value, best_value), jnp.where(better, done, best_step), done), None
 
         step_keys = jax.vmap(lambda k: jax.random.split(k, steps))(keys)  # (chains, steps)
         carry = jax.vmap(lambda p: (p, optimiser.init(p), p))(positions)
         n_blocks = steps // check_every if check_every else 0
         head = steps - n_blocks * check_every  # the steps before the first check (all of them without checks)
         carry = advance(carry, step_keys[:, :head])
-        done = jnp.asarray(head, jnp.int32)
-        z, stopped = carry[0], done
         if check_every:
             blocks = jnp.swapaxes(step_keys[:, head:].reshape(len(keys), n_blocks, check_every), 0, 1)
-            state = (carry, carry[0], score(carry[0]), done, done)
-            (carry, z, best_value, stopped, _), _ = jax.lax.scan(block, state, blocks)
+            done = jnp.asarray(head, jnp.int32)
+            state = (carry, score(carry[0]), done, done)
+            (carry, best_value, best_step, _), _ = jax.lax.scan(block, state, blocks)
+            return best_step, (best_value - score(carry[0])) / X_held.shape[0]
 
         def checked(z, good, key):
             last = jax.random.fold_in(key, steps)
@@ -104,12 +104,7 @@ def _compiled(posterior: BNNPosterior, steps: int, learning_rate: float, batch_s
             return (jnp.where(jnp.isfinite(final), z, good),
                     jnp.where(jnp.isfinite(final), final, loss(good, last)))
 
-        z, value = jax.vmap(checked)(z, carry[2], keys)
-        if check_every:  # nats per held-out row the ensemble at the end is below its best
-            gap = (best_value - score(carry[0])) / X_held.shape[0]
-        else:
-            gap = jnp.zeros(())
-        return z, value, stopped, gap
+        return jax.vmap(checked)(carry[0], carry[2], keys)
 
     return jax.jit(run)
 
@@ -142,13 +137,12 @@ def optimise(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray, positions: n
 def optimise_early_stopped(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray, positions: np.ndarray, *,
                            steps: int, learning_rate: float = LEARNING_RATE, batch_size: int | None = None,
                            key: jax.Array | None = None, kept_idx: np.ndarray | None = None,
-                           holdout: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`optimise`, and the number of steps each chain was trained for (``steps`` without ``holdout``;
-    the same for every chain)."""
+                           holdout: float = 0.0) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`optimise`, and the number of steps the chains were trained for (``steps`` unless stopped early)."""
     if holdout and not 0.0 < holdout < 1.0:
         raise ValueError(f"holdout must be a share of the rows between 0 and 1, got {holdout}")
     if steps == 0:
-        return np.asarray(positions), np.full(len(positions), np.nan), np.zeros(len(positions), np.int64)
+        return np.asarray(positions), np.full(len(positions), np.nan), 0
     key = jax.random.key(0) if key is None else key
     n_held = int(round(holdout * len(X)))
     if n_held >= 1 and len(X) - n_held >= 2:
@@ -157,25 +151,25 @@ def optimise_early_stopped(posterior: BNNPosterior, X: np.ndarray, y: np.ndarray
         split_key, held_key = jax.random.split(jax.random.fold_in(key, 1))
         order = np.asarray(jax.random.permutation(split_key, len(X)))
         check_every = max(1, steps // CHECKS)
-        _, _, stopped, gap = _run(posterior, X[order[n_held:]], y[order[n_held:]], positions, steps, learning_rate,
-                                  batch_size, held_key, kept_idx, check_every,
-                                  held=(X[order[:n_held]], y[order[:n_held]]))
+        best, gap = _run(posterior, X[order[n_held:]], y[order[n_held:]], positions, steps, learning_rate,
+                         batch_size, held_key, kept_idx, check_every, held=(X[order[:n_held]], y[order[:n_held]]))
         if gap > OVERFIT_NATS:  # overfitted by the end: stop early
-            if stopped[0] == 0:
-                return np.asarray(positions), np.full(len(positions), np.nan), stopped
-            steps = int(stopped[0])
+            if best == 0:
+                return np.asarray(positions), np.full(len(positions), np.nan), 0
+            steps = best
     # the full run (the same as without a holdout) or the refit, on all rows with the key given
-    return _run(posterior, X, y, positions, steps, learning_rate, batch_size, key, kept_idx)[:3]
+    z, loss = _run(posterior, X, y, positions, steps, learning_rate, batch_size, key, kept_idx)
+    return z, loss, steps
 
 
 def _run(posterior, X, y, positions, steps, learning_rate, batch_size, key, kept_idx, check_every=0, held=None):
-    """One compiled Adam run (:func:`_compiled`), checked on the ``held`` rows (``X``, ``y``) with
-    ``check_every``."""
+    """One compiled Adam run (:func:`_compiled`): the positions and their losses, or with ``check_every`` the
+    best step count on the ``held`` rows (``X``, ``y``) and the gap to it at the end."""
     batch = None if batch_size is None or batch_size >= len(X) else int(batch_size)
     fn = _compiled(posterior, int(steps), float(learning_rate), batch, kept_idx is not None, check_every)
     keys = jax.random.split(key, len(positions))
     kept = jnp.asarray(np.zeros(0, np.int32) if kept_idx is None else kept_idx, jnp.int32)
     X_held, y_held = (X[:1], y[:1]) if held is None else held  # unused without a check on held-out rows
-    z, loss, stopped, gap = fn(jnp.asarray(positions, jnp.float32), keys, jnp.asarray(X, jnp.float32),
-                               jnp.asarray(y), jnp.asarray(X_held, jnp.float32), jnp.asarray(y_held), kept)
-    return np.asarray(z), np.asarray(loss), np.full(len(positions), int(stopped), np.int64), float(gap)
+    a, b = fn(jnp.asarray(positions, jnp.float32), keys, jnp.asarray(X, jnp.float32), jnp.asarray(y),
+              jnp.asarray(X_held, jnp.float32), jnp.asarray(y_held), kept)
+    return (int(a), float(b)) if check_every else (np.asarray(a), np.asarray(b))
