@@ -16,11 +16,16 @@ console = Console(stderr=True, soft_wrap=True)
 class PlainStage:
     """A stage's progress where no bar can redraw (stderr a log file, a pipe, CI): a line when the stage starts,
     one as each quarter of it is done, and one when it ends, each with the seconds since it started, so a long run
-    written to a log is never silent for long. Call it with the steps just done, like a bar's advance."""
+    written to a log is never silent for long. A quarter's line is left out when the last line is under
+    ``quiet_for`` seconds old, so a stage of a second or two writes two lines, not five. Call it with the steps
+    just done, like a bar's advance."""
 
-    def __init__(self, description: str, total: int, write: Callable[[str], None]):
+    def __init__(self, description: str, total: int, write: Callable[[str], None], *, quiet_for: float = 5.0,
+                 clock: Callable[[], float] = time.perf_counter):
         self._description, self._total, self._write = description, max(int(total), 1), write
-        self._done, self._quarter, self._t0 = 0, 0, time.perf_counter()
+        self._quiet_for, self._clock = quiet_for, clock
+        self._done, self._quarter, self._t0 = 0, 0, clock()
+        self._last = self._t0
         write(f"{description}: {self._total:,} steps ...")
 
     def __call__(self, n: int) -> None:
@@ -28,9 +33,14 @@ class PlainStage:
         quarter = min(4 * self._done // self._total, 4)
         if quarter > self._quarter:
             self._quarter = quarter
-            seconds = time.perf_counter() - self._t0
-            self._write(f"{self._description}: done in {seconds:.0f} s" if quarter == 4 else
-                        f"{self._description}: {min(self._done, self._total):,}/{self._total:,} ({seconds:.0f} s)")
+            now = self._clock()
+            seconds = now - self._t0
+            if quarter == 4:
+                self._write(f"{self._description}: done in {seconds:.0f} s")
+            elif now - self._last >= self._quiet_for:
+                self._last = now
+                self._write(f"{self._description}: {min(self._done, self._total):,}/{self._total:,} "
+                            f"({seconds:.0f} s)")
 
 
 class Reporter:
@@ -62,9 +72,9 @@ class Reporter:
 
 @contextmanager
 def reporter(enabled: bool | None = None) -> Iterator[Reporter]:
-    """A :class:`Reporter` drawing rich bars on stderr; when stderr is not a terminal (and ``enabled`` is None) a
-    line per quarter of each stage instead (:class:`PlainStage`); ``enabled=False`` (``--quiet``): neither, and no
-    notes."""
+    """A :class:`Reporter` drawing rich bars on stderr; when stderr is not a terminal (and ``enabled`` is None)
+    a line where each stage starts and ends and per quarter of a longer one instead (:class:`PlainStage`);
+    ``enabled=False`` (``--quiet``): neither, and no notes."""
     quiet = enabled is False
     if enabled is None:
         enabled = sys.stderr.isatty()

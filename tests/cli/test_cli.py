@@ -148,6 +148,8 @@ def test_same_seed_same_numbers(tmp_path, capsys, no_data_env):
     lines = err.splitlines()
     assert "sampling 2xmclmc: 300 steps ..." in lines and "resampling stn 75%: 200 steps ..." in lines
     assert any(line.startswith("sampling 2xmclmc: done in") for line in lines)
+    # the optimised starts and their fine-tuning after pruning (Adam steps) are stages of their own
+    assert "optimising 2 starts: 1,000 steps ..." in lines and "fine-tuning stn 75%: 1,000 steps ..." in lines
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")  # bit-identical, not just close
     m = json.loads((tmp_path / "a" / "metrics.json").read_text())
     prov = m["provenance"]
@@ -304,15 +306,22 @@ def test_data_list_and_verify(data_dir, capsys):
 
 
 def test_plain_progress_writes_a_line_per_quarter():
-    lines = []
-    advance = PlainStage("sampling 4xmclmc", 1000, lines.append)
+    lines, now = [], [0.0]
+    advance = PlainStage("sampling 4xmclmc", 1000, lines.append, clock=lambda: now[0])
     for n in (500, 100, 100, 50, 250):  # warm-up first, then chunks of draws, as the driver reports them
+        now[0] += 10.0  # each chunk 10 s
         advance(n)
     assert lines[0] == "sampling 4xmclmc: 1,000 steps ..."
     # one line per quarter crossed (the warm-up's 500 crosses two), then the end; nothing else
-    assert [line.split(" (")[0] for line in lines[1:-1]] == ["sampling 4xmclmc: 500/1,000",
-                                                             "sampling 4xmclmc: 750/1,000"]
-    assert lines[-1].startswith("sampling 4xmclmc: done in ") and len(lines) == 4
+    assert lines[1:-1] == ["sampling 4xmclmc: 500/1,000 (10 s)", "sampling 4xmclmc: 750/1,000 (40 s)"]
+    assert lines[-1] == "sampling 4xmclmc: done in 50 s" and len(lines) == 4
+    # a stage of a few seconds: where it starts and where it ends, no quarters in between
+    lines.clear()
+    advance = PlainStage("optimising 4 starts", 1000, lines.append, clock=lambda: now[0])
+    for _ in range(20):
+        now[0] += 0.1
+        advance(50)
+    assert lines == ["optimising 4 starts: 1,000 steps ...", "optimising 4 starts: done in 2 s"]
 
 
 def test_entry_point_subprocess(no_data_env):

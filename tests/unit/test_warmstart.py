@@ -105,9 +105,12 @@ def test_early_stopping_keeps_the_network_that_predicts_held_out_rows_best():
     ds, post = _overfitting_regression()
     starts = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in jax.random.split(jax.random.key(2), 3)])
     key = jax.random.key(3)
+    calls = []
     stopped_z, loss, stopped = warmstart.optimise_early_stopped(post, ds.X_train, ds.y_train, starts, steps=3000,
-                                                                key=key, holdout=0.25)
+                                                                key=key, holdout=0.25, progress=calls.append)
     trained, _ = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=3000, key=key)
+    # the progress bar was sized for the check's run and a full refit; stopped early, it still ends full
+    assert sum(calls) == warmstart.planned_steps(3000, 0.25, len(ds.X_train), None) == 6000
     fresh = lambda z: float(jnp.mean(post.pointwise_loglik(jnp.asarray(z), ds.X_test, ds.y_test)))  # noqa: E731
     assert stopped < 3000 and stopped % (3000 // warmstart.CHECKS) == 0
     assert np.mean([fresh(z) for z in stopped_z]) > np.mean([fresh(z) for z in trained]) + 10
@@ -116,8 +119,9 @@ def test_early_stopping_keeps_the_network_that_predicts_held_out_rows_best():
         np.testing.assert_allclose(-float(post.logdensity(z, ds.X_train, ds.y_train)), value, rtol=1e-4)
 
 
-def test_no_early_stop_where_the_end_predicts_held_out_rows_about_as_well():
-    """A 4-unit network on iris does not overfit in 300 steps: the ensemble at the end is within log 1.05 nats per
+def test_no_early_stop_where_the_end_predicts_held_out_rows_about_as_well(monkeypatch):
+    """A 4-unit network on iris does not overfit in 1,000 full-batch steps (1,000 passes over the rows, so the
+    check runs; its held-out best is the last step): the ensemble at the end is within log 1.05 nats per
     held-out row of its best, so the start is the plain run's, bit for bit (same key, same computation)."""
     import jax
 
@@ -125,10 +129,21 @@ def test_no_early_stop_where_the_end_predicts_held_out_rows_about_as_well():
     post = bp.build_posterior(ds, hidden=(4,))
     starts = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in jax.random.split(jax.random.key(0), 3)])
     key = jax.random.key(5)
-    plain, plain_loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=300, key=key)
-    held, loss, stopped = warmstart.optimise_early_stopped(post, ds.X_train, ds.y_train, starts, steps=300, key=key,
-                                                           holdout=0.1)
-    assert stopped == 300
+    calls = []
+    plain, plain_loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=1000, key=key,
+                                           progress=calls.append)
+    assert calls == [1000 // warmstart.chunks(1000)] * warmstart.chunks(1000) and len(calls) > 1
+    # the equal compiled chunks a progress bar advances between are the steps of one loop (equal here, bit for
+    # bit; compared to float32 rounding, as two compiled programs are)
+    monkeypatch.setattr(warmstart, "CHUNKS", 1)
+    whole, whole_loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=1000, key=key)
+    np.testing.assert_allclose(plain, whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(plain_loss, whole_loss, rtol=1e-5)
+    monkeypatch.undo()
+    checked = []
+    held, loss, stopped = warmstart.optimise_early_stopped(post, ds.X_train, ds.y_train, starts, steps=1000, key=key,
+                                                           holdout=0.1, progress=checked.append)
+    assert stopped == 1000 and sum(checked) == 2000  # the check's run, then the plain one
     np.testing.assert_array_equal(held, plain)
     np.testing.assert_array_equal(loss, plain_loss)
 
@@ -140,12 +155,13 @@ def test_early_stopping_needs_rows_to_hold_out():
 
     with pytest.raises(ValueError, match="holdout"):
         warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=10, holdout=1.5)
-    # two rows: none can be held out, so the run is the plain one
-    plain, _ = warmstart.optimise(post, ds.X_train[:2], ds.y_train[:2], starts, steps=10)
-    held, _, stopped = warmstart.optimise_early_stopped(post, ds.X_train[:2], ds.y_train[:2], starts, steps=10,
+    # two rows: none can be held out (though the steps pass over them often enough), so the run is the plain one
+    assert warmstart.passes(1000, None, 2) >= warmstart.CHECK_PASSES
+    plain, _ = warmstart.optimise(post, ds.X_train[:2], ds.y_train[:2], starts, steps=1000)
+    held, _, stopped = warmstart.optimise_early_stopped(post, ds.X_train[:2], ds.y_train[:2], starts, steps=1000,
                                                         holdout=0.1)
     np.testing.assert_array_equal(plain, held)
-    assert stopped == 10
+    assert stopped == 1000
 
 
 def test_stochastic_gradient_samplers_start_early_stopped_and_full_batch_ones_do_not():
@@ -153,3 +169,28 @@ def test_stochastic_gradient_samplers_start_early_stopped_and_full_batch_ones_do
 
     assert settings_class("sghmc").default_init_holdout == settings_class("sgld").default_init_holdout == 0.1
     assert all(settings_class(s).default_init_holdout == 0.0 for s in ("hmc", "mclmc", "nuts", "lgmh", "mala"))
+
+
+def test_the_check_runs_only_where_the_steps_pass_over_the_rows_often_enough():
+    """The held-out check costs a whole extra Adam run; it is made only where the steps pass over the training
+    rows at least CHECK_PASSES times (overfitting needs many passes). With fewer passes the start is the plain
+    run's, bit for bit (the same computation)."""
+    import jax
+
+    steps, batch = 10_000, warmstart.WARM_START_BATCH
+    assert warmstart.passes(steps, batch, 2000) == 5120 and warmstart.held_rows(0.1, 2000, steps, batch) == 200
+    assert warmstart.planned_steps(steps, 0.1, 2000, batch) == 2 * steps
+    # MNIST's 60,000 rows: 171 passes, no check
+    assert warmstart.held_rows(0.1, 60_000, steps, batch) == 0
+    assert warmstart.planned_steps(steps, 0.1, 60_000, batch) == steps
+    assert warmstart.held_rows(0.0, 2000, steps, batch) == 0
+    ds, post = _overfitting_regression()
+    starts = np.stack([np.asarray(post.init_position(k, ds.y_train)) for k in jax.random.split(jax.random.key(2), 2)])
+    key = jax.random.key(4)
+    assert warmstart.passes(100, 32, len(ds.X_train)) < warmstart.CHECK_PASSES
+    plain, plain_loss = warmstart.optimise(post, ds.X_train, ds.y_train, starts, steps=100, batch_size=32, key=key)
+    held, loss, stopped = warmstart.optimise_early_stopped(post, ds.X_train, ds.y_train, starts, steps=100,
+                                                           batch_size=32, key=key, holdout=0.1)
+    assert stopped == 100
+    np.testing.assert_array_equal(held, plain)
+    np.testing.assert_array_equal(loss, plain_loss)

@@ -59,8 +59,10 @@ def _run_options(r: argparse.ArgumentParser) -> None:
     g.add_argument("--out", help="write metrics.json, posteriors, report.md and figures here")
     g.add_argument("--no-figures", action="store_true")
     g.add_argument("--quiet", action="store_true",
-                   help="no progress bars and no notes before the work (where stderr is not a terminal, a log "
-                   "file or a pipe, progress is a line per quarter of each sampling stage instead of a bar)")
+                   help="no progress bars and no notes before the work (progress has a bar for each stage: "
+                   "the starts' optimisation, the sampling, each compact model's fine-tuning and resampling; where "
+                   "stderr is not a terminal, a log file or a pipe, a line where each stage starts and ends and one "
+                   "per quarter of a stage that runs longer, instead of a bar)")
 
 
 def _reproduce_options(rp: argparse.ArgumentParser) -> None:

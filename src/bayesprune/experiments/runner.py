@@ -257,14 +257,13 @@ def _run(cfg: RunConfig, device, ds: Dataset, posterior, warned: list[str], note
          label: str | None, run_index: int | None, full: api.PosteriorSample | None = None,
          batch: dict | None = None) -> RunOutcome:
     t_start = time.perf_counter()
+    progress = reporter.stage if reporter else None  # a bar (or lines) for each part of each stage
     if full is None:
-        adv = reporter.stage(f"sampling {cfg.chains}x{cfg.sampler}", cfg.samples) if reporter else None
-        full = _sample_full(cfg, ds, posterior, progress=adv)
+        full = _sample_full(cfg, ds, posterior, progress=progress)
     full_metrics, full_summary, full_fn = _kept(*api.evaluate_stage(full, ds, seed=cfg.seed))
     cells: list[CellResult] = []
     views: list[CellView] = []
     prov = provenance(ds, device) | ({"batch": batch} if batch else {})
-    progress = (lambda label: reporter.stage(label, cfg.resample_samples)) if reporter else None  # noqa: E731
     on_scoring_chains: dict[tuple[int, ...], StageMetrics] = {}  # the full model on the chains scores came from
     # a rate per layer is one cell, labelled 'layers', at the share of the network those rates remove
     rates = cfg.rates if cfg.layer_rates is None else (masks.layer_rates_share(

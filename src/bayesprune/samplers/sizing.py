@@ -46,7 +46,7 @@ import numpy as np
 from bayesprune.posterior.logdensity import BNNPosterior
 from bayesprune.samplers.base import SamplerSettings
 from bayesprune.samplers.registry import DEFAULT_SAMPLER, get_sampler, settings_class
-from bayesprune.samplers.warmstart import CHECKS, WARM_START_BATCH
+from bayesprune.samplers.warmstart import CHECKS, WARM_START_BATCH, held_rows
 
 ROW_SECONDS = 5.3e-8  # per row and gradient, fixed part (benchmarks/size.py, 2-core reference machine)
 ROW_PARAM_SECONDS = 6.0e-11  # per row, parameter and gradient
@@ -136,8 +136,9 @@ def estimate(settings: SamplerSettings, *, rows: int, params: int, chains: int, 
     per_init = min(WARM_START_BATCH, rows) if stochastic else rows
     grads = (samples + resample) * settings.grads_per_step()
     init = init_steps * gradient_seconds(per_init, params)
-    if cls.default_init_holdout:  # a checked run on the other rows, then the run on all rows (at most as long)
-        init = 2 * init + CHECKS * gradient_seconds(int(cls.default_init_holdout * rows), params)
+    n_held = held_rows(cls.default_init_holdout, rows, init_steps, WARM_START_BATCH if stochastic else None)
+    if n_held:  # a checked run on the other rows, then the run on all rows (at most as long)
+        init = 2 * init + CHECKS * gradient_seconds(n_held, params)
     sampling = chains * (grads * gradient_seconds(per_grad, params) + init)
     evaluation = stages * chains * kept * gradient_seconds(rows, params)
     scale = 1.0 if speed is None else speed

@@ -94,8 +94,9 @@ def compress(
     :func:`~bayesprune.stages.prune.prune`), ``compression`` (``schedule``, ``schedule_steps``, ``auto_rates``,
     ``auto_se``, ``auto_tolerance``, ``rate_guard``) and ``resampling``
     (:func:`~bayesprune.stages.resample.resample`: ``samples``, ``burnin``, ``start``, ``sampler_settings``
-    ...); any of their settings may instead be given as a keyword argument. ``progress(label)`` may return a
-    progress callback for each resampling.
+    ...); any of their settings may instead be given as a keyword argument. ``progress(label, total)`` (e.g.
+    :meth:`bayesprune.progress.Reporter.stage`) may return an ``advance(n)`` callback for each part of each
+    resampling (its starts' fine-tuning, its sampling), labelled with the criterion and rate.
     """
     if ps.kept_idx is not None:
         raise OptionError.about("ps", "is already pruned; compress the full posterior sample")
@@ -114,8 +115,8 @@ def compress(
 
     def step(source: PosteriorSample, r: float) -> Step:
         pr = prune(source, pruning, rate=r, seed=seed, data=ds)
-        adv = progress(f"resampling {criterion} {r:.0%}") if progress else None
-        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, resampling, seed=seed, progress=adv))
+        stage = (lambda what, total: progress(f"{what} {criterion} {r:.0%}", total)) if progress else None  # noqa: E731
+        return Step(r, pr, pruned(source, pr), resample(source, ds, pr, resampling, seed=seed, progress=stage))
 
     def ladder(rates: tuple[float, ...]) -> list[Step]:
         out: list[Step] = []

@@ -68,6 +68,9 @@ def resample(
     until_converged
         Go on until the predictions converge, for at most this many seconds (as in
         :func:`~bayesprune.stages.sample.sample`).
+
+    ``progress(what, total)`` may return an ``advance(n)`` callback for each part of the work, ``what`` being
+    ``"fine-tuning"`` (the optimised starts' Adam steps) or ``"resampling"``.
     """
     spec = ResamplingSpec.given(resampling, settings_)
     sampler = spec.sampler or ps.result.sampler
@@ -86,17 +89,19 @@ def resample(
     info = {}
     if start == "optimised":  # the noise variance re-fitted to the pruned network's residuals first (closed form)
         init = ps.posterior.with_noise_at_mode(init, ds.X_train, ds.y_train, kept_idx)
-        init, loss = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx)
+        stage = (lambda total: progress("fine-tuning", total)) if progress else None  # noqa: E731
+        init, loss = optimised_start(ps.posterior, ds, init, sampler, None, seed, kept_idx=kept_idx, progress=stage)
         if not get_sampler(sampler).stochastic:  # the exact log posterior of each fine-tuned start
             info["start_logpost"] = [float(-v) for v in loss]
+    advance = progress("resampling", samples) if progress else None
     result = run_chains(
         ps.posterior, ds.X_train, ds.y_train, init, stream_key(seed, "resample"), sampler=sampler,
         settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, kept_idx=kept_idx,
-        progress=progress,
+        progress=advance,
     )
     if until_converged is not None:
         result = sampling.extend_until_converged(ps.posterior, ds, result, stream_key(seed, "resample"), sampler,
-                                                 sampler_settings, kept_idx, until_converged, progress)
+                                                 sampler_settings, kept_idx, until_converged, advance)
     out = PosteriorSample(ps.posterior, result, kept_idx, time.perf_counter() - t0, info)
     return weigh_chains(out, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
 

@@ -180,6 +180,8 @@ def sample(
     test-point predictions have converged (:func:`converged`) or that many seconds have passed. With
     ``superchains=K`` the chains start in K groups of consecutive chains, each group from one point (a random
     or optimised network), and :func:`~bayesprune.stages.evaluate.evaluate` reports nested R-hat (``nrhat_fn_max``).
+    ``progress(label, total)`` (e.g. :meth:`bayesprune.progress.Reporter.stage`) may return an ``advance(n)``
+    callback for each part of the work: the optimised starts' Adam steps, then the sampling steps.
     """
     spec = SamplingSpec.given(sampling, settings_)
     sampler, chains, superchains = spec.sampler, spec.chains, spec.superchains
@@ -201,18 +203,19 @@ def sample(
     num_warmup, num_draws, thin = sampling_lengths(samples, spec.burnin, spec.thin, chains=chains,
                                                    dim=posterior.position_size())
     t0 = time.perf_counter()
-    start = chain_starts(posterior, ds, superchains or chains, sampler, init, init_steps, seed)
+    start = chain_starts(posterior, ds, superchains or chains, sampler, init, init_steps, seed, progress=progress)
     if superchains:  # every chain of a group from its group's point; each chain has its own random stream
         start = np.repeat(start, chains // superchains, axis=0)
     t_init = time.perf_counter() - t0
+    advance = progress(f"sampling {chains}x{sampler}", samples) if progress else None
     result = run_chains(
         posterior, ds.X_train, ds.y_train, start, stream_key(seed, "sample"), sampler=sampler,
-        settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=progress,
+        settings=sampler_settings, num_warmup=num_warmup, num_draws=num_draws, thin=thin, progress=advance,
         draws_file=draws_file,
     ).with_seconds(init=t_init)
     if until_converged is not None:
         result = extend_until_converged(posterior, ds, result, stream_key(seed, "sample"), sampler, sampler_settings,
-                                        None, until_converged, progress, superchains=superchains)
+                                        None, until_converged, advance, superchains=superchains)
     ps = PosteriorSample(posterior, result, None, time.perf_counter() - t0,
                          {"init": init, "superchains": superchains})
     return weigh_chains(ps, ds, spec.chain_weights).replace(seconds=time.perf_counter() - t0)
@@ -223,29 +226,35 @@ CONVERGED_ESS = 400  # and their minimum bulk ESS for reliable estimates (100 pe
 
 
 def chain_starts(posterior, ds: Dataset, n: int, sampler: str, init: str, init_steps: int | None,
-                 seed: int) -> np.ndarray:
+                 seed: int, *, progress=None) -> np.ndarray:
     """The ``n`` points chains start from: random networks from the prior (the ``init`` stream of ``seed``),
-    each optimised by :func:`optimised_start` when ``init="optimised"``."""
+    each optimised by :func:`optimised_start` when ``init="optimised"`` (a progress stage of its own, as
+    :func:`sample`'s ``progress`` makes one)."""
     keys = jax.random.split(stream_key(seed, "init"), n)
     start = np.stack([np.asarray(posterior.init_position(k, ds.y_train)) for k in keys])
     if init == "optimised":
-        start, _ = optimised_start(posterior, ds, start, sampler, init_steps, seed)
+        stage = (lambda total: progress(f"optimising {n} starts", total)) if progress else None  # noqa: E731
+        start, _ = optimised_start(posterior, ds, start, sampler, init_steps, seed, progress=stage)
     return start
 
 
 def optimised_start(posterior, ds: Dataset, positions: np.ndarray, sampler: str, steps: int | None, seed: int,
-                     kept_idx: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     kept_idx: np.ndarray | None = None, *, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """Adam from ``positions`` for ``steps`` steps (default: the sampler's ``default_init_steps``); stochastic-
     gradient samplers start from networks trained on minibatches, as their data is large, checked on a held-out
-    share of the training rows (their ``default_init_holdout``) and stopped early where they overfit
-    (:func:`~bayesprune.samplers.warmstart.optimise`)."""
+    share of the training rows (their ``default_init_holdout``) and stopped early where they overfit, when the
+    steps pass over the rows often enough to overfit (:func:`~bayesprune.samplers.warmstart.optimise`).
+    ``progress(total)`` may return an ``advance(n)`` callback for the Adam steps (``total``: the most they can
+    take, the held-out check's run included)."""
     stochastic = get_sampler(sampler).stochastic
     defaults = settings_class(sampler)
     steps = defaults.default_init_steps if steps is None else steps
-    return warmstart.optimise(posterior, ds.X_train, ds.y_train, positions, steps=steps,
-                              batch_size=warmstart.WARM_START_BATCH if stochastic else None,
+    holdout, batch_size = defaults.default_init_holdout, warmstart.WARM_START_BATCH if stochastic else None
+    total = warmstart.planned_steps(steps, holdout, len(ds.X_train), batch_size)
+    advance = progress(total) if progress and steps else None
+    return warmstart.optimise(posterior, ds.X_train, ds.y_train, positions, steps=steps, batch_size=batch_size,
                               key=stream_key(seed, "init-batches" if kept_idx is None else "resample-init"),
-                              kept_idx=kept_idx, holdout=defaults.default_init_holdout)
+                              kept_idx=kept_idx, holdout=holdout, progress=advance)
 
 
 def converged(metrics: dict[str, float]) -> bool:
