@@ -23,9 +23,10 @@ it uses.
 ``--sg-starts`` measures instead what the stochastic-gradient samplers' early-stopped starts change
 (``results/size_sg_starts.md``): the parameters sweep's SGHMC cells that run in full, each from starts trained to
 the end (``default_init_holdout`` 0, as before) and from early-stopped ones (the default), side by side, with
-test RMSE, PICP90 and NLL.
+test RMSE, PICP90 and NLL. ``--seeds 0,1,2,3,4`` repeats each of those cells on other sampling seeds (the data
+stay the same) and adds a summary over the seeds.
 
-Usage: python benchmarks/size.py [--out benchmarks/results/size.md] [--quick] [--sg-starts]
+Usage: python benchmarks/size.py [--out benchmarks/results/size.md] [--quick] [--sg-starts [--seeds 0,1,...]]
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ post = api.build_posterior(ds, hidden=tuple(cell["hidden"]))
 t = time.perf_counter()
 # a timing run measures steps only: it starts from random networks (its warm start would cost more than it)
 init = None if cell["full"] else "prior"
-ps = api.sample(ds, posterior=post, sampler=cell["sampler"], chains=4, samples=cell["steps"], seed=0, init=init)
+seed = cell.get("seed", 0)
+ps = api.sample(ds, posterior=post, sampler=cell["sampler"], chains=4, samples=cell["steps"], seed=seed, init=init)
 m, scored = api.evaluate_stage(ps, ds)
 from bayesprune._arviz import az
 out = np.asarray(scored.fn_outputs, np.float64)  # (chain, draw, test point)
@@ -77,7 +79,7 @@ if "holdout" in cell:  # the ensemble of the chains' starts (recomputed: the sam
     import jax.numpy as jnp
     from scipy.special import logsumexp
     from bayesprune.stages.sample import chain_starts
-    starts = chain_starts(post, ds, 4, cell["sampler"], "optimised", None, 0)
+    starts = chain_starts(post, ds, 4, cell["sampler"], "optimised", None, seed)
     L = np.stack([np.asarray(post.pointwise_loglik(jnp.asarray(z), ds.X_test, ds.y_test)) for z in starts])
     extra["ensemble_nll"] = float(-np.mean(logsumexp(L, axis=0) - np.log(len(starts))))
 print(json.dumps({**cell, **extra, "params": post.spec.n_params, "compile_s": s["compile"],
@@ -191,30 +193,49 @@ def table(results: list[dict], a: float, b: float) -> list[str]:
     return lines
 
 
-def sg_starts(out: str | None) -> int:
+def sg_starts(out: str | None, seeds: list[int]) -> int:
     """The parameters sweep's full SGHMC cells from starts trained to the end and from early-stopped ones."""
     out = out or str(Path(__file__).parent / "results" / "size_sg_starts.md")
     results = []
-    for cell in (c for c in cells(False) if c["sweep"] == "params" and c["sampler"] == "sghmc" and c["full"]):
-        for holdout in (0.0, None):
-            r = run_cell({**cell, "holdout": holdout})
-            results.append(r)
-            print(f"{r['params']:>7,} params holdout {r['holdout']}: RMSE {r['rmse']:.3f} "
-                  f"PICP90 {r['picp90']:.2f} NLL {r['nll']:.3f} (starts' ensemble {r['ensemble_nll']:.3f})",
-                  flush=True)
+    for seed in seeds:
+        for cell in (c for c in cells(False) if c["sweep"] == "params" and c["sampler"] == "sghmc" and c["full"]):
+            for holdout in (0.0, None):
+                r = run_cell({**cell, "holdout": holdout, "seed": seed})
+                results.append(r)
+                print(f"seed {seed} {r['params']:>7,} params holdout {r['holdout']}: RMSE {r['rmse']:.3f} "
+                      f"PICP90 {r['picp90']:.3f} NLL {r['nll']:.3f} (starts' ensemble {r['ensemble_nll']:.3f})",
+                      flush=True)
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"sampling seeds {', '.join(map(str, seeds))}"
     lines = ["# Stochastic-gradient chains from early-stopped starts", "",
-             "`python benchmarks/size.py --sg-starts`: the parameters sweep of size.md (2,000 rows of the synthetic "
-             "regression, 1,000 test rows), SGHMC with its defaults (20,000 steps of 4 chains, tuned learning "
-             "rate, Fisher metric), seed 0, each cell from starts trained for all 10,000 Adam steps and from "
-             "starts stopped early on 10% of the training rows then refitted on all of them (the default; "
-             "docs/METHOD.md). The starts' ensemble: the mixture of the 4 chains' starts on the test rows. Seconds: "
-             "the cell's compilation, start and sampling.", "",
-             "| parameters | start | RMSE | PICP90 | NLL | starts' ensemble NLL | init s | seconds |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "`python benchmarks/size.py --sg-starts"
+             + ("" if seeds == [0] else f" --seeds {','.join(map(str, seeds))}") + "`: the parameters sweep of "
+             "size.md (2,000 rows of the synthetic regression, 1,000 test rows), SGHMC with its defaults (20,000 "
+             f"steps of 4 chains, tuned learning rate, Fisher metric), {seed_text}, each cell from starts trained "
+             "for all 10,000 Adam steps and from starts stopped early on 10% of the training rows then refitted on "
+             "all of them (the default; docs/METHOD.md). The starts' ensemble: the mixture of the 4 chains' starts "
+             "on the test rows. Seconds: the cell's compilation, start and sampling.", ""]
+    label = {True: "trained to the end", False: "early-stopped (default)"}
+    if len(seeds) > 1:
+        lines += ["## Over the seeds", "",
+                  "Mean over the seeds (min - max); `PICP90 in [0.85, 0.95]`: seeds whose 90% intervals cover "
+                  "85-95% of the test rows.", "",
+                  "| parameters | start | RMSE | PICP90 | PICP90 in [0.85, 0.95] | NLL | starts' ensemble NLL |",
+                  "|---:|---|---:|---:|---:|---:|---:|"]
+        for params in sorted({r["params"] for r in results}):
+            for plain in (True, False):
+                rs = [r for r in results if r["params"] == params and (r["holdout"] is not None) == plain]
+                def span(key, fmt, rs=rs):
+                    v = [r[key] for r in rs]
+                    return f"{np.mean(v):{fmt}} ({min(v):{fmt}} - {max(v):{fmt}})"
+                inside = sum(0.85 <= r["picp90"] <= 0.95 for r in rs)
+                lines.append(f"| {params:,} | {label[plain]} | {span('rmse', '.3f')} | {span('picp90', '.3f')} | "
+                             f"{inside} / {len(rs)} | {span('nll', '.3f')} | {span('ensemble_nll', '.3f')} |")
+        lines += ["", "## Every cell", ""]
+    lines += ["| parameters | start | seed | RMSE | PICP90 | NLL | starts' ensemble NLL | init s | seconds |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        start = "trained to the end" if r["holdout"] is not None else "early-stopped (default)"
-        lines.append(f"| {r['params']:,} | {start} | {r['rmse']:.3f} | {r['picp90']:.2f} | {r['nll']:.3f} | "
-                     f"{r['ensemble_nll']:.3f} | "
+        lines.append(f"| {r['params']:,} | {label[r['holdout'] is not None]} | {r['seed']} | {r['rmse']:.3f} | "
+                     f"{r['picp90']:.3f} | {r['nll']:.3f} | {r['ensemble_nll']:.3f} | "
                      f"{r['init_s']:.1f} | {r['compile_s'] + r['init_s'] + r['run_s']:.0f} |")
     write_results(out, lines, results)
     return 0
@@ -226,9 +247,11 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="the two smallest sizes of each sweep")
     parser.add_argument("--sg-starts", action="store_true",
                         help="SGHMC from starts trained to the end and from early-stopped ones (params sweep)")
+    parser.add_argument("--seeds", default="0",
+                        help="with --sg-starts: comma-separated sampling seeds (default 0; the data stay the same)")
     args = parser.parse_args(argv)
     if args.sg_starts:
-        return sg_starts(args.out)
+        return sg_starts(args.out, [int(s) for s in args.seeds.split(",")])
     args.out = args.out or str(Path(__file__).parent / "results" / "size.md")
     results = []
     for cell in cells(args.quick):
