@@ -34,6 +34,7 @@ from bayesprune.stages.sample import (
     converged,
     improper_posterior_warning,
     kept_per_chain,
+    noise_prior,
     sample,
     sized_sampler,
     speed_here,
@@ -46,6 +47,6 @@ __all__ = [
     "BNNPosterior", "Compression", "CompressionSpec", "PruningSpec", "ResamplingSpec", "SamplingSpec",
     "ImproperPosteriorWarning", "PosteriorSample", "PruneResult", "Step",
     "auto_thin", "build_posterior", "compress", "converged", "evaluate", "evaluate_stage",
-    "improper_posterior_warning", "kept_per_chain", "predict", "prune", "pruned", "resample", "sample",
+    "improper_posterior_warning", "kept_per_chain", "noise_prior", "predict", "prune", "pruned", "resample", "sample",
     "sized_sampler", "speed_here", "weigh_chains",
 ]

@@ -23,7 +23,7 @@ from bayesprune.devices import DEVICES
 from bayesprune.errors import OptionError
 from bayesprune.model.mlp import ACTIVATIONS, check_hidden
 from bayesprune.options import option
-from bayesprune.posterior.prior import PRIOR_VAR
+from bayesprune.posterior.prior import NOISE_FLOOR_NU2, PRIOR_VAR
 from bayesprune.pruning.criteria import CRITERIA
 from bayesprune.pruning.criteria import describe as criteria_help
 from bayesprune.pruning.schedule import DEFAULT_STEPS, SCHEDULES
@@ -52,6 +52,7 @@ RATE_GUARD_ACCURACY = 0.01
 CHAIN_WEIGHTS = ("auto", "stacking", "equal")  # how a stage's chains are weighted (bayesprune.stages.weights)
 
 TASKS = ("regression", "classification")
+NOISE_PRIORS = ("flat", "auto")  # --noise-prior (bayesprune.stages.sample.noise_prior)
 # how a regression target is modelled (--target-transform): the data layer's datasets.TARGET_TRANSFORMS,
 # repeated because the settings do not import the data layer (tests/unit/test_data.py checks they agree)
 TARGET_TRANSFORMS = ("none", "log")
@@ -142,6 +143,12 @@ class RunConfig:
     activation: str = option("sigmoid", "hidden-unit activation", choices=ACTIVATIONS, group="model", toml=True)
     prior_var: float = option(PRIOR_VAR, "prior variance sigma^2 of every weight and bias", check=options.positive,
                               group="model", toml=True)
+    noise_prior: str = option("flat", "prior on a regression's noise variance tau^2: flat (the paper's, flat on "
+                              "log tau^2; improper where the network has at least as many parameters as training "
+                              "rows, which it can then fit exactly) or auto (flat, and where it would be improper "
+                              f"InvGamma(0, {NOISE_FLOOR_NU2:g}) on the scaled target's tau^2: flat above a few "
+                              "percent of the target's sd, a wall below, a proper posterior)",
+                              choices=NOISE_PRIORS, group="model", toml=True)
     # sampling
     sampler: str = option(AUTO, _sampler_help(), choices=(*SAMPLERS, AUTO), group="sampling")
     chains: int = option(4, "independent chains", check=options.integer(1), group="sampling")

@@ -203,6 +203,41 @@ def test_improper_posterior_is_warned_about():
     assert len(warned) == 1 and "(--hidden 4: 17 parameters)" in warned[0] and "hidden=(" not in warned[0]
 
 
+def test_noise_prior_auto_makes_an_improper_posterior_proper():
+    """``--noise-prior auto`` keeps the paper's flat prior where the posterior is proper and puts InvGamma(0, nu2)
+    on the noise variance where it would not be: at an interpolating network the flat prior's log posterior grows
+    without bound as tau^2 -> 0, the floor's falls. Exact arithmetic on a linear network that fits 2 rows."""
+    from bayesprune.experiments import runner
+    from bayesprune.model import MLPSpec
+    from bayesprune.posterior import BNNPosterior
+    from bayesprune.posterior.prior import NOISE_FLOOR_NU2
+    from bayesprune.settings import RunConfig
+
+    assert api.noise_prior("flat", 21, 20) == (0.0, 0.0)
+    assert api.noise_prior("auto", 19, 20) == (0.0, 0.0)  # fewer parameters than rows: the paper's prior
+    assert api.noise_prior("auto", 20, 20) == (0.0, NOISE_FLOOR_NU2)
+    with pytest.raises(ValueError, match="noise_prior"):
+        api.noise_prior("weak", 20, 20)
+    X, y = np.array([[0.0], [1.0]], np.float32), np.array([1.0, 3.0], np.float32)  # y = 2x + 1 exactly
+    for nu2, rises in ((0.0, True), (NOISE_FLOOR_NU2, False)):
+        post = BNNPosterior(MLPSpec(1, (), 1), "regression", nu2=nu2)
+        lp = [float(post.logdensity(np.array([2.0, 1.0, eta], np.float32), X, y)) for eta in (-10.0, -20.0, -30.0)]
+        assert (lp[0] < lp[1] < lp[2]) if rises else (lp[0] > lp[1] > lp[2]), (nu2, lp)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2)).astype(np.float32)
+    y = rng.normal(size=30).astype(np.float32)
+    ds = Dataset("toy", "regression", X[:20], y[:20], X[20:], y[20:], ["a", "b"], hidden=(5,))  # 21 parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, post, warned, _ = runner._data_and_posterior(
+            RunConfig(sampler="hmc", hidden=(5,), noise_prior="auto").validate(), ds)
+        assert (post.nu1, post.nu2) == (0.0, NOISE_FLOOR_NU2) and warned == []  # proper: nothing to warn of
+        _, _, post, warned, _ = runner._data_and_posterior(
+            RunConfig(sampler="hmc", hidden=(4,), noise_prior="auto").validate(), ds)
+        assert (post.nu1, post.nu2) == (0.0, 0.0) and warned == []  # 17 parameters: the paper's prior
+
+
 def test_resampling_starts_from_the_pruned_networks_own_noise_variance():
     """A full model fitted to a nearly noise-free target has a tiny tau^2 (here 1e-8, against a noise variance of
     0.01); its pruned network fits far worse. The fine-tuned resampling start re-fits tau^2 to the pruned

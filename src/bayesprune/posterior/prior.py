@@ -5,6 +5,11 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 PRIOR_VAR = 25.0  # the paper's sigma^2 of the Gaussian prior on every weight and bias
+# --noise-prior auto: the nu2 of InvGamma(0, nu2) on tau^2 (of the scaled target, variance 1 on the training rows)
+# where the flat prior would leave the posterior improper. log p(eta) = -nu2 exp(-eta) is flat above tau^2 of about
+# nu2 (-0.1 at tau = 0.1, -1 at tau = 0.03) and a wall below it (-10 at tau = 0.01), which bounds the likelihood's
+# tau^-n and so makes the posterior proper: a floor at a few percent of the target's sd, not a guess of the noise
+NOISE_FLOOR_NU2 = 1e-3
 
 
 def gaussian_logprior(theta: jnp.ndarray, prior_var: float) -> jnp.ndarray:

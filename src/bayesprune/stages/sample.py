@@ -17,6 +17,7 @@ from bayesprune.errors import OptionError
 from bayesprune.evaluation.diagnostics import function_space, nested_function_space
 from bayesprune.model.mlp import MLPSpec
 from bayesprune.posterior.logdensity import BNNPosterior
+from bayesprune.posterior.prior import NOISE_FLOOR_NU2
 from bayesprune.predictive import posterior_predictive
 from bayesprune.samplers import sizing, warmstart
 from bayesprune.samplers.base import SamplerSettings
@@ -70,6 +71,15 @@ def build_posterior(
     if message:
         warnings.warn(message, ImproperPosteriorWarning, stacklevel=2)
     return posterior
+
+
+def noise_prior(choice: str, n_params: int, n_train: int) -> tuple[float, float]:
+    """``(nu1, nu2)`` of the inverse-gamma prior on a regression's noise variance for ``--noise-prior``:
+    ``"flat"`` the paper's (0, 0); ``"auto"`` the same where the network has fewer parameters than training rows,
+    else (0, :data:`~bayesprune.posterior.prior.NOISE_FLOOR_NU2`), which keeps the posterior proper where the
+    flat prior would not (:func:`improper_posterior_warning`)."""
+    settings.check("noise_prior", choice)
+    return (0.0, NOISE_FLOOR_NU2) if choice == "auto" and n_params >= n_train else (0.0, 0.0)
 
 
 def improper_posterior_warning(posterior: BNNPosterior, n_train: int, n_params: int | None = None, *,
