@@ -57,6 +57,25 @@ def run_missing(jobs, path_of, run, describe, after=None) -> None:
         print(describe(result), flush=True)
 
 
+def clear_caches_if_crowded(share: float = 0.5) -> None:
+    """Clear JAX's compilation caches when this process holds over ``share`` of the memory maps Linux allows one
+    process (``vm.max_map_count``, 65,530 by default). Every compiled executable keeps its own maps, and a process
+    running many data sets of different shapes gathers about 1,500 a run: two pipeline.py processes here stopped
+    after about 44 runs each with LLVM's "Unable to allocate section memory" and a segfault. Elsewhere (no /proc),
+    nothing."""
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            limit = int(f.read())
+        with open("/proc/self/maps") as f:
+            held = sum(1 for _ in f)
+    except OSError:
+        return
+    if held > share * limit:
+        import jax
+
+        jax.clear_caches()
+
+
 def run_datasets_and_seeds(args, folder: Path, one_run, describe) -> None:
     """:func:`run_missing` over every data set and seed of ``args`` (``--datasets``, ``--seeds``): each job is
     ``one_run(name, seed, args.data_dir, tmp)`` (``tmp`` a folder for files written for the runs) and is stored
