@@ -993,6 +993,12 @@ def one_run(name: str, seed: int, variant: str, data_dir: str, tmp: Path, public
     return record
 
 
+def verdict_counts(rows: list[dict]) -> str:
+    """The table cells ``broken | within (share) | between`` of ``rows`` (at least one)."""
+    v = [verdict(r) for r in rows]
+    return f"{v.count('broken')} | {v.count('within')} ({v.count('within') / len(v):.0%}) | {v.count('between')}"
+
+
 def verdict(r: dict) -> str:
     """``broken``, ``within`` or ``between`` by the rule in the module docstring."""
     full, compact = r["full"]["main"], r["compact"]["main"]
@@ -1079,10 +1085,6 @@ def proper_prior_section(rows: list[dict]) -> list[str]:
     if not pairs:
         return []
 
-    def counts(rs):
-        v = [verdict(r) for r in rs]
-        return f"{v.count('broken')} | {v.count('within')} ({v.count('within') / len(v):.0%}) | {v.count('between')}"
-
     rmse = [_better(r, b, "full") for r, b in pairs]
     nll = [1 if r["full"]["nll"] < b["full"]["nll"] - 0.01 else -1 if r["full"]["nll"] > b["full"]["nll"] + 0.01
            else 0 for r, b in pairs]
@@ -1091,8 +1093,8 @@ def proper_prior_section(rows: list[dict]) -> list[str]:
             f"The {len(pairs)} runs `proper-prior` has, against their stored records (today's defaults, the flat "
             "prior). Better / worse: by more than 1% test RMSE, or 0.01 nats of test NLL.", "",
             "| prior | runs | broken | within | between |", "|---|---|---|---|---|",
-            f"| flat (stored) | {len(pairs)} | {counts([b for _, b in pairs])} |",
-            f"| auto | {len(pairs)} | {counts([r for r, _ in pairs])} |", "",
+            f"| flat (stored) | {len(pairs)} | {verdict_counts([b for _, b in pairs])} |",
+            f"| auto | {len(pairs)} | {verdict_counts([r for r, _ in pairs])} |", "",
             "| against the stored run | better | worse |", "|---|---|---|",
             f"| full model, test RMSE | {rmse.count(1)} | {rmse.count(-1)} |",
             f"| full model, test NLL | {nll.count(1)} | {nll.count(-1)} |",
@@ -1114,9 +1116,7 @@ def improper_section(rows: list[dict]) -> list[str]:
         for flag in (False, True):
             group = [r for r in rs if r["task"] == task and improper(r) == flag]
             if group:
-                v = [verdict(r) for r in group]
-                lines.append(f"| {task} | {'yes' if flag else 'no'} | {len(group)} | {v.count('broken')} | "
-                             f"{v.count('within')} ({v.count('within') / len(group):.0%}) | {v.count('between')} | "
+                lines.append(f"| {task} | {'yes' if flag else 'no'} | {len(group)} | {verdict_counts(group)} | "
                              f"{np.median([r['rows_train'] for r in group]):.0f} |")
     return lines
 
@@ -1135,9 +1135,8 @@ def report(rows: list[dict]) -> list[str]:
               "|---|---|---|---|---|---|---|"]
     for v in variants:
         rs = [r for r in rows if r["variant"] == v]
-        counts = {k: sum(verdict(r) == k for r in rs) for k in ("broken", "within", "between")}
-        lines.append(f"| {v} | {len(rs)} | {counts['broken']} | {counts['within']} ({counts['within'] / len(rs):.0%}) "
-                     f"| {counts['between']} | {np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
+        lines.append(f"| {v} | {len(rs)} | {verdict_counts(rs)} | "
+                     f"{np.median([r['kept'] / r['n_params'] for r in rs]):.0%} | "
                      f"{sum(r['seconds'] for r in rs) / 60:.0f} |")
     by = {(r["variant"], r["dataset"], r["seed"]): r for r in rows}
     # the variants run on the 45 runs (or the first 30) alone; the later ones ran on a task's runs, a subset, or

@@ -227,10 +227,9 @@ def _data_and_posterior(cfg: RunConfig, data: Dataset | None = None
     with warnings.catch_warnings():  # its warning names the API's parameters: the run's names its options
         warnings.simplefilter("ignore", api.ImproperPosteriorWarning)
         posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation, prior_var=cfg.prior_var)
+    if posterior.has_eta:  # --noise-prior, which needs the network's size
         nu1, nu2 = api.noise_prior(cfg.noise_prior, posterior.spec.n_params, len(ds.y_train))
-        if posterior.has_eta and (nu1, nu2) != (posterior.nu1, posterior.nu2):
-            posterior = api.build_posterior(ds, hidden=cfg.hidden, activation=cfg.activation,
-                                            prior_var=cfg.prior_var, nu1=nu1, nu2=nu2)
+        posterior = replace(posterior, nu1=nu1, nu2=nu2)
     improper = api.improper_posterior_warning(posterior, len(ds.y_train), cli=True)
     warned = [improper] if improper else []
     chose = cfg.sampler == AUTO  # the size note is then the choice made, else a warning about the one named
